@@ -1,0 +1,293 @@
+"""What the admin does from the command line: units, contacts, forms, campaigns, invites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import (
+    Campaign,
+    CampaignForm,
+    CampaignUnit,
+    Contact,
+    ContactUnit,
+    FormVersion,
+    Invite,
+    Period,
+    Unit,
+)
+from bot.tables import TableError, read_table
+from conversations.campaigns import CampaignSpec
+from conversations.forms import Form
+from conversations.invite_codes import new_code
+from conversations.phone_numbers import normalise_phone
+
+ROLES = ("reporter", "coordinator", "admin")
+UNIT_ALIASES = {"ma": "code", "ma_don_vi": "code", "ten": "name", "ten_don_vi": "name",
+                "loai": "kind", "parent": "parent_code", "ma_cap_tren": "parent_code"}
+CONTACT_ALIASES = {"ho_ten": "name", "ten": "name", "sdt": "phone", "so_dien_thoai": "phone",
+                   "ma_don_vi": "unit_code", "unit": "unit_code", "vai_tro": "role",
+                   "ngon_ngu": "language"}
+
+
+class AdminError(ValueError):
+    """A request the admin must correct; the message says what and how."""
+
+
+# ----------------------------------------------------------------------------- units
+
+async def import_units(session: AsyncSession, path: Path) -> int:
+    rows = read_table(path, ("code", "name", "kind", "parent_code"), UNIT_ALIASES)
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        code = row.get("code")
+        if not code:
+            errors.append(f"line {row.line}: the code is empty")
+        elif code in seen:
+            errors.append(f"line {row.line}: code {code} already appears on line {seen[code]}")
+        else:
+            seen[code] = row.line
+        if not row.get("name"):
+            errors.append(f"line {row.line}: the name is empty")
+        if not row.get("kind"):
+            errors.append(f"line {row.line}: the kind is empty (e.g. province, commune, school)")
+    existing = {u.code: u for u in (await session.scalars(select(Unit))).all()}
+    parents = {row.get("code"): row.get("parent_code") for row in rows}
+    for row in rows:
+        parent = row.get("parent_code")
+        if parent and parent not in parents and parent not in existing:
+            errors.append(f"line {row.line}: parent {parent} is neither in the file nor loaded")
+        if parent and parent == row.get("code"):
+            errors.append(f"line {row.line}: a unit cannot be its own parent")
+    if not errors:
+        for row in rows:  # cycles within the file
+            chain, code = set(), row.get("code")
+            while code and code in parents and code not in chain:
+                chain.add(code)
+                code = parents[code]
+            if code and code in chain:
+                errors.append(f"line {row.line}: the parent codes form a loop ({code})")
+    if errors:
+        raise TableError(errors)
+    for row in rows:
+        unit = existing.get(row.get("code"))
+        if unit is None:
+            unit = Unit(code=row.get("code"), path="")
+            session.add(unit)
+            existing[unit.code] = unit
+        unit.name, unit.kind = row.get("name"), row.get("kind")
+    await session.flush()
+    for row in rows:
+        parent = row.get("parent_code")
+        existing[row.get("code")].parent_id = existing[parent].id if parent else None
+    await session.flush()
+    await rebuild_paths(session)
+    return len(rows)
+
+
+async def rebuild_paths(session: AsyncSession) -> None:
+    units = {u.id: u for u in (await session.scalars(select(Unit))).all()}
+    memo: dict[int, str] = {}
+
+    def path_of(unit_id: int, depth: int = 0) -> str:
+        if unit_id in memo:
+            return memo[unit_id]
+        unit = units[unit_id]
+        if depth > len(units):
+            raise AdminError(f"the unit tree has a loop at {unit.code}")
+        prefix = path_of(unit.parent_id, depth + 1) if unit.parent_id else "/"
+        memo[unit_id] = f"{prefix}{unit.code}/"
+        return memo[unit_id]
+
+    for unit in units.values():
+        unit.path = path_of(unit.id)
+
+
+# ----------------------------------------------------------------------------- contacts
+
+async def import_contacts(session: AsyncSession, path: Path, now: datetime) -> int:
+    rows = read_table(path, ("name", "phone", "unit_code", "role"), CONTACT_ALIASES)
+    units = {u.code: u.id for u in (await session.scalars(select(Unit))).all()}
+    errors: list[str] = []
+    parsed: list[tuple[str, str, int, str, str]] = []
+    for row in rows:
+        phone = normalise_phone(row.get("phone"))
+        role = row.get("role").lower() or "reporter"
+        language = (row.get("language") or "vi").lower()
+        if not row.get("name"):
+            errors.append(f"line {row.line}: the name is empty")
+        if phone is None:
+            errors.append(f"line {row.line}: “{row.get('phone')}” is not a phone number")
+        if row.get("unit_code") not in units:
+            errors.append(f"line {row.line}: unit {row.get('unit_code')} is not loaded "
+                          f"(run `baocao units import` first)")
+        if role not in ROLES:
+            errors.append(f"line {row.line}: role must be one of {', '.join(ROLES)}")
+        if language not in ("vi", "en"):
+            errors.append(f"line {row.line}: language must be vi or en")
+        if phone and row.get("unit_code") in units and role in ROLES:
+            parsed.append((row.get("name"), phone, units[row.get("unit_code")], role, language))
+    if errors:
+        raise TableError(errors)
+    by_phone = {c.phone: c for c in (await session.scalars(select(Contact))).all() if c.phone}
+    for name, phone, unit_id, role, language in parsed:
+        contact = by_phone.get(phone)
+        if contact is None:
+            contact = Contact(name=name, phone=phone, role=role, language=language, active=True,
+                              created_at=now)
+            session.add(contact)
+            await session.flush()
+            by_phone[phone] = contact
+        else:
+            contact.name, contact.role, contact.language = name, role, language
+        if await session.get(ContactUnit, (contact.id, unit_id)) is None:
+            session.add(ContactUnit(contact_id=contact.id, unit_id=unit_id))
+            await session.flush()
+    return len(parsed)
+
+
+# ----------------------------------------------------------------------------- forms, campaigns
+
+async def load_form(session: AsyncSession, form: Form, raw: dict[str, Any],
+                    now: datetime) -> tuple[FormVersion, bool]:
+    """Store a form version; the same version loaded again must be identical."""
+    row = await session.scalar(select(FormVersion).where(FormVersion.key == form.id,
+                                                         FormVersion.version == form.version))
+    if row is not None:
+        if row.definition != raw:
+            raise AdminError(f"form {form.id} version {form.version} is already loaded with "
+                             f"different content; raise its version number")
+        return row, False
+    row = FormVersion(key=form.id, version=form.version, title=form.title.vi, definition=raw,
+                      loaded_at=now)
+    session.add(row)
+    await session.flush()
+    return row, True
+
+
+async def load_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime) -> Campaign:
+    """Create or update a campaign; each unit kind is bound to the newest loaded form version."""
+    form_ids: dict[str, int] = {}
+    for kind, form_key in spec.forms_by_kind.items():
+        form_id = await session.scalar(select(FormVersion.id).where(FormVersion.key == form_key)
+                                       .order_by(FormVersion.version.desc()).limit(1))
+        if form_id is None:
+            raise AdminError(f"campaign {spec.key}: form {form_key} is not loaded "
+                             f"(run `baocao forms load` first)")
+        form_ids[kind] = form_id
+    unit_ids = []
+    for code in spec.unit_codes:
+        unit_id = await session.scalar(select(Unit.id).where(Unit.code == code))
+        if unit_id is None:
+            raise AdminError(f"campaign {spec.key}: unit {code} is not loaded")
+        unit_ids.append(unit_id)
+    campaign = await session.scalar(select(Campaign).where(Campaign.key == spec.key))
+    if campaign is None:
+        campaign = Campaign(key=spec.key, created_at=now)
+        session.add(campaign)
+    campaign.title_vi, campaign.title_en = spec.title.vi, spec.title.en
+    campaign.timezone = spec.timezone
+    campaign.definition = _jsonable(spec.raw or {})
+    await session.flush()
+    await session.execute(delete(CampaignForm).where(CampaignForm.campaign_id == campaign.id))
+    await session.execute(delete(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id))
+    for kind, form_id in form_ids.items():
+        session.add(CampaignForm(campaign_id=campaign.id, unit_kind=kind, form_id=form_id))
+    for unit_id in unit_ids:
+        session.add(CampaignUnit(campaign_id=campaign.id, unit_id=unit_id))
+    existing = {p.key: p for p in (await session.scalars(
+        select(Period).where(Period.campaign_id == campaign.id))).all()}
+    for p in spec.periods:
+        period = existing.get(p.key) or Period(campaign_id=campaign.id, key=p.key)
+        period.label_vi, period.label_en = p.label.vi, p.label.en
+        period.starts_on, period.ends_on = p.start, p.end
+        period.starts_at, period.deadline, period.lock_at = p.starts_at, p.deadline, p.lock_at
+        session.add(period)
+    await session.flush()
+    return campaign
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- invites
+
+@dataclass(frozen=True)
+class InviteInfo:
+    code: str
+    unit_code: str
+    unit_name: str
+    role: str
+    expires_at: datetime | None
+    max_uses: int
+    uses: int
+
+
+async def create_invite(session: AsyncSession, unit_code: str, role: str, uses: int,
+                        days: float | None, now: datetime) -> InviteInfo:
+    if role not in ROLES:
+        raise AdminError(f"role must be one of {', '.join(ROLES)}")
+    if uses < 1:
+        raise AdminError("--uses must be at least 1")
+    unit = await session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise AdminError(f"unit {unit_code} is not loaded")
+    expires = now + timedelta(days=days) if days else None
+    while True:
+        code = new_code()
+        if await session.scalar(select(Invite.id).where(Invite.code == code)) is None:
+            break
+    session.add(Invite(code=code, unit_id=unit.id, role=role, expires_at=expires,
+                       max_uses=uses, uses=0, created_at=now))
+    await session.flush()
+    return InviteInfo(code, unit.code, unit.name, role, expires, uses, 0)
+
+
+async def list_invites(session: AsyncSession) -> list[InviteInfo]:
+    rows = (await session.execute(select(Invite, Unit).join(Unit, Unit.id == Invite.unit_id)
+                                  .order_by(Unit.path, Invite.id))).all()
+    return [InviteInfo(i.code, u.code, u.name, i.role, i.expires_at, i.max_uses, i.uses)
+            for i, u in rows]
+
+
+def deep_link(username: str, code: str) -> str:
+    return f"https://t.me/{username.lstrip('@')}?start={code}" if username else ""
+
+
+# ----------------------------------------------------------------------------- listings
+
+async def list_units(session: AsyncSession) -> list[Unit]:
+    return list((await session.scalars(select(Unit).order_by(Unit.path))).all())
+
+
+async def list_contacts(session: AsyncSession) -> list[tuple[Contact, str]]:
+    contacts = (await session.scalars(select(Contact).order_by(Contact.name))).all()
+    codes: dict[int, list[str]] = {}
+    for contact_id, code in (await session.execute(
+            select(ContactUnit.contact_id, Unit.code).join(Unit, Unit.id == ContactUnit.unit_id)
+            .order_by(Unit.code))).all():
+        codes.setdefault(contact_id, []).append(code)
+    return [(c, ", ".join(codes.get(c.id, []))) for c in contacts]
+
+
+async def list_campaigns(session: AsyncSession) -> list[tuple[Campaign, list[Period]]]:
+    campaigns = (await session.scalars(select(Campaign).order_by(Campaign.id))).all()
+    result = []
+    for campaign in campaigns:
+        periods = (await session.scalars(select(Period).where(Period.campaign_id == campaign.id)
+                                         .order_by(Period.starts_at))).all()
+        result.append((campaign, list(periods)))
+    return result

@@ -1,0 +1,40 @@
+"""The composition root: builds every part from the settings, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.dispatcher import Dispatcher, utc_now
+from bot.settings import Settings
+from bot.storage.database import create_engine, sessionmaker, upgrade
+from conversations.i18n import Catalog
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    dispatcher: Dispatcher
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def build_app(settings: Settings | None = None, *, migrate: bool = True,
+                    clock: Callable[[], datetime] = utc_now) -> App:
+    settings = settings or Settings()
+    engine = create_engine(settings.database_url)
+    if migrate:
+        await upgrade(engine)
+    sessions = sessionmaker(engine)
+    catalog = Catalog()
+    dispatcher = Dispatcher(sessions, catalog, settings.default_language,
+                            settings.late_window_days, clock)
+    return App(settings, engine, sessions, catalog, dispatcher, clock)

@@ -1,0 +1,108 @@
+"""The path of one inbound event: lock the chat, load, advance the engine, commit everything
+(dedupe mark, effects, state, outbox) in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import outbox
+from bot.storage.context_loader import FormCache, identity_for, load_context
+from bot.storage.effects import apply_effects
+from bot.storage.models import ConversationState, ProcessedMessage
+from conversations.engine import advance
+from conversations.events import InboundEvent, OutboundMessage
+from conversations.i18n import Catalog
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ChatLocks:
+    """One asyncio lock per chat, so one chat's messages are handled one at a time, in order."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def __call__(self, channel: str, chat_id: str) -> asyncio.Lock:
+        key = (channel, chat_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+
+class Dispatcher:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
+                 default_language: str = "vi", late_window_days: int = 90,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.sessions = sessions
+        self.catalog = catalog
+        self.default_language = default_language
+        self.late_window = timedelta(days=late_window_days)
+        self.clock = clock
+        self.forms = FormCache()
+        self.locks = ChatLocks()
+
+    async def handle(self, event: InboundEvent) -> bool:
+        """Process one event; False when it was a duplicate and nothing happened."""
+        async with self.locks(event.channel, event.chat_id):
+            try:
+                return await self._handle(event)
+            except Exception:
+                log.exception("failed to handle %s message %s", event.channel, event.message_id)
+                await self._apologise(event)
+                return True
+
+    async def _handle(self, event: InboundEvent) -> bool:
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            if await self._seen(session, event):
+                return False
+            session.add(ProcessedMessage(channel=event.channel, message_id=event.message_id,
+                                         processed_at=now))
+            identity = await identity_for(session, event, now)
+            row = await session.get(ConversationState, identity.id)
+            state = dict(row.state) if row else {}
+            ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
+                                     self.default_language, self.late_window)
+            result = advance(state, event, ctx, now)
+            await apply_effects(session, result.effects, identity, now, self.default_language,
+                                result.state)
+            if row is None:
+                session.add(ConversationState(identity_id=identity.id, state=result.state,
+                                              updated_at=now))
+            else:
+                row.state, row.updated_at = dict(result.state), now
+            outbox.enqueue(session, event.channel, event.chat_id, result.messages, now)
+        return True
+
+    async def _seen(self, session: AsyncSession, event: InboundEvent) -> bool:
+        return await session.scalar(select(ProcessedMessage.message_id).where(
+            ProcessedMessage.channel == event.channel,
+            ProcessedMessage.message_id == event.message_id)) is not None
+
+    async def _apologise(self, event: InboundEvent) -> None:
+        """Nothing of the failed event was written; record it as seen and say so politely."""
+        now = self.clock()
+        try:
+            async with self.sessions() as session, session.begin():
+                if await self._seen(session, event):
+                    return
+                session.add(ProcessedMessage(channel=event.channel,
+                                             message_id=event.message_id, processed_at=now))
+                tr = self.catalog.tr(self.default_language)
+                text = tr("Sorry, something went wrong on our side and this message was not "
+                          "processed. Your earlier answers are safe; please send it again.")
+                outbox.enqueue(session, event.channel, event.chat_id,
+                               [OutboundMessage(text)], now)
+        except Exception:
+            log.exception("could not record the failure of %s", event.message_id)

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy model, the engine factory, migrations and repositories."""

@@ -1,0 +1,178 @@
+"""Load what the engine needs for one inbound event, inside the event's transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import (
+    Answer,
+    Campaign,
+    CampaignForm,
+    CampaignUnit,
+    Contact,
+    ContactUnit,
+    FormVersion,
+    Identity,
+    Invite,
+    Period,
+    SignInFailure,
+    Submission,
+    Unit,
+)
+from conversations.context import Assignment, ContactView, Context, InviteView, UnitView
+from conversations.events import InboundEvent
+from conversations.forms import Form, Text, parse_form
+from conversations.i18n import Catalog
+from conversations.invite_codes import candidate
+
+UPCOMING = timedelta(days=14)
+
+
+class FormCache:
+    """Parsed forms by 'key@version'; a loaded form version never changes, so caching is safe."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, Form] = {}
+
+    @staticmethod
+    def label(form: Form) -> str:
+        return f"{form.id}@{form.version}"
+
+    async def get(self, session: AsyncSession, form_id: int) -> Form:
+        form = self._by_id.get(form_id)
+        if form is None:
+            row = await session.get(FormVersion, form_id)
+            assert row is not None
+            form = parse_form(row.definition, f"{row.key}@{row.version}")
+            self._by_id[form_id] = form
+        return form
+
+
+async def identity_for(session: AsyncSession, event: InboundEvent, now: datetime) -> Identity:
+    identity = await session.scalar(
+        select(Identity).where(Identity.channel == event.channel,
+                               Identity.external_user_id == event.user_id))
+    if identity is None:
+        identity = Identity(channel=event.channel, external_user_id=event.user_id,
+                            chat_id=event.chat_id, display_name=event.display_name,
+                            created_at=now)
+        session.add(identity)
+        await session.flush()
+    elif identity.chat_id != event.chat_id:
+        identity.chat_id = event.chat_id
+    return identity
+
+
+async def contact_view(session: AsyncSession, contact_id: int) -> ContactView | None:
+    contact = await session.get(Contact, contact_id)
+    if contact is None or not contact.active:
+        return None
+    units = (await session.scalars(
+        select(Unit).join(ContactUnit, ContactUnit.unit_id == Unit.id)
+        .where(ContactUnit.contact_id == contact_id).order_by(Unit.name))).all()
+    return ContactView(contact.id, contact.name, contact.role, contact.language,
+                       tuple(UnitView(u.code, u.name, u.kind) for u in units))
+
+
+async def invite_view(session: AsyncSession, text: str, now: datetime) -> InviteView | None:
+    code = candidate(text)
+    if code is None:
+        return None
+    row = (await session.execute(
+        select(Invite, Unit).join(Unit, Unit.id == Invite.unit_id).where(Invite.code == code)
+    )).first()
+    if row is None:
+        return None
+    invite, unit = row
+    problem = None
+    if invite.expires_at is not None and invite.expires_at <= now:
+        problem = "expired"
+    elif invite.uses >= invite.max_uses:
+        problem = "used_up"
+    return InviteView(invite.code, UnitView(unit.code, unit.name, unit.kind), invite.role, problem)
+
+
+async def failed_signins(session: AsyncSession, event: InboundEvent, now: datetime) -> int:
+    return await session.scalar(
+        select(func.count()).select_from(SignInFailure).where(
+            SignInFailure.channel == event.channel,
+            SignInFailure.external_user_id == event.user_id,
+            SignInFailure.at > now - timedelta(hours=1))) or 0
+
+
+async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
+                          forms: FormCache, late_window: timedelta,
+                          ) -> tuple[tuple[Assignment, ...], dict[str, Form]]:
+    """Every report the contact's units owe or may still correct, and the forms they use."""
+    targeted = or_(
+        ~exists().where(CampaignUnit.campaign_id == Campaign.id),
+        exists().where(CampaignUnit.campaign_id == Campaign.id, CampaignUnit.unit_id == Unit.id),
+    )
+    rows = (await session.execute(
+        select(Unit, Campaign, Period, CampaignForm.form_id, Submission)
+        .join(ContactUnit, ContactUnit.unit_id == Unit.id)
+        .join(CampaignForm, CampaignForm.unit_kind == Unit.kind)
+        .join(Campaign, Campaign.id == CampaignForm.campaign_id)
+        .join(Period, Period.campaign_id == Campaign.id)
+        .outerjoin(Submission, and_(Submission.unit_id == Unit.id,
+                                    Submission.period_id == Period.id))
+        .where(ContactUnit.contact_id == contact_id, targeted,
+               Period.starts_at <= now + UPCOMING,
+               or_(Period.lock_at.is_(None), Period.lock_at > now),
+               or_(Period.deadline > now - late_window, Submission.status == "draft",
+                   Submission.status == "returned"))
+        .order_by(Period.deadline, Unit.name)
+    )).all()
+    submission_ids = [r[4].id for r in rows if r[4] is not None]
+    answers: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    if submission_ids:
+        for a in (await session.scalars(
+                select(Answer).where(Answer.submission_id.in_(submission_ids)))).all():
+            answers[a.submission_id][a.question_id] = {"value": a.value, "note": a.note}
+    result = []
+    used: dict[str, Form] = {}
+    for unit, campaign, period, form_id, submission in rows:
+        # A report already started keeps the form version it was started with.
+        form = await forms.get(session, submission.form_id if submission else form_id)
+        label = FormCache.label(form)
+        used[label] = form
+        result.append(Assignment(
+            period_id=period.id,
+            period_label=Text(period.label_vi, period.label_en),
+            campaign_key=campaign.key,
+            campaign_title=Text(campaign.title_vi, campaign.title_en),
+            timezone=campaign.timezone,
+            starts_at=period.starts_at,
+            deadline=period.deadline,
+            lock_at=period.lock_at,
+            unit=UnitView(unit.code, unit.name, unit.kind),
+            form_key=label,
+            status=submission.status if submission else "none",
+            answers=answers.get(submission.id, {}) if submission else {},
+            submitted_at=submission.submitted_at if submission else None,
+            on_time=submission.on_time if submission else None,
+            revision=submission.revision if submission else 0,
+            return_comment=submission.return_comment if submission else "",
+        ))
+    return tuple(result), used
+
+
+async def load_context(session: AsyncSession, event: InboundEvent, identity: Identity,
+                       now: datetime, catalog: Catalog, forms: FormCache,
+                       default_language: str, late_window: timedelta) -> Context:
+    contact = await contact_view(session, identity.contact_id) if identity.contact_id else None
+    invite = await invite_view(session, event.text, now) if event.kind == "text" else None
+    failures = await failed_signins(session, event, now) if invite is None or contact is None \
+        else 0
+    assignments: tuple[Assignment, ...] = ()
+    used: dict[str, Form] = {}
+    if contact is not None:
+        assignments, used = await assignments_for(session, contact.id, now, forms, late_window)
+    return Context(catalog=catalog, forms=used, default_language=default_language,
+                   contact=contact, invite=invite, failed_signins_last_hour=failures,
+                   assignments=assignments)

@@ -1,0 +1,180 @@
+"""Write the engine's effects; called inside the transaction that also stores the new state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import (
+    Answer,
+    AnswerRevision,
+    Contact,
+    ContactUnit,
+    FormVersion,
+    Identity,
+    Invite,
+    Period,
+    SignInFailure,
+    Submission,
+    Unit,
+)
+from conversations.events import (
+    Effect,
+    RecordFailedSignIn,
+    Register,
+    SaveAnswers,
+    SetLanguage,
+    Submit,
+)
+
+ROLE_RANK = {"reporter": 0, "coordinator": 1, "admin": 2}
+
+
+class EffectError(RuntimeError):
+    """An effect the database refuses (e.g. an invite used up meanwhile)."""
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return None
+    return None
+
+
+async def _form_id(session: AsyncSession, form_label: str) -> int:
+    key, _, version = form_label.partition("@")
+    form_id = await session.scalar(select(FormVersion.id).where(
+        FormVersion.key == key, FormVersion.version == int(version)))
+    if form_id is None:
+        raise EffectError(f"unknown form {form_label}")
+    return form_id
+
+
+async def _submission(session: AsyncSession, period_id: int, unit_code: str, form_label: str,
+                      now: datetime) -> Submission:
+    unit_id = await session.scalar(select(Unit.id).where(Unit.code == unit_code))
+    if unit_id is None:
+        raise EffectError(f"unknown unit {unit_code}")
+    submission = await session.scalar(select(Submission).where(
+        Submission.unit_id == unit_id, Submission.period_id == period_id))
+    if submission is None:
+        submission = Submission(unit_id=unit_id, period_id=period_id,
+                                form_id=await _form_id(session, form_label), status="draft",
+                                revision=0, return_comment="", created_at=now, updated_at=now)
+        session.add(submission)
+        await session.flush()
+    return submission
+
+
+async def _upsert_answers(session: AsyncSession, submission: Submission,
+                          answers: dict[str, dict[str, Any]], contact_id: int | None,
+                          now: datetime) -> dict[str, Answer]:
+    existing = {a.question_id: a for a in (await session.scalars(
+        select(Answer).where(Answer.submission_id == submission.id))).all()}
+    for qid, stored in answers.items():
+        row = existing.get(qid)
+        value, note = stored.get("value"), stored.get("note") or ""
+        if row is None:
+            row = Answer(submission_id=submission.id, question_id=qid)
+            session.add(row)
+            existing[qid] = row
+        row.value, row.num_value, row.note = value, _number(value), note
+        row.answered_by, row.answered_at = contact_id, now
+    submission.updated_at = now
+    return existing
+
+
+async def apply_effects(session: AsyncSession, effects: tuple[Effect, ...], identity: Identity,
+                        now: datetime, default_language: str, state: dict[str, Any]) -> None:
+    for effect in effects:
+        if isinstance(effect, Register):
+            await _register(session, effect, identity, now, state.get("language")
+                            or default_language)
+        elif isinstance(effect, RecordFailedSignIn):
+            session.add(SignInFailure(channel=identity.channel,
+                                      external_user_id=identity.external_user_id,
+                                      attempted=effect.attempted[:64], at=now))
+        elif isinstance(effect, SaveAnswers):
+            submission = await _submission(session, effect.period_id, effect.unit_code,
+                                           effect.form_key, now)
+            if submission.status == "submitted":
+                raise EffectError("a submitted report is changed only by resubmitting it")
+            await _upsert_answers(session, submission, effect.answers, identity.contact_id, now)
+        elif isinstance(effect, Submit):
+            await _submit(session, effect, identity.contact_id, now)
+        elif isinstance(effect, SetLanguage) and identity.contact_id:
+            await session.execute(update(Contact).where(Contact.id == identity.contact_id)
+                                  .values(language=effect.language))
+        else:
+            raise EffectError(f"unhandled effect {effect!r}")
+
+
+async def _register(session: AsyncSession, effect: Register, identity: Identity, now: datetime,
+                    language: str) -> None:
+    invite = await session.scalar(select(Invite).where(Invite.code == effect.invite_code))
+    if invite is None or invite.uses >= invite.max_uses or (
+            invite.expires_at is not None and invite.expires_at <= now):
+        raise EffectError("invite no longer usable")
+    contact = await session.get(Contact, identity.contact_id) if identity.contact_id else None
+    if contact is None:
+        contact = Contact(name=effect.display_name or identity.display_name, role=invite.role,
+                          language=language, active=True, created_at=now,
+                          phone=effect.phone or None)
+        session.add(contact)
+        await session.flush()
+        identity.contact_id = contact.id
+    elif ROLE_RANK.get(invite.role, 0) > ROLE_RANK.get(contact.role, 0):
+        contact.role = invite.role
+    linked = await session.get(ContactUnit, (contact.id, invite.unit_id))
+    if linked is None:
+        session.add(ContactUnit(contact_id=contact.id, unit_id=invite.unit_id))
+    await session.execute(update(Invite).where(Invite.id == invite.id)
+                          .values(uses=Invite.uses + 1))
+
+
+async def _submit(session: AsyncSession, effect: Submit, contact_id: int | None,
+                  now: datetime) -> None:
+    submission = await _submission(session, effect.period_id, effect.unit_code, effect.form_key,
+                                   now)
+    period = await session.get(Period, effect.period_id)
+    assert period is not None
+    if period.lock_at is not None and now >= period.lock_at:
+        raise EffectError("the period is locked")
+    before = {a.question_id: a for a in (await session.scalars(
+        select(Answer).where(Answer.submission_id == submission.id))).all()}
+    revision = submission.revision + 1
+    if submission.status == "submitted":
+        changes = effect.changes
+    else:
+        changes = {qid: {"value": a.value, "note": a.note} for qid, a in before.items()}
+        before = {}
+    for qid, new in changes.items():
+        old = before.get(qid)
+        session.add(AnswerRevision(
+            submission_id=submission.id, revision=revision, question_id=qid,
+            old_value=old.value if old else None, new_value=new.get("value"),
+            old_note=old.note if old else "", new_note=new.get("note") or "",
+            changed_by=contact_id, changed_at=now))
+    if submission.status == "submitted":
+        await _upsert_answers(session, submission, changes, contact_id, now)
+    if submission.on_time is None or submission.status == "returned":
+        submission.on_time = now < period.deadline
+    submission.status = "submitted"
+    submission.revision = revision
+    submission.submitted_at = now
+    submission.submitted_by = contact_id
+    submission.return_comment = ""
+    submission.updated_at = now
+
+
+__all__ = ["apply_effects", "EffectError", "Identity"]

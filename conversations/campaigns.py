@@ -1,0 +1,182 @@
+"""Campaign files: which units report on which form, for which periods, due when."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from conversations.forms import DATA_DIR, Text
+
+CAMPAIGNS_DIR = DATA_DIR / "campaigns"
+
+
+class CampaignError(ValueError):
+    """A campaign file that does not follow the format; the message names the place."""
+
+
+@dataclass(frozen=True)
+class PeriodSpec:
+    key: str
+    label: Text
+    start: date
+    end: date
+    deadline: datetime  # aware
+    lock_at: datetime | None  # aware
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.start, time(0), self.deadline.tzinfo)
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    key: str
+    title: Text
+    description: Text
+    timezone: str
+    forms_by_kind: Mapping[str, str]
+    unit_codes: tuple[str, ...]
+    periods: tuple[PeriodSpec, ...]
+    source: str = ""
+    raw: Mapping[str, Any] | None = None
+
+
+def _date(raw: Any, where: str) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError as exc:
+        raise CampaignError(f"{where}: expected a date YYYY-MM-DD, got {raw!r}") from exc
+
+
+def _instant(raw: Any, tz: ZoneInfo, where: str) -> datetime:
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=tz)
+    if isinstance(raw, date):
+        return datetime.combine(raw, time(0), tz)
+    try:
+        parsed = datetime.fromisoformat(str(raw))
+    except ValueError as exc:
+        raise CampaignError(f"{where}: expected 'YYYY-MM-DD HH:MM', got {raw!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def _period(raw: Any, tz: ZoneInfo, where: str) -> PeriodSpec:
+    if not isinstance(raw, Mapping):
+        raise CampaignError(f"{where}: a period must be a mapping")
+    key = str(raw.get("key", "")).strip()
+    if not key:
+        raise CampaignError(f"{where}: period without key")
+    start, end = _date(raw.get("start"), f"{where} start"), _date(raw.get("end"), f"{where} end")
+    if end < start:
+        raise CampaignError(f"{where}: end is before start")
+    if "due_before" in raw:
+        # "trước ngày 13/10" — the instant 13/10 00:00 local time.
+        deadline = datetime.combine(_date(raw["due_before"], f"{where} due_before"), time(0), tz)
+    elif "due_at" in raw:
+        deadline = _instant(raw["due_at"], tz, f"{where} due_at")
+    else:
+        raise CampaignError(f"{where}: a period needs due_before (a date) or due_at")
+    lock = _instant(raw["lock_at"], tz, f"{where} lock_at") if raw.get("lock_at") else None
+    if lock is not None and lock < deadline:
+        raise CampaignError(f"{where}: lock_at is before the deadline")
+    label = Text.parse(raw.get("label") or key, f"{where} label")
+    return PeriodSpec(key, label, start, end, deadline, lock)
+
+
+def _shift(value: date, every: str, n: int) -> date:
+    if every == "week":
+        return value + timedelta(weeks=n)
+    if every == "year":
+        try:
+            return value.replace(year=value.year + n)
+        except ValueError:  # 29 February
+            return value.replace(year=value.year + n, day=28)
+    months = value.month - 1 + n
+    year, month = value.year + months // 12, months % 12 + 1
+    day = min(value.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+    return value.replace(year=year, month=month, day=day)
+
+
+def _repeat(first: PeriodSpec, every: str, count: int, tz: ZoneInfo) -> list[PeriodSpec]:
+    """Recurring periods: the first one shifted by a week, a month or a year each time."""
+    periods = [first]
+    for n in range(1, count):
+        start = _shift(first.start, every, n)
+        deadline_day = _shift(first.deadline.astimezone(tz).date(), every, n)
+        deadline = datetime.combine(deadline_day, first.deadline.astimezone(tz).timetz())
+        lock = None
+        if first.lock_at:
+            lock_day = _shift(first.lock_at.astimezone(tz).date(), every, n)
+            lock = datetime.combine(lock_day, first.lock_at.astimezone(tz).timetz())
+        key = start.strftime({"week": "%G-W%V", "month": "%Y-%m", "year": "%Y"}[every])
+        label = Text(f"{first.label.vi} ({key})", f"{first.label.en} ({key})")
+        periods.append(PeriodSpec(key, label, start, _shift(first.end, every, n), deadline, lock))
+    return periods
+
+
+def parse_campaign(raw: Any, source: str = "") -> CampaignSpec:
+    if not isinstance(raw, Mapping):
+        raise CampaignError(f"{source}: a campaign must be a mapping")
+    key = str(raw.get("id", "")).strip()
+    if not key:
+        raise CampaignError(f"{source}: campaign without id")
+    tz_name = str(raw.get("timezone") or "Asia/Ho_Chi_Minh")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CampaignError(f"{key}: unknown time zone {tz_name}") from exc
+    forms_by_kind: dict[str, str] = {}
+    for i, item in enumerate(raw.get("forms") or [], start=1):
+        if not isinstance(item, Mapping) or not item.get("form"):
+            raise CampaignError(f"{key} forms {i}: needs form and kinds")
+        for kind in item.get("kinds") or []:
+            if kind in forms_by_kind:
+                raise CampaignError(f"{key}: unit kind {kind} has two forms")
+            forms_by_kind[str(kind)] = str(item["form"])
+    if not forms_by_kind:
+        raise CampaignError(f"{key}: a campaign needs forms with unit kinds")
+    periods = [_period(p, tz, f"{key} period {i}")
+               for i, p in enumerate(raw.get("periods") or [], start=1)]
+    if not periods:
+        raise CampaignError(f"{key}: a campaign needs at least one period")
+    recurrence = raw.get("recurrence")
+    if recurrence:
+        every, count = recurrence.get("every"), int(recurrence.get("count", 1))
+        if every not in ("week", "month", "year") or count < 1:
+            raise CampaignError(f"{key}: recurrence needs every: week|month|year and count")
+        periods = _repeat(periods[0], every, count, tz) + periods[1:]
+    if len({p.key for p in periods}) != len(periods):
+        raise CampaignError(f"{key}: two periods share a key")
+    return CampaignSpec(
+        key=key,
+        title=Text.parse(raw.get("title"), f"{key} title"),
+        description=Text.parse(raw.get("description"), f"{key} description", required=False),
+        timezone=tz_name,
+        forms_by_kind=forms_by_kind,
+        unit_codes=tuple(str(c) for c in raw.get("units") or []),
+        periods=tuple(periods),
+        source=str(raw.get("source", "")),
+        raw=dict(raw),
+    )
+
+
+def load_campaign_file(path: Path) -> CampaignSpec:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CampaignError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_campaign(raw, str(path))
+
+
+def bundled_campaign_files() -> list[Path]:
+    return sorted(CAMPAIGNS_DIR.glob("*.yaml"))

@@ -1,0 +1,86 @@
+"""What the shell loads before the engine runs: a read-only snapshot, no database handle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from conversations.forms import Form, Text
+from conversations.i18n import Catalog
+
+MAX_FAILED_SIGNINS_PER_HOUR = 5
+
+
+@dataclass(frozen=True)
+class UnitView:
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: int
+    name: str
+    role: str
+    language: str
+    units: tuple[UnitView, ...] = ()
+
+
+@dataclass(frozen=True)
+class InviteView:
+    """The invite a message's code matched, with why it can't be used (if so)."""
+
+    code: str
+    unit: UnitView
+    role: str
+    problem: str | None = None  # "expired" | "used_up" | None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One report a contact may file: a unit, a campaign period, its form and its progress."""
+
+    period_id: int
+    period_label: Text
+    campaign_key: str
+    campaign_title: Text
+    timezone: str
+    starts_at: datetime
+    deadline: datetime
+    lock_at: datetime | None
+    unit: UnitView
+    form_key: str
+    status: str = "none"  # none | draft | submitted | returned
+    answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    submitted_at: datetime | None = None
+    on_time: bool | None = None
+    revision: int = 0
+    return_comment: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.period_id}:{self.unit.code}"
+
+    def locked(self, now: datetime) -> bool:
+        return self.lock_at is not None and now >= self.lock_at
+
+
+@dataclass(frozen=True)
+class Context:
+    catalog: Catalog
+    forms: Mapping[str, Form]
+    default_language: str = "vi"
+    contact: ContactView | None = None
+    invite: InviteView | None = None
+    failed_signins_last_hour: int = 0
+    assignments: tuple[Assignment, ...] = ()
+
+    @property
+    def language(self) -> str:
+        return self.contact.language if self.contact else self.default_language
+
+    def assignment(self, key: str | None) -> Assignment | None:
+        return next((a for a in self.assignments if a.key == key), None)

@@ -1,0 +1,215 @@
+"""The conversation engine: advance(state, event, context, now) → new state, messages, effects.
+
+Pure: no I/O, no clock. The shell locks the chat, loads the context, calls `advance`, and commits
+the result in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from conversations import report_flow
+from conversations.context import MAX_FAILED_SIGNINS_PER_HOUR, Context
+from conversations.events import (
+    Button,
+    InboundEvent,
+    OutboundMessage,
+    RecordFailedSignIn,
+    Register,
+    SetLanguage,
+    StepResult,
+)
+from conversations.i18n import SUPPORTED, Tr
+from conversations.invite_codes import candidate
+from conversations.session import Turn
+from conversations.status import status_text
+from conversations.text_normalise import clean, fold
+
+COMMANDS: dict[str, str] = {
+    "start": "start",
+    "baocao": "report",
+    "report": "report",
+    "trangthai": "status",
+    "status": "status",
+    "huy": "cancel",
+    "cancel": "cancel",
+    "trogiup": "help",
+    "help": "help",
+    "ngonngu": "lang",
+    "lang": "lang",
+    "language": "lang",
+}
+# Commands people type without the slash, folded (no diacritics, lower case).
+WORD_COMMANDS: dict[str, str] = {
+    "bao cao": "report",
+    "baocao": "report",
+    "trang thai": "status",
+    "trangthai": "status",
+    "huy": "cancel",
+    "tro giup": "help",
+    "trogiup": "help",
+    "giup": "help",
+    "help": "help",
+    "ngon ngu": "lang",
+}
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """'/baocao@MyBot arg' → ('report', 'arg'); None when the text is no known command."""
+    stripped = clean(text)
+    if not stripped.startswith("/"):
+        return None
+    head, _, rest = stripped[1:].partition(" ")
+    name = fold(head.split("@", 1)[0])
+    command = COMMANDS.get(name)
+    return (command, rest.strip()) if command else ("unknown", stripped)
+
+
+def advance(state: dict[str, Any], event: InboundEvent, ctx: Context, now: datetime) -> StepResult:
+    turn = Turn(state=dict(state or {}), event=event, ctx=ctx, now=now)
+    if ctx.contact is None:
+        _onboarding(turn)
+    else:
+        _registered(turn)
+    return turn.result()
+
+
+def _onboarding(turn: Turn) -> None:
+    tr = turn.tr
+    command = parse_command(turn.event.text) if turn.event.kind == "text" else None
+    if command and command[0] == "lang":
+        _language(turn, command[1])
+        return
+    if command and command[0] == "help":
+        turn.say(tr("This bot collects the campaign reports of schools and communes.") + "\n"
+                 + _how_to_join(tr))
+        return
+    if turn.event.kind == "text" and (command is None or command[0] == "start"):
+        code = candidate(turn.event.text)
+        if code:
+            _sign_in(turn, code)
+            return
+    if command and command[0] == "start":
+        turn.say(tr("Welcome to baocao, the reporting assistant of the education office.") + "\n"
+                 + _how_to_join(tr))
+        return
+    turn.say(_how_to_join(tr))
+
+
+def _how_to_join(tr: Tr) -> str:
+    return tr("To start, please send the invite code your education office or study promotion "
+              "association gave you (10 letters and digits, for example K7PM-2QXR9A).")
+
+
+def _sign_in(turn: Turn, code: str) -> None:
+    tr, ctx = turn.tr, turn.ctx
+    if ctx.failed_signins_last_hour >= MAX_FAILED_SIGNINS_PER_HOUR:
+        turn.say(tr("Too many wrong codes were sent. Please try again in an hour, or ask your "
+                    "coordinator for a new code."))
+        return
+    invite = ctx.invite
+    if invite is None or invite.code != code:
+        turn.effect(RecordFailedSignIn(code))
+        turn.say(tr("The code {code} was not found. Please check it letter by letter (it has no "
+                    "letter O or I, and no digit 0 or 1) and send it again.", code=code))
+        return
+    if invite.problem == "expired":
+        turn.say(tr("The code {code} has expired. Please ask your coordinator for a new one.",
+                    code=code))
+        return
+    if invite.problem == "used_up":
+        turn.say(tr("The code {code} has already been used as many times as allowed. Please ask "
+                    "your coordinator for a new one.", code=code))
+        return
+    if ctx.contact and any(u.code == invite.unit.code for u in ctx.contact.units):
+        turn.say(tr("You already report for {unit}.", unit=invite.unit.name))
+        return
+    turn.effect(Register(invite.code, turn.event.display_name, turn.event.phone))
+    if invite.role == "coordinator":
+        text = tr("Welcome! You are now registered as a coordinator of {unit}.",
+                  unit=invite.unit.name)
+    else:
+        text = tr("Welcome! You are now registered to report for {unit}.", unit=invite.unit.name)
+    turn.say(text + "\n" + tr("Send /baocao to start a report, /trogiup for help."),
+             buttons=(Button("report", tr("Start a report")),))
+
+
+def _registered(turn: Turn) -> None:
+    event, tr = turn.event, turn.tr
+    command = parse_command(event.text) if event.kind == "text" else None
+    if command is None and event.kind == "text" and not report_flow.expects_free_text(turn):
+        word = WORD_COMMANDS.get(fold(event.text).strip(" .!?"))
+        if word:
+            command = (word, "")
+    token = report_flow.offered_token(turn)
+    if token and token.startswith("lang:"):
+        _language(turn, token.split(":", 1)[1])
+        return
+    if token == "report":
+        command = ("report", "")
+    if command:
+        name, arg = command
+        if name == "start":
+            code = candidate(event.text)
+            if code and turn.ctx.invite:
+                _sign_in(turn, code)
+            else:
+                turn.say(tr("Welcome back! Send /baocao to report, /trangthai to see what is due."))
+        elif name == "report":
+            report_flow.start(turn, arg)
+        elif name == "status":
+            turn.say(status_text(turn.ctx, tr, turn.now))
+        elif name == "cancel":
+            report_flow.cancel(turn)
+        elif name == "help":
+            turn.say(help_text(tr))
+        elif name == "lang":
+            _language(turn, arg)
+        else:
+            turn.say(tr("I don't know this command. Send /trogiup to see what I can do."))
+        return
+    if turn.state.get("step", "idle") == "idle" and event.kind == "text":
+        code = candidate(event.text)
+        if code and turn.ctx.invite and turn.ctx.invite.code == code:
+            _sign_in(turn, code)
+            return
+    report_flow.handle(turn)
+
+
+def help_text(tr: Tr) -> str:
+    return "\n".join([
+        tr("What I can do:"),
+        tr("/baocao — fill in or correct a report"),
+        tr("/trangthai — what is due for your unit, and deadlines"),
+        tr("/huy — stop the current report (answers stay saved)"),
+        tr("/ngonngu — Tiếng Việt / English"),
+        "",
+        tr("Answer one question at a time, or send a whole section at once, for example "
+           "“mục 4: 2, 150, 1, 300, 3”, or several answers as “4.1=2 4.2=150”."),
+        tr("Numbers may be written 1.234 or 1 234, amounts as 5tr or 500k. To add a note to an "
+           "answer, write it after “ghi chú”, for example: 3 ghi chú: 2 lớp trực tuyến."),
+    ])
+
+
+def _language(turn: Turn, arg: str) -> None:
+    choice = fold(arg).strip()
+    mapping = {"vi": "vi", "tieng viet": "vi", "viet": "vi", "en": "en", "english": "en",
+               "tieng anh": "en", "anh": "en"}
+    language = mapping.get(choice)
+    if language is None:
+        turn.say(turn.tr("Choose your language / Chọn ngôn ngữ:"),
+                 buttons=(Button("lang:vi", "Tiếng Việt"), Button("lang:en", "English")))
+        return
+    if language not in SUPPORTED:
+        return
+    if turn.ctx.contact is not None:
+        turn.effect(SetLanguage(language))
+    else:
+        turn.state["language"] = language
+    turn.switch_language(language)
+    turn.say(turn.tr("Language set to English.") if language == "en"
+             else turn.tr("Language set to Vietnamese."))
+
+
+__all__ = ["advance", "parse_command", "OutboundMessage"]

@@ -1,0 +1,94 @@
+"""What goes into the engine and what comes out: channel-agnostic value objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+EventKind = Literal["text", "button", "contact"]
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One message, button press or shared contact, as an adapter translated it."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+    message_id: str
+    kind: EventKind
+    received_at: datetime
+    text: str = ""
+    payload: str = ""
+    phone: str = ""
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice: `token` is what the engine receives back when it is pressed or typed.
+
+    Answer buttons are numbered on text-only channels (reply 1, 2, 3); shortcut buttons
+    ("Bỏ qua", "Quay lại") are shown there as words to type."""
+
+    token: str
+    label: str
+    shortcut: bool = False
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """Text plus optional buttons; an adapter shows them as buttons or as numbered options."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Base of every change the shell must write in the same transaction as the new state."""
+
+
+@dataclass(frozen=True)
+class Register(Effect):
+    invite_code: str
+    display_name: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class RecordFailedSignIn(Effect):
+    attempted: str
+
+
+@dataclass(frozen=True)
+class SaveAnswers(Effect):
+    """Answers of a draft, saved at once. A value of None means 'skipped'."""
+
+    period_id: int
+    unit_code: str
+    form_key: str
+    answers: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Submit(Effect):
+    """Submit (or resubmit with `changes`, for a report already submitted)."""
+
+    period_id: int
+    unit_code: str
+    form_key: str
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SetLanguage(Effect):
+    language: str
+
+
+@dataclass(frozen=True)
+class StepResult:
+    state: dict[str, Any]
+    messages: tuple[OutboundMessage, ...] = ()
+    effects: tuple[Effect, ...] = ()

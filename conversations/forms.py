@@ -1,0 +1,258 @@
+"""Report forms as data: the YAML format, its model and its loader.
+
+A form is sections of questions addressed by their printed id (`4.2`), so that reporters,
+coordinators and exports all speak of the same row the official document prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+QuestionType = Literal["count", "money", "number", "yes_no", "choice", "text", "date"]
+QUESTION_TYPES: tuple[str, ...] = ("count", "money", "number", "yes_no", "choice", "text", "date")
+NUMERIC_TYPES = frozenset({"count", "money", "number"})
+LANGUAGES = ("vi", "en")
+
+DATA_DIR = Path(__file__).parent / "data"
+FORMS_DIR = DATA_DIR / "forms"
+
+
+class FormError(ValueError):
+    """A form file that does not follow the format; the message names the place."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A label in each supported language; Vietnamese is the fallback."""
+
+    vi: str
+    en: str
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" and self.en else self.vi
+
+    @staticmethod
+    def parse(raw: Any, where: str, required: bool = True) -> Text:
+        if raw is None and not required:
+            return Text("", "")
+        if isinstance(raw, str):
+            return Text(raw, raw)
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("vi"), str):
+            raise FormError(f"{where}: expected a text with 'vi' (and 'en')")
+        return Text(raw["vi"].strip(), str(raw.get("en") or raw["vi"]).strip())
+
+    def as_dict(self) -> dict[str, str]:
+        return {"vi": self.vi, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: QuestionType
+    label: Text
+    section_id: str
+    required: bool = True
+    min: Decimal | None = None
+    max: Decimal | None = None
+    soft_max: Decimal | None = None
+    help: Text = field(default_factory=lambda: Text("", ""))
+    unit: Text = field(default_factory=lambda: Text("", ""))
+    choices: tuple[Choice, ...] = ()
+    note: bool = True
+    main: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: Text
+    questions: tuple[Question, ...]
+    help: Text = field(default_factory=lambda: Text("", ""))
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    version: int
+    title: Text
+    sections: tuple[Section, ...]
+    description: Text = field(default_factory=lambda: Text("", ""))
+    source: str = ""
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for s in self.sections for q in s.questions)
+
+    def question(self, qid: str) -> Question | None:
+        return self._index.get(qid)
+
+    def section(self, sid: str) -> Section | None:
+        return next((s for s in self.sections if s.id == sid), None)
+
+    def section_of(self, qid: str) -> Section:
+        q = self._index[qid]
+        return next(s for s in self.sections if s.id == q.section_id)
+
+    def position(self, qid: str) -> int:
+        """1-based place of a question in the whole form, for "câu 12/41"."""
+        return self._order[qid] + 1
+
+    def next_id(self, qid: str | None) -> str | None:
+        qs = self.questions
+        i = -1 if qid is None else self._order[qid]
+        return qs[i + 1].id if i + 1 < len(qs) else None
+
+    def iter_after(self, qid: str | None) -> Iterator[Question]:
+        qs = self.questions
+        start = 0 if qid is None else self._order[qid] + 1
+        yield from qs[start:]
+
+    @property
+    def _order(self) -> dict[str, int]:
+        cached = self.__dict__.get("_order_cache")
+        if cached is None:
+            cached = {q.id: i for i, q in enumerate(self.questions)}
+            object.__setattr__(self, "_order_cache", cached)
+        return cached
+
+    @property
+    def _index(self) -> dict[str, Question]:
+        cached = self.__dict__.get("_index_cache")
+        if cached is None:
+            cached = {q.id: q for q in self.questions}
+            object.__setattr__(self, "_index_cache", cached)
+        return cached
+
+
+def _decimal(raw: Any, where: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        return Decimal(str(raw))
+    except ArithmeticError as exc:
+        raise FormError(f"{where}: not a number: {raw!r}") from exc
+
+
+def _question(raw: Any, section_id: str, where: str) -> Question:
+    if not isinstance(raw, Mapping):
+        raise FormError(f"{where}: a question must be a mapping")
+    qid = str(raw.get("id", "")).strip()
+    if not qid:
+        raise FormError(f"{where}: question without id")
+    where = f"{where} ({qid})"
+    qtype = raw.get("type")
+    if qtype not in QUESTION_TYPES:
+        raise FormError(f"{where}: type must be one of {', '.join(QUESTION_TYPES)}")
+    choices: tuple[Choice, ...] = ()
+    if qtype == "choice":
+        raw_choices = raw.get("choices")
+        if not isinstance(raw_choices, list) or len(raw_choices) < 2:
+            raise FormError(f"{where}: a choice question needs at least two choices")
+        choices = tuple(
+            Choice(str(c.get("id")), Text.parse(c.get("label"), f"{where} choice"))
+            for c in raw_choices
+        )
+        if len({c.id for c in choices}) != len(choices):
+            raise FormError(f"{where}: duplicate choice ids")
+    minimum = _decimal(raw.get("min"), where)
+    if qtype in ("count", "money") and minimum is None:
+        minimum = Decimal(0)
+    question = Question(
+        id=qid,
+        type=qtype,
+        label=Text.parse(raw.get("label"), f"{where} label"),
+        section_id=section_id,
+        required=bool(raw.get("required", True)),
+        min=minimum,
+        max=_decimal(raw.get("max"), where),
+        soft_max=_decimal(raw.get("soft_max"), where),
+        help=Text.parse(raw.get("help"), f"{where} help", required=False),
+        unit=Text.parse(raw.get("unit"), f"{where} unit", required=False),
+        choices=choices,
+        note=bool(raw.get("note", qtype != "text")),
+        main=bool(raw.get("main", False)),
+    )
+    if question.min is not None and question.max is not None and question.min > question.max:
+        raise FormError(f"{where}: min is above max")
+    return question
+
+
+def parse_form(raw: Any, source: str = "") -> Form:
+    """Build a Form from parsed YAML, checking everything a conversation relies on."""
+    if not isinstance(raw, Mapping):
+        raise FormError(f"{source}: a form must be a mapping")
+    form_id = str(raw.get("id", "")).strip()
+    if not form_id:
+        raise FormError(f"{source}: form without id")
+    sections = []
+    seen: set[str] = set()
+    for s_index, s_raw in enumerate(raw.get("sections") or [], start=1):
+        where = f"{form_id} section {s_index}"
+        if not isinstance(s_raw, Mapping):
+            raise FormError(f"{where}: a section must be a mapping")
+        sid = str(s_raw.get("id", "")).strip()
+        if not sid:
+            raise FormError(f"{where}: section without id")
+        questions = tuple(
+            _question(q, sid, f"{where} question {i}")
+            for i, q in enumerate(s_raw.get("questions") or [], start=1)
+        )
+        if not questions:
+            raise FormError(f"{where} ({sid}): a section needs questions")
+        for q in questions:
+            if q.id in seen:
+                raise FormError(f"{form_id}: question id {q.id} appears twice")
+            seen.add(q.id)
+        sections.append(
+            Section(
+                id=sid,
+                title=Text.parse(s_raw.get("title"), f"{where} title"),
+                questions=questions,
+                help=Text.parse(s_raw.get("help"), f"{where} help", required=False),
+            )
+        )
+    if not sections:
+        raise FormError(f"{form_id}: a form needs sections")
+    if len({s.id for s in sections}) != len(sections):
+        raise FormError(f"{form_id}: duplicate section ids")
+    return Form(
+        id=form_id,
+        version=int(raw.get("version", 1)),
+        title=Text.parse(raw.get("title"), f"{form_id} title"),
+        sections=tuple(sections),
+        description=Text.parse(raw.get("description"), f"{form_id} description", required=False),
+        source=str(raw.get("source", "")),
+    )
+
+
+def load_form_text(text: str, source: str = "") -> Form:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FormError(f"{source}: not valid YAML: {exc}") from exc
+    return parse_form(raw, source)
+
+
+def load_form_file(path: Path) -> Form:
+    return load_form_text(path.read_text(encoding="utf-8"), str(path))
+
+
+def bundled_form_files() -> list[Path]:
+    """The forms shipped with the bot (seed 004 commune and school forms, the Month form)."""
+    return sorted(FORMS_DIR.glob("*.yaml"))

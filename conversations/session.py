@@ -1,0 +1,46 @@
+"""One turn of a conversation: the state being changed and what the turn says and does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from conversations.context import Context
+from conversations.events import Button, Effect, InboundEvent, OutboundMessage, StepResult
+from conversations.i18n import Tr
+
+
+@dataclass
+class Turn:
+    state: dict[str, Any]
+    event: InboundEvent
+    ctx: Context
+    now: datetime
+    messages: list[OutboundMessage] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    saved: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tr: Tr = field(init=False)
+
+    def __post_init__(self) -> None:
+        language = (self.ctx.contact.language if self.ctx.contact
+                    else self.state.get("language") or self.ctx.default_language)
+        self.tr = self.ctx.catalog.tr(language)
+
+    def switch_language(self, language: str) -> None:
+        self.tr = self.ctx.catalog.tr(language)
+
+    def say(self, text: str, buttons: tuple[Button, ...] = ()) -> None:
+        """Queue a message; its buttons are remembered so a typed number or label selects one."""
+        self.messages.append(OutboundMessage(text=text, buttons=buttons))
+        if buttons:
+            self.state["offered"] = [[b.token, b.label, b.shortcut] for b in buttons]
+        else:
+            self.state.pop("offered", None)
+
+    def effect(self, effect: Effect) -> None:
+        self.effects.append(effect)
+
+    def result(self) -> StepResult:
+        return StepResult(state=self.state, messages=tuple(self.messages),
+                          effects=tuple(self.effects))
