@@ -4,6 +4,7 @@ options and words to type, as on text-only channels."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable
 
 from bot import outbox
@@ -33,7 +34,7 @@ class LocalChat:
         self.user = user
         self.display_name = display_name or user
         self._counter = itertools.count(1)
-        self._run = app.clock().strftime("%Y%m%d%H%M%S%f")
+        self._run = uuid.uuid4().hex[:12]
 
     def event(self, text: str) -> InboundEvent:
         return InboundEvent(channel=CHANNEL, chat_id=self.user, user_id=self.user,

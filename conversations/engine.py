@@ -91,7 +91,9 @@ def _onboarding(turn: Turn) -> None:
             _sign_in(turn, code)
             return
     if command and command[0] == "start":
-        turn.say(tr("Welcome to baocao, the reporting assistant of the education office.") + "\n"
+        turn.say(tr("Welcome to baocao, the assistant for the campaign reports that schools and "
+                    "communes send to the education office and the study promotion "
+                    "association.") + "\n"
                  + _how_to_join(tr))
         return
     turn.say(_how_to_join(tr))
@@ -105,8 +107,8 @@ def _how_to_join(tr: Tr) -> str:
 def _sign_in(turn: Turn, code: str) -> None:
     tr, ctx = turn.tr, turn.ctx
     if ctx.failed_signins_last_hour >= MAX_FAILED_SIGNINS_PER_HOUR:
-        turn.say(tr("Too many wrong codes were sent. Please try again in an hour, or ask your "
-                    "coordinator for a new code."))
+        turn.say(tr("Several codes sent from this account were not found. For safety, please "
+                    "try again in an hour, or ask your coordinator to check the code."))
         return
     invite = ctx.invite
     if invite is None or invite.code != code:

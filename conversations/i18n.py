@@ -67,7 +67,8 @@ class Tr:
 
     def datetime(self, value: datetime, tz: str) -> str:
         local = value.astimezone(ZoneInfo(tz))
-        return self("{time} on {date}", time=local.strftime("%H:%M"), date=self.date(local.date()))
+        tr = self
+        return tr("{time} on {date}", time=local.strftime("%H:%M"), date=self.date(local.date()))
 
 
 class Catalog:

@@ -269,6 +269,10 @@ def _parse(text: str) -> Decimal:
     return -value if negative and value != 0 else value
 
 
+# "2O" or "l5": a letter O, l or I typed for a digit; guessing would store a wrong figure.
+_LOOKALIKE = re.compile(r"(?<=\d)[oOlI](?![^\W\d_])|(?<![^\W\d_])[oOlI](?=\d)")
+
+
 def parse_number(text: str) -> Decimal:
     """Parse a number as Vietnamese users type it, or raise ``NumberError``.
 
@@ -278,6 +282,8 @@ def parse_number(text: str) -> Decimal:
     words ("12 người", "500.000đ"). Never raises anything but ``NumberError``.
     """
     # Enough precision that no sum or product of the typed digits is ever rounded.
+    if _LOOKALIKE.search(text):
+        raise NumberError("not_a_number", text)
     with localcontext() as context:
         context.prec = max(28, 2 * len(text) + 30)
         try:

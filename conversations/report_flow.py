@@ -168,8 +168,8 @@ def start(turn: Turn, arg: str = "") -> None:
     lines = [tr("Which report would you like to file?")]
     buttons = []
     for i, a in enumerate(assignments, start=1):
-        lines.append(f"{i}. {_title(turn, a)} ({_status_word(turn, a)}, "
-                     f"{deadline_text(a, tr)})")
+        lines.append(f"{i}. {_title(turn, a)} ({_status_word(turn, a)}; "
+                     + tr("due {deadline}", deadline=deadline_text(a, tr)) + ")")
         buttons.append(Button(f"pick:{a.key}", f"{i}. {a.unit.name}"))
     turn.state.update({"step": "choosing"})
     turn.say("\n".join(lines), buttons=tuple(buttons))
@@ -211,7 +211,7 @@ def begin(turn: Turn, a: Assignment) -> None:
         review(turn, a, prefix=header)
         return
     if a.answers:
-        prefix = header + "\n" + tr("Welcome back: {done} of {total} questions are answered.",
+        prefix = header + "\n" + tr("{done} of {total} questions are already answered.",
                                      done=total - len(unanswered), total=total)
     else:
         prefix = header + "\n" + tr(
@@ -454,7 +454,11 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
         _after_review_edit(turn, a, prefix)
         return
     current = turn.state.get("question")
-    if current and current not in _answers(turn, a):
+    answered = _answers(turn, a)
+    refused = [qid for qid, _raw in entry.pairs if qid not in answered]
+    if refused:
+        ask(turn, a, refused[0], prefix=prefix)
+    elif current and current not in answered:
         ask(turn, a, current, prefix=prefix)
     else:
         last = entry.pairs[-1][0] if entry.pairs else (current or "")
@@ -596,8 +600,8 @@ def _submit(turn: Turn, a: Assignment) -> None:
     tr = turn.tr
     missing = _missing_required(turn, a)
     if missing:
-        turn.say(tr("The report cannot be submitted yet: {count} required questions have no "
-                    "answer ({ids}).", count=len(missing), ids=", ".join(q.id for q in missing)),
+        turn.say(tr("The report cannot be submitted yet; these required questions have no "
+                    "answer: {ids}.", ids=", ".join(q.id for q in missing)),
                  buttons=(Button("continue", tr("Answer the rest")),))
         return
     on_time = turn.now < a.deadline

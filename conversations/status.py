@@ -11,7 +11,8 @@ from conversations.i18n import Tr
 
 def status_text(ctx: Context, tr: Tr, now: datetime) -> str:
     if ctx.contact is None or not ctx.contact.units:
-        return tr("You are not linked to any unit yet.")
+        return tr("You are not linked to any unit yet. Please send the invite code your "
+                  "coordinator gave you.")
     if not ctx.assignments:
         units = ", ".join(u.name for u in ctx.contact.units)
         return tr("Nothing is due for {units} at the moment.", units=units)
@@ -34,6 +35,8 @@ def status_text(ctx: Context, tr: Tr, now: datetime) -> str:
             if a.status == "returned":
                 state = tr("Returned for correction; {missing} questions still unanswered.",
                            missing=missing)
+            elif a.answers and missing == 0:
+                state = tr("Draft: every question is answered; it only needs submitting.")
             elif a.answers:
                 state = tr("Draft: {missing} of {total} questions still unanswered.",
                            missing=missing, total=len(form.questions))
