@@ -83,8 +83,8 @@ def test_contacts_import_refuses_bad_phones_roles_and_units(env: Path):
 
 
 def test_forms_campaigns_invites_and_listings(env: Path):
-    from conversations.forms import FORMS_DIR
     from conversations.campaigns import CAMPAIGNS_DIR
+    from conversations.forms import FORMS_DIR
 
     write(env / "units.csv", "code,name,kind,parent_code\nHP,Hải Phòng,province,\n"
                              "X1,Xã Một,commune,HP\n")
