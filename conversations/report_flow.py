@@ -59,10 +59,7 @@ def offered_token(turn: Turn) -> str | None:
     for token, label, _shortcut in offered:
         if folded == fold(label).strip(" .!?"):
             return token
-    word = SHORTCUT_WORDS.get(folded)
-    if word and any(token == word for token, _l, _s in offered):
-        return word
-    return None
+    return SHORTCUT_WORDS.get(folded)
 
 
 def expects_free_text(turn: Turn) -> bool:
@@ -155,7 +152,8 @@ def start(turn: Turn, arg: str = "") -> None:
         elif step == "confirming":
             _confirm_next(turn, a)
         else:
-            ask(turn, a, turn.state["question"], prefix=tr("Let's continue."))
+            ask(turn, a, turn.state["question"],
+                prefix=tr("Let's continue: {title}.", title=_title(turn, a)))
         return
     assignments = _open(turn)
     if not assignments:
@@ -167,10 +165,12 @@ def start(turn: Turn, arg: str = "") -> None:
         return
     lines = [tr("Which report would you like to file?")]
     buttons = []
+    distinct_units = len({a.unit.code for a in assignments}) == len(assignments)
     for i, a in enumerate(assignments, start=1):
         lines.append(f"{i}. {_title(turn, a)} ({_status_word(turn, a)}; "
                      + tr("due {deadline}", deadline=deadline_text(a, tr)) + ")")
-        buttons.append(Button(f"pick:{a.key}", f"{i}. {a.unit.name}"))
+        label = a.unit.name if distinct_units else _title(turn, a)
+        buttons.append(Button(f"pick:{a.key}", label))
     turn.state.update({"step": "choosing"})
     turn.say("\n".join(lines), buttons=tuple(buttons))
 
@@ -307,7 +307,7 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "") -> None:
         buttons.append(Button("zero", tr("0 for this whole section"), shortcut=True))
     if not q.required:
         buttons.append(Button("skip", tr("Skip"), shortcut=True))
-    if turn.state.get("trail"):
+    if turn.state.get("trail") or form.position(qid) > 1:
         buttons.append(Button("back", tr("Back"), shortcut=True))
     turn.state.update({"step": "answering", "question": qid, "section": section.id})
     turn.say("\n".join(lines), buttons=tuple(buttons))
@@ -348,8 +348,10 @@ def _answering(turn: Turn, a: Assignment) -> None:
         return
     token = offered_token(turn)
     trail: list[str] = list(turn.state.get("trail") or [])
-    if token == "back" and trail:
-        previous = trail.pop()
+    if token == "back":
+        ids = [x.id for x in form.questions]
+        position = ids.index(qid)
+        previous = trail.pop() if trail else ids[position - 1] if position else qid
         turn.state["trail"] = trail
         ask(turn, a, previous)
         return
@@ -361,8 +363,11 @@ def _answering(turn: Turn, a: Assignment) -> None:
         turn.state["trail"] = [*trail, qid]
         _next(turn, a, qid)
         return
-    if token == "zero":
-        zeroed = _zeroable(turn, a, q)
+    if token in ("submit", "review"):
+        review(turn, a)
+        return
+    if token == "zero" and q.numeric:
+        zeroed = _zeroable(turn, a, q) or [q]
         _save(turn, a, {x.id: {"value": 0, "note": ""} for x in zeroed})
         turn.state["trail"] = [*trail, qid]
         ids = ", ".join(x.id for x in zeroed)
