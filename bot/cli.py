@@ -143,7 +143,7 @@ def forms_load(file: Path) -> None:
 @campaigns_app.command("load")
 def campaigns_load(file: Path) -> None:
     """Load or update a campaign YAML file (its forms must be loaded first)."""
-    spec = _checked(lambda: load_campaign_file(file))
+    spec = _checked(lambda: load_campaign_file(file, Settings().timezone))
     campaign = _in_transaction(lambda s, a: admin.load_campaign(s, spec, a.clock()))
     typer.echo(f"Loaded campaign {campaign.key} (id {campaign.id}) with "
                f"{len(spec.periods)} period(s).")

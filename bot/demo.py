@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import admin
 from bot.storage.models import Unit
 from conversations.campaigns import (
+    DEFAULT_TIMEZONE,
     bundled_campaign_files,
     load_campaign_file,
     parse_campaign,
@@ -70,7 +71,7 @@ async def seed(session: AsyncSession, now: datetime, workdir: Path) -> list[admi
 
 def open_today(week: dict, now: datetime) -> dict:
     """A copy of the Week 2023 campaign whose one period runs around today."""
-    today = now.astimezone(ZoneInfo(week.get("timezone") or "Asia/Ho_Chi_Minh")).date()
+    today = now.astimezone(ZoneInfo(week.get("timezone") or DEFAULT_TIMEZONE)).date()
     start, end = today - timedelta(days=2), today + timedelta(days=4)
     due = today + timedelta(days=9)
     copy = dict(week)

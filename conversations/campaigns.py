@@ -124,13 +124,17 @@ def _repeat(first: PeriodSpec, every: str, count: int, tz: ZoneInfo) -> list[Per
     return periods
 
 
-def parse_campaign(raw: Any, source: str = "") -> CampaignSpec:
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def parse_campaign(raw: Any, source: str = "", default_timezone: str = DEFAULT_TIMEZONE,
+                   ) -> CampaignSpec:
     if not isinstance(raw, Mapping):
         raise CampaignError(f"{source}: a campaign must be a mapping")
     key = str(raw.get("id", "")).strip()
     if not key:
         raise CampaignError(f"{source}: campaign without id")
-    tz_name = str(raw.get("timezone") or "Asia/Ho_Chi_Minh")
+    tz_name = str(raw.get("timezone") or default_timezone)
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -170,12 +174,12 @@ def parse_campaign(raw: Any, source: str = "") -> CampaignSpec:
     )
 
 
-def load_campaign_file(path: Path) -> CampaignSpec:
+def load_campaign_file(path: Path, default_timezone: str = DEFAULT_TIMEZONE) -> CampaignSpec:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CampaignError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_campaign(raw, str(path))
+    return parse_campaign(raw, str(path), default_timezone)
 
 
 def bundled_campaign_files() -> list[Path]:
