@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
+import logging
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import admin, demo
 from bot.app import App, build_app
 from bot.local_chat import LocalChat, run_terminal
+from bot.runtime import serve_forever
 from bot.settings import Settings
 from bot.storage.database import upgrade_sync
 from bot.storage.models import Contact, Identity
@@ -185,13 +188,25 @@ def invite_create(
     role: Annotated[str, typer.Option("--role")] = "reporter",
     uses: Annotated[int, typer.Option("--uses", help="how many people may use it")] = 1,
     days: Annotated[float, typer.Option("--days", help="valid for this many days")] = 30,
+    qr: Annotated[Path | None, typer.Option("--qr", help="write a PNG QR code of the link")]
+    = None,
 ) -> None:
-    """Create an invite code for a unit; prints the code (and the Telegram link)."""
+    """Create an invite code for a unit; prints the code and the Telegram link."""
+    username = Settings().telegram_bot_username
+    if qr is not None and not username:
+        typer.echo("Error: set BAOCAO_TELEGRAM_BOT_USERNAME so the QR code can hold the "
+                   "t.me link.", err=True)
+        raise typer.Exit(1)
     info = _in_transaction(lambda s, a: admin.create_invite(s, unit, role, uses, days, a.clock()))
     typer.echo(info.code)
-    link = admin.deep_link(Settings().telegram_bot_username, info.code)
+    link = admin.deep_link(username, info.code)
     if link:
         typer.echo(link)
+    if qr is not None:
+        import segno
+
+        segno.make(link, error="m").save(str(qr), kind="png", scale=10, border=4)
+        typer.echo(f"QR code written to {qr}")
 
 
 @invite_app.command("list")
@@ -273,10 +288,19 @@ async def _link_local(application: App, user: str, phone: str) -> bool:
 
 @app.command("run")
 def run() -> None:
-    """Run the bot. Without a messenger token it serves the local chat in this terminal."""
-    typer.echo("No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN is set, so the bot runs as a local "
-               "chat in this terminal. Run `baocao demo seed` first to have invite codes.")
-    asyncio.run(_chat(_default_user(), None))
+    """Run the bot on the messengers whose tokens are set; without any, the local chat."""
+    settings = Settings()
+    if settings.telegram_bot_token is None:
+        typer.echo("No TELEGRAM_BOT_TOKEN is set, so the bot runs as a local chat in this "
+                   "terminal. Run `baocao demo seed` first to have invite codes.")
+        asyncio.run(_chat(_default_user(), None))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    mode = "webhook" if settings.webhook_url else "long polling"
+    typer.echo(f"Starting the bot on Telegram ({mode}); Ctrl-C stops it.")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_forever(settings))
 
 
 def main() -> None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import outbox
 from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.effects import apply_effects
-from bot.storage.models import ConversationState, ProcessedMessage
+from bot.storage.models import ConversationState, InboxMessage, ProcessedMessage
 from conversations.engine import advance
 from conversations.events import InboundEvent, OutboundMessage
 from conversations.i18n import Catalog
@@ -43,7 +44,8 @@ class ChatLocks:
 class Dispatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
                  default_language: str = "vi", late_window_days: int = 90,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 contact_sharing_channels: frozenset[str] = frozenset({"telegram"})) -> None:
         self.sessions = sessions
         self.catalog = catalog
         self.default_language = default_language
@@ -51,20 +53,33 @@ class Dispatcher:
         self.clock = clock
         self.forms = FormCache()
         self.locks = ChatLocks()
+        self.contact_sharing_channels = contact_sharing_channels
+        self.on_commit: list[Callable[[], None]] = []  # e.g. wake the outbox sender
 
-    async def handle(self, event: InboundEvent) -> bool:
-        """Process one event; False when it was a duplicate and nothing happened."""
+    async def handle(self, event: InboundEvent, *, acks: Sequence[dict[str, Any]] = (),
+                     inbox_id: int | None = None) -> bool:
+        """Process one event; False when it was a duplicate and nothing happened.
+
+        `acks` are channel payloads (answer a button press, tidy the pressed message) queued
+        before the replies; `inbox_id` is the stored update this event came from, deleted in
+        the same transaction."""
         async with self.locks(event.channel, event.chat_id):
             try:
-                return await self._handle(event)
+                handled = await self._handle(event, acks, inbox_id)
             except Exception:
                 log.exception("failed to handle %s message %s", event.channel, event.message_id)
-                await self._apologise(event)
-                return True
+                await self._apologise(event, inbox_id)
+                handled = True
+        for callback in self.on_commit:
+            callback()
+        return handled
 
-    async def _handle(self, event: InboundEvent) -> bool:
+    async def _handle(self, event: InboundEvent, acks: Sequence[dict[str, Any]],
+                      inbox_id: int | None) -> bool:
         now = self.clock()
         async with self.sessions() as session, session.begin():
+            if inbox_id is not None:
+                await session.execute(delete(InboxMessage).where(InboxMessage.id == inbox_id))
             if await self._seen(session, event):
                 return False
             session.add(ProcessedMessage(channel=event.channel, message_id=event.message_id,
@@ -73,7 +88,8 @@ class Dispatcher:
             row = await session.get(ConversationState, identity.id)
             state = dict(row.state) if row else {}
             ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
-                                     self.default_language, self.late_window)
+                                     self.default_language, self.late_window,
+                                     event.channel in self.contact_sharing_channels)
             result = advance(state, event, ctx, now)
             await apply_effects(session, result.effects, identity, now, self.default_language,
                                 result.state)
@@ -82,6 +98,8 @@ class Dispatcher:
                                               updated_at=now))
             else:
                 row.state, row.updated_at = dict(result.state), now
+            for ack in acks:
+                outbox.enqueue_payload(session, event.channel, event.chat_id, ack, now)
             outbox.enqueue(session, event.channel, event.chat_id, result.messages, now)
         return True
 
@@ -90,11 +108,13 @@ class Dispatcher:
             ProcessedMessage.channel == event.channel,
             ProcessedMessage.message_id == event.message_id)) is not None
 
-    async def _apologise(self, event: InboundEvent) -> None:
+    async def _apologise(self, event: InboundEvent, inbox_id: int | None) -> None:
         """Nothing of the failed event was written; record it as seen and say so politely."""
         now = self.clock()
         try:
             async with self.sessions() as session, session.begin():
+                if inbox_id is not None:
+                    await session.execute(delete(InboxMessage).where(InboxMessage.id == inbox_id))
                 if await self._seen(session, event):
                     return
                 session.add(ProcessedMessage(channel=event.channel,

@@ -11,11 +11,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import OutboxMessage
+from bot.text_split import split_text
 from conversations.events import Button, OutboundMessage
+
+# The longest text each channel takes in one message.
+TEXT_LIMITS = {"telegram": 4096, "zalo": 2000}
 
 
 def to_payload(message: OutboundMessage) -> dict[str, Any]:
-    return {"text": message.text,
+    return {"kind": "message", "text": message.text,
             "buttons": [[b.token, b.label, b.shortcut] for b in message.buttons]}
 
 
@@ -29,26 +33,48 @@ class Pending:
     id: int
     channel: str
     chat_id: str
-    message: OutboundMessage
+    payload: dict[str, Any]
+    attempts: int = 0
+
+    @property
+    def message(self) -> OutboundMessage:
+        return from_payload(self.payload)
 
 
 def enqueue(session: AsyncSession, channel: str, chat_id: str,
             messages: Sequence[OutboundMessage], now: datetime) -> None:
+    """Queue engine messages; a text over the channel's limit becomes several messages, the
+    buttons going with the last one."""
+    limit = TEXT_LIMITS.get(channel, 0)
     for message in messages:
-        session.add(OutboxMessage(channel=channel, chat_id=chat_id, payload=to_payload(message),
-                                  created_at=now, attempts=0))
+        pieces = split_text(message.text, limit)
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            part = OutboundMessage(piece, message.buttons if last else ())
+            enqueue_payload(session, channel, chat_id, to_payload(part), now)
+
+
+def enqueue_payload(session: AsyncSession, channel: str, chat_id: str, payload: dict[str, Any],
+                    now: datetime, dedupe_key: str | None = None) -> None:
+    session.add(OutboxMessage(channel=channel, chat_id=chat_id, payload=payload,
+                              created_at=now, attempts=0, dedupe_key=dedupe_key))
 
 
 async def pending(session: AsyncSession, channel: str, chat_id: str | None = None,
-                  limit: int = 100) -> list[Pending]:
+                  limit: int = 100, now: datetime | None = None) -> list[Pending]:
     query = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None),
                                          OutboxMessage.failed.is_(None),
                                          OutboxMessage.channel == channel)
              .order_by(OutboxMessage.id).limit(limit))
     if chat_id is not None:
         query = query.where(OutboxMessage.chat_id == chat_id)
+    if now is not None:
+        query = query.where((OutboxMessage.not_before.is_(None))
+                            | (OutboxMessage.not_before <= now),
+                            (OutboxMessage.claimed_until.is_(None))
+                            | (OutboxMessage.claimed_until <= now))
     rows = (await session.scalars(query)).all()
-    return [Pending(r.id, r.channel, r.chat_id, from_payload(r.payload)) for r in rows]
+    return [Pending(r.id, r.channel, r.chat_id, r.payload, r.attempts) for r in rows]
 
 
 async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:

@@ -77,6 +77,8 @@ class Context:
     invite: InviteView | None = None
     failed_signins_last_hour: int = 0
     assignments: tuple[Assignment, ...] = ()
+    phone_match: ContactView | None = None  # the imported contact a shared phone number matches
+    can_share_contact: bool = False  # the channel has a "share my phone number" button
 
     @property
     def language(self) -> str:

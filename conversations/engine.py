@@ -14,6 +14,7 @@ from conversations.context import MAX_FAILED_SIGNINS_PER_HOUR, Context
 from conversations.events import (
     Button,
     InboundEvent,
+    LinkIdentity,
     OutboundMessage,
     RecordFailedSignIn,
     Register,
@@ -77,13 +78,16 @@ def advance(state: dict[str, Any], event: InboundEvent, ctx: Context, now: datet
 
 def _onboarding(turn: Turn) -> None:
     tr = turn.tr
+    if turn.event.kind == "contact":
+        _shared_contact(turn)
+        return
     command = parse_command(turn.event.text) if turn.event.kind == "text" else None
     if command and command[0] == "lang":
         _language(turn, command[1])
         return
     if command and command[0] == "help":
         turn.say(tr("This bot collects the campaign reports of schools and communes.") + "\n"
-                 + _how_to_join(tr))
+                 + _how_to_join(turn))
         return
     if turn.event.kind == "text" and (command is None or command[0] == "start"):
         code = candidate(turn.event.text)
@@ -94,12 +98,45 @@ def _onboarding(turn: Turn) -> None:
         turn.say(tr("Welcome to baocao, the assistant for the campaign reports that schools and "
                     "communes send to the education office and the study promotion "
                     "association.") + "\n"
-                 + _how_to_join(tr))
+                 + _how_to_join(turn), buttons=_share_button(turn))
         return
-    turn.say(_how_to_join(tr))
+    turn.say(_how_to_join(turn), buttons=_share_button(turn))
 
 
-def _how_to_join(tr: Tr) -> str:
+def _share_button(turn: Turn) -> tuple[Button, ...]:
+    if not turn.ctx.can_share_contact:
+        return ()
+    return (Button("share_phone", turn.tr("Share my phone number")),)
+
+
+def _shared_contact(turn: Turn) -> None:
+    tr, event = turn.tr, turn.event
+    if turn.ctx.contact is not None:
+        turn.say(tr("You are already signed in. Send /baocao to report."))
+        return
+    if not event.contact_user_id or event.contact_user_id != event.user_id:
+        turn.say(tr("Please share your own phone number with the button below, not someone "
+                    "else's contact."), buttons=_share_button(turn))
+        return
+    match = turn.ctx.phone_match
+    if match is None:
+        turn.say(tr("Your phone number is not on the list of any unit yet. Please send the "
+                    "invite code your coordinator gave you."))
+        return
+    turn.effect(LinkIdentity(match.id))
+    turn.switch_language(match.language)
+    units = ", ".join(u.name for u in match.units) or "—"
+    turn.say(tr("Welcome, {name}! You are signed in for: {units}.", name=match.name, units=units)
+             + "\n" + tr("Send /baocao to start a report, /trogiup for help."),
+             buttons=(Button("report", tr("Start a report")),))
+
+
+def _how_to_join(turn: Turn) -> str:
+    tr = turn.tr
+    if turn.ctx.can_share_contact:
+        return tr("To start, please send the invite code your education office or study "
+                  "promotion association gave you (10 letters and digits, for example "
+                  "K7PM-2QXR9A), or share your phone number if your unit registered it.")
     return tr("To start, please send the invite code your education office or study promotion "
               "association gave you (10 letters and digits, for example K7PM-2QXR9A).")
 
@@ -139,6 +176,9 @@ def _sign_in(turn: Turn, code: str) -> None:
 
 def _registered(turn: Turn) -> None:
     event, tr = turn.event, turn.tr
+    if event.kind == "contact":
+        _shared_contact(turn)
+        return
     command = parse_command(event.text) if event.kind == "text" else None
     if command is None and event.kind == "text" and not report_flow.expects_free_text(turn):
         word = WORD_COMMANDS.get(fold(event.text).strip(" .!?"))

@@ -23,6 +23,7 @@ class InboundEvent:
     payload: str = ""
     phone: str = ""
     display_name: str = ""
+    contact_user_id: str = ""  # whose phone a shared contact is; must be the sender's own
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,13 @@ class Register(Effect):
     invite_code: str
     display_name: str
     phone: str = ""
+
+
+@dataclass(frozen=True)
+class LinkIdentity(Effect):
+    """Sign in a contact imported by phone, after they shared their own number."""
+
+    contact_id: int
 
 
 @dataclass(frozen=True)

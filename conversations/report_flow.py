@@ -170,8 +170,9 @@ def start(turn: Turn, arg: str = "") -> None:
         lines.append(f"{i}. {_title(turn, a)} ({_status_word(turn, a)}; "
                      + tr("due {deadline}", deadline=deadline_text(a, tr)) + ")")
         label = a.unit.name if distinct_units else _title(turn, a)
-        buttons.append(Button(f"pick:{a.key}", label))
-    turn.state.update({"step": "choosing"})
+        buttons.append(Button(f"pick:{i}", label))
+    # Button data stays short (Telegram allows 64 bytes); the keys live in the state.
+    turn.state.update({"step": "choosing", "choices": [a.key for a in assignments]})
     turn.say("\n".join(lines), buttons=tuple(buttons))
 
 
@@ -272,8 +273,10 @@ def _idle(turn: Turn) -> None:
 
 def _choosing(turn: Turn) -> None:
     token = offered_token(turn)
-    if token and token.startswith("pick:"):
-        a = turn.ctx.assignment(token[5:])
+    choices = turn.state.get("choices") or []
+    if token and token.startswith("pick:") and token[5:].isdigit():
+        index = int(token[5:]) - 1
+        a = turn.ctx.assignment(choices[index]) if 0 <= index < len(choices) else None
         if a is not None and a in _open(turn):
             begin(turn, a)
             return
@@ -300,9 +303,9 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "") -> None:
         lines.append(tr("Current answer: {value}", value=show_value(q, current.get("value"), tr)))
     buttons: list[Button] = []
     if q.type == "yes_no":
-        buttons += [Button("ans:yes", tr("Yes")), Button("ans:no", tr("No"))]
+        buttons += [Button(f"ans:{qid}:yes", tr("Yes")), Button(f"ans:{qid}:no", tr("No"))]
     elif q.type == "choice":
-        buttons += [Button(f"ans:{c.id}", c.label.get(tr.language)) for c in q.choices]
+        buttons += [Button(f"ans:{qid}:{c.id}", c.label.get(tr.language)) for c in q.choices]
     if q.numeric and _zeroable(turn, a, q):
         buttons.append(Button("zero", tr("0 for this whole section"), shortcut=True))
     if not q.required:
@@ -375,7 +378,10 @@ def _answering(turn: Turn, a: Assignment) -> None:
               prefix=tr("Saved 0 for {ids}.", ids=ids) if zeroed else "")
         return
     if token and token.startswith("ans:"):
-        raw = token[4:]
+        button_qid, _, raw = token[4:].rpartition(":")
+        if button_qid != qid:
+            ask(turn, a, qid, prefix=tr("That button belongs to an earlier question."))
+            return
         value: Any = (raw == "yes") if q.type == "yes_no" else raw
         _save(turn, a, {qid: {"value": value, "note": ""}})
         turn.state["trail"] = [*trail, qid]

@@ -29,6 +29,7 @@ from conversations.events import InboundEvent
 from conversations.forms import Form, Text, parse_form
 from conversations.i18n import Catalog
 from conversations.invite_codes import candidate
+from conversations.phone_numbers import normalise_phone
 
 UPCOMING = timedelta(days=14)
 
@@ -162,9 +163,18 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
     return tuple(result), used
 
 
+async def phone_match(session: AsyncSession, phone: str) -> ContactView | None:
+    normalised = normalise_phone(phone)
+    if normalised is None:
+        return None
+    contact_id = await session.scalar(select(Contact.id).where(Contact.phone == normalised))
+    return await contact_view(session, contact_id) if contact_id else None
+
+
 async def load_context(session: AsyncSession, event: InboundEvent, identity: Identity,
                        now: datetime, catalog: Catalog, forms: FormCache,
-                       default_language: str, late_window: timedelta) -> Context:
+                       default_language: str, late_window: timedelta,
+                       can_share_contact: bool = False) -> Context:
     contact = await contact_view(session, identity.contact_id) if identity.contact_id else None
     invite = await invite_view(session, event.text, now) if event.kind == "text" else None
     failures = await failed_signins(session, event, now) if invite is None or contact is None \
@@ -173,6 +183,8 @@ async def load_context(session: AsyncSession, event: InboundEvent, identity: Ide
     used: dict[str, Form] = {}
     if contact is not None:
         assignments, used = await assignments_for(session, contact.id, now, forms, late_window)
+    match = await phone_match(session, event.phone) if event.kind == "contact" else None
     return Context(catalog=catalog, forms=used, default_language=default_language,
                    contact=contact, invite=invite, failed_signins_last_hour=failures,
-                   assignments=assignments)
+                   assignments=assignments, phone_match=match,
+                   can_share_contact=can_share_contact)

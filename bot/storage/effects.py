@@ -24,6 +24,7 @@ from bot.storage.models import (
 )
 from conversations.events import (
     Effect,
+    LinkIdentity,
     RecordFailedSignIn,
     Register,
     SaveAnswers,
@@ -112,6 +113,12 @@ async def apply_effects(session: AsyncSession, effects: tuple[Effect, ...], iden
             await _upsert_answers(session, submission, effect.answers, identity.contact_id, now)
         elif isinstance(effect, Submit):
             await _submit(session, effect, identity.contact_id, now)
+        elif isinstance(effect, LinkIdentity):
+            contact = await session.get(Contact, effect.contact_id)
+            if contact is None or not contact.active:
+                raise EffectError("the contact to link is gone")
+            identity.contact_id = contact.id
+            identity.unreachable_at = None
         elif isinstance(effect, SetLanguage) and identity.contact_id:
             await session.execute(update(Contact).where(Contact.id == identity.contact_id)
                                   .values(language=effect.language))

@@ -96,6 +96,8 @@ class Identity(Base):
     display_name: Mapped[str] = mapped_column(String(255), default="")
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the messenger refuses delivery (the person blocked the bot).
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ConversationState(Base):
@@ -254,5 +256,23 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A sender holds a row until then; a crash frees it for one resend after the lease.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxMessage(Base):
+    """Updates received but not yet handled: acknowledged to the messenger only once stored."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "update_key"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+    acks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,74 @@
+"""Messenger send limits: an overall rate, a small burst then a steady rate per chat, a slower
+rate per group, and pauses the messenger imposes (429 retry_after). Time is passed in."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Bucket:
+    capacity: float
+    rate: float  # tokens per second
+    tokens: float = -1.0
+    updated: float = 0.0
+
+    def refill(self, now: float) -> None:
+        if self.tokens < 0:
+            self.tokens, self.updated = self.capacity, now
+            return
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def wait(self, now: float) -> float:
+        self.refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self.refill(now)
+        self.tokens -= 1
+
+
+@dataclass
+class FloodControl:
+    per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    chat_burst: int = 3
+    group_per_minute: float = 20.0
+    _recent: deque[float] = field(default_factory=deque)
+    _chats: dict[str, _Bucket] = field(default_factory=dict)
+    _paused_until: float = 0.0
+    _chat_paused: dict[str, float] = field(default_factory=dict)
+
+    def _bucket(self, chat: str, group: bool) -> _Bucket:
+        bucket = self._chats.get(chat)
+        if bucket is None:
+            if group:
+                bucket = _Bucket(capacity=1, rate=self.group_per_minute / 60)
+            else:
+                bucket = _Bucket(capacity=self.chat_burst, rate=self.per_chat_per_second)
+            self._chats[chat] = bucket
+        return bucket
+
+    def delay(self, chat: str, now: float, group: bool = False) -> float:
+        """Seconds to wait before a message to `chat` may go."""
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        overall = 0.0
+        if len(self._recent) >= self.per_second:
+            overall = 1.0 - (now - self._recent[0])
+        pauses = max(self._paused_until - now, self._chat_paused.get(chat, 0.0) - now, 0.0)
+        return max(overall, pauses, self._bucket(chat, group).wait(now))
+
+    def sent(self, chat: str, now: float, group: bool = False) -> None:
+        self._recent.append(now)
+        self._bucket(chat, group).take(now)
+
+    def retry_after(self, chat: str, seconds: float, now: float) -> None:
+        """The messenger said 'too many requests': hold this chat, and everyone briefly."""
+        self._chat_paused[chat] = max(self._chat_paused.get(chat, 0.0), now + seconds)
+        self._paused_until = max(self._paused_until, now + min(seconds, 1.0))
+
+    def pause_all(self, seconds: float, now: float) -> None:
+        self._paused_until = max(self._paused_until, now + seconds)

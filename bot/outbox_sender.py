@@ -1,0 +1,251 @@
+"""Delivers the outbox: in order per chat, within the messenger's flood limits, with retries.
+
+A row is claimed (a lease, committed) before it is sent and marked sent after. A crash between
+the two leaves the row claimed; when the lease ends it is sent again: at most one resend per
+message per crash, and only for the messages in flight at that moment (at most `concurrency`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import outbox
+from bot.flood_control import FloodControl
+from bot.storage.models import Contact, ContactUnit, Identity, OutboxMessage, Unit
+from conversations.i18n import Catalog
+
+log = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    """Why a message did not go."""
+
+
+class RetryLater(SendError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Transient(SendError):
+    """A network error or a 5xx: try again later."""
+
+
+class Unreachable(SendError):
+    """The person blocked the bot or left: nothing more can be sent to this chat."""
+
+
+class Rejected(SendError):
+    """The messenger refused this message for good (a bad request)."""
+
+
+class Transport(Protocol):
+    channel: str
+
+    def is_group(self, chat_id: str) -> bool: ...
+
+    async def send(self, chat_id: str, payload: dict[str, Any]) -> None: ...
+
+
+class OutboxSender:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: Transport,
+                 clock: Callable[[], datetime], catalog: Catalog,
+                 flood: FloodControl | None = None, *, lease: timedelta = timedelta(seconds=30),
+                 max_attempts: int = 12, concurrency: int = 60,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.channel = transport.channel
+        self.clock = clock
+        self.catalog = catalog
+        self.flood = flood or FloodControl()
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.monotonic = monotonic
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self.sent_count = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, idle_poll: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                progressed = await self.drain_once()
+            except Exception:
+                log.exception("outbox sender for %s failed; retrying", self.channel)
+                progressed = 0
+            if progressed:
+                continue
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()),
+                       asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=idle_poll, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def drain_once(self, limit: int = 2000) -> int:
+        """Send what is due now, chat by chat; returns how many messages went out."""
+        now = self.clock()
+        async with self.sessions() as session:
+            rows = await outbox.pending(session, self.channel, limit=limit)
+            blocked = {r.chat_id for r in (await session.execute(
+                select(OutboxMessage.chat_id).where(
+                    OutboxMessage.channel == self.channel, OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.failed.is_(None),
+                    (OutboxMessage.not_before > now) | (OutboxMessage.claimed_until > now),
+                ))).all()}
+        by_chat: dict[str, list[outbox.Pending]] = {}
+        for row in rows:
+            if row.chat_id not in blocked:
+                by_chat.setdefault(row.chat_id, []).append(row)
+        if not by_chat:
+            return 0
+        results = await asyncio.gather(*(self._chat(chat, items)
+                                         for chat, items in by_chat.items()))
+        return sum(results)
+
+    async def _chat(self, chat_id: str, items: list[outbox.Pending]) -> int:
+        sent = 0
+        async with self._slots:
+            for item in items:
+                if item.payload.get("kind") != "callback_answer":  # not a message
+                    await self._wait_turn(chat_id)
+                if not await self._claim(item.id):
+                    return sent
+                try:
+                    await self.transport.send(chat_id, item.payload)
+                except RetryLater as exc:
+                    self.flood.retry_after(chat_id, exc.seconds, self.monotonic())
+                    self.flood.pause_all(exc.seconds, self.monotonic())
+                    await self._postpone(item.id, timedelta(seconds=exc.seconds), count=False)
+                    return sent
+                except Transient as exc:
+                    await self._backoff(item, str(exc))
+                    return sent
+                except Unreachable as exc:
+                    await self._unreachable(chat_id, str(exc))
+                    return sent
+                except Rejected as exc:
+                    log.error("%s refused outbox row %s: %s", self.channel, item.id, exc)
+                    await self._finish(item.id, failed=f"rejected: {exc}"[:500])
+                    continue
+                await self._finish(item.id)
+                sent += 1
+                self.sent_count += 1
+        return sent
+
+    async def _wait_turn(self, chat_id: str) -> None:
+        group = self.transport.is_group(chat_id)
+        while True:
+            delay = self.flood.delay(chat_id, self.monotonic(), group)
+            if delay <= 0:
+                self.flood.sent(chat_id, self.monotonic(), group)
+                return
+            await asyncio.sleep(delay)
+
+    async def _claim(self, row_id: int) -> bool:
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.sent_at.is_(None),
+                       OutboxMessage.failed.is_(None),
+                       (OutboxMessage.claimed_until.is_(None))
+                       | (OutboxMessage.claimed_until <= now))
+                .values(claimed_until=now + self.lease, attempts=OutboxMessage.attempts + 1))
+            return result.rowcount == 1
+
+    async def _finish(self, row_id: int, failed: str | None = None) -> None:
+        async with self.sessions() as session, session.begin():
+            values: dict[str, Any] = {"claimed_until": None}
+            if failed is None:
+                values["sent_at"] = self.clock()
+            else:
+                values["failed"] = failed
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                                  .values(**values))
+
+    async def _postpone(self, row_id: int, wait: timedelta, count: bool = True) -> None:
+        async with self.sessions() as session, session.begin():
+            values: dict[str, Any] = {"claimed_until": None,
+                                      "not_before": self.clock() + wait}
+            if not count:
+                values["attempts"] = OutboxMessage.attempts - 1
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                                  .values(**values))
+
+    async def _backoff(self, item: outbox.Pending, why: str) -> None:
+        attempts = item.attempts + 1
+        if attempts >= self.max_attempts:
+            log.error("giving up on outbox row %s after %s attempts: %s", item.id, attempts, why)
+            await self._finish(item.id, failed=f"gave up: {why}"[:500])
+            return
+        await self._postpone(item.id, timedelta(seconds=min(60.0, 0.5 * 2 ** attempts)))
+
+    async def _unreachable(self, chat_id: str, why: str) -> None:
+        """Stop writing to a chat that blocked the bot, and tell the person's coordinators."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.channel == self.channel,
+                                            OutboxMessage.chat_id == chat_id,
+                                            OutboxMessage.sent_at.is_(None),
+                                            OutboxMessage.failed.is_(None))
+                .values(failed=f"unreachable: {why}"[:500], claimed_until=None))
+            identities = (await session.scalars(select(Identity).where(
+                Identity.channel == self.channel, Identity.chat_id == chat_id))).all()
+            for identity in identities:
+                if identity.unreachable_at is None:
+                    identity.unreachable_at = now
+                    if identity.contact_id:
+                        await notify_coordinators(session, identity, self.catalog, now)
+
+
+async def notify_coordinators(session: AsyncSession, identity: Identity, catalog: Catalog,
+                              now: datetime) -> None:
+    """Tell the coordinators above the person's units that the bot cannot reach them."""
+    contact = await session.get(Contact, identity.contact_id)
+    if contact is None:
+        return
+    units = (await session.scalars(select(Unit).join(ContactUnit, ContactUnit.unit_id == Unit.id)
+                                   .where(ContactUnit.contact_id == contact.id))).all()
+    told: set[int] = set()
+    for unit in units:
+        for coordinator in await coordinators_above(session, unit):
+            if coordinator.id in told or coordinator.id == contact.id:
+                continue
+            told.add(coordinator.id)
+            tr = catalog.tr(coordinator.language)
+            text = tr("The bot can no longer reach {name} ({unit}) on {channel}: they blocked "
+                      "the bot or left the chat. Please contact them directly{phone}.",
+                      name=contact.name, unit=unit.name, channel=identity.channel.capitalize(),
+                      phone=f": {contact.phone}" if contact.phone else "")
+            for target in (await session.scalars(select(Identity).where(
+                    Identity.contact_id == coordinator.id,
+                    Identity.unreachable_at.is_(None)))).all():
+                outbox.enqueue_payload(session, target.channel, target.chat_id,
+                                       {"kind": "message", "text": text, "buttons": []}, now)
+
+
+async def coordinators_above(session: AsyncSession, unit: Unit) -> list[Contact]:
+    """Coordinators of the nearest unit above (or at) `unit` that has any."""
+    codes = [c for c in unit.path.strip("/").split("/") if c]
+    for code in reversed(codes):
+        found = (await session.scalars(
+            select(Contact).join(ContactUnit, ContactUnit.contact_id == Contact.id)
+            .join(Unit, Unit.id == ContactUnit.unit_id)
+            .where(Unit.code == code, Contact.role.in_(("coordinator", "admin")),
+                   Contact.active.is_(True)))).all()
+        if found:
+            return list(found)
+    return []

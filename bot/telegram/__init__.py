@@ -1,0 +1,1 @@
+"""Telegram: translate updates into engine events and outbox payloads into Bot API calls."""

@@ -1,0 +1,64 @@
+"""Telegram update → engine event (and the chores a button press needs). Translation only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message, Update
+
+from bot.inbox import Received
+from conversations.events import InboundEvent
+
+CHANNEL = "telegram"
+EDIT_LIMIT = 4096
+
+
+def received(update: Update, now: datetime) -> Received | None:
+    """None for updates the bot does not use (edits, channel posts, …)."""
+    if update.message is not None:
+        return _message(update.update_id, update.message, now)
+    if update.callback_query is not None:
+        return _callback(update.update_id, update.callback_query, now)
+    return None
+
+
+def _base(update_id: int, chat_id: int, user: Any, now: datetime) -> dict[str, Any]:
+    return {"channel": CHANNEL, "chat_id": str(chat_id),
+            "user_id": str(user.id) if user else str(chat_id),
+            "message_id": str(update_id), "received_at": now,
+            "display_name": user.full_name if user else ""}
+
+
+def _message(update_id: int, message: Message, now: datetime) -> Received:
+    base = _base(update_id, message.chat.id, message.from_user, now)
+    if message.contact is not None:
+        event = InboundEvent(kind="contact", phone=message.contact.phone_number,
+                             contact_user_id=str(message.contact.user_id or ""), **base)
+    else:
+        event = InboundEvent(kind="text", text=message.text or message.caption or "", **base)
+    return Received(str(update_id), event)
+
+
+def _callback(update_id: int, query: CallbackQuery, now: datetime) -> Received:
+    message = query.message
+    chat_id = message.chat.id if message is not None else query.from_user.id
+    event = InboundEvent(kind="button", payload=query.data or "",
+                         **_base(update_id, chat_id, query.from_user, now))
+    acks: list[dict[str, Any]] = [{"kind": "callback_answer", "callback_id": query.id}]
+    text = getattr(message, "text", None)
+    if message is not None and text:
+        label = _pressed_label(message, query.data or "")
+        shown = f"{text}\n\n→ {label}" if label else text
+        acks.append({"kind": "edit", "message_id": message.message_id,
+                     "text": shown[:EDIT_LIMIT]})
+    return Received(str(update_id), event, acks)
+
+
+def _pressed_label(message: Any, data: str) -> str:
+    markup = getattr(message, "reply_markup", None)
+    for row in getattr(markup, "inline_keyboard", None) or []:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return ""

@@ -1,0 +1,118 @@
+"""Outbox payload → Bot API call through aiogram, with its errors mapped to delivery outcomes."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BufferedInputFile,
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from bot.outbox_sender import Rejected, RetryLater, Transient, Unreachable
+
+CALLBACK_DATA_LIMIT = 64
+HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
+
+
+def keyboard(buttons: list[list[Any]]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Answers one or two to a row, shortcuts together in the last row; the phone-sharing
+    button is a reply keyboard, as Telegram requires."""
+    if not buttons:
+        return None
+    if any(token == "share_phone" for token, _label, _s in buttons):
+        label = next(label for token, label, _s in buttons if token == "share_phone")
+        return ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text=label, request_contact=True)]],
+            resize_keyboard=True, one_time_keyboard=True)
+    answers = [InlineKeyboardButton(text=label, callback_data=_data(token))
+               for token, label, shortcut in buttons if not shortcut]
+    shortcuts = [InlineKeyboardButton(text=label, callback_data=_data(token))
+                 for token, label, shortcut in buttons if shortcut]
+    rows: list[list[InlineKeyboardButton]] = []
+    short = all(len(b.text) <= 16 for b in answers)
+    step = 2 if short else 1
+    for i in range(0, len(answers), step):
+        rows.append(answers[i:i + step])
+    if shortcuts:
+        rows.append(shortcuts)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _data(token: str) -> str:
+    if len(token.encode()) > CALLBACK_DATA_LIMIT:
+        raise Rejected(f"button data over {CALLBACK_DATA_LIMIT} bytes: {token!r}")
+    return token
+
+
+class TelegramTransport:
+    channel = "telegram"
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def is_group(self, chat_id: str) -> bool:
+        return chat_id.startswith("-")
+
+    async def send(self, chat_id: str, payload: dict[str, Any]) -> None:
+        try:
+            await self._call(int(chat_id), payload)
+        except TelegramRetryAfter as exc:
+            raise RetryLater(float(exc.retry_after)) from exc
+        except TelegramForbiddenError as exc:
+            raise Unreachable(exc.message) from exc
+        except TelegramBadRequest as exc:
+            if any(h in exc.message.lower() for h in HARMLESS):
+                return
+            raise Rejected(exc.message) from exc
+        except (TimeoutError, TelegramServerError, TelegramNetworkError,
+                aiohttp.ClientError) as exc:
+            raise Transient(str(exc)) from exc
+        except TelegramAPIError as exc:
+            raise Transient(exc.message) from exc
+
+    async def _call(self, chat_id: int, payload: dict[str, Any]) -> None:
+        kind = payload.get("kind", "message")
+        if kind == "message":
+            await self.bot.send_message(chat_id, payload["text"],
+                                        reply_markup=keyboard(payload.get("buttons") or []))
+        elif kind == "edit":
+            await self.bot.edit_message_text(text=payload["text"], chat_id=chat_id,
+                                             message_id=int(payload["message_id"]))
+        elif kind == "callback_answer":
+            await self.bot.answer_callback_query(payload["callback_id"],
+                                                 text=payload.get("text") or None)
+        elif kind in ("document", "photo"):
+            source = _file(payload)
+            caption = payload.get("caption") or None
+            if kind == "document":
+                await self.bot.send_document(chat_id, source, caption=caption)
+            else:
+                await self.bot.send_photo(chat_id, source, caption=caption)
+        else:
+            raise Rejected(f"unknown payload kind {kind!r}")
+
+
+def _file(payload: dict[str, Any]) -> Any:
+    if payload.get("url"):
+        return payload["url"]
+    if payload.get("path"):
+        return FSInputFile(Path(payload["path"]), filename=payload.get("filename"))
+    data = base64.b64decode(payload["data_b64"])
+    return BufferedInputFile(data, filename=payload.get("filename") or "file")
