@@ -18,8 +18,8 @@ class _Bucket:
         if self.tokens < 0:
             self.tokens, self.updated = self.capacity, now
             return
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.updated) * self.rate)
+        self.updated = max(self.updated, now)
 
     def wait(self, now: float) -> float:
         self.refill(now)
@@ -30,6 +30,12 @@ class _Bucket:
         self.tokens -= 1
 
 
+# A request leaves here a little before it reaches the messenger, which measures on arrival:
+# keep a small margin so jitter never tips a burst over the limit.
+WINDOW = 1.03
+CHAT_MARGIN = 1.05
+
+
 @dataclass
 class FloodControl:
     per_second: float = 30.0
@@ -37,6 +43,7 @@ class FloodControl:
     chat_burst: int = 3
     group_per_minute: float = 20.0
     _recent: deque[float] = field(default_factory=deque)
+    _pace: _Bucket | None = None  # spaces sends evenly, so they also arrive evenly
     _chats: dict[str, _Bucket] = field(default_factory=dict)
     _paused_until: float = 0.0
     _chat_paused: dict[str, float] = field(default_factory=dict)
@@ -45,24 +52,31 @@ class FloodControl:
         bucket = self._chats.get(chat)
         if bucket is None:
             if group:
-                bucket = _Bucket(capacity=1, rate=self.group_per_minute / 60)
+                bucket = _Bucket(capacity=1, rate=self.group_per_minute / 60 / CHAT_MARGIN)
             else:
-                bucket = _Bucket(capacity=self.chat_burst, rate=self.per_chat_per_second)
+                bucket = _Bucket(capacity=self.chat_burst,
+                                 rate=self.per_chat_per_second / CHAT_MARGIN)
             self._chats[chat] = bucket
         return bucket
 
     def delay(self, chat: str, now: float, group: bool = False) -> float:
         """Seconds to wait before a message to `chat` may go."""
-        while self._recent and now - self._recent[0] >= 1.0:
+        while self._recent and now - self._recent[0] >= WINDOW:
             self._recent.popleft()
         overall = 0.0
         if len(self._recent) >= self.per_second:
-            overall = 1.0 - (now - self._recent[0])
+            overall = WINDOW - (now - self._recent[0])
         pauses = max(self._paused_until - now, self._chat_paused.get(chat, 0.0) - now, 0.0)
-        return max(overall, pauses, self._bucket(chat, group).wait(now))
+        return max(overall, pauses, self._pacer().wait(now), self._bucket(chat, group).wait(now))
+
+    def _pacer(self) -> _Bucket:
+        if self._pace is None:
+            self._pace = _Bucket(capacity=1, rate=self.per_second / WINDOW)
+        return self._pace
 
     def sent(self, chat: str, now: float, group: bool = False) -> None:
         self._recent.append(now)
+        self._pacer().take(now)
         self._bucket(chat, group).take(now)
 
     def retry_after(self, chat: str, seconds: float, now: float) -> None:

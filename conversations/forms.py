@@ -156,6 +156,8 @@ def _question(raw: Any, section_id: str, where: str) -> Question:
     if not qid:
         raise FormError(f"{where}: question without id")
     where = f"{where} ({qid})"
+    if len(qid) > 16:
+        raise FormError(f"{where}: a question id has at most 16 characters")
     qtype = raw.get("type")
     if qtype not in QUESTION_TYPES:
         raise FormError(f"{where}: type must be one of {', '.join(QUESTION_TYPES)}")
@@ -170,6 +172,8 @@ def _question(raw: Any, section_id: str, where: str) -> Question:
         )
         if len({c.id for c in choices}) != len(choices):
             raise FormError(f"{where}: duplicate choice ids")
+        if any(len(c.id.encode()) > 32 for c in choices):
+            raise FormError(f"{where}: a choice id has at most 32 bytes (it travels in buttons)")
     minimum = _decimal(raw.get("min"), where)
     if qtype in ("count", "money") and minimum is None:
         minimum = Decimal(0)
