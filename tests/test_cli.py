@@ -116,3 +116,16 @@ def test_demo_seed_prints_an_invite_per_unit(env: Path):
     assert result.exit_code == 0, result.output
     assert "Xã An Lão" in result.output and "coordinator" in result.output
     assert "tuan-le-htsd-demo" in baocao("campaigns", "list").output
+
+
+def test_invite_prints_the_deep_link_and_writes_a_qr_code(env: Path,
+                                                          monkeypatch: pytest.MonkeyPatch):
+    write(env / "units.csv", "code,name,kind,parent_code\nX1,Xã Một,commune,\n")
+    baocao("units", "import", str(env / "units.csv"))
+    refused = baocao("invite", "create", "--unit", "X1", "--qr", str(env / "qr.png"))
+    assert refused.exit_code == 1 and "BAOCAO_TELEGRAM_BOT_USERNAME" in refused.output
+    monkeypatch.setenv("BAOCAO_TELEGRAM_BOT_USERNAME", "baocao_hp_bot")
+    result = baocao("invite", "create", "--unit", "X1", "--qr", str(env / "qr.png"))
+    code, link = result.output.splitlines()[:2]
+    assert link == f"https://t.me/baocao_hp_bot?start={code}"
+    assert (env / "qr.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -4,6 +4,7 @@ with people tapping buttons and typing, and Telegram misbehaving."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from bot.runtime import Running, start
 from bot.settings import Settings
 from bot.storage.models import Identity, OutboxMessage
 from bot.telegram.channel import SECRET_HEADER, webhook_secret
+from conversations.events import Button, OutboundMessage
 
 from .conftest import VN, invite, seed_reference_data
 from .fake_telegram import FakeTelegram, FakeUser
@@ -306,3 +308,25 @@ async def test_someone_who_blocks_the_bot_is_reported_to_their_coordinator(bot: 
         failed = (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.chat_id == "1008", OutboxMessage.failed.is_not(None)))).all()
         assert failed
+
+
+async def test_long_texts_are_split_and_files_can_be_sent(bot: Running, tg: FakeTelegram):
+    thu = tg.user(1009, "Thu")
+    await deep_link_sign_in(bot, thu)
+    long_text = "\n".join(f"Dòng {i}: " + " ".join(["nội dung báo cáo"] * 5)
+                          for i in range(120))
+    async with bot.app.sessions() as session, session.begin():
+        outbox.enqueue(session, "telegram", "1009",
+                       [OutboundMessage(long_text, (Button("review", "Xem lại"),))],
+                       bot.app.clock())
+        outbox.enqueue_payload(session, "telegram", "1009",
+                               {"kind": "document", "filename": "bao-cao.csv",
+                                "data_b64": base64.b64encode(b"a;b\n1;2\n").decode(),
+                                "caption": "Tổng hợp"}, bot.app.clock())
+    bot.senders[0].wake()
+    document = await thu.wait_for(lambda m: m.kind == "document", timeout=10)
+    assert document.filename == "bao-cao.csv" and document.data == b"a;b\n1;2\n"
+    pieces = [m for m in thu.messages() if (m.text or "").startswith("Dòng")]
+    assert len(pieces) == 3 and all(len(m.text) <= 4096 for m in pieces)
+    assert "\n".join(m.text for m in pieces) == long_text
+    assert [bool(m.inline_keyboard) for m in pieces] == [False, False, True]
