@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from bot.storage.models import (
     FormVersion,
     Invite,
     Period,
+    Task,
     Unit,
 )
 from bot.tables import TableError, read_table
@@ -26,6 +28,7 @@ from conversations.campaigns import CampaignSpec
 from conversations.forms import Form
 from conversations.invite_codes import new_code
 from conversations.phone_numbers import normalise_phone
+from scheduler.reminder_policy import PolicyError, ReminderPolicy, parse_tasks
 
 ROLES = ("reporter", "coordinator", "admin")
 UNIT_ALIASES = {"ma": "code", "ma_don_vi": "code", "ten": "name", "ten_don_vi": "name",
@@ -201,6 +204,21 @@ async def load_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime
         session.add(CampaignForm(campaign_id=campaign.id, unit_kind=kind, form_id=form_id))
     for unit_id in unit_ids:
         session.add(CampaignUnit(campaign_id=campaign.id, unit_id=unit_id))
+    tz = ZoneInfo(spec.timezone)
+    try:
+        ReminderPolicy.parse((spec.raw or {}).get("reminders"))
+        tasks = parse_tasks((spec.raw or {}).get("tasks"), tz)
+    except (PolicyError, ValueError, TypeError) as exc:
+        raise AdminError(f"campaign {spec.key}: {exc}") from exc
+    known_tasks = {t.key: t for t in (await session.scalars(
+        select(Task).where(Task.campaign_id == campaign.id))).all()}
+    for task in tasks:
+        row = known_tasks.pop(task.key, None) or Task(campaign_id=campaign.id, key=task.key)
+        row.title_vi, row.title_en, row.due_at = task.title_vi, task.title_en, task.due_at
+        row.owner_kinds, row.owner_units = list(task.owner_kinds), list(task.owner_units)
+        session.add(row)
+    for stale in known_tasks.values():
+        await session.delete(stale)
     existing = {p.key: p for p in (await session.scalars(
         select(Period).where(Period.campaign_id == campaign.id))).all()}
     for p in spec.periods:

@@ -9,6 +9,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -41,9 +42,10 @@ forms_app = typer.Typer(help="Report forms (YAML).", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns and their periods (YAML).", no_args_is_help=True)
 invite_app = typer.Typer(help="Invite codes for signing in.", no_args_is_help=True)
 demo_app = typer.Typer(help="A demo province to try the bot.", no_args_is_help=True)
+remind_app = typer.Typer(help="Deadline reminders.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (units_app, "units"), (contacts_app, "contacts"),
                   (forms_app, "forms"), (campaigns_app, "campaigns"), (invite_app, "invite"),
-                  (demo_app, "demo")):
+                  (demo_app, "demo"), (remind_app, "remind")):
     app.add_typer(sub, name=name)
 
 
@@ -219,6 +221,54 @@ def _invite_table(invites: list[admin.InviteInfo]) -> None:
     _table(["code", "unit", "name", "role", "uses", "expires"],
            [[i.code, i.unit_code, i.unit_name, i.role, f"{i.uses}/{i.max_uses}",
              f"{i.expires_at:%d/%m/%Y}" if i.expires_at else "-"] for i in invites])
+
+
+# ----------------------------------------------------------------------------- reminders
+
+def _local_time(text: str | None, settings: Settings) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("/", "-"))
+    except ValueError as exc:
+        typer.echo(f"Error: --at expects \"YYYY-MM-DD HH:MM\", got {text!r}", err=True)
+        raise typer.Exit(1) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_zone(settings.timezone))
+
+
+@remind_app.command("preview")
+def remind_preview(
+    campaign: Annotated[str, typer.Option("--campaign", help="campaign id")],
+    at: Annotated[str | None, typer.Option("--at", help='"2023-10-10 08:00" local time')]
+    = None,
+) -> None:
+    """Print the reminders and digests that would be sent (now, or at --at), and to whom."""
+    settings = Settings()
+    when = _local_time(at, settings)
+
+    async def work(a: App) -> list:
+        return await a.dispatcher.reminders.preview(campaign, when or a.clock())
+
+    items = _run(work)
+    if not items:
+        typer.echo("Nothing is due at that time.")
+        return
+    for reminder, text in items:
+        who = reminder.recipient
+        where = f"{who.channel}:{who.chat_id}" if who.channel else "unreachable"
+        typer.echo(f"── {reminder.kind} → {who.name} ({where})")
+        typer.echo(text)
+    typer.echo(f"{len(items)} message(s).")
+
+
+@remind_app.command("now")
+def remind_now(campaign: Annotated[str, typer.Option("--campaign", help="campaign id")]) -> None:
+    """Remind, right now, every reporter whose unit has not submitted."""
+    async def work(session: AsyncSession, a: App) -> int:
+        return await a.dispatcher.reminders.nudge(session, campaign, a.clock())
+
+    count = _in_transaction(work)
+    typer.echo(f"Queued {count} reminder(s); the running bot sends them.")
 
 
 # ----------------------------------------------------------------------------- demo

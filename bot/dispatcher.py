@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,14 +14,22 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import outbox
+from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.effects import apply_effects
-from bot.storage.models import ConversationState, InboxMessage, ProcessedMessage
-from conversations.engine import advance
-from conversations.events import InboundEvent, OutboundMessage
+from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
+from conversations.engine import advance, parse_command
+from conversations.events import (
+    InboundEvent,
+    LinkIdentity,
+    OutboundMessage,
+    Register,
+    SetLanguage,
+)
 from conversations.i18n import Catalog
 
 log = logging.getLogger(__name__)
+MENU_CHANNELS = frozenset({"telegram"})  # channels with a per-chat command menu
 
 
 def utc_now() -> datetime:
@@ -55,6 +64,7 @@ class Dispatcher:
         self.locks = ChatLocks()
         self.contact_sharing_channels = contact_sharing_channels
         self.on_commit: list[Callable[[], None]] = []  # e.g. wake the outbox sender
+        self.reminders = ReminderStore(sessions, catalog, self.forms)
 
     async def handle(self, event: InboundEvent, *, acks: Sequence[dict[str, Any]] = (),
                      inbox_id: int | None = None) -> bool:
@@ -90,9 +100,14 @@ class Dispatcher:
             ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
                                      self.default_language, self.late_window,
                                      event.channel in self.contact_sharing_channels)
+            command = parse_command(event.text) if event.kind == "text" else None
+            if command and command[0] == "nudge" and ctx.contact is not None \
+                    and ctx.contact.role in ("coordinator", "admin"):
+                ctx = replace(ctx, nudge=await nudge_info(self.reminders, session,
+                                                          ctx.contact.id, now))
             result = advance(state, event, ctx, now)
             await apply_effects(session, result.effects, identity, now, self.default_language,
-                                result.state)
+                                result.state, nudge_runner(self.reminders))
             if row is None:
                 session.add(ConversationState(identity_id=identity.id, state=result.state,
                                               updated_at=now))
@@ -100,6 +115,13 @@ class Dispatcher:
                 row.state, row.updated_at = dict(result.state), now
             for ack in acks:
                 outbox.enqueue_payload(session, event.channel, event.chat_id, ack, now)
+            if event.channel in MENU_CHANNELS and any(
+                    isinstance(e, Register | LinkIdentity | SetLanguage) for e in result.effects):
+                contact = await session.get(Contact, identity.contact_id)
+                if contact is not None:  # this person's command menu, in their role and language
+                    outbox.enqueue_payload(session, event.channel, event.chat_id,
+                                           {"kind": "menu", "role": contact.role,
+                                            "language": contact.language}, now)
             outbox.enqueue(session, event.channel, event.chat_id, result.messages, now)
         return True
 

@@ -23,6 +23,7 @@ from bot.storage.models import Contact, ContactUnit, Identity, OutboxMessage, Un
 from conversations.i18n import Catalog
 
 log = logging.getLogger(__name__)
+NOT_MESSAGES = frozenset({"callback_answer", "menu"})  # no per-chat message limit applies
 
 
 class SendError(Exception):
@@ -118,7 +119,7 @@ class OutboxSender:
         sent = 0
         async with self._slots:
             for item in items:
-                if item.payload.get("kind") != "callback_answer":  # not a message
+                if item.payload.get("kind") not in NOT_MESSAGES:
                     await self._wait_turn(chat_id)
                 if not await self._claim(item.id):
                     return sent

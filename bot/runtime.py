@@ -8,9 +8,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App, build_app
 from bot.dispatcher import utc_now
@@ -42,6 +43,19 @@ class Running:
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     telegram_username: str = ""
     webhook_runner: web.AppRunner | None = None
+    clock: Callable[[], datetime] = utc_now
+
+    async def reminder_tick(self) -> int:
+        """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
+        try:
+            count = await self.app.dispatcher.reminders.tick(self.clock())
+        except Exception:
+            log.exception("reminder tick failed")
+            return 0
+        if count:
+            for sender in self.senders:
+                sender.wake()
+        return count
 
     async def stop(self) -> None:
         self.stop_event.set()
@@ -62,11 +76,28 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     stop = asyncio.Event()
     worker = InboxWorker(app.sessions, app.dispatcher, clock)
     await release_claims(app.sessions)
-    running = Running(app, stop, worker)
+    running = Running(app, stop, worker, clock=clock)
     running.tasks.append(asyncio.create_task(worker.run(stop), name="inbox"))
     if settings.telegram_bot_token is not None:
         await _start_telegram(running, settings, clock)
+    if settings.reminder_tick_seconds > 0:
+        _start_reminders(running, settings.reminder_tick_seconds)
     return running
+
+
+def _start_reminders(running: Running, every: float) -> None:
+    """Reminders are derived from the database each tick; nothing is kept in the scheduler.
+    Missed runs are coalesced into one, whatever the delay."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(running.reminder_tick, "interval", seconds=every, id="reminders",
+                      next_run_time=datetime.now(UTC), misfire_grace_time=None,
+                      coalesce=True, max_instances=1)
+    scheduler.start()
+
+    async def shutdown() -> None:
+        scheduler.shutdown(wait=False)
+
+    running.cleanups.append(shutdown)
 
 
 async def _start_telegram(running: Running, settings: Settings,
@@ -81,7 +112,8 @@ async def _start_telegram(running: Running, settings: Settings,
     flood = FloodControl(per_second=settings.telegram_rate_per_second,
                          per_chat_per_second=settings.telegram_rate_per_chat,
                          group_per_minute=settings.telegram_group_per_minute)
-    sender = OutboxSender(app.sessions, TelegramTransport(bot), clock, app.catalog, flood,
+    transport = TelegramTransport(bot, app.catalog)
+    sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds))
     running.senders.append(sender)
     app.dispatcher.on_commit.append(sender.wake)

@@ -36,3 +36,4 @@ class Settings(BaseSettings):
     telegram_rate_per_chat: float = 1.0
     telegram_group_per_minute: float = 20.0
     outbox_lease_seconds: float = 30.0
+    reminder_tick_seconds: float = 60.0

@@ -69,6 +69,35 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class TaskView:
+    """A dated task one of the contact's units owns, and its answer so far."""
+
+    task_id: int
+    unit_id: int
+    unit_name: str
+    title: Text
+    due_at: datetime
+    done: bool | None = None
+
+
+@dataclass(frozen=True)
+class NudgeTarget:
+    campaign_key: str
+    title: Text
+    units_missing: int
+    people: int
+
+
+@dataclass(frozen=True)
+class NudgeInfo:
+    """What `/nhac` would do for a coordinator, and when they last used it."""
+
+    targets: tuple[NudgeTarget, ...]
+    last_at: datetime | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True)
 class Context:
     catalog: Catalog
     forms: Mapping[str, Form]
@@ -79,6 +108,8 @@ class Context:
     assignments: tuple[Assignment, ...] = ()
     phone_match: ContactView | None = None  # the imported contact a shared phone number matches
     can_share_contact: bool = False  # the channel has a "share my phone number" button
+    open_tasks: tuple[TaskView, ...] = ()
+    nudge: NudgeInfo | None = None
 
     @property
     def language(self) -> str:

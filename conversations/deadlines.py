@@ -10,10 +10,15 @@ from conversations.i18n import Tr
 
 
 def deadline_text(assignment: Assignment, tr: Tr) -> str:
-    local = assignment.deadline.astimezone(ZoneInfo(assignment.timezone))
+    return deadline_phrase(assignment.deadline, assignment.timezone, tr)
+
+
+def deadline_phrase(deadline: datetime, timezone: str, tr: Tr) -> str:
+    """'trước ngày 13/10/2023' for a midnight deadline, else 'trước 17:00 ngày 12/10/2023'."""
+    local = deadline.astimezone(ZoneInfo(timezone))
     if (local.hour, local.minute) == (0, 0):
         return tr("before {date}", date=tr.date(local.date()))
-    return tr("by {time}", time=tr.datetime(assignment.deadline, assignment.timezone))
+    return tr("by {time}", time=tr.datetime(deadline, timezone))
 
 
 def due_before_midnight(day_local: datetime) -> datetime:

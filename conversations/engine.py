@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from conversations import report_flow
+from conversations import coordinator_commands, report_flow, task_checkins
 from conversations.context import MAX_FAILED_SIGNINS_PER_HOUR, Context
 from conversations.events import (
     Button,
@@ -40,6 +40,8 @@ COMMANDS: dict[str, str] = {
     "ngonngu": "lang",
     "lang": "lang",
     "language": "lang",
+    "nhac": "nudge",
+    "remind": "nudge",
 }
 # Commands people type without the slash, folded (no diacritics, lower case).
 WORD_COMMANDS: dict[str, str] = {
@@ -185,6 +187,10 @@ def _registered(turn: Turn) -> None:
         if word:
             command = (word, "")
     token = report_flow.offered_token(turn)
+    if token and token.startswith("task:") and task_checkins.handle_token(turn, token):
+        return
+    if command is None and task_checkins.handle_words(turn):
+        return
     if token and token.startswith("lang:"):
         _language(turn, token.split(":", 1)[1])
         return
@@ -205,9 +211,14 @@ def _registered(turn: Turn) -> None:
         elif name == "cancel":
             report_flow.cancel(turn)
         elif name == "help":
-            turn.say(help_text(tr))
+            text = help_text(tr)
+            if coordinator_commands.is_coordinator(turn):
+                text += "\n\n" + coordinator_help(tr)
+            turn.say(text)
         elif name == "lang":
             _language(turn, arg)
+        elif name == "nudge":
+            coordinator_commands.nudge(turn)
         else:
             turn.say(tr("I don't know this command. Send /trogiup to see what I can do."))
         return
@@ -231,6 +242,13 @@ def help_text(tr: Tr) -> str:
            "“mục 4: 2, 150, 1, 300, 3”, or several answers as “4.1=2 4.2=150”."),
         tr("Numbers may be written 1.234 or 1 234, amounts as 5tr or 500k. To add a note to an "
            "answer, write it after “ghi chú”, for example: 3 ghi chú: 2 lớp trực tuyến."),
+    ])
+
+
+def coordinator_help(tr: Tr) -> str:
+    return "\n".join([
+        tr("For coordinators:"),
+        tr("/nhac — remind now every unit below yours that has not submitted (once an hour)"),
     ])
 
 

@@ -91,6 +91,20 @@ class Submit(Effect):
 
 
 @dataclass(frozen=True)
+class RecordTaskCheckin(Effect):
+    task_id: int
+    unit_id: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class Nudge(Effect):
+    """A coordinator asks to remind, now, everyone in their units who has not reported."""
+
+    campaign_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SetLanguage(Effect):
     language: str
 

@@ -38,6 +38,10 @@ class Turn:
         else:
             self.state.pop("offered", None)
 
+    def note(self, text: str) -> None:
+        """A message that leaves the buttons on offer as they were (e.g. mid-form)."""
+        self.messages.append(OutboundMessage(text=text))
+
     def effect(self, effect: Effect) -> None:
         self.effects.append(effect)
 

@@ -238,7 +238,8 @@ def _campaigns() -> dict[str, dict]:
 
 def test_campaign_files_parse_and_reference_forms(forms: dict[str, Form]) -> None:
     campaigns = _campaigns()
-    assert set(campaigns) == {"tuan-le-htsd-2023", "thang-khuyen-hoc-2024"}
+    assert set(campaigns) == {"tuan-le-htsd-2023", "thang-khuyen-hoc-2024",
+                              "tuan-le-htsd-2022-phuc-dong"}
     for cid, raw in campaigns.items():
         for key in ("title", "description"):
             assert raw[key]["vi"] and raw[key]["en"], (cid, key)

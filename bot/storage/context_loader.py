@@ -22,9 +22,18 @@ from bot.storage.models import (
     Period,
     SignInFailure,
     Submission,
+    Task,
+    TaskCheckin,
     Unit,
 )
-from conversations.context import Assignment, ContactView, Context, InviteView, UnitView
+from conversations.context import (
+    Assignment,
+    ContactView,
+    Context,
+    InviteView,
+    TaskView,
+    UnitView,
+)
 from conversations.events import InboundEvent
 from conversations.forms import Form, Text, parse_form
 from conversations.i18n import Catalog
@@ -163,6 +172,30 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
     return tuple(result), used
 
 
+async def open_tasks(session: AsyncSession, contact_id: int, now: datetime
+                     ) -> tuple[TaskView, ...]:
+    """Timetable tasks the contact's units own, due from a week ago to a month ahead."""
+    units = (await session.scalars(select(Unit).join(ContactUnit, ContactUnit.unit_id == Unit.id)
+                                   .where(ContactUnit.contact_id == contact_id))).all()
+    if not units:
+        return ()
+    tasks = (await session.scalars(select(Task).where(
+        Task.due_at > now - timedelta(days=7), Task.due_at < now + timedelta(days=30))
+        .order_by(Task.due_at))).all()
+    if not tasks:
+        return ()
+    answers = {(c.task_id, c.unit_id): c.done for c in (await session.scalars(
+        select(TaskCheckin).where(TaskCheckin.task_id.in_([t.id for t in tasks])))).all()}
+    views = []
+    for task in tasks:
+        for unit in units:
+            if unit.kind in (task.owner_kinds or []) or unit.code in (task.owner_units or []):
+                views.append(TaskView(task.id, unit.id, unit.name,
+                                      Text(task.title_vi, task.title_en), task.due_at,
+                                      answers.get((task.id, unit.id))))
+    return tuple(views)
+
+
 async def phone_match(session: AsyncSession, phone: str) -> ContactView | None:
     normalised = normalise_phone(phone)
     if normalised is None:
@@ -181,10 +214,12 @@ async def load_context(session: AsyncSession, event: InboundEvent, identity: Ide
         else 0
     assignments: tuple[Assignment, ...] = ()
     used: dict[str, Form] = {}
+    tasks: tuple[TaskView, ...] = ()
     if contact is not None:
         assignments, used = await assignments_for(session, contact.id, now, forms, late_window)
+        tasks = await open_tasks(session, contact.id, now)
     match = await phone_match(session, event.phone) if event.kind == "contact" else None
     return Context(catalog=catalog, forms=used, default_language=default_language,
                    contact=contact, invite=invite, failed_signins_last_hour=failures,
                    assignments=assignments, phone_match=match,
-                   can_share_contact=can_share_contact)
+                   can_share_contact=can_share_contact, open_tasks=tasks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,12 +21,15 @@ from bot.storage.models import (
     Period,
     SignInFailure,
     Submission,
+    TaskCheckin,
     Unit,
 )
 from conversations.events import (
     Effect,
     LinkIdentity,
+    Nudge,
     RecordFailedSignIn,
+    RecordTaskCheckin,
     Register,
     SaveAnswers,
     SetLanguage,
@@ -33,6 +37,7 @@ from conversations.events import (
 )
 
 ROLE_RANK = {"reporter": 0, "coordinator": 1, "admin": 2}
+NudgeRunner = Callable[[AsyncSession, int, tuple[str, ...], datetime], Awaitable[int]]
 
 
 class EffectError(RuntimeError):
@@ -96,7 +101,8 @@ async def _upsert_answers(session: AsyncSession, submission: Submission,
 
 
 async def apply_effects(session: AsyncSession, effects: tuple[Effect, ...], identity: Identity,
-                        now: datetime, default_language: str, state: dict[str, Any]) -> None:
+                        now: datetime, default_language: str, state: dict[str, Any],
+                        nudge: NudgeRunner | None = None) -> None:
     for effect in effects:
         if isinstance(effect, Register):
             await _register(session, effect, identity, now, state.get("language")
@@ -119,6 +125,16 @@ async def apply_effects(session: AsyncSession, effects: tuple[Effect, ...], iden
                 raise EffectError("the contact to link is gone")
             identity.contact_id = contact.id
             identity.unreachable_at = None
+        elif isinstance(effect, RecordTaskCheckin):
+            row = await session.get(TaskCheckin, (effect.task_id, effect.unit_id))
+            if row is None:
+                row = TaskCheckin(task_id=effect.task_id, unit_id=effect.unit_id)
+                session.add(row)
+            row.done, row.answered_by, row.answered_at = effect.done, identity.contact_id, now
+        elif isinstance(effect, Nudge):
+            if nudge is None or identity.contact_id is None:
+                raise EffectError("reminders are not available here")
+            await nudge(session, identity.contact_id, effect.campaign_keys, now)
         elif isinstance(effect, SetLanguage) and identity.contact_id:
             await session.execute(update(Contact).where(Contact.id == identity.contact_id)
                                   .values(language=effect.language))

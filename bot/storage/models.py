@@ -276,3 +276,40 @@ class InboxMessage(Base):
     acks: Mapped[list[Any]] = mapped_column(JSON, default=list)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Task(Base):
+    """A dated task of a campaign's timetable (seed 003), owned by units of some kinds."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    title_vi: Mapped[str] = mapped_column(String(255))
+    title_en: Mapped[str] = mapped_column(String(255))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    owner_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owner_units: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class TaskCheckin(Base):
+    __tablename__ = "task_checkins"
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    done: Mapped[bool] = mapped_column(Boolean)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Nudge(Base):
+    """A coordinator's "remind everyone now", kept to allow one an hour."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (Index("ix_nudges_who", "contact_id", "campaign_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

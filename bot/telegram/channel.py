@@ -42,9 +42,11 @@ def webhook_secret(token: str, configured: str = "") -> str:
     return hashlib.sha256(f"baocao-webhook:{token}".encode()).hexdigest()
 
 
-def command_list(catalog: Catalog, language: str) -> list[BotCommand]:
+def command_list(catalog: Catalog, language: str, coordinator: bool = False
+                 ) -> list[BotCommand]:
     tr = catalog.tr(language)
-    return [
+    extra = [BotCommand(command="nhac", description=tr("Remind units that have not reported"))]
+    return ([] if not coordinator else extra) + [
         BotCommand(command="baocao", description=tr("Fill in or correct a report")),
         BotCommand(command="trangthai", description=tr("What is due and by when")),
         BotCommand(command="huy", description=tr("Stop the current report")),

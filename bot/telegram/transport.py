@@ -17,6 +17,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
+    BotCommandScopeChat,
     BufferedInputFile,
     FSInputFile,
     InlineKeyboardButton,
@@ -26,6 +27,7 @@ from aiogram.types import (
 )
 
 from bot.outbox_sender import Rejected, RetryLater, Transient, Unreachable
+from conversations.i18n import Catalog
 
 CALLBACK_DATA_LIMIT = 64
 HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
@@ -64,8 +66,9 @@ def _data(token: str) -> str:
 class TelegramTransport:
     channel = "telegram"
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, catalog: Catalog) -> None:
         self.bot = bot
+        self.catalog = catalog
 
     def is_group(self, chat_id: str) -> bool:
         return chat_id.startswith("-")
@@ -98,6 +101,13 @@ class TelegramTransport:
         elif kind == "callback_answer":
             await self.bot.answer_callback_query(payload["callback_id"],
                                                  text=payload.get("text") or None)
+        elif kind == "menu":
+            from bot.telegram.channel import command_list
+
+            await self.bot.set_my_commands(
+                command_list(self.catalog, payload.get("language", "vi"),
+                             coordinator=payload.get("role") in ("coordinator", "admin")),
+                scope=BotCommandScopeChat(chat_id=chat_id))
         elif kind in ("document", "photo"):
             source = _file(payload)
             caption = payload.get("caption") or None

@@ -1,0 +1,325 @@
+"""Reminders from the database: load what the planner needs, enqueue what it says is due.
+
+The planner (scheduler/) is pure; this module is its port. Enqueuing goes through the outbox's
+unique `dedupe_key`, so a tick that runs twice, a restart or a second instance sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.outbox import TEXT_LIMITS, to_payload
+from bot.storage.context_loader import FormCache
+from bot.storage.models import (
+    Answer,
+    Campaign,
+    CampaignForm,
+    CampaignUnit,
+    Contact,
+    ContactUnit,
+    ConversationState,
+    Identity,
+    Nudge,
+    OutboxMessage,
+    Period,
+    Submission,
+    Task,
+    TaskCheckin,
+    Unit,
+)
+from bot.text_split import split_text
+from conversations.context import NudgeInfo, NudgeTarget
+from conversations.forms import Text
+from conversations.i18n import Catalog
+from scheduler.reminder_plan import (
+    CoordinatorUnit,
+    DueReminder,
+    PeriodSnapshot,
+    Recipient,
+    TaskOwner,
+    TaskState,
+    UnitReport,
+    plan,
+)
+from scheduler.reminder_policy import ReminderPolicy
+from scheduler.reminder_texts import render
+
+log = logging.getLogger(__name__)
+ACTIVE_BEFORE = timedelta(days=45)  # tasks of a timetable come weeks before the period opens
+ACTIVE_AFTER = timedelta(days=10)
+
+
+class ReminderStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
+                 forms: FormCache) -> None:
+        self.sessions = sessions
+        self.catalog = catalog
+        self.forms = forms
+
+    # ------------------------------------------------------------------ loading
+
+    async def snapshots(self, session: AsyncSession, now: datetime,
+                        campaign_key: str | None = None) -> list[PeriodSnapshot]:
+        query = (select(Period, Campaign).join(Campaign, Campaign.id == Period.campaign_id)
+                 .where(Period.starts_at <= now + ACTIVE_BEFORE,
+                        Period.deadline >= now - ACTIVE_AFTER))
+        if campaign_key is not None:
+            query = query.where(Campaign.key == campaign_key)
+        rows = (await session.execute(query.order_by(Period.deadline))).all()
+        if not rows:
+            return []
+        units = (await session.scalars(select(Unit))).all()
+        by_id = {u.id: u for u in units}
+        by_code = {u.code: u for u in units}
+        people = await self._people(session)
+        result = []
+        for period, campaign in rows:
+            result.append(await self._snapshot(session, period, campaign, units, by_id,
+                                               by_code, people, now))
+        return result
+
+    async def _people(self, session: AsyncSession
+                      ) -> tuple[dict[int, list[Recipient]], dict[int, list[Recipient]]]:
+        """Reporters and coordinators by unit id, each with the identity last used."""
+        latest: dict[int, tuple[datetime, Identity]] = {}
+        rows = (await session.execute(
+            select(Identity, ConversationState.updated_at)
+            .outerjoin(ConversationState, ConversationState.identity_id == Identity.id)
+            .where(Identity.contact_id.is_not(None), Identity.unreachable_at.is_(None)))).all()
+        for identity, updated in rows:
+            stamp = updated or identity.created_at
+            current = latest.get(identity.contact_id)  # type: ignore[arg-type]
+            if current is None or stamp > current[0]:
+                latest[identity.contact_id] = (stamp, identity)  # type: ignore[index]
+        reporters: dict[int, list[Recipient]] = defaultdict(list)
+        coordinators: dict[int, list[Recipient]] = defaultdict(list)
+        links = (await session.execute(
+            select(ContactUnit.unit_id, Contact)
+            .join(Contact, Contact.id == ContactUnit.contact_id)
+            .where(Contact.active.is_(True)).order_by(Contact.name))).all()
+        for unit_id, contact in links:
+            identity = latest.get(contact.id, (None, None))[1]
+            recipient = Recipient(contact.id, contact.name, contact.language,
+                                  identity.channel if identity else None,
+                                  identity.chat_id if identity else None, contact.phone or "")
+            if contact.role == "reporter":
+                reporters[unit_id].append(recipient)
+            else:
+                coordinators[unit_id].append(recipient)
+        return reporters, coordinators
+
+    async def _snapshot(self, session: AsyncSession, period: Period, campaign: Campaign,
+                        units: Iterable[Unit], by_id: dict[int, Unit], by_code: dict[str, Unit],
+                        people: tuple[dict[int, list[Recipient]], dict[int, list[Recipient]]],
+                        now: datetime) -> PeriodSnapshot:
+        reporters, coordinators = people
+        forms = {cf.unit_kind: cf.form_id for cf in (await session.scalars(
+            select(CampaignForm).where(CampaignForm.campaign_id == campaign.id))).all()}
+        explicit = set((await session.scalars(select(CampaignUnit.unit_id).where(
+            CampaignUnit.campaign_id == campaign.id))).all())
+        targets = [u for u in units if u.kind in forms and (not explicit or u.id in explicit)]
+        submissions = {s.unit_id: s for s in (await session.scalars(
+            select(Submission).where(Submission.period_id == period.id))).all()}
+        answered = dict((await session.execute(
+            select(Submission.unit_id, func.count(Answer.question_id))
+            .join(Answer, Answer.submission_id == Submission.id)
+            .where(Submission.period_id == period.id).group_by(Submission.unit_id))).all())
+        totals: dict[int, int] = {}
+        for form_id in set(forms.values()):
+            totals[form_id] = len((await self.forms.get(session, form_id)).questions)
+        coordinating = {unit_id for unit_id, people_ in coordinators.items() if people_}
+
+        def coordinator_of(unit: Unit) -> int | None:
+            codes = [c for c in unit.path.strip("/").split("/") if c][:-1]
+            for code in reversed(codes):
+                above = by_code.get(code)
+                if above is not None and above.id in coordinating:
+                    return above.id
+            return None
+
+        reports = []
+        for unit in targets:
+            submission = submissions.get(unit.id)
+            form_id = submission.form_id if submission else forms[unit.kind]
+            if submission is not None and form_id not in totals:
+                totals[form_id] = len((await self.forms.get(session, form_id)).questions)
+            reports.append(UnitReport(
+                unit.id, unit.code, unit.name, submission.status if submission else "none",
+                answered.get(unit.id, 0), totals[form_id], tuple(reporters.get(unit.id, ())),
+                coordinator_of(unit), submission.on_time if submission else None))
+        coordinator_units = {}
+        for report in reports:
+            cid = report.coordinator_unit_id
+            if cid is not None and cid not in coordinator_units:
+                coordinator_units[cid] = CoordinatorUnit(cid, by_id[cid].name,
+                                                         tuple(coordinators[cid]))
+        tasks = await self._tasks(session, campaign, units, reporters, coordinator_of,
+                                  coordinator_units, by_id, coordinators)
+        return PeriodSnapshot(
+            period.id, campaign.key, Text(campaign.title_vi, campaign.title_en),
+            campaign.timezone, period.starts_at, period.deadline, period.lock_at,
+            ReminderPolicy.parse((campaign.definition or {}).get("reminders")),
+            tuple(reports), coordinator_units, tasks)
+
+    async def _tasks(self, session: AsyncSession, campaign: Campaign, units: Iterable[Unit],
+                     reporters: dict[int, list[Recipient]],
+                     coordinator_of: Callable[[Unit], int | None],
+                     coordinator_units: dict[int, CoordinatorUnit], by_id: dict[int, Unit],
+                     coordinators: dict[int, list[Recipient]]) -> tuple[TaskState, ...]:
+        tasks = (await session.scalars(select(Task).where(Task.campaign_id == campaign.id)
+                                       .order_by(Task.due_at))).all()
+        if not tasks:
+            return ()
+        checkins = {(c.task_id, c.unit_id): c.done for c in (await session.scalars(
+            select(TaskCheckin).where(TaskCheckin.task_id.in_([t.id for t in tasks])))).all()}
+        result = []
+        for task in tasks:
+            owners = []
+            for unit in units:
+                if unit.kind in (task.owner_kinds or []) or unit.code in (task.owner_units or []):
+                    above = coordinator_of(unit)
+                    if above is not None and above not in coordinator_units:
+                        coordinator_units[above] = CoordinatorUnit(
+                            above, by_id[above].name, tuple(coordinators[above]))
+                    owners.append(TaskOwner(unit.id, unit.name, tuple(reporters.get(unit.id, ())),
+                                            checkins.get((task.id, unit.id)), above))
+            result.append(TaskState(task.id, task.key, Text(task.title_vi, task.title_en),
+                                    task.due_at, tuple(owners)))
+        return tuple(result)
+
+    # ------------------------------------------------------------------ writing
+
+    async def enqueue(self, session: AsyncSession, due: list[DueReminder],
+                      now: datetime) -> int:
+        """Write due reminders to the outbox; those already there (same key) are skipped."""
+        if not due:
+            return 0
+        keys = [r.key for r in due]
+        existing: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            existing.update((await session.scalars(select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.dedupe_key.in_(chunk)))).all())
+        rows: list[dict[str, Any]] = []
+        for reminder in due:
+            if reminder.key in existing or reminder.recipient.channel is None:
+                continue
+            message = render(reminder, self.catalog, now)
+            pieces = split_text(message.text, TEXT_LIMITS.get(reminder.recipient.channel, 0))
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                payload = to_payload(type(message)(piece, message.buttons if last else ()))
+                rows.append({"channel": reminder.recipient.channel,
+                             "chat_id": reminder.recipient.chat_id, "payload": payload,
+                             "dedupe_key": reminder.key if i == 0 else f"{reminder.key}#{i}",
+                             "created_at": now, "attempts": 0})
+        if rows:
+            await _insert_ignoring_duplicates(session, rows)
+        return len(rows)
+
+    # ------------------------------------------------------------------ entry points
+
+    async def tick(self, now: datetime) -> int:
+        async with self.sessions() as session, session.begin():
+            due = plan(await self.snapshots(session, now), now)
+            return await self.enqueue(session, due, now)
+
+    async def preview(self, campaign_key: str, at: datetime) -> list[tuple[DueReminder, str]]:
+        async with self.sessions() as session:
+            due = plan(await self.snapshots(session, at, campaign_key), at)
+        return [(r, render(r, self.catalog, at).text) for r in due]
+
+    async def nudge(self, session: AsyncSession, campaign_key: str, now: datetime,
+                    scope_path: str | None = None, by: int | None = None) -> int:
+        """Remind every reporter of a unit (in scope) that has not submitted, right now."""
+        snapshots = [s for s in await self.snapshots(session, now, campaign_key)
+                     if s.starts_at <= now and (s.lock_at is None or now < s.lock_at)]
+        if not snapshots:
+            return 0
+        paths = {}
+        if scope_path is not None:
+            paths = {u.id: u.path for u in (await session.scalars(
+                select(Unit).where(Unit.path.like(f"{scope_path}%"),
+                                   Unit.path != scope_path))).all()}
+        due = []
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+        for p in snapshots:
+            by_contact: dict[int, tuple[Recipient, list[UnitReport]]] = {}
+            for unit in p.units:
+                if unit.submitted or (scope_path is not None and unit.unit_id not in paths):
+                    continue
+                for reporter in unit.reporters:
+                    by_contact.setdefault(reporter.contact_id, (reporter, []))[1].append(unit)
+            for cid, (recipient, units) in by_contact.items():
+                kind = "overdue" if now >= p.deadline else "before"
+                due.append(DueReminder(f"nudge:{p.period_id}:{cid}:{stamp}", kind, now,
+                                       recipient, p, tuple(units)))
+        campaign_id = await session.scalar(select(Campaign.id).where(
+            Campaign.key == campaign_key))
+        if campaign_id is not None:
+            session.add(Nudge(contact_id=by, campaign_id=campaign_id, at=now))
+        return await self.enqueue(session, due, now)
+
+
+async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for i in range(0, len(rows), 500):
+        statement = insert(OutboxMessage).values(rows[i:i + 500])
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+
+
+
+async def coordinated_paths(session: AsyncSession, contact_id: int) -> list[str]:
+    return list((await session.scalars(
+        select(Unit.path).join(ContactUnit, ContactUnit.unit_id == Unit.id)
+        .where(ContactUnit.contact_id == contact_id))).all())
+
+
+async def nudge_info(store: ReminderStore, session: AsyncSession, contact_id: int,
+                     now: datetime) -> NudgeInfo:
+    """For `/nhac`: per open campaign, how many units in the coordinator's scope are missing."""
+    paths = await coordinated_paths(session, contact_id)
+    in_scope = {u.id for u in (await session.scalars(select(Unit).where(
+        or_(*[(Unit.path.like(f"{p}%")) & (Unit.path != p) for p in paths])))).all()
+    } if paths else set()
+    targets: dict[str, NudgeTarget] = {}
+    timezone = "Asia/Ho_Chi_Minh"
+    for p in await store.snapshots(session, now):
+        if p.starts_at > now or (p.lock_at is not None and now >= p.lock_at):
+            continue
+        timezone = p.timezone
+        missing = [u for u in p.units if u.unit_id in in_scope and not u.submitted]
+        people = {r.contact_id for u in missing for r in u.reporters}
+        previous = targets.get(p.campaign_key)
+        if previous is not None:
+            missing_count = previous.units_missing + len(missing)
+            targets[p.campaign_key] = NudgeTarget(p.campaign_key, p.campaign_title,
+                                                  missing_count, previous.people + len(people))
+        else:
+            targets[p.campaign_key] = NudgeTarget(p.campaign_key, p.campaign_title,
+                                                  len(missing), len(people))
+    last = await session.scalar(select(func.max(Nudge.at)).where(Nudge.contact_id == contact_id))
+    return NudgeInfo(tuple(targets.values()), last, timezone)
+
+
+def nudge_runner(store: ReminderStore):  # noqa: ANN201 - an effects.NudgeRunner
+    async def run(session: AsyncSession, contact_id: int, campaign_keys: tuple[str, ...],
+                  now: datetime) -> int:
+        sent = 0
+        for path in await coordinated_paths(session, contact_id):
+            for key in campaign_keys:
+                sent += await store.nudge(session, key, now, scope_path=path, by=contact_id)
+        return sent
+
+    return run

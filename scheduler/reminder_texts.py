@@ -1,0 +1,104 @@
+"""What a reminder says, in its recipient's language: polite, short, ending with how to go on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from conversations.deadlines import deadline_phrase
+from conversations.events import Button, OutboundMessage
+from conversations.i18n import Catalog, Tr
+from scheduler.reminder_plan import DueReminder, PeriodSnapshot, UnitReport
+
+
+def deadline_of(p: PeriodSnapshot, tr: Tr) -> str:
+    return deadline_phrase(p.deadline, p.timezone, tr)
+
+
+def _progress(unit: UnitReport, tr: Tr) -> str:
+    if unit.status in ("draft", "returned") and unit.answered:
+        missing = unit.total - unit.answered
+        if missing <= 0:
+            return tr("{unit}: every question is answered; it only needs submitting.",
+                      unit=unit.name)
+        return tr("{unit}: {missing} questions still unanswered.", unit=unit.name,
+                  missing=missing)
+    return tr("{unit}: not started yet ({total} questions).", unit=unit.name, total=unit.total)
+
+
+def render(reminder: DueReminder, catalog: Catalog, now: datetime) -> OutboundMessage:
+    tr = catalog.tr(reminder.recipient.language)
+    p = reminder.period
+    title = p.campaign_title.get(tr.language)
+    deadline = deadline_of(p, tr)
+    if reminder.kind == "digest":
+        return OutboundMessage(digest_text(reminder, tr, now))
+    if reminder.kind == "task":
+        assert reminder.task is not None and reminder.task_owner is not None
+        task, owner = reminder.task, reminder.task_owner
+        text = tr("Kindly reminding: “{task}” of {unit} is to be done before {date}. "
+                  "Is it done?", task=task.title.get(tr.language), unit=owner.name,
+                  date=tr.date(task.due_at.astimezone(p.tz).date()))
+        token = f"task:{task.task_id}:{owner.unit_id}"
+        return OutboundMessage(text, (Button(f"{token}:y", tr("Done")),
+                                      Button(f"{token}:n", tr("Not yet"))))
+    lines = []
+    if reminder.kind == "opening":
+        lines.append(tr("Kindly informing you: {campaign} has started. The report of your unit "
+                        "is due {deadline}.", campaign=title, deadline=deadline))
+    elif reminder.kind == "overdue":
+        lines.append(tr("Kindly reminding: the report {campaign} was due {deadline} and has "
+                        "not been submitted yet. A report sent now is still accepted and "
+                        "recorded as late.", campaign=title, deadline=deadline))
+    else:
+        days = max(0, (p.deadline - now).days)
+        if days >= 1:
+            lines.append(tr("Kindly reminding: the report {campaign} is due {deadline} "
+                            "({days} days left).", campaign=title, deadline=deadline,
+                            days=days))
+        else:
+            lines.append(tr("Kindly reminding: the report {campaign} is due {deadline}, "
+                            "less than a day from now.", campaign=title, deadline=deadline))
+    lines.extend("• " + _progress(unit, tr) for unit in reminder.units)
+    lines.append(tr("Send /baocao to continue."))
+    return OutboundMessage("\n".join(lines), (Button("report", tr("Fill in the report")),))
+
+
+def digest_text(reminder: DueReminder, tr: Tr, now: datetime) -> str:
+    p = reminder.period
+    units = reminder.units
+    on_time = sum(1 for u in units if u.submitted and u.on_time)
+    late = sum(1 for u in units if u.submitted and not u.on_time)
+    drafts = [u for u in units if not u.submitted and u.status in ("draft", "returned")]
+    missing = [u for u in units if not u.submitted]
+    coordinator = reminder.coordinator_unit.name if reminder.coordinator_unit else ""
+    lines = [
+        tr("Summary of {campaign} for {unit}, at {time}:",
+           campaign=p.campaign_title.get(tr.language), unit=coordinator,
+           time=tr.datetime(now, p.timezone)),
+        tr("Due {deadline}. Submitted on time: {on_time}; late: {late}; drafts: {drafts}; "
+           "not submitted: {missing} — of {total} units.", deadline=deadline_of(p, tr),
+           on_time=on_time, late=late, drafts=len(drafts), missing=len(missing),
+           total=len(units)),
+    ]
+    if missing:
+        lines.append(tr("Units that have not submitted:"))
+        for unit in sorted(missing, key=lambda u: u.name):
+            people = ", ".join(r.name + (f" ({r.phone})" if r.phone else "")
+                               for r in unit.reporters) or tr("no reporter registered")
+            state = tr("draft") if unit.status in ("draft", "returned") else tr("not started")
+            lines.append(f"• {unit.name} ({state}) — {people}")
+    else:
+        lines.append(tr("Every unit has submitted. Thank you!"))
+    scope = reminder.coordinator_unit.unit_id if reminder.coordinator_unit else None
+    for task in p.tasks:
+        owners = [o for o in task.owners if o.coordinator_unit_id == scope]
+        if not owners:
+            continue
+        done = [o for o in owners if o.done]
+        not_done = sorted(o.name for o in owners if not o.done)
+        line = tr("Task “{task}”: done {done}/{total}.", task=task.title.get(tr.language),
+                  done=len(done), total=len(owners))
+        if not_done:
+            line += " " + tr("Not done or not answered: {units}.", units=", ".join(not_done))
+        lines.append(line)
+    return "\n".join(lines)
