@@ -259,7 +259,7 @@ def test_campaign_files_parse_and_reference_forms(forms: dict[str, Form]) -> Non
             assert period["label"]["vi"] and period["label"]["en"]
             for key in ("start", "end", "due_before"):
                 assert isinstance(period[key], dt.date), (cid, key)
-            assert period["start"] <= period["end"] < period["due_before"]
+            assert period["start"] <= period["end"] and period["start"] < period["due_before"]
 
 
 def test_campaign_dates_follow_the_documents() -> None:
