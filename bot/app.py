@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,10 +22,12 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     catalog: Catalog
     dispatcher: Dispatcher
+    read_engine: AsyncEngine
     clock: Callable[[], datetime] = field(default=utc_now)
 
     async def close(self) -> None:
         await self.engine.dispose()
+        await self.read_engine.dispose()
 
 
 async def build_app(settings: Settings | None = None, *, migrate: bool = True,
@@ -34,7 +37,10 @@ async def build_app(settings: Settings | None = None, *, migrate: bool = True,
     if migrate:
         await upgrade(engine)
     sessions = sessionmaker(engine)
+    read_engine = create_engine(settings.database_url, read_only=True)
     catalog = Catalog()
     dispatcher = Dispatcher(sessions, catalog, settings.default_language,
-                            settings.late_window_days, clock)
-    return App(settings, engine, sessions, catalog, dispatcher, clock)
+                            settings.late_window_days, clock,
+                            read_sessions=sessionmaker(read_engine),
+                            files_dir=Path(settings.files_dir))
+    return App(settings, engine, sessions, catalog, dispatcher, read_engine, clock)

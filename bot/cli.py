@@ -18,16 +18,17 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import admin, demo
+from bot import admin, demo, reporting
 from bot.app import App, build_app
 from bot.local_chat import LocalChat, run_terminal
 from bot.runtime import serve_forever
 from bot.settings import Settings
 from bot.storage.database import upgrade_sync
-from bot.storage.models import Contact, Identity
+from bot.storage.models import CampaignForm, Contact, Identity, Unit
 from bot.tables import TableError
 from conversations.campaigns import CampaignError, load_campaign_file
 from conversations.forms import FormError, load_form_file
+from conversations.number_parsing import format_number
 from conversations.phone_numbers import normalise_phone
 
 T = TypeVar("T")
@@ -269,6 +270,80 @@ def remind_now(campaign: Annotated[str, typer.Option("--campaign", help="campaig
 
     count = _in_transaction(work)
     typer.echo(f"Queued {count} reminder(s); the running bot sends them.")
+
+
+# ----------------------------------------------------------------------------- reports
+
+@app.command("summary")
+def summary(
+    campaign: Annotated[str, typer.Option("--campaign", help="campaign id")],
+    period: Annotated[str | None, typer.Option("--period", help="period key")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="only this unit's subtree")] = None,
+) -> None:
+    """Completeness and the totals of every figure, summed in SQL over the unit tree."""
+    async def work(session: AsyncSession, a: App) -> None:
+        p, c = await reporting.find_period(session, campaign, period, a.clock())
+        scope = await reporting.scope_for_code(session, unit)
+        counts = await reporting.counts(session, p, scope)
+        typer.echo(f"{c.title_vi} — {p.label_vi}" + (f" — {scope.name}" if unit else ""))
+        typer.echo(f"Units: {counts.total}; on time: {counts.on_time}; late: {counts.late}; "
+                   f"drafts: {counts.drafts}; not submitted: {counts.missing}")
+        data_forms = (await session.scalars(select(CampaignForm.form_id).where(
+            CampaignForm.campaign_id == c.id).distinct())).all()
+        columns = reporting.columns_of([await a.dispatcher.forms.get(session, f)
+                                        for f in sorted(data_forms)])
+        sums = await reporting.totals(session, p, scope)
+        rows = [[q.id, q.label_vi[:60], format_number(sums.get(q.id, 0), "vi"), q.unit_vi]
+                for q in columns if q.numeric]
+        _table(["id", "row", "total (submitted)", "unit"], rows)
+
+    _reporting_command(work)
+
+
+@app.command("export")
+def export(
+    campaign: Annotated[str, typer.Option("--campaign", help="campaign id")],
+    out: Annotated[Path, typer.Option("--out", help="file to write")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, docx or png")] = "xlsx",
+    period: Annotated[str | None, typer.Option("--period", help="period key")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="only this unit's subtree")] = None,
+) -> None:
+    """Write the campaign's table (xlsx, csv), consolidated report (docx) or chart (png)."""
+    from bot.exports import writers
+
+    if fmt not in writers.FORMATS:
+        typer.echo(f"Error: --format must be one of {', '.join(writers.FORMATS)}", err=True)
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession, a: App) -> int:
+        p, c = await reporting.find_period(session, campaign, period, a.clock())
+        scope = await reporting.scope_for_code(session, unit)
+        if not unit:
+            root = await session.scalar(select(Unit).where(Unit.parent_id.is_(None))
+                                        .order_by(Unit.id).limit(1))
+            scope = reporting.Scope("/", root.name if root else "", include_self=True)
+        data = await reporting.export_data(session, p, c, scope, a.dispatcher.forms, a.clock())
+        with typer.progressbar(length=max(1, len(data.units)), label="Writing") as bar:
+            last = [0]
+
+            def advance(done: int, total: int) -> None:
+                bar.update(done - last[0])
+                last[0] = done
+
+            writers.write(fmt, data, out, advance)
+            bar.update(max(0, len(data.units) - last[0]))
+        return len(data.units)
+
+    count = _reporting_command(work)
+    typer.echo(f"Wrote {out} ({count} units).")
+
+
+def _reporting_command(work: Callable[[AsyncSession, App], Awaitable[T]]) -> T:
+    try:
+        return _in_transaction(work)
+    except reporting.ReportingError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 # ----------------------------------------------------------------------------- demo

@@ -8,22 +8,32 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import outbox
+from bot.coordination import (
+    NEEDS_DATA,
+    coordinator_data,
+    document_payload,
+    make_export,
+    return_report,
+)
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.effects import apply_effects
 from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
 from conversations.engine import advance, parse_command
 from conversations.events import (
+    Export,
     InboundEvent,
     LinkIdentity,
     OutboundMessage,
     Register,
+    ReturnReport,
     SetLanguage,
 )
 from conversations.i18n import Catalog
@@ -54,7 +64,9 @@ class Dispatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
                  default_language: str = "vi", late_window_days: int = 90,
                  clock: Callable[[], datetime] = utc_now,
-                 contact_sharing_channels: frozenset[str] = frozenset({"telegram"})) -> None:
+                 contact_sharing_channels: frozenset[str] = frozenset({"telegram"}),
+                 read_sessions: async_sessionmaker[AsyncSession] | None = None,
+                 files_dir: Path = Path("files")) -> None:
         self.sessions = sessions
         self.catalog = catalog
         self.default_language = default_language
@@ -65,6 +77,8 @@ class Dispatcher:
         self.contact_sharing_channels = contact_sharing_channels
         self.on_commit: list[Callable[[], None]] = []  # e.g. wake the outbox sender
         self.reminders = ReminderStore(sessions, catalog, self.forms)
+        self.read_sessions = read_sessions or sessions
+        self.files_dir = files_dir
 
     async def handle(self, event: InboundEvent, *, acks: Sequence[dict[str, Any]] = (),
                      inbox_id: int | None = None) -> bool:
@@ -73,19 +87,43 @@ class Dispatcher:
         `acks` are channel payloads (answer a button press, tidy the pressed message) queued
         before the replies; `inbox_id` is the stored update this event came from, deleted in
         the same transaction."""
+        exports: list[tuple[int, str, Export]] = []
         async with self.locks(event.channel, event.chat_id):
             try:
-                handled = await self._handle(event, acks, inbox_id)
+                handled = await self._handle(event, acks, inbox_id, exports)
             except Exception:
                 log.exception("failed to handle %s message %s", event.channel, event.message_id)
                 await self._apologise(event, inbox_id)
                 handled = True
         for callback in self.on_commit:
             callback()
+        for contact_id, role, export in exports:
+            await self._export(event, contact_id, role, export)
         return handled
 
+    async def _export(self, event: InboundEvent, contact_id: int, role: str,
+                      export: Export) -> None:
+        """Files are made after the commit, reading a snapshot without blocking writers."""
+        try:
+            made: list[tuple[Path, str]] = []
+            async with self.read_sessions() as session:
+                for period_id in export.period_ids:
+                    made += await make_export(session, contact_id, role, period_id,
+                                              export.format, self.forms, self.files_dir,
+                                              self.clock())
+            async with self.sessions() as session, session.begin():
+                for path, caption in made:
+                    outbox.enqueue_payload(session, event.channel, event.chat_id,
+                                           document_payload(path, caption, export.format),
+                                           self.clock())
+        except Exception:
+            log.exception("export %s failed", export)
+            return
+        for callback in self.on_commit:
+            callback()
+
     async def _handle(self, event: InboundEvent, acks: Sequence[dict[str, Any]],
-                      inbox_id: int | None) -> bool:
+                      inbox_id: int | None, exports: list[tuple[int, str, Export]]) -> bool:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             if inbox_id is not None:
@@ -101,12 +139,26 @@ class Dispatcher:
                                      self.default_language, self.late_window,
                                      event.channel in self.contact_sharing_channels)
             command = parse_command(event.text) if event.kind == "text" else None
-            if command and command[0] == "nudge" and ctx.contact is not None \
-                    and ctx.contact.role in ("coordinator", "admin"):
-                ctx = replace(ctx, nudge=await nudge_info(self.reminders, session,
-                                                          ctx.contact.id, now))
+            coordinator = ctx.contact is not None and ctx.contact.role in ("coordinator", "admin")
+            if command and coordinator and ctx.contact is not None:
+                if command[0] == "nudge":
+                    ctx = replace(ctx, nudge=await nudge_info(self.reminders, session,
+                                                              ctx.contact.id, now))
+                elif command[0] in NEEDS_DATA:
+                    data, forms = await coordinator_data(session, ctx.contact, command[0],
+                                                         command[1], now, self.late_window,
+                                                         self.forms)
+                    ctx = replace(ctx, coordination=data, forms={**ctx.forms, **forms})
             result = advance(state, event, ctx, now)
-            await apply_effects(session, result.effects, identity, now, self.default_language,
+            own = []
+            for effect in result.effects:
+                if isinstance(effect, ReturnReport):
+                    await return_report(session, effect, self.catalog, now)
+                elif isinstance(effect, Export) and ctx.contact is not None:
+                    exports.append((ctx.contact.id, ctx.contact.role, effect))
+                else:
+                    own.append(effect)
+            await apply_effects(session, tuple(own), identity, now, self.default_language,
                                 result.state, nudge_runner(self.reminders))
             if row is None:
                 session.add(ConversationState(identity_id=identity.id, state=result.state,

@@ -37,3 +37,4 @@ class Settings(BaseSettings):
     telegram_group_per_minute: float = 20.0
     outbox_lease_seconds: float = 30.0
     reminder_tick_seconds: float = 60.0
+    files_dir: str = "files"

@@ -98,6 +98,72 @@ class NudgeInfo:
 
 
 @dataclass(frozen=True)
+class PeriodSummary:
+    """Completeness and main totals of one campaign period over a coordinator's units."""
+
+    period_id: int
+    campaign_title: Text
+    period_label: Text
+    deadline: datetime
+    timezone: str
+    scope_name: str
+    total: int
+    on_time: int
+    late: int
+    drafts: int
+    main_totals: tuple[tuple[str, Text, Text, Any], ...] = ()  # (id, label, unit, sum)
+
+    @property
+    def missing(self) -> int:
+        return self.total - self.on_time - self.late
+
+
+@dataclass(frozen=True)
+class MissingUnitView:
+    code: str
+    name: str
+    status: str
+    reporters: tuple[tuple[str, str], ...]  # (name, phone)
+    last_reminded: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    revision: int
+    question_id: str
+    old_value: Any
+    new_value: Any
+    changed_by: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class UnitReportView:
+    period_id: int
+    campaign_title: Text
+    timezone: str
+    code: str
+    name: str
+    status: str
+    form_key: str
+    submitted_at: datetime | None = None
+    on_time: bool | None = None
+    submitted_by: str = ""
+    answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    revisions: tuple[RevisionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoordinatorData:
+    """What a coordinator's command needs, loaded only for that command and within scope."""
+
+    summaries: tuple[PeriodSummary, ...] = ()
+    missing: tuple[tuple[PeriodSummary, tuple[MissingUnitView, ...]], ...] = ()
+    unit_code: str = ""
+    units: tuple[UnitReportView, ...] = ()  # the asked unit, per current period, if in scope
+
+
+@dataclass(frozen=True)
 class Context:
     catalog: Catalog
     forms: Mapping[str, Form]
@@ -110,6 +176,7 @@ class Context:
     can_share_contact: bool = False  # the channel has a "share my phone number" button
     open_tasks: tuple[TaskView, ...] = ()
     nudge: NudgeInfo | None = None
+    coordination: CoordinatorData | None = None
 
     @property
     def language(self) -> str:

@@ -42,7 +42,21 @@ COMMANDS: dict[str, str] = {
     "language": "lang",
     "nhac": "nudge",
     "remind": "nudge",
+    "tonghop": "summary",
+    "summary": "summary",
+    "chuanop": "missing",
+    "missing": "missing",
+    "xem": "view",
+    "view": "view",
+    "tralai": "return",
+    "return": "return",
+    "xuat": "export",
+    "export": "export",
+    "bieudo": "chart",
+    "chart": "chart",
 }
+COORDINATOR_COMMANDS = frozenset({"nudge", "summary", "missing", "view", "return", "export",
+                                  "chart"})
 # Commands people type without the slash, folded (no diacritics, lower case).
 WORD_COMMANDS: dict[str, str] = {
     "bao cao": "report",
@@ -219,6 +233,18 @@ def _registered(turn: Turn) -> None:
             _language(turn, arg)
         elif name == "nudge":
             coordinator_commands.nudge(turn)
+        elif name == "summary":
+            coordinator_commands.summary(turn)
+        elif name == "missing":
+            coordinator_commands.missing(turn)
+        elif name == "view":
+            coordinator_commands.view(turn, arg)
+        elif name == "return":
+            coordinator_commands.return_report(turn, arg)
+        elif name == "export":
+            coordinator_commands.export(turn, arg)
+        elif name == "chart":
+            coordinator_commands.export(turn, "png", default="png")
         else:
             turn.say(tr("I don't know this command. Send /trogiup to see what I can do."))
         return
@@ -248,6 +274,12 @@ def help_text(tr: Tr) -> str:
 def coordinator_help(tr: Tr) -> str:
     return "\n".join([
         tr("For coordinators:"),
+        tr("/tonghop — who has submitted, and the main figures summed"),
+        tr("/chuanop — units that have not submitted, with reporters and phones"),
+        tr("/xem CODE — one unit's report and its history"),
+        tr("/tralai CODE reason — send a report back for correction"),
+        tr("/xuat — the Excel file (/xuat csv, /xuat docx for the consolidated report)"),
+        tr("/bieudo — a chart of who has submitted"),
         tr("/nhac — remind now every unit below yours that has not submitted (once an hour)"),
     ])
 

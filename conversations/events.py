@@ -105,6 +105,23 @@ class Nudge(Effect):
 
 
 @dataclass(frozen=True)
+class ReturnReport(Effect):
+    """Send a submitted report back for correction; its reporters are told at once."""
+
+    period_id: int
+    unit_code: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class Export(Effect):
+    """Make a file for the coordinator (xlsx, csv, docx, png) and send it to this chat."""
+
+    period_ids: tuple[int, ...]
+    format: str
+
+
+@dataclass(frozen=True)
 class SetLanguage(Effect):
     language: str
 

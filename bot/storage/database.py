@@ -15,14 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
+    """`read_only` engines (long exports) begin deferred transactions on SQLite, so they read a
+    snapshot without holding the write lock."""
     engine = create_async_engine(url)
     if make_url(url).get_backend_name() == "sqlite":
-        _make_sqlite_durable(engine)
+        _make_sqlite_durable(engine, immediate=not read_only)
     return engine
 
 
-def _make_sqlite_durable(engine: AsyncEngine) -> None:
+def _make_sqlite_durable(engine: AsyncEngine, immediate: bool = True) -> None:
     """WAL with synchronous=FULL (an acknowledged commit survives a power cut), foreign keys,
     a busy timeout, and BEGIN IMMEDIATE so concurrent read-then-write transactions serialise
     instead of losing updates."""
@@ -39,7 +41,7 @@ def _make_sqlite_durable(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -176,18 +176,26 @@ async def _submit(session: AsyncSession, effect: Submit, contact_id: int | None,
     before = {a.question_id: a for a in (await session.scalars(
         select(Answer).where(Answer.submission_id == submission.id))).all()}
     revision = submission.revision + 1
+    # What was submitted last time, per question: (value, note).
+    previous: dict[str, tuple[Any, str]] = {}
     if submission.status == "submitted":
         changes = effect.changes
+        previous = {qid: (a.value, a.note) for qid, a in before.items()}
+    elif submission.status == "returned":  # corrected in place: compare with the history
+        for r in (await session.scalars(select(AnswerRevision).where(
+                AnswerRevision.submission_id == submission.id)
+                .order_by(AnswerRevision.id))).all():
+            previous[r.question_id] = (r.new_value, r.new_note)
+        changes = {qid: {"value": a.value, "note": a.note} for qid, a in before.items()
+                   if previous.get(qid) != (a.value, a.note or "")}
     else:
         changes = {qid: {"value": a.value, "note": a.note} for qid, a in before.items()}
-        before = {}
     for qid, new in changes.items():
-        old = before.get(qid)
+        old_value, old_note = previous.get(qid, (None, ""))
         session.add(AnswerRevision(
             submission_id=submission.id, revision=revision, question_id=qid,
-            old_value=old.value if old else None, new_value=new.get("value"),
-            old_note=old.note if old else "", new_note=new.get("note") or "",
-            changed_by=contact_id, changed_at=now))
+            old_value=old_value, new_value=new.get("value"), old_note=old_note or "",
+            new_note=new.get("note") or "", changed_by=contact_id, changed_at=now))
     if submission.status == "submitted":
         await _upsert_answers(session, submission, changes, contact_id, now)
     if submission.on_time is None or submission.status == "returned":

@@ -1,0 +1,437 @@
+"""The coordinator's workbook: every unit's answers, progress, free-text opinions, history.
+
+Written with openpyxl in write-only mode, so rows stream to disk as they are made: 10,000
+units × 40 questions take a few seconds and little memory. Values are typed cells (numbers as
+numbers, times as date-times in the campaign's time zone) so the coordinator can sort, filter
+and add up in Excel; the totals row carries the values, not formulas, so the file also reads
+back without a spreadsheet program.
+
+The helpers at the top (status words, local times, typed values) are shared by the CSV and
+DOCX writers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from bot.exports.model import ExportData, QuestionColumn, UnitRow
+
+Progress = Callable[[int, int], None]
+
+PROGRESS_STEP = 250  # units between two progress calls
+
+STATUS_ON_TIME = "Đã nộp đúng hạn"
+STATUS_LATE = "Nộp muộn"
+STATUS_SUBMITTED = "Đã nộp"  # submitted, timeliness unknown (no time, no flag)
+STATUS_DRAFT = "Đang soạn"
+STATUS_RETURNED = "Trả lại để sửa"
+STATUS_NONE = "Chưa nộp"
+
+YES = "Có"
+NO = "Không"
+
+UNIT_HEADERS = (
+    "Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Trạng thái", "Thời điểm nộp", "Người nộp",
+)
+TOTALS_LABEL = "Tổng cộng (các đơn vị đã nộp)"
+NOTE_SUFFIX = " (ghi chú)"
+
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+DATE_FORMAT = "dd/mm/yyyy"
+INTEGER_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.0##"
+PERCENT_FORMAT = "0.0%"
+
+# XML 1.0 cannot hold C0 controls other than tab, newline and carriage return.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+
+def clean_text(value: Any) -> str:
+    """Text safe for XML files (phones put odd control characters into messages)."""
+    return _ILLEGAL.sub("", str(value))
+
+
+def status_vi(unit: UnitRow, deadline: datetime | None = None) -> str:
+    """The unit's status in the words the coordinator reads."""
+    if unit.status == "submitted":
+        on_time = unit.on_time
+        if on_time is None and unit.submitted_at is not None and deadline is not None:
+            try:
+                on_time = unit.submitted_at <= deadline
+            except TypeError:  # one aware, one naive: do not guess
+                on_time = None
+        if on_time is None:
+            return STATUS_SUBMITTED
+        return STATUS_ON_TIME if on_time else STATUS_LATE
+    if unit.status == "draft":
+        return STATUS_DRAFT
+    if unit.status == "returned":
+        return STATUS_RETURNED
+    return STATUS_NONE
+
+
+def local_naive(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """``moment`` in the campaign's time zone, without tzinfo (spreadsheets have none).
+
+    A naive datetime is taken as already local.
+    """
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
+def zone_of(data: ExportData) -> ZoneInfo:
+    try:
+        return ZoneInfo(data.timezone or "Asia/Ho_Chi_Minh")
+    except (KeyError, ValueError):
+        return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def plain_number(value: Decimal) -> int | float:
+    """A Decimal as the number a spreadsheet keeps: int when whole, else float."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def typed_value(question: QuestionColumn, stored: Any) -> Any:
+    """A stored answer as a typed value: int/float, "Có"/"Không", a choice label, a date, text.
+
+    None (skipped) stays None; a value that does not fit the question's type is kept as text.
+    """
+    if stored is None:
+        return None
+    kind = question.type
+    if question.numeric:
+        if isinstance(stored, int) and not isinstance(stored, bool):
+            return stored
+        number = to_decimal(stored)
+        return plain_number(number) if number is not None else clean_text(stored)
+    if kind == "yes_no":
+        if isinstance(stored, bool):
+            return YES if stored else NO
+        return clean_text(stored)
+    if kind == "choice":
+        label = question.choices_vi.get(str(stored))
+        return clean_text(label if label is not None else stored)
+    if kind == "date":
+        if isinstance(stored, datetime):
+            return stored.date()
+        if isinstance(stored, date):
+            return stored
+        try:
+            return date.fromisoformat(str(stored))
+        except ValueError:
+            return clean_text(stored)
+    return clean_text(stored)
+
+
+def submitted_units(data: ExportData) -> list[UnitRow]:
+    return [unit for unit in data.units if unit.status == "submitted"]
+
+
+def question_header(question: QuestionColumn) -> str:
+    return f"{question.id}. {question.label_vi}"
+
+
+def is_section_text(question: QuestionColumn) -> bool:
+    """A free-text part of the report (I, II.2, …), as opposed to a text row inside a table."""
+    return question.type == "text" and question.id == question.section_id
+
+
+# --- the workbook ---------------------------------------------------------------------------
+
+
+class _Cells:
+    """Styled write-only cells, one per (sheet, column, style), reused row after row.
+
+    openpyxl writes each appended row at once, so a cell object can carry a new value on
+    every row; building styled cells anew for 400,000 values would triple the run time.
+    """
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self._cache: dict[tuple[int, str, bool], WriteOnlyCell] = {}
+
+    def get(self, column: int, value: Any, number_format: str = "", bold: bool = False) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if not value.startswith("=") and not bold:
+                return value
+            cell = self._styled(column, "", bold)
+            cell.value = value
+            cell.data_type = "s"  # a text answer "=…" is not a formula
+            return cell
+        if not number_format and not bold:
+            return value
+        cell = self._styled(column, number_format, bold)
+        cell.value = value
+        return cell
+
+    def _styled(self, column: int, number_format: str, bold: bool) -> WriteOnlyCell:
+        key = (column, number_format, bold)
+        cell = self._cache.get(key)
+        if cell is None:
+            cell = WriteOnlyCell(self.ws)
+            if number_format:
+                cell.number_format = number_format
+            if bold:
+                cell.font = _BOLD
+            self._cache[key] = cell
+        return cell
+
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+
+def _header_row(ws: Any, titles: Iterable[str]) -> list[WriteOnlyCell]:
+    row = []
+    for title in titles:
+        cell = WriteOnlyCell(ws, value=clean_text(title))
+        cell.font = _BOLD
+        cell.fill = _HEADER_FILL
+        cell.alignment = _HEADER_ALIGN
+        row.append(cell)
+    return row
+
+
+def _title_cell(ws: Any, text: str, font: Font = _TITLE) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=clean_text(text))
+    cell.font = font
+    return cell
+
+
+def _widths(ws: Any, widths: Iterable[float]) -> None:
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+
+def _number_format(value: Any) -> str:
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return INTEGER_FORMAT
+    if isinstance(value, float):
+        return DECIMAL_FORMAT
+    if isinstance(value, datetime):
+        return DATETIME_FORMAT
+    if isinstance(value, date):
+        return DATE_FORMAT
+    return ""
+
+
+def _format_moment(moment: datetime | None, zone: ZoneInfo) -> str:
+    local = local_naive(moment, zone)
+    return local.strftime("%d/%m/%Y %H:%M") if local else ""
+
+
+def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None = None) -> None:
+    """Write the workbook: "Báo cáo", "Tiến độ", "Ý kiến", "Lịch sử"."""
+    zone = zone_of(data)
+    wb = Workbook(write_only=True)
+    # Write-only sheets stream to their own files, so they can be filled in any order.
+    report = wb.create_sheet("Báo cáo")
+    progress_ws = wb.create_sheet("Tiến độ")
+    opinions = wb.create_sheet("Ý kiến")
+    history = wb.create_sheet("Lịch sử")
+    table_questions = [q for q in data.questions if q.type != "text"]
+    by_id = {q.id: q for q in data.questions}
+
+    # "Báo cáo": title rows, header, one row per unit, totals.
+    header_row = 3
+    report.freeze_panes = f"C{header_row + 1}"
+    _widths(report, [14, 34, 26, 17, 17, 22] + [16] * len(table_questions))
+    report.row_dimensions[header_row].height = 90
+    report.append([_title_cell(report, data.campaign_title)])
+    details = [
+        f"Kỳ báo cáo: {data.period_label}" if data.period_label else "",
+        f"Đơn vị tổng hợp: {data.scope_name}",
+        f"Hạn nộp: {_format_moment(data.deadline, zone)}",
+        f"Thời điểm xuất: {_format_moment(data.generated_at, zone)}",
+    ]
+    report.append([_title_cell(report, "; ".join(d for d in details if d), _BOLD)])
+    headers = list(UNIT_HEADERS) + [question_header(q) for q in table_questions]
+    report.append(_header_row(report, headers))
+
+    opinion_cells = _Cells(opinions)
+    opinions.freeze_panes = "A2"
+    _widths(opinions, [14, 34, 14, 40, 90])
+    opinions.append(_header_row(opinions, ["Mã", "Đơn vị", "Mục", "Nội dung", "Ý kiến"]))
+
+    cells = _Cells(report)
+    first_question_column = len(UNIT_HEADERS) + 1
+    total = len(data.units)
+    for done, unit in enumerate(data.units, start=1):
+        when = local_naive(unit.submitted_at, zone)
+        row: list[Any] = [
+            cells.get(1, clean_text(unit.code)),
+            cells.get(2, clean_text(unit.name)),
+            cells.get(3, clean_text(unit.parent_name) or None),
+            status_vi(unit, data.deadline),
+            cells.get(5, when, DATETIME_FORMAT),
+            cells.get(6, clean_text(unit.submitted_by) or None),
+        ]
+        answers = unit.answers
+        for column, question in enumerate(table_questions, start=first_question_column):
+            value = typed_value(question, answers.get(question.id))
+            row.append(cells.get(column, value, _number_format(value)))
+        report.append(row)
+        _opinion_rows(opinions, opinion_cells, unit, data.questions)
+        if progress is not None and done % PROGRESS_STEP == 0:
+            progress(done, total)
+
+    totals_row: list[Any] = [None, TOTALS_LABEL, None, None, None, None]
+    submitted = submitted_units(data)
+    for question in table_questions:
+        value: Any = None
+        if question.numeric:
+            number = to_decimal(data.totals.get(question.id))
+            value = plain_number(number) if number is not None else None
+        elif question.type == "yes_no":
+            yes = sum(1 for unit in submitted if unit.answers.get(question.id) is True)
+            value = f"{YES}: {yes}/{len(submitted)}"
+        totals_row.append(value)
+    report.append(
+        [
+            cells.get(column, value, _number_format(value), bold=True)
+            for column, value in enumerate(totals_row, start=1)
+        ]
+    )
+
+    _progress_sheet(progress_ws, data)
+    _history_sheet(history, data, zone, by_id)
+
+    if isinstance(out, Path | str):
+        wb.save(str(out))
+    else:
+        wb.save(out)
+    if progress is not None:
+        progress(total, total)
+
+
+def _opinion_rows(
+    ws: Any, cells: _Cells, unit: UnitRow, questions: Iterable[QuestionColumn]
+) -> None:
+    answers = unit.answers
+    notes = unit.notes
+    for question in questions:
+        if question.type == "text":
+            text = answers.get(question.id)
+            if text is None or not str(text).strip():
+                continue
+            topic = question.section_title_vi if is_section_text(question) else question.label_vi
+            ws.append(_text_row(cells, unit, question.id, topic, text))
+        else:
+            note = notes.get(question.id)
+            if note and str(note).strip():
+                item = question.id + NOTE_SUFFIX
+                ws.append(_text_row(cells, unit, item, question.label_vi, note))
+
+
+def _text_row(cells: _Cells, unit: UnitRow, item: str, topic: str, text: Any) -> list[Any]:
+    return [
+        cells.get(1, clean_text(unit.code)),
+        cells.get(2, clean_text(unit.name)),
+        item,
+        cells.get(4, clean_text(topic)),
+        cells.get(5, clean_text(text).strip()),
+    ]
+
+
+def _progress_sheet(ws: Any, data: ExportData) -> None:
+    ws.freeze_panes = "A2"
+    _widths(ws, [14, 34, 14, 12, 12, 12, 12, 16])
+    ws.append(
+        _header_row(
+            ws,
+            [
+                "Mã", "Đơn vị", "Tổng số đơn vị", "Đúng hạn", "Muộn", "Đang soạn", "Chưa nộp",
+                "Tỷ lệ đúng hạn",
+            ],
+        )
+    )
+    cells = _Cells(ws)
+    sums = [0, 0, 0, 0, 0]
+    for item in data.progress:
+        counts = [item.total, item.on_time, item.late, item.drafts, item.missing]
+        sums = [a + b for a, b in zip(sums, counts, strict=True)]
+        ws.append(
+            [cells.get(1, clean_text(item.code)), cells.get(2, clean_text(item.name))]
+            + [cells.get(3 + i, n, INTEGER_FORMAT) for i, n in enumerate(counts)]
+            + [cells.get(8, item.on_time_rate, PERCENT_FORMAT)]
+        )
+    rate = sums[1] / sums[0] if sums[0] else 0.0
+    ws.append(
+        [None, cells.get(2, "Tổng cộng", bold=True)]
+        + [cells.get(3 + i, n, INTEGER_FORMAT, bold=True) for i, n in enumerate(sums)]
+        + [cells.get(8, rate, PERCENT_FORMAT, bold=True)]
+    )
+
+
+def _history_sheet(
+    ws: Any, data: ExportData, zone: ZoneInfo, by_id: dict[str, QuestionColumn]
+) -> None:
+    ws.freeze_panes = "A2"
+    _widths(ws, [34, 10, 10, 24, 24, 22, 17])
+    ws.append(
+        _header_row(
+            ws,
+            ["Đơn vị", "Lần nộp", "Câu", "Giá trị cũ", "Giá trị mới", "Người sửa", "Thời điểm"],
+        )
+    )
+    cells = _Cells(ws)
+    for item in data.revisions:
+        question = by_id.get(item.question_id)
+        old = _history_value(question, item.old_value)
+        new = _history_value(question, item.new_value)
+        ws.append(
+            [
+                cells.get(1, clean_text(item.unit_name)),
+                item.revision,
+                cells.get(3, clean_text(item.question_id)),
+                cells.get(4, old, _number_format(old)),
+                cells.get(5, new, _number_format(new)),
+                cells.get(6, clean_text(item.changed_by) or None),
+                cells.get(7, local_naive(item.changed_at, zone), DATETIME_FORMAT),
+            ]
+        )
+
+
+def _history_value(question: QuestionColumn | None, stored: Any) -> Any:
+    if question is None:
+        if stored is None or isinstance(stored, int | float | Decimal | date):
+            return plain_number(stored) if isinstance(stored, Decimal) else stored
+        return clean_text(stored)
+    return typed_value(question, stored)
