@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.exports.model import ExportData, QuestionColumn, UnitRow
 
@@ -42,7 +43,12 @@ YES = "Có"
 NO = "Không"
 
 UNIT_HEADERS = (
-    "Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Trạng thái", "Thời điểm nộp", "Người nộp",
+    "Mã đơn vị",
+    "Tên đơn vị",
+    "Đơn vị cấp trên",
+    "Trạng thái",
+    "Thời điểm nộp",
+    "Người nộp",
 )
 TOTALS_LABEL = "Tổng cộng (các đơn vị đã nộp)"
 NOTE_SUFFIX = " (ghi chú)"
@@ -177,15 +183,16 @@ class _Cells:
     every row; building styled cells anew for 400,000 values would triple the run time.
     """
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, wrap_columns: Iterable[int] = ()) -> None:
         self.ws = ws
+        self.wrap_columns = frozenset(wrap_columns)
         self._cache: dict[tuple[int, str, bool], WriteOnlyCell] = {}
 
     def get(self, column: int, value: Any, number_format: str = "", bold: bool = False) -> Any:
         if value is None:
             return None
         if isinstance(value, str):
-            if not value.startswith("=") and not bold:
+            if not value.startswith("=") and not bold and column not in self.wrap_columns:
                 return value
             cell = self._styled(column, "", bold)
             cell.value = value
@@ -206,12 +213,15 @@ class _Cells:
                 cell.number_format = number_format
             if bold:
                 cell.font = _BOLD
+            if column in self.wrap_columns:
+                cell.alignment = _WRAP
             self._cache[key] = cell
         return cell
 
 
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=14)
+_BOLD = Font(name="Calibri", bold=True)
+_TITLE = Font(name="Calibri", bold=True, size=14)
+_WRAP = Alignment(wrap_text=True, vertical="top")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
@@ -231,6 +241,15 @@ def _title_cell(ws: Any, text: str, font: Font = _TITLE) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=clean_text(text))
     cell.font = font
     return cell
+
+
+def _print_setup(ws: Any, title_rows: str = "1:1", title_cols: str | None = None) -> None:
+    """A4 landscape, the header repeated on every printed page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.print_title_rows = title_rows
+    if title_cols:
+        ws.print_title_cols = title_cols
 
 
 def _widths(ws: Any, widths: Iterable[float]) -> None:
@@ -272,6 +291,7 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
     # "Báo cáo": title rows, header, one row per unit, totals.
     header_row = 3
     report.freeze_panes = f"C{header_row + 1}"
+    _print_setup(report, title_rows=f"{header_row}:{header_row}", title_cols="A:B")
     _widths(report, [14, 34, 26, 17, 17, 22] + [16] * len(table_questions))
     report.row_dimensions[header_row].height = 90
     report.append([_title_cell(report, data.campaign_title)])
@@ -284,9 +304,12 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
     report.append([_title_cell(report, "; ".join(d for d in details if d), _BOLD)])
     headers = list(UNIT_HEADERS) + [question_header(q) for q in table_questions]
     report.append(_header_row(report, headers))
+    last_row = header_row + max(len(data.units), 1)
+    report.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
 
-    opinion_cells = _Cells(opinions)
+    opinion_cells = _Cells(opinions, wrap_columns=(4, 5))
     opinions.freeze_panes = "A2"
+    _print_setup(opinions)
     _widths(opinions, [14, 34, 14, 40, 90])
     opinions.append(_header_row(opinions, ["Mã", "Đơn vị", "Mục", "Nội dung", "Ý kiến"]))
 
@@ -372,12 +395,19 @@ def _text_row(cells: _Cells, unit: UnitRow, item: str, topic: str, text: Any) ->
 
 def _progress_sheet(ws: Any, data: ExportData) -> None:
     ws.freeze_panes = "A2"
+    _print_setup(ws)
     _widths(ws, [14, 34, 14, 12, 12, 12, 12, 16])
     ws.append(
         _header_row(
             ws,
             [
-                "Mã", "Đơn vị", "Tổng số đơn vị", "Đúng hạn", "Muộn", "Đang soạn", "Chưa nộp",
+                "Mã",
+                "Đơn vị",
+                "Tổng số đơn vị",
+                "Đúng hạn",
+                "Muộn",
+                "Đang soạn",
+                "Chưa nộp",
                 "Tỷ lệ đúng hạn",
             ],
         )
@@ -404,6 +434,7 @@ def _history_sheet(
     ws: Any, data: ExportData, zone: ZoneInfo, by_id: dict[str, QuestionColumn]
 ) -> None:
     ws.freeze_panes = "A2"
+    _print_setup(ws)
     _widths(ws, [34, 10, 10, 24, 24, 22, 17])
     ws.append(
         _header_row(
