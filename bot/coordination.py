@@ -145,7 +145,8 @@ async def return_report(session: AsyncSession, effect: ReturnReport, catalog: Ca
         message = OutboundMessage(text, (Button("report", tr("Correct the report")),))
         for identity in (await session.scalars(select(Identity).where(
                 Identity.contact_id == contact.id, Identity.unreachable_at.is_(None)))).all():
-            outbox.enqueue(session, identity.channel, identity.chat_id, [message], now)
+            outbox.enqueue(session, identity.channel, identity.chat_id, [message], now,
+                           contact.language)
 
 
 FILE_NAMES = {"xlsx": "bao-cao.xlsx", "csv": "bao-cao.csv", "docx": "bao-cao-tong-hop.docx",

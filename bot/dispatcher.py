@@ -26,6 +26,7 @@ from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.effects import apply_effects
 from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
+from conversations.context import Context
 from conversations.engine import advance, parse_command
 from conversations.events import (
     Export,
@@ -35,6 +36,7 @@ from conversations.events import (
     Register,
     ReturnReport,
     SetLanguage,
+    StepResult,
 )
 from conversations.i18n import Catalog
 
@@ -44,6 +46,16 @@ MENU_CHANNELS = frozenset({"telegram"})  # channels with a per-chat command menu
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _reader_language(result: StepResult, ctx: Context) -> str:
+    """The language the replies were written in (a language change applies at once)."""
+    for effect in result.effects:
+        if isinstance(effect, SetLanguage):
+            return effect.language
+    if ctx.contact is not None:
+        return ctx.contact.language
+    return result.state.get("language") or ctx.default_language
 
 
 class ChatLocks:
@@ -174,7 +186,8 @@ class Dispatcher:
                     outbox.enqueue_payload(session, event.channel, event.chat_id,
                                            {"kind": "menu", "role": contact.role,
                                             "language": contact.language}, now)
-            outbox.enqueue(session, event.channel, event.chat_id, result.messages, now)
+            outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
+                           _reader_language(result, ctx))
         return True
 
     async def _seen(self, session: AsyncSession, event: InboundEvent) -> bool:

@@ -1,29 +1,20 @@
 """The local chat: the real engine and database, in a terminal. Buttons become numbered
-options and words to type, as on text-only channels."""
+options and words to type, exactly as on Zalo."""
 
 from __future__ import annotations
 
 import itertools
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot import outbox
 from bot.app import App
-from conversations.events import InboundEvent, OutboundMessage
+from bot.outbox import from_payload
+from bot.text_rendering import render_text
+from conversations.events import InboundEvent
 
 CHANNEL = "local"
-
-
-def render(message: OutboundMessage) -> str:
-    """Answer buttons as '1. Có  2. Không'; shortcuts as words in brackets."""
-    lines = [message.text]
-    answers = [b for b in message.buttons if not b.shortcut]
-    shortcuts = [b for b in message.buttons if b.shortcut]
-    if answers:
-        lines.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(answers, start=1)))
-    if shortcuts:
-        lines.append("  ".join(f"«{b.label}»" for b in shortcuts))
-    return "\n".join(lines)
 
 
 class LocalChat:
@@ -42,29 +33,39 @@ class LocalChat:
                             kind="text", text=text, received_at=self.app.clock(),
                             display_name=self.display_name)
 
-    async def send(self, text: str) -> list[OutboundMessage]:
-        """Handle one typed line and deliver (and return) the replies."""
+    async def send(self, text: str) -> list[str]:
+        """Handle one typed line and deliver (and return) the replies, as shown."""
         await self.app.dispatcher.handle(self.event(text))
         return await self.deliver()
 
-    async def deliver(self) -> list[OutboundMessage]:
+    async def deliver(self) -> list[str]:
         async with self.app.sessions() as session, session.begin():
             items = await outbox.pending(session, CHANNEL, self.user)
             await outbox.mark_sent(session, [p.id for p in items], self.app.clock())
-        return [p.message for p in items]
+        return [self.show(p.payload) for p in items]
+
+    def show(self, payload: dict[str, Any]) -> str:
+        kind = payload.get("kind", "message")
+        if kind in ("document", "photo"):
+            return f"[{payload.get('filename')}] {payload.get('path')}"
+        if kind != "message":
+            return ""
+        return render_text(from_payload(payload), self.app.catalog,
+                           payload.get("language", "vi"))
 
 
 async def run_terminal(chat: LocalChat, read: Callable[[str], Awaitable[str | None]],
                        write: Callable[[str], None]) -> None:
     """Read lines until end of input; print every reply."""
-    for message in await chat.deliver():
-        write(render(message))
+    for shown in await chat.deliver():
+        write(shown)
     while True:
         line = await read("> ")
         if line is None:
             break
         if not line.strip():
             continue
-        for message in await chat.send(line):
-            write(render(message))
-            write("")
+        for shown in await chat.send(line):
+            if shown:
+                write(shown)
+                write("")

@@ -15,11 +15,12 @@ from bot.text_split import split_text
 from conversations.events import Button, OutboundMessage
 
 # The longest text each channel takes in one message.
-TEXT_LIMITS = {"telegram": 4096, "zalo": 2000}
+TEXT_LIMITS = {"telegram": 4096, "zalo": 1800}  # Zalo: 2000, less room for the options
 
 
-def to_payload(message: OutboundMessage) -> dict[str, Any]:
-    return {"kind": "message", "text": message.text,
+def to_payload(message: OutboundMessage, language: str = "vi") -> dict[str, Any]:
+    """`language` is the reader's: text-only channels word their hints ("Trả lời 1 hoặc 2")."""
+    return {"kind": "message", "text": message.text, "language": language,
             "buttons": [[b.token, b.label, b.shortcut] for b in message.buttons]}
 
 
@@ -42,7 +43,7 @@ class Pending:
 
 
 def enqueue(session: AsyncSession, channel: str, chat_id: str,
-            messages: Sequence[OutboundMessage], now: datetime) -> None:
+            messages: Sequence[OutboundMessage], now: datetime, language: str = "vi") -> None:
     """Queue engine messages; a text over the channel's limit becomes several messages, the
     buttons going with the last one."""
     limit = TEXT_LIMITS.get(channel, 0)
@@ -51,7 +52,7 @@ def enqueue(session: AsyncSession, channel: str, chat_id: str,
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
             part = OutboundMessage(piece, message.buttons if last else ())
-            enqueue_payload(session, channel, chat_id, to_payload(part), now)
+            enqueue_payload(session, channel, chat_id, to_payload(part, language), now)
 
 
 def enqueue_payload(session: AsyncSession, channel: str, chat_id: str, payload: dict[str, Any],

@@ -235,7 +235,8 @@ async def notify_coordinators(session: AsyncSession, identity: Identity, catalog
                     Identity.contact_id == coordinator.id,
                     Identity.unreachable_at.is_(None)))).all():
                 outbox.enqueue_payload(session, target.channel, target.chat_id,
-                                       {"kind": "message", "text": text, "buttons": []}, now)
+                                       {"kind": "message", "text": text, "buttons": [],
+                                        "language": coordinator.language}, now)
 
 
 async def coordinators_above(session: AsyncSession, unit: Unit) -> list[Contact]:

@@ -215,7 +215,8 @@ class ReminderStore:
             pieces = split_text(message.text, TEXT_LIMITS.get(reminder.recipient.channel, 0))
             for i, piece in enumerate(pieces):
                 last = i == len(pieces) - 1
-                payload = to_payload(type(message)(piece, message.buttons if last else ()))
+                payload = to_payload(type(message)(piece, message.buttons if last else ()),
+                                     reminder.recipient.language)
                 rows.append({"channel": reminder.recipient.channel,
                              "chat_id": reminder.recipient.chat_id, "payload": payload,
                              "dedupe_key": reminder.key if i == 0 else f"{reminder.key}#{i}",

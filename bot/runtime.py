@@ -1,10 +1,12 @@
-"""`baocao run`: everything that runs at once — the inbox worker, the outbox senders and the
-messenger receivers — wired from the settings."""
+"""`baocao run`: everything that runs at once — the inbox worker, an outbox sender per
+messenger, the messenger receivers, reminders, and one web server for webhooks and file links —
+wired from the settings."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,7 +16,9 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App, build_app
+from bot.budget import check_zalo_budget
 from bot.dispatcher import utc_now
+from bot.file_links import FileLinks
 from bot.flood_control import FloodControl
 from bot.inbox import InboxWorker, release_claims
 from bot.outbox_sender import OutboxSender
@@ -23,10 +27,13 @@ from bot.telegram.channel import (
     TelegramReceiver,
     make_bot,
     register_commands,
-    start_webhook,
+    url_path,
     webhook_secret,
 )
 from bot.telegram.transport import TelegramTransport
+from bot.zalo import channel as zalo_channel
+from bot.zalo.api import ZaloClient
+from bot.zalo.transport import ZaloTransport
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +49,27 @@ class Running:
     tasks: list[asyncio.Task] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     telegram_username: str = ""
-    webhook_runner: web.AppRunner | None = None
+    web_runner: web.AppRunner | None = None
     clock: Callable[[], datetime] = utc_now
+    zalo_budget: int = 0
 
     async def reminder_tick(self) -> int:
         """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
         try:
             count = await self.app.dispatcher.reminders.tick(self.clock())
+            if self.zalo_budget:
+                count += await check_zalo_budget(self.app.sessions, self.app.catalog,
+                                                 self.zalo_budget, self.clock())
         except Exception:
             log.exception("reminder tick failed")
             return 0
         if count:
-            for sender in self.senders:
-                sender.wake()
+            self.wake_senders()
         return count
+
+    def wake_senders(self) -> None:
+        for sender in self.senders:
+            sender.wake()
 
     async def stop(self) -> None:
         self.stop_event.set()
@@ -71,18 +85,104 @@ class Running:
 
 
 async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Running:
-    """Start the messenger channels configured in `settings` (Telegram when its token is set)."""
+    """Start every channel whose token is set, the reminders, and the web server if needed."""
     app = await build_app(settings, clock=clock)
     stop = asyncio.Event()
     worker = InboxWorker(app.sessions, app.dispatcher, clock)
     await release_claims(app.sessions)
-    running = Running(app, stop, worker, clock=clock)
+    running = Running(app, stop, worker, clock=clock, zalo_budget=settings.zalo_monthly_budget)
     running.tasks.append(asyncio.create_task(worker.run(stop), name="inbox"))
+    app.dispatcher.on_commit.append(running.wake_senders)
+    web_app = web.Application()
+    webhooks: list[Callable[[], Awaitable[None]]] = []
+    links = None
+    if settings.public_url:
+        links = FileLinks(app.sessions, settings.public_url, _link_key(settings), clock,
+                          timedelta(hours=settings.file_link_hours))
+        links.routes(web_app)
     if settings.telegram_bot_token is not None:
-        await _start_telegram(running, settings, clock)
+        await _start_telegram(running, settings, clock, web_app, webhooks)
+    if settings.zalo_bot_token is not None:
+        await _start_zalo(running, settings, clock, web_app, webhooks, links)
+    if links is not None or webhooks:
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+        running.web_runner = runner
+        running.cleanups.append(runner.cleanup)
+        for register in webhooks:
+            await register()
     if settings.reminder_tick_seconds > 0:
         _start_reminders(running, settings.reminder_tick_seconds)
     return running
+
+
+def _link_key(settings: Settings) -> bytes:
+    """Download links are signed with a key derived from the bot tokens (never stored)."""
+    secret = "".join(t.get_secret_value() for t in (settings.telegram_bot_token,
+                                                   settings.zalo_bot_token) if t is not None)
+    return hashlib.sha256(f"baocao-file-links:{secret or settings.database_url}".encode()
+                          ).digest()
+
+
+async def _start_telegram(running: Running, settings: Settings, clock: Callable[[], datetime],
+                          web_app: web.Application,
+                          webhooks: list[Callable[[], Awaitable[None]]]) -> None:
+    app = running.app
+    token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
+    bot = make_bot(token, settings.telegram_api_base)
+    running.cleanups.append(bot.session.close)
+    me = await bot.get_me()
+    running.telegram_username = me.username or ""
+    await register_commands(bot, app.catalog, settings.default_language)
+    flood = FloodControl(per_second=settings.telegram_rate_per_second,
+                         per_chat_per_second=settings.telegram_rate_per_chat,
+                         group_per_minute=settings.telegram_group_per_minute)
+    transport = TelegramTransport(bot, app.catalog)
+    sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
+                          lease=timedelta(seconds=settings.outbox_lease_seconds))
+    running.senders.append(sender)
+    running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="tg-sender"))
+    receiver = TelegramReceiver(bot, app.sessions, clock, running.worker.wake)
+    if settings.webhook_url:
+        secret = webhook_secret(token, settings.webhook_secret.get_secret_value()
+                                if settings.webhook_secret else "")
+        receiver.add_webhook(web_app, url_path(settings.webhook_url), secret)
+        webhooks.append(lambda: receiver.register_webhook(settings.webhook_url, secret))
+        log.info("Telegram webhook mode")
+    else:
+        running.tasks.append(asyncio.create_task(receiver.poll(running.stop_event),
+                                                 name="tg-polling"))
+        log.info("Telegram long polling as @%s", running.telegram_username)
+
+
+async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], datetime],
+                      web_app: web.Application, webhooks: list[Callable[[], Awaitable[None]]],
+                      links: FileLinks | None) -> None:
+    app = running.app
+    token = settings.zalo_bot_token.get_secret_value()  # type: ignore[union-attr]
+    client = ZaloClient(token, settings.zalo_api_base)
+    running.cleanups.append(client.close)
+    await client.call("getMe")
+    flood = FloodControl(per_second=settings.zalo_rate_per_second,
+                         per_chat_per_second=settings.zalo_rate_per_chat)
+    sender = OutboxSender(app.sessions, ZaloTransport(client, app.catalog, links), clock,
+                          app.catalog, flood,
+                          lease=timedelta(seconds=settings.outbox_lease_seconds))
+    running.senders.append(sender)
+    running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="zalo-sender"))
+    receiver = zalo_channel.ZaloReceiver(client, app.sessions, clock, running.worker.wake)
+    if settings.zalo_webhook_url:
+        secret = zalo_channel.webhook_secret(
+            token, settings.zalo_webhook_secret.get_secret_value()
+            if settings.zalo_webhook_secret else "")
+        receiver.add_webhook(web_app, url_path(settings.zalo_webhook_url), secret)
+        webhooks.append(lambda: client.set_webhook(settings.zalo_webhook_url, secret))
+        log.info("Zalo webhook mode")
+    else:
+        running.tasks.append(asyncio.create_task(receiver.poll(running.stop_event),
+                                                 name="zalo-polling"))
+        log.info("Zalo long polling")
 
 
 def _start_reminders(running: Running, every: float) -> None:
@@ -98,40 +198,6 @@ def _start_reminders(running: Running, every: float) -> None:
         scheduler.shutdown(wait=False)
 
     running.cleanups.append(shutdown)
-
-
-async def _start_telegram(running: Running, settings: Settings,
-                          clock: Callable[[], datetime]) -> None:
-    app = running.app
-    token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
-    bot = make_bot(token, settings.telegram_api_base)
-    running.cleanups.append(bot.session.close)
-    me = await bot.get_me()
-    running.telegram_username = me.username or ""
-    await register_commands(bot, app.catalog, settings.default_language)
-    flood = FloodControl(per_second=settings.telegram_rate_per_second,
-                         per_chat_per_second=settings.telegram_rate_per_chat,
-                         group_per_minute=settings.telegram_group_per_minute)
-    transport = TelegramTransport(bot, app.catalog)
-    sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
-                          lease=timedelta(seconds=settings.outbox_lease_seconds))
-    running.senders.append(sender)
-    app.dispatcher.on_commit.append(sender.wake)
-    running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="tg-sender"))
-    receiver = TelegramReceiver(bot, app.sessions, clock, running.worker.wake)
-    if settings.webhook_url:
-        secret = webhook_secret(token, settings.webhook_secret.get_secret_value()
-                                if settings.webhook_secret else "")
-        runner = await start_webhook(receiver, settings.webhook_url, secret,
-                                     settings.webhook_listen, settings.webhook_port)
-        running.webhook_runner = runner
-        running.cleanups.append(runner.cleanup)
-        log.info("Telegram webhook mode on %s:%s", settings.webhook_listen,
-                 settings.webhook_port)
-    else:
-        running.tasks.append(asyncio.create_task(receiver.poll(running.stop_event),
-                                                 name="tg-polling"))
-        log.info("Telegram long polling as @%s", running.telegram_username)
 
 
 async def serve_forever(settings: Settings) -> None:

@@ -38,3 +38,15 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = 30.0
     reminder_tick_seconds: float = 60.0
     files_dir: str = "files"
+    public_url: str = ""
+    file_link_hours: float = 24.0
+
+    zalo_bot_token: SecretStr | None = Field(
+        None, validation_alias=_env("ZALO_BOT_TOKEN", "BAOCAO_ZALO_BOT_TOKEN", "zalo_bot_token"))
+    zalo_api_base: str = Field(
+        "", validation_alias=_env("ZALO_API_BASE", "BAOCAO_ZALO_API_BASE", "zalo_api_base"))
+    zalo_webhook_url: str = ""
+    zalo_webhook_secret: SecretStr | None = None
+    zalo_rate_per_second: float = 10.0
+    zalo_rate_per_chat: float = 1.0
+    zalo_monthly_budget: int = 0  # messages a month, both directions; 0 = no budget

@@ -167,7 +167,7 @@ def start(turn: Turn, arg: str = "") -> None:
     buttons = []
     distinct_units = len({a.unit.code for a in assignments}) == len(assignments)
     for i, a in enumerate(assignments, start=1):
-        lines.append(f"{i}. {_title(turn, a)} ({_status_word(turn, a)}; "
+        lines.append(f"• {_title(turn, a)} ({_status_word(turn, a)}; "
                      + tr("due {deadline}", deadline=deadline_text(a, tr)) + ")")
         label = a.unit.name if distinct_units else _title(turn, a)
         buttons.append(Button(f"pick:{i}", label))

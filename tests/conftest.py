@@ -13,7 +13,7 @@ import yaml
 from bot import admin
 from bot.app import App, build_app
 from bot.demo import demo_units_csv
-from bot.local_chat import LocalChat, render
+from bot.local_chat import LocalChat
 from bot.settings import Settings
 from conversations.campaigns import bundled_campaign_files, load_campaign_file
 from conversations.forms import bundled_form_files, load_form_file
@@ -76,8 +76,7 @@ class Person:
         self.chat = LocalChat(app, user)
 
     async def say(self, text: str) -> str:
-        replies = await self.chat.send(text)
-        return "\n---\n".join(render(m) for m in replies)
+        return "\n---\n".join(await self.chat.send(text))
 
 
 @pytest.fixture

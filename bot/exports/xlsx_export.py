@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.exports.model import ExportData, QuestionColumn, UnitRow
@@ -244,9 +245,13 @@ def _title_cell(ws: Any, text: str, font: Font = _TITLE) -> WriteOnlyCell:
 
 
 def _print_setup(ws: Any, title_rows: str = "1:1", title_cols: str | None = None) -> None:
-    """A4 landscape, the header repeated on every printed page."""
+    """A4 landscape, the header repeated on every printed page; narrow sheets fit the width."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    if not title_cols:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
     ws.print_title_rows = title_rows
     if title_cols:
         ws.print_title_cols = title_cols
@@ -307,14 +312,13 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
     last_row = header_row + max(len(data.units), 1)
     report.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
 
-    opinion_cells = _Cells(opinions, wrap_columns=(4, 5))
-    opinions.freeze_panes = "A2"
-    _print_setup(opinions)
-    _widths(opinions, [14, 34, 14, 40, 90])
-    opinions.append(_header_row(opinions, ["Mã", "Đơn vị", "Mục", "Nội dung", "Ý kiến"]))
+    opinion_rows = _Opinions(opinions)
 
     cells = _Cells(report)
-    first_question_column = len(UNIT_HEADERS) + 1
+    columns = [
+        (column, q.id, q.numeric, q)
+        for column, q in enumerate(table_questions, start=len(UNIT_HEADERS) + 1)
+    ]
     total = len(data.units)
     for done, unit in enumerate(data.units, start=1):
         when = local_naive(unit.submitted_at, zone)
@@ -327,11 +331,17 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
             cells.get(6, clean_text(unit.submitted_by) or None),
         ]
         answers = unit.answers
-        for column, question in enumerate(table_questions, start=first_question_column):
-            value = typed_value(question, answers.get(question.id))
-            row.append(cells.get(column, value, _number_format(value)))
+        for column, qid, numeric, question in columns:
+            stored = answers.get(qid)
+            if stored is None:
+                row.append(None)
+            elif numeric and type(stored) is int:  # the common case, kept short
+                row.append(cells.get(column, stored, INTEGER_FORMAT))
+            else:
+                value = typed_value(question, stored)
+                row.append(cells.get(column, value, _number_format(value)))
         report.append(row)
-        _opinion_rows(opinions, opinion_cells, unit, data.questions)
+        opinion_rows.add_unit(unit, data.questions)
         if progress is not None and done % PROGRESS_STEP == 0:
             progress(done, total)
 
@@ -364,33 +374,60 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
         progress(total, total)
 
 
-def _opinion_rows(
-    ws: Any, cells: _Cells, unit: UnitRow, questions: Iterable[QuestionColumn]
-) -> None:
-    answers = unit.answers
-    notes = unit.notes
-    for question in questions:
-        if question.type == "text":
-            text = answers.get(question.id)
-            if text is None or not str(text).strip():
-                continue
-            topic = question.section_title_vi if is_section_text(question) else question.label_vi
-            ws.append(_text_row(cells, unit, question.id, topic, text))
-        else:
-            note = notes.get(question.id)
-            if note and str(note).strip():
-                item = question.id + NOTE_SUFFIX
-                ws.append(_text_row(cells, unit, item, question.label_vi, note))
+class _Opinions:
+    """The "Ý kiến" sheet: one row per free-text answer or note, tall enough for its text."""
+
+    WIDTHS = (14, 28, 14, 34, 70)
+    LINE_PT = 15
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.cells = _Cells(ws, wrap_columns=(4, 5))
+        self.row = 1
+        ws.freeze_panes = "A2"
+        _print_setup(ws)
+        _widths(ws, self.WIDTHS)
+        ws.append(_header_row(ws, ["Mã", "Đơn vị", "Mục", "Nội dung", "Ý kiến"]))
+
+    def add_unit(self, unit: UnitRow, questions: Iterable[QuestionColumn]) -> None:
+        answers = unit.answers
+        notes = unit.notes
+        for question in questions:
+            if question.type == "text":
+                text = answers.get(question.id)
+                if text is None or not str(text).strip():
+                    continue
+                section_level = is_section_text(question)
+                topic = question.section_title_vi if section_level else question.label_vi
+                self._add(unit, question.id, topic, text)
+            else:
+                note = notes.get(question.id)
+                if note and str(note).strip():
+                    self._add(unit, question.id + NOTE_SUFFIX, question.label_vi, note)
+
+    def _add(self, unit: UnitRow, item: str, topic: str, text: Any) -> None:
+        topic = clean_text(topic)
+        body = clean_text(text).strip()
+        self.row += 1
+        lines = max(_lines(topic, self.WIDTHS[3]), _lines(body, self.WIDTHS[4]))
+        if lines > 1:  # write-only rows: the height must be known before the row is written
+            self.ws.row_dimensions[self.row].height = self.LINE_PT * min(lines, 27)
+        cells = self.cells
+        self.ws.append(
+            [
+                cells.get(1, clean_text(unit.code)),
+                cells.get(2, clean_text(unit.name)),
+                cells.get(3, item),
+                cells.get(4, topic),
+                cells.get(5, body),
+            ]
+        )
 
 
-def _text_row(cells: _Cells, unit: UnitRow, item: str, topic: str, text: Any) -> list[Any]:
-    return [
-        cells.get(1, clean_text(unit.code)),
-        cells.get(2, clean_text(unit.name)),
-        item,
-        cells.get(4, clean_text(topic)),
-        cells.get(5, clean_text(text).strip()),
-    ]
+def _lines(text: str, width: int) -> int:
+    """Lines ``text`` takes in a wrapped column ``width`` characters wide (an estimate)."""
+    per_line = max(int(width * 1.1), 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
 
 
 def _progress_sheet(ws: Any, data: ExportData) -> None:

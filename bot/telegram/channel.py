@@ -102,7 +102,7 @@ class TelegramReceiver:
                 await self.accept(updates)
                 offset = updates[-1].update_id + 1
 
-    def webhook_app(self, path: str, secret: str) -> web.Application:
+    def add_webhook(self, app: web.Application, path: str, secret: str) -> None:
         async def handle(request: web.Request) -> web.Response:
             given = request.headers.get(SECRET_HEADER, "")
             if not secrets.compare_digest(given.encode(), secret.encode()):
@@ -114,19 +114,14 @@ class TelegramReceiver:
             await self.accept([update])  # one small insert, then 200; handling happens later
             return web.Response(text="ok")
 
-        app = web.Application()
         app.router.add_post(path, handle)
-        return app
+
+    async def register_webhook(self, url: str, secret: str) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
 
 
-async def start_webhook(receiver: TelegramReceiver, url: str, secret: str, host: str,
-                        port: int) -> web.AppRunner:
-    path = urlsplit(url).path or "/"
-    runner = web.AppRunner(receiver.webhook_app(path, secret))
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    await receiver.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-    return runner
+def url_path(url: str) -> str:
+    return urlsplit(url).path or "/"
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

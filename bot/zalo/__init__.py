@@ -1,0 +1,1 @@
+"""Zalo: the Zalo Bot API over aiohttp, text only (no buttons, no documents)."""

@@ -1,0 +1,77 @@
+"""Receiving from Zalo: long polling (one update per call; 408 when idle is normal) or a
+webhook with a secret header; each update is stored in the inbox before it is acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import inbox
+from bot.zalo.api import ZaloClient, ZaloError
+from bot.zalo.translate import received, unwrap
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+
+
+def webhook_secret(token: str, configured: str = "") -> str:
+    return configured or hashlib.sha256(f"baocao-zalo-webhook:{token}".encode()).hexdigest()
+
+
+class ZaloReceiver:
+    def __init__(self, client: ZaloClient, sessions: async_sessionmaker[AsyncSession],
+                 clock: Callable[[], datetime], wake: Callable[[], None]) -> None:
+        self.client = client
+        self.sessions = sessions
+        self.clock = clock
+        self.wake = wake
+
+    async def accept(self, update: dict) -> None:
+        now = self.clock()
+        item = received(update, now)
+        if item is not None:
+            await inbox.store(self.sessions, [item], now)
+            self.wake()
+
+    async def poll(self, stop: asyncio.Event, timeout: int = 30) -> None:
+        with contextlib.suppress(ZaloError, aiohttp.ClientError, TimeoutError):
+            await self.client.delete_webhook()
+        failures = 0
+        while not stop.is_set():
+            try:
+                update = await self.client.get_updates(timeout)
+            except (ZaloError, aiohttp.ClientError, TimeoutError) as exc:
+                failures += 1
+                log.warning("Zalo getUpdates failed (%s); retrying", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
+            failures = 0
+            if update:
+                await self.accept(update)
+
+    def add_webhook(self, app: web.Application, path: str, secret: str) -> None:
+        async def handle(request: web.Request) -> web.Response:
+            given = request.headers.get(SECRET_HEADER, "")
+            if not secrets.compare_digest(given.encode(), secret.encode()):
+                return web.Response(status=401, text="Unauthorized")
+            try:
+                update = unwrap(json.loads(await request.text()))
+            except ValueError:
+                update = None
+            if update is None:
+                return web.Response(status=400, text="Bad Request")
+            await self.accept(update)
+            return web.json_response({"ok": True})
+
+        app.router.add_post(path, handle)

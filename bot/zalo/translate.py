@@ -1,0 +1,34 @@
+"""Zalo update → engine event. Translation only; there are no button presses on Zalo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.inbox import Received
+from conversations.events import InboundEvent
+
+CHANNEL = "zalo"
+
+
+def unwrap(body: Any) -> dict[str, Any] | None:
+    """The platform posts the update bare; one published sample wraps it in {ok, result}."""
+    if isinstance(body, dict) and "result" in body and "message" not in body:
+        body = body.get("result")
+    return body if isinstance(body, dict) and isinstance(body.get("message"), dict) else None
+
+
+def received(update: dict[str, Any], now: datetime) -> Received | None:
+    message = update.get("message") or {}
+    message_id = str(message.get("message_id") or "")
+    chat = message.get("chat") or {}
+    sender = message.get("from") or {}
+    chat_id = str(chat.get("id") or sender.get("id") or "")
+    if not message_id or not chat_id:
+        return None
+    name = sender.get("display_name") or sender.get("first_name") or ""
+    text = message.get("text") or message.get("caption") or ""
+    event = InboundEvent(channel=CHANNEL, chat_id=chat_id, user_id=str(sender.get("id") or chat_id),
+                         message_id=message_id, kind="text", received_at=now, text=str(text),
+                         display_name=str(name))
+    return Received(message_id, event)
