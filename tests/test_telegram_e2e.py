@@ -40,6 +40,9 @@ class FlowingClock:
     def __call__(self) -> datetime:
         return self.start + timedelta(seconds=time.monotonic() - self.t0)
 
+    def set(self, when: datetime) -> None:
+        self.start, self.t0 = when, time.monotonic()
+
 
 def free_port() -> int:
     with socket.socket() as s:
