@@ -24,7 +24,7 @@ from bot.local_chat import LocalChat, run_terminal
 from bot.runtime import serve_forever
 from bot.settings import Settings
 from bot.storage.database import upgrade_sync
-from bot.storage.models import CampaignForm, Contact, Identity, Unit
+from bot.storage.models import CampaignForm, Contact, Identity
 from bot.tables import TableError
 from conversations.campaigns import CampaignError, load_campaign_file
 from conversations.forms import FormError, load_form_file
@@ -318,10 +318,6 @@ def export(
     async def work(session: AsyncSession, a: App) -> int:
         p, c = await reporting.find_period(session, campaign, period, a.clock())
         scope = await reporting.scope_for_code(session, unit)
-        if not unit:
-            root = await session.scalar(select(Unit).where(Unit.parent_id.is_(None))
-                                        .order_by(Unit.id).limit(1))
-            scope = reporting.Scope("/", root.name if root else "", include_self=True)
         data = await reporting.export_data(session, p, c, scope, a.dispatcher.forms, a.clock())
         with typer.progressbar(length=max(1, len(data.units)), label="Writing") as bar:
             last = [0]

@@ -68,7 +68,11 @@ async def scopes_of(session: AsyncSession, contact_id: int, role: str) -> list[S
 
 
 async def scope_for_code(session: AsyncSession, code: str | None) -> Scope:
+    """A unit's subtree, itself included; without a code, the whole tree (its one root)."""
     if code is None:
+        roots = (await session.scalars(select(Unit).where(Unit.parent_id.is_(None)))).all()
+        if len(roots) == 1:
+            return Scope(roots[0].path, roots[0].name, include_self=True)
         return Scope("/", "", include_self=True)
     unit = await session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
@@ -191,9 +195,16 @@ async def progress(session: AsyncSession, period: Period, scope: Scope) -> list[
     """Completeness per direct child of the scope's unit (each counting its whole subtree),
     and the unit itself first when it reports too."""
     parent = await session.scalar(select(Unit).where(Unit.path == scope.path))
-    if parent is None:
-        return []
     rows = []
+    if parent is None:  # the whole tree: one row per top unit
+        tops = (await session.scalars(select(Unit).where(Unit.parent_id.is_(None))
+                                      .order_by(Unit.name))).all()
+        for top in tops:
+            c = await counts(session, period, Scope(top.path, top.name, include_self=True))
+            if c.total:
+                rows.append(ProgressRow(top.code, top.name, c.total, c.on_time, c.late,
+                                        c.drafts, c.missing))
+        return rows
     if scope.include_self:
         own = await _counts(session, period, Unit.id == parent.id)
         if own.total:
