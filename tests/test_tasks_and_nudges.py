@@ -100,3 +100,30 @@ def test_remind_preview_prints_who_gets_what(db_url: str, monkeypatch: pytest.Mo
                                  "--at", "2023-13-10 08:00"])
     assert result.exit_code == 1 and "--at expects" in result.output
     assert yaml  # noqa: B018 - keep the import for campaign files above
+
+
+async def test_the_zalo_budget_warns_admins_at_80_and_100_percent(app: App, clock: Clock):
+    from bot.budget import check_zalo_budget
+    from bot.storage.models import Contact, Identity, ProcessedMessage
+
+    now = clock()
+    async with app.sessions() as session, session.begin():
+        admin_contact = Contact(name="Quản trị", role="admin", language="vi", active=True,
+                                created_at=now)
+        session.add(admin_contact)
+        await session.flush()
+        session.add(Identity(channel="local", external_user_id="qt", chat_id="qt",
+                             contact_id=admin_contact.id, created_at=now))
+        for i in range(79):
+            session.add(ProcessedMessage(channel="zalo", message_id=f"m{i}", processed_at=now))
+    assert await check_zalo_budget(app.sessions, app.catalog, 100, now) == 0
+    async with app.sessions() as session, session.begin():
+        session.add(ProcessedMessage(channel="zalo", message_id="m80", processed_at=now))
+    assert await check_zalo_budget(app.sessions, app.catalog, 100, now) == 1
+    assert await check_zalo_budget(app.sessions, app.catalog, 100, now) == 0  # once a month
+    texts = await reminders_to(app, "qt")
+    assert len(texts) == 1 and "đã dùng 80/100 tin" in texts[0]
+    async with app.sessions() as session, session.begin():
+        for i in range(20):
+            session.add(ProcessedMessage(channel="zalo", message_id=f"n{i}", processed_at=now))
+    assert await check_zalo_budget(app.sessions, app.catalog, 100, now) == 1

@@ -45,7 +45,13 @@ def webhook_secret(token: str, configured: str = "") -> str:
 def command_list(catalog: Catalog, language: str, coordinator: bool = False
                  ) -> list[BotCommand]:
     tr = catalog.tr(language)
-    extra = [BotCommand(command="nhac", description=tr("Remind units that have not reported"))]
+    extra = [
+        BotCommand(command="tonghop", description=tr("Who has reported, and the totals")),
+        BotCommand(command="chuanop", description=tr("Units that have not reported")),
+        BotCommand(command="xuat", description=tr("Excel file of the reports")),
+        BotCommand(command="bieudo", description=tr("Chart of who has reported")),
+        BotCommand(command="nhac", description=tr("Remind units that have not reported")),
+    ]
     return ([] if not coordinator else extra) + [
         BotCommand(command="baocao", description=tr("Fill in or correct a report")),
         BotCommand(command="trangthai", description=tr("What is due and by when")),
