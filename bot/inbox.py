@@ -4,13 +4,15 @@ then handled in order per chat, chats in parallel. A restart handles what is lef
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,22 +66,32 @@ async def store(sessions: async_sessionmaker[AsyncSession], items: Sequence[Rece
 
 
 class InboxWorker:
-    """Handles stored updates: per chat in order, different chats concurrently."""
+    """Handles stored updates: per chat in order, different chats concurrently.
+
+    A chat is handled by one worker at a time: an asyncio lock within the process and, on
+    PostgreSQL (several instances on one database), a session advisory lock per chat, taken
+    with try-lock so a busy chat is simply left to the instance that holds it."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dispatcher: Dispatcher,
-                 clock: Callable[[], datetime], batch: int = 200) -> None:
+                 clock: Callable[[], datetime], batch: int = 200, concurrency: int = 8) -> None:
         self.sessions = sessions
         self.dispatcher = dispatcher
         self.clock = clock
         self.batch = batch
         self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._busy: set[tuple[str, str]] = set()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
         while not stop.is_set():
-            handled = await self.drain_once()
+            try:
+                handled = await self.drain_once()
+            except Exception:
+                log.exception("inbox worker failed; retrying")
+                handled = 0
             if handled:
                 continue
             self._wake.clear()
@@ -90,31 +102,71 @@ class InboxWorker:
                 waiter.cancel()
 
     async def drain_once(self) -> int:
-        """Claim a batch of stored updates and handle them; returns how many."""
-        now = self.clock()
-        async with self.sessions() as session, session.begin():
-            rows = (await session.scalars(
-                select(InboxMessage).where((InboxMessage.claimed_until.is_(None))
-                                           | (InboxMessage.claimed_until <= now))
-                .order_by(InboxMessage.id).limit(self.batch))).all()
-            if not rows:
-                return 0
-            await session.execute(update(InboxMessage)
-                                  .where(InboxMessage.id.in_([r.id for r in rows]))
-                                  .values(claimed_until=now + LEASE))
-            items = [(r.id, r.chat_id, r.channel, r.event, r.acks) for r in rows]
-        by_chat: dict[tuple[str, str], list[tuple[int, dict, list]]] = {}
-        for row_id, chat_id, channel, event, acks in items:
-            by_chat.setdefault((channel, chat_id), []).append((row_id, event, acks))
-        await asyncio.gather(*(self._chat(rows) for rows in by_chat.values()))
-        return len(items)
+        """Handle what is stored, chat by chat; returns how many updates were handled."""
+        async with self.sessions() as session:
+            chats = (await session.execute(
+                select(InboxMessage.channel, InboxMessage.chat_id)
+                .group_by(InboxMessage.channel, InboxMessage.chat_id)
+                .order_by(func.min(InboxMessage.id)).limit(self.batch))).all()
+        chats = [tuple(c) for c in chats if tuple(c) not in self._busy]
+        if not chats:
+            return 0
+        counts = await asyncio.gather(*(self._chat(channel, chat) for channel, chat in chats))
+        return sum(counts)
 
-    async def _chat(self, rows: list[tuple[int, dict, list]]) -> None:
+    async def _chat(self, channel: str, chat_id: str) -> int:
+        key = (channel, chat_id)
+        async with self._slots:
+            if key in self._busy:
+                return 0
+            self._busy.add(key)
+            try:
+                async with chat_guard(self.sessions, channel, chat_id) as owned:
+                    if not owned:
+                        return 0
+                    return await self._handle_chat(channel, chat_id)
+            finally:
+                self._busy.discard(key)
+
+    async def _handle_chat(self, channel: str, chat_id: str) -> int:
+        async with self.sessions() as session:
+            rows = (await session.execute(
+                select(InboxMessage.id, InboxMessage.event, InboxMessage.acks)
+                .where(InboxMessage.channel == channel, InboxMessage.chat_id == chat_id)
+                .order_by(InboxMessage.id))).all()
         for row_id, event, acks in rows:
             try:
                 await self.dispatcher.handle(event_from_json(event), acks=acks, inbox_id=row_id)
             except Exception:  # the dispatcher already apologised; keep the chat moving
                 log.exception("inbox row %s failed", row_id)
+        return len(rows)
+
+
+def chat_key(channel: str, chat_id: str) -> int:
+    """A stable signed 64-bit number for a chat, for PostgreSQL advisory locks."""
+    digest = hashlib.blake2b(f"{channel}:{chat_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextlib.asynccontextmanager
+async def chat_guard(sessions: async_sessionmaker[AsyncSession], channel: str,
+                     chat_id: str) -> AsyncIterator[bool]:
+    """Yields True if this process may handle the chat now (always, on SQLite)."""
+    bind = sessions.kw.get("bind")
+    if bind is None or bind.dialect.name != "postgresql":
+        yield True
+        return
+    key = chat_key(channel, chat_id)
+    async with bind.connect() as connection:
+        owned = bool((await connection.execute(
+            text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar())
+        await connection.commit()
+        try:
+            yield owned
+        finally:
+            if owned:
+                await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                await connection.commit()
 
 
 async def release_claims(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -119,10 +119,12 @@ class OutboxSender:
         sent = 0
         async with self._slots:
             for item in items:
-                if item.payload.get("kind") not in NOT_MESSAGES:
-                    await self._wait_turn(chat_id)
                 if not await self._claim(item.id):
                     return sent
+                if item.payload.get("kind") not in NOT_MESSAGES:
+                    # Timed right before the request, so the database's own delays never
+                    # bunch requests up on the messenger's side.
+                    await self._wait_turn(chat_id)
                 try:
                     await self.transport.send(chat_id, item.payload)
                 except RetryLater as exc:

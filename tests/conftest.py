@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -39,9 +41,33 @@ def clock() -> Clock:
     return Clock(datetime(2023, 10, 5, 9, 0, tzinfo=VN))
 
 
+POSTGRES_URL = os.environ.get("BAOCAO_TEST_POSTGRES_URL", "")
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'baocao.db'}"
+async def db_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A real SQLite file; or, when BAOCAO_TEST_POSTGRES_URL is set (CI), a fresh PostgreSQL
+    database per test, so the whole suite runs on both."""
+    if not POSTGRES_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'baocao.db'}"
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_URL)
+    name = f"baocao_test_{uuid.uuid4().hex[:12]}"
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    yield url.set(database=name).render_as_string(hide_password=False)
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
 
 
 async def seed_reference_data(app: App, workdir: Path) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from bot.storage.database import create_engine, upgrade
 from bot.storage.models import Base
+
+from .conftest import POSTGRES_URL
 
 
 async def test_upgrade_from_an_empty_database_matches_the_model(db_url: str):
@@ -30,6 +33,7 @@ async def test_upgrade_from_an_empty_database_matches_the_model(db_url: str):
         await engine.dispose()
 
 
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite pragmas; this run is on PostgreSQL")
 async def test_sqlite_runs_in_wal_mode_with_full_sync(db_url: str):
     engine = create_engine(db_url)
     try:

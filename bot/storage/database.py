@@ -8,20 +8,23 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x62616F63616F  # "baocao"
 
 
 def create_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     """`read_only` engines (long exports) begin deferred transactions on SQLite, so they read a
     snapshot without holding the write lock."""
-    engine = create_async_engine(url)
     if make_url(url).get_backend_name() == "sqlite":
+        engine = create_async_engine(url)
         _make_sqlite_durable(engine, immediate=not read_only)
-    return engine
+        return engine
+    # Each chat being handled holds one connection for its lock and one for its transaction.
+    return create_async_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
 
 
 def _make_sqlite_durable(engine: AsyncEngine, immediate: bool = True) -> None:
@@ -65,6 +68,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # instances starting together migrate one by one
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         await conn.run_sync(_run)
 
 
