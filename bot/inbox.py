@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dispatcher import Dispatcher
+from bot.drain_loop import drain_until_stopped
 from bot.storage.models import InboxMessage
 from conversations.events import InboundEvent
 
@@ -86,20 +87,7 @@ class InboxWorker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
-        while not stop.is_set():
-            try:
-                handled = await self.drain_once()
-            except Exception:
-                log.exception("inbox worker failed; retrying")
-                handled = 0
-            if handled:
-                continue
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()),
-                       asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=idle_poll, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        await drain_until_stopped(self.drain_once, self._wake, stop, idle_poll, "inbox worker")
 
     async def drain_once(self) -> int:
         """Handle what is stored, chat by chat; returns how many updates were handled."""

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import outbox
+from bot.drain_loop import drain_until_stopped
 from bot.flood_control import FloodControl
 from bot.storage.models import Contact, ContactUnit, Identity, OutboxMessage, Unit
 from conversations.i18n import Catalog
@@ -79,20 +80,8 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 0.5) -> None:
-        while not stop.is_set():
-            try:
-                progressed = await self.drain_once()
-            except Exception:
-                log.exception("outbox sender for %s failed; retrying", self.channel)
-                progressed = 0
-            if progressed:
-                continue
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()),
-                       asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=idle_poll, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        await drain_until_stopped(self.drain_once, self._wake, stop, idle_poll,
+                                  f"outbox sender for {self.channel}")
 
     async def drain_once(self, limit: int = 2000) -> int:
         """Send what is due now, chat by chat; returns how many messages went out."""
