@@ -69,6 +69,11 @@ class FloodControl:
         pauses = max(self._paused_until - now, self._chat_paused.get(chat, 0.0) - now, 0.0)
         return max(overall, pauses, self._pacer().wait(now), self._bucket(chat, group).wait(now))
 
+    def chat_delay(self, chat: str, now: float, group: bool = False) -> float:
+        """Seconds before this chat may take a message, ignoring the overall rate."""
+        pauses = max(self._paused_until - now, self._chat_paused.get(chat, 0.0) - now, 0.0)
+        return max(pauses, self._bucket(chat, group).wait(now))
+
     def _pacer(self) -> _Bucket:
         if self._pace is None:
             self._pace = _Bucket(capacity=1, rate=self.per_second / WINDOW)

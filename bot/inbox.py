@@ -74,8 +74,10 @@ class InboxWorker:
     with try-lock so a busy chat is simply left to the instance that holds it."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dispatcher: Dispatcher,
-                 clock: Callable[[], datetime], batch: int = 200, concurrency: int = 8) -> None:
+                 clock: Callable[[], datetime], batch: int = 200, concurrency: int = 8,
+                 read_sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions
         self.dispatcher = dispatcher
         self.clock = clock
         self.batch = batch
@@ -91,7 +93,7 @@ class InboxWorker:
 
     async def drain_once(self) -> int:
         """Handle what is stored, chat by chat; returns how many updates were handled."""
-        async with self.sessions() as session:
+        async with self.read_sessions() as session:
             chats = (await session.execute(
                 select(InboxMessage.channel, InboxMessage.chat_id)
                 .group_by(InboxMessage.channel, InboxMessage.chat_id)
@@ -117,7 +119,7 @@ class InboxWorker:
                 self._busy.discard(key)
 
     async def _handle_chat(self, channel: str, chat_id: str) -> int:
-        async with self.sessions() as session:
+        async with self.read_sessions() as session:
             rows = (await session.execute(
                 select(InboxMessage.id, InboxMessage.event, InboxMessage.acks)
                 .where(InboxMessage.channel == channel, InboxMessage.chat_id == chat_id)

@@ -62,8 +62,10 @@ class OutboxSender:
                  clock: Callable[[], datetime], catalog: Catalog,
                  flood: FloodControl | None = None, *, lease: timedelta = timedelta(seconds=30),
                  max_attempts: int = 12, concurrency: int = 60,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 read_sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions
         self.transport = transport
         self.channel = transport.channel
         self.clock = clock
@@ -79,14 +81,16 @@ class OutboxSender:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event, idle_poll: float = 0.5) -> None:
+    async def run(self, stop: asyncio.Event, idle_poll: float = 0.2) -> None:
         await drain_until_stopped(self.drain_once, self._wake, stop, idle_poll,
                                   f"outbox sender for {self.channel}")
 
     async def drain_once(self, limit: int = 2000) -> int:
-        """Send what is due now, chat by chat; returns how many messages went out."""
+        """One round: the oldest unsent message of every chat that may receive one now is
+        claimed (one statement), sent concurrently within the flood limits, and marked sent
+        (one statement). Returns how many went out."""
         now = self.clock()
-        async with self.sessions() as session:
+        async with self.read_sessions() as session:
             rows = await outbox.pending(session, self.channel, limit=limit)
             blocked = {r.chat_id for r in (await session.execute(
                 select(OutboxMessage.chat_id).where(
@@ -94,47 +98,49 @@ class OutboxSender:
                     OutboxMessage.failed.is_(None),
                     (OutboxMessage.not_before > now) | (OutboxMessage.claimed_until > now),
                 ))).all()}
-        by_chat: dict[str, list[outbox.Pending]] = {}
+        first: dict[str, outbox.Pending] = {}
         for row in rows:
-            if row.chat_id not in blocked:
-                by_chat.setdefault(row.chat_id, []).append(row)
-        if not by_chat:
+            if row.chat_id not in blocked and row.chat_id not in first:
+                first[row.chat_id] = row
+        mono = self.monotonic()
+        ready = [item for chat, item in first.items()
+                 if self.flood.chat_delay(chat, mono, self.transport.is_group(chat)) < 0.05]
+        if not ready:
             return 0
-        results = await asyncio.gather(*(self._chat(chat, items)
-                                         for chat, items in by_chat.items()))
-        return sum(results)
+        claimed = await self._claim_many([item.id for item in ready])
+        results = await asyncio.gather(*(self._send(item) for item in ready
+                                         if item.id in claimed))
+        sent = [item_id for item_id in results if item_id is not None]
+        await self._finish_many(sent)
+        self.sent_count += len(sent)
+        return len(sent) or len(claimed)
 
-    async def _chat(self, chat_id: str, items: list[outbox.Pending]) -> int:
-        sent = 0
+    async def _send(self, item: outbox.Pending) -> int | None:
+        """Send one claimed message; its id when it went out, None otherwise (already handled)."""
+        chat_id = item.chat_id
         async with self._slots:
-            for item in items:
-                if not await self._claim(item.id):
-                    return sent
-                if item.payload.get("kind") not in NOT_MESSAGES:
-                    # Timed right before the request, so the database's own delays never
-                    # bunch requests up on the messenger's side.
-                    await self._wait_turn(chat_id)
-                try:
-                    await self.transport.send(chat_id, item.payload)
-                except RetryLater as exc:
-                    self.flood.retry_after(chat_id, exc.seconds, self.monotonic())
-                    self.flood.pause_all(exc.seconds, self.monotonic())
-                    await self._postpone(item.id, timedelta(seconds=exc.seconds), count=False)
-                    return sent
-                except Transient as exc:
-                    await self._backoff(item, str(exc))
-                    return sent
-                except Unreachable as exc:
-                    await self._unreachable(chat_id, str(exc))
-                    return sent
-                except Rejected as exc:
-                    log.error("%s refused outbox row %s: %s", self.channel, item.id, exc)
-                    await self._finish(item.id, failed=f"rejected: {exc}"[:500])
-                    continue
-                await self._finish(item.id)
-                sent += 1
-                self.sent_count += 1
-        return sent
+            if item.payload.get("kind") not in NOT_MESSAGES:
+                # Timed right before the request, so the database's own delays never bunch
+                # requests up on the messenger's side.
+                await self._wait_turn(chat_id)
+            try:
+                await self.transport.send(chat_id, item.payload)
+            except RetryLater as exc:
+                self.flood.retry_after(chat_id, exc.seconds, self.monotonic())
+                self.flood.pause_all(exc.seconds, self.monotonic())
+                await self._postpone(item.id, timedelta(seconds=exc.seconds), count=False)
+                return None
+            except Transient as exc:
+                await self._backoff(item, str(exc))
+                return None
+            except Unreachable as exc:
+                await self._unreachable(chat_id, str(exc))
+                return None
+            except Rejected as exc:
+                log.error("%s refused outbox row %s: %s", self.channel, item.id, exc)
+                await self._finish(item.id, failed=f"rejected: {exc}"[:500])
+                return None
+        return item.id
 
     async def _wait_turn(self, chat_id: str) -> None:
         group = self.transport.is_group(chat_id)
@@ -145,17 +151,27 @@ class OutboxSender:
                 return
             await asyncio.sleep(delay)
 
-    async def _claim(self, row_id: int) -> bool:
+    async def _claim_many(self, ids: list[int]) -> set[int]:
+        """Claim rows for `lease`; returns those this sender got (another instance may hold
+        some)."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
             result = await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.sent_at.is_(None),
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
                        OutboxMessage.failed.is_(None),
                        (OutboxMessage.claimed_until.is_(None))
                        | (OutboxMessage.claimed_until <= now))
-                .values(claimed_until=now + self.lease, attempts=OutboxMessage.attempts + 1))
-            return result.rowcount == 1
+                .values(claimed_until=now + self.lease, attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage.id))
+            return set(result.scalars().all())
+
+    async def _finish_many(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                  .values(claimed_until=None, sent_at=self.clock()))
 
     async def _finish(self, row_id: int, failed: str | None = None) -> None:
         async with self.sessions() as session, session.begin():

@@ -88,7 +88,8 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     """Start every channel whose token is set, the reminders, and the web server if needed."""
     app = await build_app(settings, clock=clock)
     stop = asyncio.Event()
-    worker = InboxWorker(app.sessions, app.dispatcher, clock)
+    worker = InboxWorker(app.sessions, app.dispatcher, clock,
+                         read_sessions=app.dispatcher.read_sessions)
     await release_claims(app.sessions)
     running = Running(app, stop, worker, clock=clock, zalo_budget=settings.zalo_monthly_budget)
     running.tasks.append(asyncio.create_task(worker.run(stop), name="inbox"))
@@ -140,7 +141,8 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
                          group_per_minute=settings.telegram_group_per_minute)
     transport = TelegramTransport(bot, app.catalog)
     sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
-                          lease=timedelta(seconds=settings.outbox_lease_seconds))
+                          lease=timedelta(seconds=settings.outbox_lease_seconds),
+                          read_sessions=app.dispatcher.read_sessions)
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="tg-sender"))
     receiver = TelegramReceiver(bot, app.sessions, clock, running.worker.wake)
@@ -168,7 +170,8 @@ async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], 
                          per_chat_per_second=settings.zalo_rate_per_chat)
     sender = OutboxSender(app.sessions, ZaloTransport(client, app.catalog, links), clock,
                           app.catalog, flood,
-                          lease=timedelta(seconds=settings.outbox_lease_seconds))
+                          lease=timedelta(seconds=settings.outbox_lease_seconds),
+                          read_sessions=app.dispatcher.read_sessions)
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="zalo-sender"))
     receiver = zalo_channel.ZaloReceiver(client, app.sessions, clock, running.worker.wake)
