@@ -149,7 +149,7 @@ class Dispatcher:
             state = dict(row.state) if row else {}
             ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
                                      self.default_language, self.late_window,
-                                     event.channel in self.contact_sharing_channels)
+                                     event.channel in self.contact_sharing_channels, state)
             command = parse_command(event.text) if event.kind == "text" else None
             coordinator = ctx.contact is not None and ctx.contact.role in ("coordinator", "admin")
             if command and coordinator and ctx.contact is not None:

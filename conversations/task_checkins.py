@@ -12,6 +12,7 @@ from conversations.yes_no import parse_yes_no
 ANSWER_WINDOW = timedelta(days=7)  # a typed answer is for tasks due within a week
 DONE_WORDS = frozenset({"da xong", "xong", "xong roi", "done", "roi"})
 NOT_YET_WORDS = frozenset({"chua", "chua xong", "not yet"})
+TASK_WORDS = DONE_WORDS | NOT_YET_WORDS | {"co", "khong"}  # words that may answer a check-in
 
 
 def handle_token(turn: Turn, token: str) -> bool:

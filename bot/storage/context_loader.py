@@ -39,6 +39,8 @@ from conversations.forms import Form, Text, parse_form
 from conversations.i18n import Catalog
 from conversations.invite_codes import candidate
 from conversations.phone_numbers import normalise_phone
+from conversations.task_checkins import TASK_WORDS
+from conversations.text_normalise import fold
 
 UPCOMING = timedelta(days=14)
 
@@ -196,6 +198,18 @@ async def open_tasks(session: AsyncSession, contact_id: int, now: datetime
     return tuple(views)
 
 
+def may_answer_a_task(event: InboundEvent, state: dict[str, Any]) -> bool:
+    """Only a task button (pressed, or chosen by number), or a short yes/done word can answer
+    a task check-in: other messages skip that query."""
+    offered = state.get("offered") or []
+    if any(str(token).startswith("task:") for token, *_ in offered):
+        return True
+    if event.kind == "button":
+        return event.payload.startswith("task:")
+    return event.kind == "text" and len(event.text) <= 20 and \
+        fold(event.text).strip(" .!?") in TASK_WORDS
+
+
 async def phone_match(session: AsyncSession, phone: str) -> ContactView | None:
     normalised = normalise_phone(phone)
     if normalised is None:
@@ -207,7 +221,8 @@ async def phone_match(session: AsyncSession, phone: str) -> ContactView | None:
 async def load_context(session: AsyncSession, event: InboundEvent, identity: Identity,
                        now: datetime, catalog: Catalog, forms: FormCache,
                        default_language: str, late_window: timedelta,
-                       can_share_contact: bool = False) -> Context:
+                       can_share_contact: bool = False,
+                       state: dict[str, Any] | None = None) -> Context:
     contact = await contact_view(session, identity.contact_id) if identity.contact_id else None
     invite = await invite_view(session, event.text, now) if event.kind == "text" else None
     failures = await failed_signins(session, event, now) if invite is None or contact is None \
@@ -217,7 +232,8 @@ async def load_context(session: AsyncSession, event: InboundEvent, identity: Ide
     tasks: tuple[TaskView, ...] = ()
     if contact is not None:
         assignments, used = await assignments_for(session, contact.id, now, forms, late_window)
-        tasks = await open_tasks(session, contact.id, now)
+        if may_answer_a_task(event, state or {}):
+            tasks = await open_tasks(session, contact.id, now)
     match = await phone_match(session, event.phone) if event.kind == "contact" else None
     return Context(catalog=catalog, forms=used, default_language=default_language,
                    contact=contact, invite=invite, failed_signins_last_hour=failures,

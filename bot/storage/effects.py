@@ -86,7 +86,8 @@ async def _upsert_answers(session: AsyncSession, submission: Submission,
                           answers: dict[str, dict[str, Any]], contact_id: int | None,
                           now: datetime) -> dict[str, Answer]:
     existing = {a.question_id: a for a in (await session.scalars(
-        select(Answer).where(Answer.submission_id == submission.id))).all()}
+        select(Answer).where(Answer.submission_id == submission.id,
+                             Answer.question_id.in_(list(answers))))).all()}
     for qid, stored in answers.items():
         row = existing.get(qid)
         value, note = stored.get("value"), stored.get("note") or ""
