@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dispatcher import Dispatcher, utc_now
 from bot.settings import Settings
-from bot.storage.database import create_engine, sessionmaker, upgrade
+from bot.storage.database import create_engine, sessionmaker, upgrade, write_sessions
 from conversations.i18n import Catalog
 
 
@@ -36,7 +36,7 @@ async def build_app(settings: Settings | None = None, *, migrate: bool = True,
     engine = create_engine(settings.database_url)
     if migrate:
         await upgrade(engine)
-    sessions = sessionmaker(engine)
+    sessions = write_sessions(engine)
     read_engine = create_engine(settings.database_url, read_only=True)
     catalog = Catalog()
     dispatcher = Dispatcher(sessions, catalog, settings.default_language,

@@ -10,7 +10,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x62616F63616F  # "baocao"
@@ -49,6 +54,50 @@ def _make_sqlite_durable(engine: AsyncEngine, immediate: bool = True) -> None:
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class SerialSessions:
+    """Sessions that take turns, in the order asked, within this process.
+
+    SQLite lets one writer in at a time; a writer that finds the lock taken sleeps in SQLite's
+    busy handler (1, 2, 5 … 100 ms), far longer than the other write takes. Queueing writers on
+    an asyncio lock instead hands the database over the moment it is free. Used for SQLite's
+    write sessions only; PostgreSQL sessions run concurrently."""
+
+    def __init__(self, factory: async_sessionmaker) -> None:
+        self.factory = factory
+        self.kw = factory.kw
+        self._lock = asyncio.Lock()
+
+    def __call__(self) -> _SerialSession:
+        return _SerialSession(self)
+
+
+class _SerialSession:
+    def __init__(self, owner: SerialSessions) -> None:
+        self.owner = owner
+        self.session: AsyncSession | None = None
+
+    async def __aenter__(self) -> AsyncSession:
+        await self.owner._lock.acquire()
+        try:
+            self.session = self.owner.factory()
+            return await self.session.__aenter__()
+        except BaseException:
+            self.owner._lock.release()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            assert self.session is not None
+            await self.session.__aexit__(*exc)
+        finally:
+            self.owner._lock.release()
+
+
+def write_sessions(engine: AsyncEngine) -> async_sessionmaker | SerialSessions:
+    factory = sessionmaker(engine)
+    return SerialSessions(factory) if engine.dialect.name == "sqlite" else factory
 
 
 def alembic_config(url: str | None = None) -> Config:
