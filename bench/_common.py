@@ -4,6 +4,7 @@ Nothing here is part of the test run; the benchmarks import the bot, never chang
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -60,11 +61,9 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem = ""
-    try:
+    with contextlib.suppress(OSError, IndexError):
         mem = subprocess.run(["free", "-h"], capture_output=True, text=True,
                              check=False).stdout.splitlines()[1].split()[1]
-    except (OSError, IndexError):
-        pass
     return {"nproc": os.cpu_count(), "memory_total": mem, "cpu": cpu,
             "python": platform.python_version(), "platform": platform.platform()}
 
@@ -77,6 +76,8 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     k = (len(ordered) - 1) * q / 100
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    if ordered[hi] == float("inf"):  # an update never answered: no interpolating with it
+        return ordered[lo] if k == lo else float("inf")
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
@@ -98,15 +99,29 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if value != value:  # nan
             return "-"
+        if value == float("inf"):
+            return "never"
         return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
     return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """inf (an update never answered) and nan become null: JSON has neither."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"benchmark": name, "at": datetime.now(UTC).isoformat(timespec="seconds"),
-               "machine": machine(), **data}
+    payload = _jsonable({"benchmark": name,
+                         "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                         "machine": machine(), **data})
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n",
                     encoding="utf-8")
     print(f"\nresults: {path.relative_to(ROOT)}", flush=True)
@@ -210,3 +225,74 @@ async def seed_people(app: Any, unit_ids: Sequence[int], first_user_id: int, now
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
+
+
+# ----------------------------------------------------------------------------- profiles
+
+CATEGORIES = (
+    ("idle (waiting in epoll)", ("select.epoll", "epoll.poll", "selectors.py")),
+    ("pydantic (aiogram models)", ("pydantic",)),
+    ("aiogram", ("aiogram/",)),
+    ("aiohttp/yarl/multidict", ("aiohttp/", "yarl/", "multidict/")),
+    ("sqlalchemy", ("sqlalchemy",)),
+    ("aiosqlite + greenlet", ("aiosqlite/", "greenlet")),
+    ("asyncio", ("asyncio/",)),
+    ("json", ("json/",)),
+    ("openpyxl", ("openpyxl/",)),
+    ("python-docx / lxml", ("docx/", "lxml")),
+    ("babel", ("babel/",)),
+    ("bench instrumentation", ("bench/",)),
+    ("bot/", ("/bot/", "bot/")),
+    ("conversations/ + scheduler/", ("conversations/", "scheduler/")),
+)
+
+
+def _category(frame: Any) -> str:
+    """The library a frame's self time belongs to; a C builtin (dict.get, isinstance,
+    queue.put…) counts for the Python code that called it."""
+    path = frame.file_path or ""
+    if ("poll" in frame.function and "built-in" in path) or "selectors.py" in path:
+        return CATEGORIES[0][0]
+    while ("built-in" in path or not path) and frame.parent is not None:
+        frame = frame.parent
+        path = frame.file_path or ""
+    where = f"{path} {frame.function}"
+    for name, needles in CATEGORIES:
+        if any(n in where for n in needles):
+            return name
+    return "other (stdlib, …)"
+
+
+def profile_summary(session: Any, top: int = 25) -> dict[str, Any]:
+    """CPU of the event-loop thread, sampled: self time by library and by function, and the
+    inclusive time of the bot's own coroutines (SQLAlchemy's greenlets are separate roots, so a
+    coroutine's inclusive time leaves out the ORM work it awaited)."""
+    root = session.root_frame()
+    self_by_cat: dict[str, float] = {}
+    self_by_fn: dict[str, float] = {}
+    inclusive: dict[str, float] = {}
+
+    def walk(frame: Any, on_stack: frozenset[str]) -> None:
+        target = frame.parent if frame.is_synthetic and frame.parent is not None else frame
+        key = (f"{target.function} ({target.file_path_short or target.file_path}:"
+               f"{target.line_no})")
+        own = max(0.0, frame.time - sum(c.time for c in frame.children))
+        cat = _category(target)
+        self_by_cat[cat] = self_by_cat.get(cat, 0.0) + own
+        self_by_fn[key] = self_by_fn.get(key, 0.0) + own
+        if key not in on_stack:
+            inclusive[key] = inclusive.get(key, 0.0) + frame.time
+        for child in frame.children:
+            walk(child, on_stack | {key})
+
+    if root is not None:
+        walk(root, frozenset())
+    ours = sorted(((k, v) for k, v in inclusive.items()
+                   if any(p in k for p in ("bot/", "conversations/", "scheduler/"))
+                   and "bench/" not in k), key=lambda kv: -kv[1])[:30]
+    return {"sampled_seconds": root.time if root else 0.0,
+            "self_by_category": {k: round(v, 3) for k, v in sorted(
+                self_by_cat.items(), key=lambda kv: -kv[1])},
+            "top_self": [{"function": k, "seconds": round(v, 3)} for k, v in sorted(
+                self_by_fn.items(), key=lambda kv: -kv[1])[:top]],
+            "bot_inclusive": [{"function": k, "seconds": round(v, 3)} for k, v in ours]}
