@@ -95,6 +95,16 @@ async def invite(app: App, unit: str, role: str = "reporter", uses: int = 5) -> 
     return info.code
 
 
+@pytest.fixture
+async def tg() -> AsyncIterator:
+    """The fake Telegram Bot API server; every request the bot sent must pass the spec check."""
+    from .fake_telegram import FakeTelegram
+
+    async with FakeTelegram() as fake:
+        yield fake
+        assert fake.spec_errors == [], "the bot sent requests the Bot API would refuse"
+
+
 class Person:
     """Someone typing in the local chat; `say` returns what the bot answered, as shown."""
 

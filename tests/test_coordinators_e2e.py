@@ -71,11 +71,6 @@ async def submit_known_values(user: FakeUser, form, values: dict) -> None:  # no
     await user.wait_for("đúng hạn")
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-        assert fake.spec_errors == []
 
 
 @pytest.fixture

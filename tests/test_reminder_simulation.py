@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -97,11 +96,6 @@ def reporter_id(commune: str, n: int) -> int:
     return 1000 + int(commune[1:]) * 10 + n
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-        assert fake.spec_errors == []
 
 
 async def seed(app: App, tmp_path: Path, campaign: str) -> None:

@@ -50,11 +50,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-        assert fake.spec_errors == [], "the bot sent requests the Bot API would refuse"
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -33,11 +32,6 @@ pytestmark = [
 COMMUNES = ["X-ANLAO", "X-ANTHANG", "P-VINHBAO"]
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-        assert fake.spec_errors == []
 
 
 def update(update_id: int, user_id: int, text: str) -> dict:

@@ -27,11 +27,6 @@ from .test_telegram_e2e import FlowingClock, free_port
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-        assert fake.spec_errors == []
 
 
 @pytest.fixture
