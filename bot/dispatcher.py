@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import outbox
@@ -23,6 +24,7 @@ from bot.coordination import (
     return_report,
 )
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
+from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
 from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.effects import apply_effects
 from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
@@ -56,6 +58,18 @@ def _reader_language(result: StepResult, ctx: Context) -> str:
     if ctx.contact is not None:
         return ctx.contact.language
     return result.state.get("language") or ctx.default_language
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An event waiting to be handled, with its channel chores (acks) and stored row."""
+
+    event: InboundEvent
+    acks: Sequence[Any] = ()
+    inbox_id: int | None = None
+
+
+Claim = Callable[[AsyncSession, Sequence[Queued]], Awaitable[list[Queued]]]
 
 
 class ChatLocks:
@@ -99,7 +113,7 @@ class Dispatcher:
         `acks` are channel payloads (answer a button press, tidy the pressed message) queued
         before the replies; `inbox_id` is the stored update this event came from, deleted in
         the same transaction."""
-        exports: list[tuple[int, str, Export]] = []
+        exports: list[Queued] = []
         async with self.locks(event.channel, event.chat_id):
             try:
                 handled = await self._handle(event, acks, inbox_id, exports)
@@ -107,11 +121,90 @@ class Dispatcher:
                 log.exception("failed to handle %s message %s", event.channel, event.message_id)
                 await self._apologise(event, inbox_id)
                 handled = True
+        await self._after_commit(exports)
+        return handled
+
+    async def handle_batch(self, items: Sequence[Queued],
+                           claim: Claim | None = None) -> int:
+        """Process stored updates of many chats in one transaction; returns how many were
+        handled. Each chat's events are handled in the order given.
+
+        The common case (a reporter's next answer) is answered from a snapshot read in a few
+        queries and written with one statement per table; any other event goes through the
+        one-event path inside the same transaction. `claim` (the inbox's) removes the items'
+        stored rows and returns those this process may handle. If anything fails, nothing
+        is written and the exception propagates, so the caller can retry one by one."""
+        chats = sorted({(i.event.channel, i.event.chat_id) for i in items})
+        exports: list[Queued] = []
+        async with contextlib.AsyncExitStack() as stack:
+            for channel, chat_id in chats:
+                await stack.enter_async_context(self.locks(channel, chat_id))
+            handled = await self._handle_batch(items, claim, exports)
+        await self._after_commit(exports)
+        return handled
+
+    async def _handle_batch(self, items: Sequence[Queued], claim: Claim | None,
+                            exports: list[Queued]) -> int:
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            if claim is not None:
+                items = await claim(session, items)
+            items = await self._unseen(session, items, now)
+            snapshot = await BatchSnapshot.load(session, [i.event for i in items], now,
+                                                self.forms, self.late_window)
+            writes = PendingWrites()
+            for item in items:
+                event = item.event
+                loaded = snapshot.context(event, self.catalog, self.default_language,
+                                          event.channel in self.contact_sharing_channels)
+                if loaded is not None:
+                    ctx, state = loaded
+                    result = advance(state, event, ctx, now)
+                    if snapshot.fast_writes(result):
+                        await snapshot.record(session, writes, event, result, now)
+                        writes.outbox += [outbox.payload_row(event.channel, event.chat_id,
+                                                             ack, now) for ack in item.acks]
+                        writes.outbox += outbox.message_rows(event.channel, event.chat_id,
+                                                             result.messages, now,
+                                                             ctx.language)
+                        continue
+                await writes.flush(session, now)  # keeps the rows in the order of events
+                await self._process(session, event, item.acks, exports, now)
+                await session.flush()
+                snapshot.handled_elsewhere(event)
+            await writes.flush(session, now)
+        return len(items)
+
+    async def _unseen(self, session: AsyncSession, items: Sequence[Queued],
+                      now: datetime) -> list[Queued]:
+        """Drop events already processed (or twice in the batch); mark the rest processed."""
+        seen: set[tuple[str, str]] = set()
+        by_channel: dict[str, list[str]] = {}
+        for item in items:
+            by_channel.setdefault(item.event.channel, []).append(item.event.message_id)
+        for channel, ids in by_channel.items():
+            seen.update((channel, m) for m in (await session.scalars(
+                select(ProcessedMessage.message_id).where(
+                    ProcessedMessage.channel == channel,
+                    ProcessedMessage.message_id.in_(ids)))).all())
+        fresh = []
+        for item in items:
+            key = (item.event.channel, item.event.message_id)
+            if key not in seen:
+                seen.add(key)
+                fresh.append(item)
+        if fresh:
+            await session.execute(insert(ProcessedMessage), [
+                {"channel": i.event.channel, "message_id": i.event.message_id,
+                 "processed_at": now} for i in fresh])
+        return fresh
+
+    async def _after_commit(self, exports: Sequence[Queued]) -> None:
         for callback in self.on_commit:
             callback()
-        for contact_id, role, export in exports:
-            await self._export(event, contact_id, role, export)
-        return handled
+        for item in exports:
+            for contact_id, role, export in item.acks:
+                await self._export(item.event, contact_id, role, export)
 
     async def _export(self, event: InboundEvent, contact_id: int, role: str,
                       export: Export) -> None:
@@ -135,7 +228,7 @@ class Dispatcher:
             callback()
 
     async def _handle(self, event: InboundEvent, acks: Sequence[dict[str, Any]],
-                      inbox_id: int | None, exports: list[tuple[int, str, Export]]) -> bool:
+                      inbox_id: int | None, exports: list[Queued]) -> bool:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             if inbox_id is not None:
@@ -144,51 +237,57 @@ class Dispatcher:
                 return False
             session.add(ProcessedMessage(channel=event.channel, message_id=event.message_id,
                                          processed_at=now))
-            identity = await identity_for(session, event, now)
-            row = await session.get(ConversationState, identity.id)
-            state = dict(row.state) if row else {}
-            ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
-                                     self.default_language, self.late_window,
-                                     event.channel in self.contact_sharing_channels, state)
-            command = parse_command(event.text) if event.kind == "text" else None
-            coordinator = ctx.contact is not None and ctx.contact.role in ("coordinator", "admin")
-            if command and coordinator and ctx.contact is not None:
-                if command[0] == "nudge":
-                    ctx = replace(ctx, nudge=await nudge_info(self.reminders, session,
-                                                              ctx.contact.id, now))
-                elif command[0] in NEEDS_DATA:
-                    data, forms = await coordinator_data(session, ctx.contact, command[0],
-                                                         command[1], now, self.late_window,
-                                                         self.forms)
-                    ctx = replace(ctx, coordination=data, forms={**ctx.forms, **forms})
-            result = advance(state, event, ctx, now)
-            own = []
-            for effect in result.effects:
-                if isinstance(effect, ReturnReport):
-                    await return_report(session, effect, self.catalog, now)
-                elif isinstance(effect, Export) and ctx.contact is not None:
-                    exports.append((ctx.contact.id, ctx.contact.role, effect))
-                else:
-                    own.append(effect)
-            await apply_effects(session, tuple(own), identity, now, self.default_language,
-                                result.state, nudge_runner(self.reminders))
-            if row is None:
-                session.add(ConversationState(identity_id=identity.id, state=result.state,
-                                              updated_at=now))
-            else:
-                row.state, row.updated_at = dict(result.state), now
-            for ack in acks:
-                outbox.enqueue_payload(session, event.channel, event.chat_id, ack, now)
-            if event.channel in MENU_CHANNELS and any(
-                    isinstance(e, Register | LinkIdentity | SetLanguage) for e in result.effects):
-                contact = await session.get(Contact, identity.contact_id)
-                if contact is not None:  # this person's command menu, in their role and language
-                    outbox.enqueue_payload(session, event.channel, event.chat_id,
-                                           {"kind": "menu", "role": contact.role,
-                                            "language": contact.language}, now)
-            outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
-                           _reader_language(result, ctx))
+            await self._process(session, event, acks, exports, now)
         return True
+
+    async def _process(self, session: AsyncSession, event: InboundEvent,
+                       acks: Sequence[dict[str, Any]], exports: list[Queued],
+                       now: datetime) -> None:
+        """Load, advance and write one event, inside the caller's transaction."""
+        identity = await identity_for(session, event, now)
+        row = await session.get(ConversationState, identity.id)
+        state = dict(row.state) if row else {}
+        ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
+                                 self.default_language, self.late_window,
+                                 event.channel in self.contact_sharing_channels, state)
+        command = parse_command(event.text) if event.kind == "text" else None
+        coordinator = ctx.contact is not None and ctx.contact.role in ("coordinator", "admin")
+        if command and coordinator and ctx.contact is not None:
+            if command[0] == "nudge":
+                ctx = replace(ctx, nudge=await nudge_info(self.reminders, session,
+                                                          ctx.contact.id, now))
+            elif command[0] in NEEDS_DATA:
+                data, forms = await coordinator_data(session, ctx.contact, command[0],
+                                                     command[1], now, self.late_window,
+                                                     self.forms)
+                ctx = replace(ctx, coordination=data, forms={**ctx.forms, **forms})
+        result = advance(state, event, ctx, now)
+        own = []
+        for effect in result.effects:
+            if isinstance(effect, ReturnReport):
+                await return_report(session, effect, self.catalog, now)
+            elif isinstance(effect, Export) and ctx.contact is not None:
+                exports.append(Queued(event, [(ctx.contact.id, ctx.contact.role, effect)]))
+            else:
+                own.append(effect)
+        await apply_effects(session, tuple(own), identity, now, self.default_language,
+                            result.state, nudge_runner(self.reminders))
+        if row is None:
+            session.add(ConversationState(identity_id=identity.id, state=result.state,
+                                          updated_at=now))
+        else:
+            row.state, row.updated_at = dict(result.state), now
+        for ack in acks:
+            outbox.enqueue_payload(session, event.channel, event.chat_id, ack, now)
+        if event.channel in MENU_CHANNELS and any(
+                isinstance(e, Register | LinkIdentity | SetLanguage) for e in result.effects):
+            contact = await session.get(Contact, identity.contact_id)
+            if contact is not None:  # this person's command menu, in their role and language
+                outbox.enqueue_payload(session, event.channel, event.chat_id,
+                                       {"kind": "menu", "role": contact.role,
+                                        "language": contact.language}, now)
+        outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
+                       _reader_language(result, ctx))
 
     async def _seen(self, session: AsyncSession, event: InboundEvent) -> bool:
         return await session.scalar(select(ProcessedMessage.message_id).where(

@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, Queued
 from bot.drain_loop import drain_until_stopped
 from bot.storage.models import InboxMessage
 from conversations.events import InboundEvent
@@ -92,15 +92,24 @@ class InboxWorker:
         await drain_until_stopped(self.drain_once, self._wake, stop, idle_poll, "inbox worker")
 
     async def drain_once(self) -> int:
-        """Handle what is stored, chat by chat; returns how many updates were handled."""
+        """Handle the oldest stored updates as one batch (one transaction); returns how many
+        were handled. Should the batch fail, its chats are handled one update at a time, so
+        one bad update costs only itself."""
         async with self.read_sessions() as session:
-            chats = (await session.execute(
-                select(InboxMessage.channel, InboxMessage.chat_id)
-                .group_by(InboxMessage.channel, InboxMessage.chat_id)
-                .order_by(func.min(InboxMessage.id)).limit(self.batch))).all()
-        chats = [tuple(c) for c in chats if tuple(c) not in self._busy]
-        if not chats:
+            rows = (await session.execute(
+                select(InboxMessage.id, InboxMessage.channel, InboxMessage.chat_id,
+                       InboxMessage.event, InboxMessage.acks)
+                .order_by(InboxMessage.id).limit(self.batch))).all()
+        items = [Queued(event_from_json(event), acks or [], row_id)
+                 for row_id, channel, chat_id, event, acks in rows
+                 if (channel, chat_id) not in self._busy]
+        if not items:
             return 0
+        try:
+            return await self.dispatcher.handle_batch(items, claim=claim_rows)
+        except Exception:
+            log.exception("a batch of %s updates failed; handling them one by one", len(items))
+        chats = list(dict.fromkeys((i.event.channel, i.event.chat_id) for i in items))
         counts = await asyncio.gather(*(self._chat(channel, chat) for channel, chat in chats))
         return sum(counts)
 
@@ -130,6 +139,26 @@ class InboxWorker:
             except Exception:  # the dispatcher already apologised; keep the chat moving
                 log.exception("inbox row %s failed", row_id)
         return len(rows)
+
+
+async def claim_rows(session: AsyncSession, items: Sequence[Queued]) -> list[Queued]:
+    """Inside the batch's transaction: take the chats (on PostgreSQL, a transaction advisory
+    lock per chat, skipping chats another instance is handling) and delete their stored rows;
+    only rows still there are handled, so an update another instance handled meanwhile is
+    not handled again."""
+    if session.bind.dialect.name == "postgresql":
+        keys = {chat_key(i.event.channel, i.event.chat_id) for i in items}
+        owned = set((await session.execute(
+            text("SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k "
+                 "WHERE pg_try_advisory_xact_lock(k)"), {"keys": sorted(keys)})).scalars())
+        items = [i for i in items if chat_key(i.event.channel, i.event.chat_id) in owned]
+    ids = [i.inbox_id for i in items if i.inbox_id is not None]
+    if not ids:
+        return list(items)
+    kept = set((await session.execute(
+        delete(InboxMessage).where(InboxMessage.id.in_(ids))
+        .returning(InboxMessage.id))).scalars())
+    return [i for i in items if i.inbox_id is None or i.inbox_id in kept]
 
 
 def chat_key(channel: str, chat_id: str) -> int:

@@ -44,21 +44,34 @@ class Pending:
 
 def enqueue(session: AsyncSession, channel: str, chat_id: str,
             messages: Sequence[OutboundMessage], now: datetime, language: str = "vi") -> None:
-    """Queue engine messages; a text over the channel's limit becomes several messages, the
-    buttons going with the last one."""
+    for row in message_rows(channel, chat_id, messages, now, language):
+        session.add(OutboxMessage(**row))
+
+
+def message_rows(channel: str, chat_id: str, messages: Sequence[OutboundMessage],
+                 now: datetime, language: str = "vi") -> list[dict[str, Any]]:
+    """Outbox rows for engine messages; a text over the channel's limit becomes several
+    messages, the buttons going with the last one."""
     limit = TEXT_LIMITS.get(channel, 0)
+    rows = []
     for message in messages:
         pieces = split_text(message.text, limit)
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
             part = OutboundMessage(piece, message.buttons if last else ())
-            enqueue_payload(session, channel, chat_id, to_payload(part, language), now)
+            rows.append(payload_row(channel, chat_id, to_payload(part, language), now))
+    return rows
+
+
+def payload_row(channel: str, chat_id: str, payload: dict[str, Any], now: datetime,
+                dedupe_key: str | None = None) -> dict[str, Any]:
+    return {"channel": channel, "chat_id": chat_id, "payload": payload, "created_at": now,
+            "attempts": 0, "dedupe_key": dedupe_key}
 
 
 def enqueue_payload(session: AsyncSession, channel: str, chat_id: str, payload: dict[str, Any],
                     now: datetime, dedupe_key: str | None = None) -> None:
-    session.add(OutboxMessage(channel=channel, chat_id=chat_id, payload=payload,
-                              created_at=now, attempts=0, dedupe_key=dedupe_key))
+    session.add(OutboxMessage(**payload_row(channel, chat_id, payload, now, dedupe_key)))
 
 
 async def pending(session: AsyncSession, channel: str, chat_id: str | None = None,

@@ -1,0 +1,312 @@
+"""What a batch of inbound events needs, read in a few queries, and the writes of the events
+handled from it, made in a few statements at the end.
+
+One getUpdates answer holds up to 100 updates; loading each one's context on its own costs
+20-odd round trips and most of the bot's CPU (bench/README.md). The snapshot answers the common
+case, a reporter typing the next answer, from memory; anything else (a new account, an invite
+code, a coordinator's command, a submission) goes through the one-event path, after which what
+it may have changed is no longer trusted from the snapshot."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.context_loader import UPCOMING, FormCache, may_answer_a_task
+from bot.storage.effects import _number
+from bot.storage.models import (
+    Answer,
+    Campaign,
+    CampaignForm,
+    CampaignUnit,
+    Contact,
+    ContactUnit,
+    ConversationState,
+    Identity,
+    OutboxMessage,
+    Period,
+    Submission,
+    Unit,
+)
+from conversations.context import Assignment, ContactView, Context, UnitView
+from conversations.engine import parse_command
+from conversations.events import InboundEvent, SaveAnswers, StepResult
+from conversations.forms import Form, Text
+from conversations.i18n import Catalog
+from conversations.invite_codes import candidate
+
+FAST_KINDS = frozenset({"text", "button"})
+
+
+@dataclass
+class _Account:
+    identity_id: int
+    contact_id: int | None
+    chat_id: str
+
+
+@dataclass
+class _Report:
+    """One report a unit owes in a period; its answers change as the batch goes."""
+
+    view: Assignment  # without status and answers, which live below
+    unit_id: int
+    form_id: int
+    submission_id: int | None
+    status: str
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def assignment(self) -> Assignment:
+        return replace(self.view, status=self.status, answers=dict(self.answers))
+
+
+@dataclass
+class PendingWrites:
+    """Rows the fast path owes the database, written by `flush` in one statement per table."""
+
+    answers: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    touched: set[int] = field(default_factory=set)
+    states: dict[int, dict[str, Any]] = field(default_factory=dict)
+    new_states: dict[int, dict[str, Any]] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    async def flush(self, session: AsyncSession, now: datetime) -> None:
+        if self.answers:
+            rows = list(self.answers.values())
+            await session.execute(_upsert_answers(session), rows)
+        if self.touched:
+            await session.execute(update(Submission).where(Submission.id.in_(self.touched))
+                                  .values(updated_at=now))
+        if self.new_states:
+            await session.execute(insert(ConversationState), [
+                {"identity_id": k, "state": v, "updated_at": now}
+                for k, v in self.new_states.items()])
+        if self.states:
+            await session.execute(update(ConversationState), [
+                {"identity_id": k, "state": v, "updated_at": now} for k, v in self.states.items()])
+        if self.outbox:
+            await session.execute(insert(OutboxMessage), self.outbox)
+        self.answers, self.touched, self.outbox = {}, set(), []
+        self.states, self.new_states = {}, {}
+
+
+def _upsert_answers(session: AsyncSession) -> Any:
+    table = Answer.__table__
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.submission_id, table.c.question_id],
+        set_={c: stmt.excluded[c] for c in
+              ("value", "num_value", "note", "answered_by", "answered_at")})
+
+
+class BatchSnapshot:
+    """Accounts, states, contacts and their reports for the events of one batch."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[tuple[str, str], _Account] = {}
+        self.states: dict[int, dict[str, Any] | None] = {}
+        self.stored_states: set[int] = set()  # identities with a conversation_states row
+        self.contacts: dict[int, ContactView] = {}
+        self.reports: dict[str, _Report] = {}
+        self.owed: dict[int, list[str]] = defaultdict(list)  # contact → report keys, in order
+        self.forms: dict[str, Form] = {}
+        self.stale_accounts: set[tuple[str, str]] = set()
+        self.stale_contacts: set[int] = set()
+        self.stale_units: set[str] = set()
+        self.all_stale = False
+
+    @classmethod
+    async def load(cls, session: AsyncSession, events: Sequence[InboundEvent], now: datetime,
+                   forms: FormCache, late_window: timedelta) -> BatchSnapshot:
+        snap = cls()
+        by_channel: dict[str, set[str]] = defaultdict(set)
+        for event in events:
+            by_channel[event.channel].add(event.user_id)
+        for channel, users in by_channel.items():
+            for row in (await session.execute(
+                    select(Identity.id, Identity.external_user_id, Identity.contact_id,
+                           Identity.chat_id)
+                    .where(Identity.channel == channel,
+                           Identity.external_user_id.in_(users)))).all():
+                snap.accounts[(channel, row[1])] = _Account(row[0], row[2], row[3])
+        if not snap.accounts:
+            return snap
+        identity_ids = [a.identity_id for a in snap.accounts.values()]
+        snap.states = dict.fromkeys(identity_ids)
+        for identity_id, state in (await session.execute(
+                select(ConversationState.identity_id, ConversationState.state)
+                .where(ConversationState.identity_id.in_(identity_ids)))).all():
+            snap.states[identity_id] = state
+            snap.stored_states.add(identity_id)
+        contact_ids = {a.contact_id for a in snap.accounts.values() if a.contact_id}
+        if contact_ids:
+            await snap._load_contacts(session, contact_ids)
+            await snap._load_reports(session, list(snap.contacts), now, forms, late_window)
+        return snap
+
+    async def _load_contacts(self, session: AsyncSession, contact_ids: set[int]) -> None:
+        units: dict[int, list[UnitView]] = defaultdict(list)
+        for contact_id, code, name, kind in (await session.execute(
+                select(ContactUnit.contact_id, Unit.code, Unit.name, Unit.kind)
+                .join(Unit, Unit.id == ContactUnit.unit_id)
+                .where(ContactUnit.contact_id.in_(contact_ids)).order_by(Unit.name))).all():
+            units[contact_id].append(UnitView(code, name, kind))
+        for contact_id, name, role, language in (await session.execute(
+                select(Contact.id, Contact.name, Contact.role, Contact.language)
+                .where(Contact.id.in_(contact_ids), Contact.active.is_(True)))).all():
+            self.contacts[contact_id] = ContactView(contact_id, name, role, language,
+                                                    tuple(units[contact_id]))
+
+    async def _load_reports(self, session: AsyncSession, contact_ids: list[int], now: datetime,
+                            forms: FormCache, late_window: timedelta) -> None:
+        """The query of `context_loader.assignments_for`, for every contact at once."""
+        targeted = or_(
+            ~exists().where(CampaignUnit.campaign_id == Campaign.id),
+            exists().where(CampaignUnit.campaign_id == Campaign.id,
+                           CampaignUnit.unit_id == Unit.id),
+        )
+        rows = (await session.execute(
+            select(ContactUnit.contact_id, Unit.id, Unit.code, Unit.name, Unit.kind,
+                   Campaign.key, Campaign.title_vi, Campaign.title_en, Campaign.timezone,
+                   Period.id, Period.label_vi, Period.label_en, Period.starts_at,
+                   Period.deadline, Period.lock_at, CampaignForm.form_id,
+                   Submission.id, Submission.form_id, Submission.status,
+                   Submission.submitted_at, Submission.on_time, Submission.revision,
+                   Submission.return_comment)
+            .join(Unit, Unit.id == ContactUnit.unit_id)
+            .join(CampaignForm, CampaignForm.unit_kind == Unit.kind)
+            .join(Campaign, Campaign.id == CampaignForm.campaign_id)
+            .join(Period, Period.campaign_id == Campaign.id)
+            .outerjoin(Submission, and_(Submission.unit_id == Unit.id,
+                                        Submission.period_id == Period.id))
+            .where(ContactUnit.contact_id.in_(contact_ids), targeted,
+                   Period.starts_at <= now + UPCOMING,
+                   or_(Period.lock_at.is_(None), Period.lock_at > now),
+                   or_(Period.deadline > now - late_window, Submission.status == "draft",
+                       Submission.status == "returned"))
+            .order_by(Period.deadline, Unit.name))).all()
+        for (contact_id, unit_id, code, unit_name, kind, campaign_key, title_vi, title_en,
+             timezone, period_id, label_vi, label_en, starts_at, deadline, lock_at, form_id,
+             submission_id, submission_form, status, submitted_at, on_time, revision,
+             comment) in rows:
+            key = f"{period_id}:{code}"
+            self.owed[contact_id].append(key)
+            if key in self.reports:
+                continue
+            # A report already started keeps the form version it was started with.
+            form = await forms.get(session, submission_form or form_id)
+            label = FormCache.label(form)
+            self.forms[label] = form
+            view = Assignment(
+                period_id=period_id, period_label=Text(label_vi, label_en),
+                campaign_key=campaign_key, campaign_title=Text(title_vi, title_en),
+                timezone=timezone, starts_at=starts_at, deadline=deadline, lock_at=lock_at,
+                unit=UnitView(code, unit_name, kind), form_key=label,
+                submitted_at=submitted_at, on_time=on_time, revision=revision or 0,
+                return_comment=comment or "")
+            self.reports[key] = _Report(view, unit_id, submission_form or form_id,
+                                        submission_id, status or "none")
+        started = {r.submission_id: r for r in self.reports.values() if r.submission_id}
+        if started:
+            for submission_id, question_id, value, note in (await session.execute(
+                    select(Answer.submission_id, Answer.question_id, Answer.value, Answer.note)
+                    .where(Answer.submission_id.in_(list(started))))).all():
+                started[submission_id].answers[question_id] = {"value": value, "note": note}
+
+    # ------------------------------------------------------------------ using the snapshot
+
+    def context(self, event: InboundEvent, catalog: Catalog, default_language: str,
+                can_share_contact: bool) -> tuple[Context, dict[str, Any]] | None:
+        """The engine's context and state for the event, or None when the snapshot can't be
+        trusted to answer it (then the one-event path handles it)."""
+        key = (event.channel, event.user_id)
+        account = self.accounts.get(key)
+        if (self.all_stale or account is None or key in self.stale_accounts
+                or account.contact_id is None or account.chat_id != event.chat_id
+                or event.kind not in FAST_KINDS):
+            return None
+        contact = self.contacts.get(account.contact_id)
+        if contact is None or contact.id in self.stale_contacts or any(
+                u.code in self.stale_units for u in contact.units):
+            return None
+        state = dict(self.states.get(account.identity_id) or {})
+        if event.kind == "text":
+            if candidate(event.text) is not None:
+                return None  # may be an invite code
+            if contact.role != "reporter" and parse_command(event.text):
+                return None  # coordinator commands load their own data
+        if may_answer_a_task(event, state):
+            return None
+        keys = self.owed.get(contact.id, [])
+        reports = [self.reports[k] for k in keys]
+        used = {r.view.form_key: self.forms[r.view.form_key] for r in reports}
+        ctx = Context(catalog=catalog, forms=used, default_language=default_language,
+                      contact=contact, assignments=tuple(r.assignment() for r in reports),
+                      can_share_contact=can_share_contact)
+        return ctx, state
+
+    def fast_writes(self, result: StepResult) -> bool:
+        """Whether the result's effects are ones the bulk writes make (answers to a draft)."""
+        for effect in result.effects:
+            if not isinstance(effect, SaveAnswers):
+                return False
+            report = self.reports.get(f"{effect.period_id}:{effect.unit_code}")
+            if report is None or report.view.form_key != effect.form_key or \
+                    report.status not in ("none", "draft", "returned"):
+                return False
+        return True
+
+    async def record(self, session: AsyncSession, writes: PendingWrites, event: InboundEvent,
+                     result: StepResult, now: datetime) -> None:
+        """Keep a fast event's answers and state, in memory for the next events and in
+        `writes` for the database."""
+        account = self.accounts[(event.channel, event.user_id)]
+        for effect in result.effects:
+            assert isinstance(effect, SaveAnswers)
+            report = self.reports[f"{effect.period_id}:{effect.unit_code}"]
+            if report.submission_id is None:
+                report.submission_id = (await session.execute(
+                    insert(Submission).values(
+                        unit_id=report.unit_id, period_id=effect.period_id,
+                        form_id=report.form_id, status="draft", revision=0, return_comment="",
+                        created_at=now, updated_at=now).returning(Submission.id))).scalar_one()
+                report.status = "draft"
+            for qid, stored in effect.answers.items():
+                value, note = stored.get("value"), stored.get("note") or ""
+                report.answers[qid] = {"value": value, "note": note}
+                writes.answers[(report.submission_id, qid)] = {
+                    "submission_id": report.submission_id, "question_id": qid,
+                    "value": value, "num_value": _number(value), "note": note,
+                    "answered_by": account.contact_id, "answered_at": now}
+            writes.touched.add(report.submission_id)
+        new_state = dict(result.state)
+        if account.identity_id in self.stored_states:
+            writes.states[account.identity_id] = new_state
+        else:  # inserted first, so later updates in the same flush find the row
+            writes.new_states[account.identity_id] = new_state
+            self.stored_states.add(account.identity_id)
+        self.states[account.identity_id] = new_state
+
+    def handled_elsewhere(self, event: InboundEvent) -> None:
+        """After the one-event path: what it may have changed is no longer trusted."""
+        key = (event.channel, event.user_id)
+        self.stale_accounts.add(key)
+        account = self.accounts.get(key)
+        contact = self.contacts.get(account.contact_id) if account and account.contact_id \
+            else None
+        if contact is None:
+            return
+        if contact.role != "reporter":  # a coordinator's command may touch any unit below
+            self.all_stale = True
+        self.stale_contacts.add(contact.id)
+        self.stale_units.update(u.code for u in contact.units)
