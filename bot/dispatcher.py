@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import outbox
@@ -69,7 +69,15 @@ class Queued:
     inbox_id: int | None = None
 
 
-Claim = Callable[[AsyncSession, Sequence[Queued]], Awaitable[list[Queued]]]
+Take = Callable[[AsyncSession], Awaitable[list[Queued]]]
+
+
+def _insert_ignore(session: AsyncSession) -> Any:
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert
 
 
 class ChatLocks:
@@ -77,6 +85,10 @@ class ChatLocks:
 
     def __init__(self) -> None:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def busy(self, channel: str, chat_id: str) -> bool:
+        lock = self._locks.get((channel, chat_id))
+        return lock is not None and lock.locked()
 
     def __call__(self, channel: str, chat_id: str) -> asyncio.Lock:
         key = (channel, chat_id)
@@ -124,31 +136,31 @@ class Dispatcher:
         await self._after_commit(exports)
         return handled
 
-    async def handle_batch(self, items: Sequence[Queued],
-                           claim: Claim | None = None) -> int:
+    async def handle_batch(self, take: Take) -> int:
         """Process stored updates of many chats in one transaction; returns how many were
-        handled. Each chat's events are handled in the order given.
+        handled. `take` (the inbox's) picks and removes them inside that transaction, skipping
+        chats whose lock is held; each chat's events are handled in the order given.
 
         The common case (a reporter's next answer) is answered from a snapshot read in a few
         queries and written with one statement per table; any other event goes through the
-        one-event path inside the same transaction. `claim` (the inbox's) removes the items'
-        stored rows and returns those this process may handle. If anything fails, nothing
-        is written and the exception propagates, so the caller can retry one by one."""
-        chats = sorted({(i.event.channel, i.event.chat_id) for i in items})
+        one-event path inside the same transaction. If anything fails, nothing is written and
+        the exception propagates, so the caller can retry one by one."""
         exports: list[Queued] = []
         async with contextlib.AsyncExitStack() as stack:
-            for channel, chat_id in chats:
-                await stack.enter_async_context(self.locks(channel, chat_id))
-            handled = await self._handle_batch(items, claim, exports)
+            handled = await self._handle_batch(take, stack, exports)
         await self._after_commit(exports)
         return handled
 
-    async def _handle_batch(self, items: Sequence[Queued], claim: Claim | None,
+    async def _handle_batch(self, take: Take, stack: contextlib.AsyncExitStack,
                             exports: list[Queued]) -> int:
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            if claim is not None:
-                items = await claim(session, items)
+            items = await take(session)
+            for channel, chat_id in sorted({(i.event.channel, i.event.chat_id) for i in items}):
+                lock = self.locks(channel, chat_id)
+                if lock.locked():  # `take` skips busy chats; never wait here, holding the DB
+                    raise RuntimeError(f"chat {channel}:{chat_id} is busy")
+                await stack.enter_async_context(lock)
             items = await self._unseen(session, items, now)
             snapshot = await BatchSnapshot.load(session, [i.event for i in items], now,
                                                 self.forms, self.late_window)
@@ -160,7 +172,7 @@ class Dispatcher:
                 if loaded is not None:
                     ctx, state = loaded
                     result = advance(state, event, ctx, now)
-                    if snapshot.fast_writes(result):
+                    if snapshot.fast_writes(result, now):
                         await snapshot.record(session, writes, event, result, now)
                         writes.outbox += [outbox.payload_row(event.channel, event.chat_id,
                                                              ack, now) for ack in item.acks]
@@ -177,27 +189,19 @@ class Dispatcher:
 
     async def _unseen(self, session: AsyncSession, items: Sequence[Queued],
                       now: datetime) -> list[Queued]:
-        """Drop events already processed (or twice in the batch); mark the rest processed."""
-        seen: set[tuple[str, str]] = set()
-        by_channel: dict[str, list[str]] = {}
+        """Mark the events processed (one statement); those marked before, or twice in the
+        batch, are dropped."""
+        fresh: dict[tuple[str, str], Queued] = {}
         for item in items:
-            by_channel.setdefault(item.event.channel, []).append(item.event.message_id)
-        for channel, ids in by_channel.items():
-            seen.update((channel, m) for m in (await session.scalars(
-                select(ProcessedMessage.message_id).where(
-                    ProcessedMessage.channel == channel,
-                    ProcessedMessage.message_id.in_(ids)))).all())
-        fresh = []
-        for item in items:
-            key = (item.event.channel, item.event.message_id)
-            if key not in seen:
-                seen.add(key)
-                fresh.append(item)
-        if fresh:
-            await session.execute(insert(ProcessedMessage), [
-                {"channel": i.event.channel, "message_id": i.event.message_id,
-                 "processed_at": now} for i in fresh])
-        return fresh
+            fresh.setdefault((item.event.channel, item.event.message_id), item)
+        if not fresh:
+            return []
+        stmt = _insert_ignore(session)(ProcessedMessage).values(
+            [{"channel": c, "message_id": m, "processed_at": now} for c, m in fresh])
+        marked = {(c, m) for c, m in (await session.execute(
+            stmt.on_conflict_do_nothing().returning(ProcessedMessage.channel,
+                                                    ProcessedMessage.message_id))).all()}
+        return [item for key, item in fresh.items() if key in marked]
 
     async def _after_commit(self, exports: Sequence[Queued]) -> None:
         for callback in self.on_commit:

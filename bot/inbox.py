@@ -95,21 +95,17 @@ class InboxWorker:
         """Handle the oldest stored updates as one batch (one transaction); returns how many
         were handled. Should the batch fail, its chats are handled one update at a time, so
         one bad update costs only itself."""
-        async with self.read_sessions() as session:
-            rows = (await session.execute(
-                select(InboxMessage.id, InboxMessage.channel, InboxMessage.chat_id,
-                       InboxMessage.event, InboxMessage.acks)
-                .order_by(InboxMessage.id).limit(self.batch))).all()
-        items = [Queued(event_from_json(event), acks or [], row_id)
-                 for row_id, channel, chat_id, event, acks in rows
-                 if (channel, chat_id) not in self._busy]
-        if not items:
-            return 0
+        taken: list[Queued] = []
+
+        async def take(session: AsyncSession) -> list[Queued]:
+            taken[:] = await take_rows(session, self.batch, self.dispatcher.locks.busy)
+            return taken
+
         try:
-            return await self.dispatcher.handle_batch(items, claim=claim_rows)
+            return await self.dispatcher.handle_batch(take)
         except Exception:
-            log.exception("a batch of %s updates failed; handling them one by one", len(items))
-        chats = list(dict.fromkeys((i.event.channel, i.event.chat_id) for i in items))
+            log.exception("a batch of %s updates failed; handling them one by one", len(taken))
+        chats = list(dict.fromkeys((i.event.channel, i.event.chat_id) for i in taken))
         counts = await asyncio.gather(*(self._chat(channel, chat) for channel, chat in chats))
         return sum(counts)
 
@@ -141,24 +137,32 @@ class InboxWorker:
         return len(rows)
 
 
-async def claim_rows(session: AsyncSession, items: Sequence[Queued]) -> list[Queued]:
-    """Inside the batch's transaction: take the chats (on PostgreSQL, a transaction advisory
-    lock per chat, skipping chats another instance is handling) and delete their stored rows;
-    only rows still there are handled, so an update another instance handled meanwhile is
-    not handled again."""
-    if session.bind.dialect.name == "postgresql":
-        keys = {chat_key(i.event.channel, i.event.chat_id) for i in items}
+async def take_rows(session: AsyncSession, limit: int,
+                    busy: Callable[[str, str], bool]) -> list[Queued]:
+    """Inside the batch's transaction: the oldest stored updates of chats nobody else is
+    handling, deleted from the inbox (the deletion commits with their effects).
+
+    On PostgreSQL a chat is taken with a transaction advisory lock (try-lock: a chat another
+    instance is handling is left to it), and only rows still there after the lock are kept, so
+    an update another instance handled meanwhile is not handled again."""
+    rows = (await session.execute(
+        select(InboxMessage.id, InboxMessage.channel, InboxMessage.chat_id,
+               InboxMessage.event, InboxMessage.acks)
+        .order_by(InboxMessage.id).limit(limit))).all()
+    rows = [r for r in rows if not busy(r[1], r[2])]
+    if session.bind.dialect.name == "postgresql" and rows:
+        keys = {chat_key(r[1], r[2]) for r in rows}
         owned = set((await session.execute(
             text("SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k "
                  "WHERE pg_try_advisory_xact_lock(k)"), {"keys": sorted(keys)})).scalars())
-        items = [i for i in items if chat_key(i.event.channel, i.event.chat_id) in owned]
-    ids = [i.inbox_id for i in items if i.inbox_id is not None]
-    if not ids:
-        return list(items)
+        rows = [r for r in rows if chat_key(r[1], r[2]) in owned]
+    if not rows:
+        return []
     kept = set((await session.execute(
-        delete(InboxMessage).where(InboxMessage.id.in_(ids))
+        delete(InboxMessage).where(InboxMessage.id.in_([r[0] for r in rows]))
         .returning(InboxMessage.id))).scalars())
-    return [i for i in items if i.inbox_id is None or i.inbox_id in kept]
+    return [Queued(event_from_json(event), acks or [], row_id)
+            for row_id, _channel, _chat, event, acks in rows if row_id in kept]
 
 
 def chat_key(channel: str, chat_id: str) -> int:

@@ -74,6 +74,21 @@ def enqueue_payload(session: AsyncSession, channel: str, chat_id: str, payload: 
     session.add(OutboxMessage(**payload_row(channel, chat_id, payload, now, dedupe_key)))
 
 
+async def queue_heads(session: AsyncSession, channel: str, limit: int
+                      ) -> list[tuple[Pending, datetime | None]]:
+    """Unsent messages, oldest first, each with the time it is held until (a claim or a
+    retry time), in one statement."""
+    rows = (await session.execute(
+        select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload,
+               OutboxMessage.attempts, OutboxMessage.claimed_until, OutboxMessage.not_before)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None),
+               OutboxMessage.channel == channel)
+        .order_by(OutboxMessage.id).limit(limit))).all()
+    return [(Pending(row_id, channel, chat_id, payload, attempts),
+             max((t for t in (claimed, not_before) if t is not None), default=None))
+            for row_id, chat_id, payload, attempts, claimed, not_before in rows]
+
+
 async def pending(session: AsyncSession, channel: str, chat_id: str | None = None,
                   limit: int = 100, now: datetime | None = None) -> list[Pending]:
     query = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None),

@@ -91,17 +91,15 @@ class OutboxSender:
         (one statement). Returns how many went out."""
         now = self.clock()
         async with self.read_sessions() as session:
-            rows = await outbox.pending(session, self.channel, limit=limit)
-            blocked = {r.chat_id for r in (await session.execute(
-                select(OutboxMessage.chat_id).where(
-                    OutboxMessage.channel == self.channel, OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.failed.is_(None),
-                    (OutboxMessage.not_before > now) | (OutboxMessage.claimed_until > now),
-                ))).all()}
-        first: dict[str, outbox.Pending] = {}
-        for row in rows:
-            if row.chat_id not in blocked and row.chat_id not in first:
-                first[row.chat_id] = row
+            rows = await outbox.queue_heads(session, self.channel, limit)
+        # The oldest unsent message of each chat goes first; a chat whose oldest is held (sent
+        # by another round or instance, or waiting to be retried) gets nothing this round.
+        heads: dict[str, outbox.Pending | None] = {}
+        for item, held_until in rows:
+            if item.chat_id not in heads:
+                heads[item.chat_id] = item if held_until is None or held_until <= now \
+                    else None
+        first = {chat: item for chat, item in heads.items() if item is not None}
         mono = self.monotonic()
         ready = [item for chat, item in first.items()
                  if self.flood.chat_delay(chat, mono, self.transport.is_group(chat)) < 0.05]

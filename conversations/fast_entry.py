@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -46,7 +47,12 @@ def parse_section(form: Form, text: str) -> FastEntry | None:
 
 
 def _id_pattern(form: Form) -> re.Pattern[str]:
-    ids = sorted((q.id for q in form.questions), key=len, reverse=True)
+    return _pattern_for(tuple(q.id for q in form.questions))
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern_for(question_ids: tuple[str, ...]) -> re.Pattern[str]:
+    ids = sorted(question_ids, key=len, reverse=True)
     alternation = "|".join(re.escape(i) for i in ids)
     return re.compile(rf"(?:^|(?<=[\s,;]))(?P<id>{alternation})(?![\w.])\s*(?P<sep>[=:]|\s)\s*",
                       re.IGNORECASE)

@@ -6,6 +6,7 @@ coordinators and exports all speak of the same row the official document prints.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -95,7 +96,7 @@ class Form:
     description: Text = field(default_factory=lambda: Text("", ""))
     source: str = ""
 
-    @property
+    @functools.cached_property  # asked at every step; a form never changes
     def questions(self) -> tuple[Question, ...]:
         return tuple(q for s in self.sections for q in s.questions)
 

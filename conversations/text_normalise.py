@@ -7,6 +7,7 @@ Vietnamese diacritics, because many users type without them ("khong" for "không
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -56,6 +57,7 @@ def _collapse(match: re.Match[str]) -> str:
     return "\n" if "\n" in match.group() else " "
 
 
+@functools.lru_cache(maxsize=8192)
 def clean(text: str) -> str:
     """Return ``text`` in a canonical form that parsers can rely on.
 
@@ -71,6 +73,7 @@ def clean(text: str) -> str:
     return _WHITESPACE_RUN.sub(_collapse, text).strip()
 
 
+@functools.lru_cache(maxsize=8192)  # labels and words are folded again at every step
 def fold(text: str) -> str:
     """Return ``clean(text)`` lower-cased and without Vietnamese diacritics.
 

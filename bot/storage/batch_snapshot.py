@@ -22,6 +22,7 @@ from bot.storage.context_loader import UPCOMING, FormCache, may_answer_a_task
 from bot.storage.effects import _number
 from bot.storage.models import (
     Answer,
+    AnswerRevision,
     Campaign,
     CampaignForm,
     CampaignUnit,
@@ -36,7 +37,7 @@ from bot.storage.models import (
 )
 from conversations.context import Assignment, ContactView, Context, UnitView
 from conversations.engine import parse_command
-from conversations.events import InboundEvent, SaveAnswers, StepResult
+from conversations.events import InboundEvent, SaveAnswers, StepResult, Submit
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog
 from conversations.invite_codes import candidate
@@ -75,11 +76,17 @@ class PendingWrites:
     states: dict[int, dict[str, Any]] = field(default_factory=dict)
     new_states: dict[int, dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    submitted: list[dict[str, Any]] = field(default_factory=list)
 
     async def flush(self, session: AsyncSession, now: datetime) -> None:
         if self.answers:
             rows = list(self.answers.values())
             await session.execute(_upsert_answers(session), rows)
+        if self.revisions:
+            await session.execute(insert(AnswerRevision), self.revisions)
+        if self.submitted:
+            await session.execute(update(Submission), self.submitted)
         if self.touched:
             await session.execute(update(Submission).where(Submission.id.in_(self.touched))
                                   .values(updated_at=now))
@@ -93,6 +100,7 @@ class PendingWrites:
         if self.outbox:
             await session.execute(insert(OutboxMessage), self.outbox)
         self.answers, self.touched, self.outbox = {}, set(), []
+        self.revisions, self.submitted = [], []
         self.states, self.new_states = {}, {}
 
 
@@ -133,21 +141,21 @@ class BatchSnapshot:
         for event in events:
             by_channel[event.channel].add(event.user_id)
         for channel, users in by_channel.items():
-            for row in (await session.execute(
-                    select(Identity.id, Identity.external_user_id, Identity.contact_id,
-                           Identity.chat_id)
-                    .where(Identity.channel == channel,
-                           Identity.external_user_id.in_(users)))).all():
-                snap.accounts[(channel, row[1])] = _Account(row[0], row[2], row[3])
+            for identity_id, user_id, contact_id, chat_id, state, stored in (
+                    await session.execute(
+                        select(Identity.id, Identity.external_user_id, Identity.contact_id,
+                               Identity.chat_id, ConversationState.state,
+                               ConversationState.identity_id)
+                        .outerjoin(ConversationState,
+                                   ConversationState.identity_id == Identity.id)
+                        .where(Identity.channel == channel,
+                               Identity.external_user_id.in_(users)))).all():
+                snap.accounts[(channel, user_id)] = _Account(identity_id, contact_id, chat_id)
+                snap.states[identity_id] = state
+                if stored is not None:
+                    snap.stored_states.add(identity_id)
         if not snap.accounts:
             return snap
-        identity_ids = [a.identity_id for a in snap.accounts.values()]
-        snap.states = dict.fromkeys(identity_ids)
-        for identity_id, state in (await session.execute(
-                select(ConversationState.identity_id, ConversationState.state)
-                .where(ConversationState.identity_id.in_(identity_ids)))).all():
-            snap.states[identity_id] = state
-            snap.stored_states.add(identity_id)
         contact_ids = {a.contact_id for a in snap.accounts.values() if a.contact_id}
         if contact_ids:
             await snap._load_contacts(session, contact_ids)
@@ -155,15 +163,19 @@ class BatchSnapshot:
         return snap
 
     async def _load_contacts(self, session: AsyncSession, contact_ids: set[int]) -> None:
+        found: dict[int, tuple[str, str, str]] = {}
         units: dict[int, list[UnitView]] = defaultdict(list)
-        for contact_id, code, name, kind in (await session.execute(
-                select(ContactUnit.contact_id, Unit.code, Unit.name, Unit.kind)
-                .join(Unit, Unit.id == ContactUnit.unit_id)
-                .where(ContactUnit.contact_id.in_(contact_ids)).order_by(Unit.name))).all():
-            units[contact_id].append(UnitView(code, name, kind))
-        for contact_id, name, role, language in (await session.execute(
-                select(Contact.id, Contact.name, Contact.role, Contact.language)
-                .where(Contact.id.in_(contact_ids), Contact.active.is_(True)))).all():
+        for contact_id, name, role, language, code, unit_name, kind in (await session.execute(
+                select(Contact.id, Contact.name, Contact.role, Contact.language,
+                       Unit.code, Unit.name, Unit.kind)
+                .outerjoin(ContactUnit, ContactUnit.contact_id == Contact.id)
+                .outerjoin(Unit, Unit.id == ContactUnit.unit_id)
+                .where(Contact.id.in_(contact_ids), Contact.active.is_(True))
+                .order_by(Unit.name))).all():
+            found[contact_id] = (name, role, language)
+            if code is not None:
+                units[contact_id].append(UnitView(code, unit_name, kind))
+        for contact_id, (name, role, language) in found.items():
             self.contacts[contact_id] = ContactView(contact_id, name, role, language,
                                                     tuple(units[contact_id]))
 
@@ -255,14 +267,20 @@ class BatchSnapshot:
                       can_share_contact=can_share_contact)
         return ctx, state
 
-    def fast_writes(self, result: StepResult) -> bool:
-        """Whether the result's effects are ones the bulk writes make (answers to a draft)."""
+    def fast_writes(self, result: StepResult, now: datetime) -> bool:
+        """Whether the bulk writes can make the result's effects: answers to a report not
+        yet submitted, and the first submission of a draft."""
         for effect in result.effects:
-            if not isinstance(effect, SaveAnswers):
+            if not isinstance(effect, SaveAnswers | Submit):
                 return False
             report = self.reports.get(f"{effect.period_id}:{effect.unit_code}")
-            if report is None or report.view.form_key != effect.form_key or \
+            if report is None or report.view.form_key != effect.form_key:
+                return False
+            if isinstance(effect, SaveAnswers) and \
                     report.status not in ("none", "draft", "returned"):
+                return False
+            if isinstance(effect, Submit) and (report.status != "draft" or effect.changes
+                                               or report.view.locked(now)):
                 return False
         return True
 
@@ -272,8 +290,11 @@ class BatchSnapshot:
         `writes` for the database."""
         account = self.accounts[(event.channel, event.user_id)]
         for effect in result.effects:
-            assert isinstance(effect, SaveAnswers)
             report = self.reports[f"{effect.period_id}:{effect.unit_code}"]
+            if isinstance(effect, Submit):
+                self._submit(writes, report, account.contact_id, now)
+                continue
+            assert isinstance(effect, SaveAnswers)
             if report.submission_id is None:
                 report.submission_id = (await session.execute(
                     insert(Submission).values(
@@ -296,6 +317,30 @@ class BatchSnapshot:
             writes.new_states[account.identity_id] = new_state
             self.stored_states.add(account.identity_id)
         self.states[account.identity_id] = new_state
+
+    @staticmethod
+    def _submit(writes: PendingWrites, report: _Report, contact_id: int | None,
+                now: datetime) -> None:
+        """A draft's first submission, as `effects._submit` makes it: every answer into the
+        history as revision 1, the report submitted (on time or not, once for all)."""
+        assert report.submission_id is not None
+        revision = report.view.revision + 1
+        writes.revisions += [
+            {"submission_id": report.submission_id, "revision": revision, "question_id": qid,
+             "old_value": None, "new_value": stored.get("value"), "old_note": "",
+             "new_note": stored.get("note") or "", "changed_by": contact_id,
+             "changed_at": now}
+            for qid, stored in report.answers.items()]
+        on_time = report.view.on_time
+        if on_time is None:
+            on_time = now < report.view.deadline
+        writes.submitted.append({
+            "id": report.submission_id, "status": "submitted", "revision": revision,
+            "submitted_at": now, "submitted_by": contact_id, "on_time": on_time,
+            "return_comment": "", "updated_at": now})
+        report.status = "submitted"
+        report.view = replace(report.view, revision=revision, submitted_at=now,
+                              on_time=on_time, return_comment="")
 
     def handled_elsewhere(self, event: InboundEvent) -> None:
         """After the one-event path: what it may have changed is no longer trusted."""

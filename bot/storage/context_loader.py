@@ -199,15 +199,15 @@ async def open_tasks(session: AsyncSession, contact_id: int, now: datetime
 
 
 def may_answer_a_task(event: InboundEvent, state: dict[str, Any]) -> bool:
-    """Only a task button (pressed, or chosen by number), or a short yes/done word can answer
-    a task check-in: other messages skip that query."""
+    """Only a task button (pressed, or chosen by number), or a short yes/done word typed
+    outside a form can answer a task check-in: other messages skip that query."""
     offered = state.get("offered") or []
     if any(str(token).startswith("task:") for token, *_ in offered):
         return True
     if event.kind == "button":
         return event.payload.startswith("task:")
-    return event.kind == "text" and len(event.text) <= 20 and \
-        fold(event.text).strip(" .!?") in TASK_WORDS
+    return event.kind == "text" and state.get("step", "idle") == "idle" and \
+        len(event.text) <= 20 and fold(event.text).strip(" .!?") in TASK_WORDS
 
 
 async def phone_match(session: AsyncSession, phone: str) -> ContactView | None:
