@@ -173,7 +173,7 @@ class Dispatcher:
                     ctx, state = loaded
                     result = advance(state, event, ctx, now)
                     if snapshot.fast_writes(result, now):
-                        await snapshot.record(session, writes, event, result, now)
+                        snapshot.record(writes, event, result, now)
                         writes.outbox += [outbox.payload_row(event.channel, event.chat_id,
                                                              ack, now) for ack in item.acks]
                         writes.outbox += outbox.message_rows(event.channel, event.chat_id,
@@ -196,11 +196,11 @@ class Dispatcher:
             fresh.setdefault((item.event.channel, item.event.message_id), item)
         if not fresh:
             return []
-        stmt = _insert_ignore(session)(ProcessedMessage).values(
-            [{"channel": c, "message_id": m, "processed_at": now} for c, m in fresh])
+        stmt = _insert_ignore(session)(ProcessedMessage).on_conflict_do_nothing().returning(
+            ProcessedMessage.channel, ProcessedMessage.message_id)
         marked = {(c, m) for c, m in (await session.execute(
-            stmt.on_conflict_do_nothing().returning(ProcessedMessage.channel,
-                                                    ProcessedMessage.message_id))).all()}
+            stmt, [{"channel": c, "message_id": m, "processed_at": now} for c, m in fresh]
+        )).all()}
         return [item for key, item in fresh.items() if key in marked]
 
     async def _after_commit(self, exports: Sequence[Queued]) -> None:

@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,8 +34,11 @@ class Received:
     acks: list[dict[str, Any]] = field(default_factory=list)
 
 
+EVENT_FIELDS = tuple(f.name for f in fields(InboundEvent))
+
+
 def event_to_json(event: InboundEvent) -> dict[str, Any]:
-    data = asdict(event)
+    data = {name: getattr(event, name) for name in EVENT_FIELDS}
     data["received_at"] = event.received_at.isoformat()
     return data
 
@@ -55,15 +58,17 @@ async def store(sessions: async_sessionmaker[AsyncSession], items: Sequence[Rece
                  "received_at": now} for r in items]
         dialect = session.bind.dialect.name
         if dialect == "sqlite":
-            await session.execute(sqlite_insert(InboxMessage).values(rows)
-                                  .on_conflict_do_nothing())
+            await session.execute(sqlite_insert(InboxMessage).on_conflict_do_nothing(), rows)
         elif dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            await session.execute(pg_insert(InboxMessage).values(rows).on_conflict_do_nothing())
+            await session.execute(pg_insert(InboxMessage).on_conflict_do_nothing(), rows)
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             for row in rows:
                 session.add(InboxMessage(**row))
+
+
+HandleNow = Callable[[Sequence[Received]], Awaitable[bool]]
 
 
 class InboxWorker:
@@ -84,9 +89,33 @@ class InboxWorker:
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._busy: set[tuple[str, str]] = set()
+        self._backlog = True  # until a drain finds the inbox empty
+        self._stores = 0
 
     def wake(self) -> None:
+        self._backlog = True
+        self._stores += 1
         self._wake.set()
+
+    async def handle_now(self, items: Sequence[Received]) -> bool:
+        """Handle a polled batch at once, in one transaction, before it is confirmed to the
+        messenger: no inbox round trip. False (nothing written) when it must go through the
+        inbox instead: stored updates are waiting (order per chat), a chat is busy, or the
+        batch failed (the worker then handles it one update at a time)."""
+        if self._backlog or any(self.dispatcher.locks.busy(r.event.channel, r.event.chat_id)
+                                for r in items):
+            return False
+        queued = [Queued(r.event, r.acks) for r in items]
+
+        async def take(_session: AsyncSession) -> list[Queued]:
+            return queued
+
+        try:
+            await self.dispatcher.handle_batch(take)
+        except Exception:
+            log.exception("a polled batch of %s updates failed; storing it", len(items))
+            return False
+        return True
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
         await drain_until_stopped(self.drain_once, self._wake, stop, idle_poll, "inbox worker")
@@ -96,13 +125,17 @@ class InboxWorker:
         were handled. Should the batch fail, its chats are handled one update at a time, so
         one bad update costs only itself."""
         taken: list[Queued] = []
+        stores = self._stores
 
         async def take(session: AsyncSession) -> list[Queued]:
             taken[:] = await take_rows(session, self.batch, self.dispatcher.locks.busy)
             return taken
 
         try:
-            return await self.dispatcher.handle_batch(take)
+            handled = await self.dispatcher.handle_batch(take)
+            if not taken and stores == self._stores:  # nothing stored since we looked
+                self._backlog = False
+            return handled
         except Exception:
             log.exception("a batch of %s updates failed; handling them one by one", len(taken))
         chats = list(dict.fromkeys((i.event.channel, i.event.chat_id) for i in taken))

@@ -77,41 +77,68 @@ class OutboxSender:
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self.sent_count = 0
+        self._unmarked: list[int] = []  # sent by the last round, marked by the next
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 0.2) -> None:
-        await drain_until_stopped(self.drain_once, self._wake, stop, idle_poll,
-                                  f"outbox sender for {self.channel}")
+        try:
+            await drain_until_stopped(self.drain_once, self._wake, stop, idle_poll,
+                                      f"outbox sender for {self.channel}")
+        finally:
+            await self.mark_sent()
+
+    async def mark_sent(self) -> None:
+        """Write down what the last round sent (normally done by the next round)."""
+        if self._unmarked:
+            async with self.sessions() as session, session.begin():
+                await self._mark(session)
+            self._unmarked = []
+
+    async def _mark(self, session: AsyncSession) -> None:
+        if self._unmarked:
+            await session.execute(update(OutboxMessage)
+                                  .where(OutboxMessage.id.in_(self._unmarked))
+                                  .values(claimed_until=None, sent_at=self.clock()))
 
     async def drain_once(self, limit: int = 2000) -> int:
-        """One round: the oldest unsent message of every chat that may receive one now is
-        claimed (one statement), sent concurrently within the flood limits, and marked sent
-        (one statement). Returns how many went out."""
+        """One round, one transaction: what the last round sent is marked sent, and the oldest
+        unsent message of every chat that may receive one now is claimed; then those are sent
+        concurrently within the flood limits. Returns how many went out (or were claimed).
+
+        The drain loop runs the next round at once after a busy one, so the marks follow the
+        sending within milliseconds; a crash in between resends those messages once."""
         now = self.clock()
-        async with self.read_sessions() as session:
+        async with self.sessions() as session, session.begin():
+            await self._mark(session)
             rows = await outbox.queue_heads(session, self.channel, limit)
-        # The oldest unsent message of each chat goes first; a chat whose oldest is held (sent
-        # by another round or instance, or waiting to be retried) gets nothing this round.
+            ready = self._ready(rows, now)
+            claimed = await self._claim(session, [item.id for item in ready], now) \
+                if ready else set()
+        self._unmarked = []  # committed
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._send(item) for item in ready
+                                         if item.id in claimed))
+        sent = [item_id for item_id in results if item_id is not None]
+        self._unmarked += sent
+        self.sent_count += len(sent)
+        return len(sent) or len(claimed)
+
+    def _ready(self, rows: list[tuple[outbox.Pending, datetime | None]], now: datetime
+               ) -> list[outbox.Pending]:
+        """The oldest unsent message of each chat that may receive one now. A chat whose
+        oldest is held (being sent by another round or instance, or waiting to be retried)
+        gets nothing this round."""
         heads: dict[str, outbox.Pending | None] = {}
         for item, held_until in rows:
             if item.chat_id not in heads:
                 heads[item.chat_id] = item if held_until is None or held_until <= now \
                     else None
-        first = {chat: item for chat, item in heads.items() if item is not None}
         mono = self.monotonic()
-        ready = [item for chat, item in first.items()
-                 if self.flood.chat_delay(chat, mono, self.transport.is_group(chat)) < 0.05]
-        if not ready:
-            return 0
-        claimed = await self._claim_many([item.id for item in ready])
-        results = await asyncio.gather(*(self._send(item) for item in ready
-                                         if item.id in claimed))
-        sent = [item_id for item_id in results if item_id is not None]
-        await self._finish_many(sent)
-        self.sent_count += len(sent)
-        return len(sent) or len(claimed)
+        return [item for chat, item in heads.items() if item is not None and
+                self.flood.chat_delay(chat, mono, self.transport.is_group(chat)) < 0.05]
 
     async def _send(self, item: outbox.Pending) -> int | None:
         """Send one claimed message; its id when it went out, None otherwise (already handled)."""
@@ -149,27 +176,18 @@ class OutboxSender:
                 return
             await asyncio.sleep(delay)
 
-    async def _claim_many(self, ids: list[int]) -> set[int]:
+    async def _claim(self, session: AsyncSession, ids: list[int], now: datetime) -> set[int]:
         """Claim rows for `lease`; returns those this sender got (another instance may hold
         some)."""
-        now = self.clock()
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
-                       OutboxMessage.failed.is_(None),
-                       (OutboxMessage.claimed_until.is_(None))
-                       | (OutboxMessage.claimed_until <= now))
-                .values(claimed_until=now + self.lease, attempts=OutboxMessage.attempts + 1)
-                .returning(OutboxMessage.id))
-            return set(result.scalars().all())
-
-    async def _finish_many(self, ids: list[int]) -> None:
-        if not ids:
-            return
-        async with self.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                                  .values(claimed_until=None, sent_at=self.clock()))
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
+                   OutboxMessage.failed.is_(None),
+                   (OutboxMessage.claimed_until.is_(None))
+                   | (OutboxMessage.claimed_until <= now))
+            .values(claimed_until=now + self.lease, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id))
+        return set(result.scalars().all())
 
     async def _finish(self, row_id: int, failed: str | None = None) -> None:
         async with self.sessions() as session, session.begin():

@@ -145,7 +145,8 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
                           read_sessions=app.dispatcher.read_sessions)
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="tg-sender"))
-    receiver = TelegramReceiver(bot, app.sessions, clock, running.worker.wake)
+    receiver = TelegramReceiver(bot, app.sessions, clock, running.worker.wake,
+                                handle_now=running.worker.handle_now)
     if settings.webhook_url:
         secret = webhook_secret(token, settings.webhook_secret.get_secret_value()
                                 if settings.webhook_secret else "")

@@ -71,35 +71,51 @@ class _Report:
 class PendingWrites:
     """Rows the fast path owes the database, written by `flush` in one statement per table."""
 
-    answers: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
-    touched: set[int] = field(default_factory=set)
+    new_reports: list[_Report] = field(default_factory=list)  # reports started in the batch
+    answers: dict[tuple[int, str], tuple[_Report, dict[str, Any]]] = field(default_factory=dict)
+    touched: dict[int, _Report] = field(default_factory=dict)
     states: dict[int, dict[str, Any]] = field(default_factory=dict)
     new_states: dict[int, dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
-    revisions: list[dict[str, Any]] = field(default_factory=list)
-    submitted: list[dict[str, Any]] = field(default_factory=list)
+    revisions: list[tuple[_Report, dict[str, Any]]] = field(default_factory=list)
+    submitted: list[tuple[_Report, dict[str, Any]]] = field(default_factory=list)
 
     async def flush(self, session: AsyncSession, now: datetime) -> None:
+        if self.new_reports:
+            created = {(unit_id, period_id): submission_id
+                       for submission_id, unit_id, period_id in (await session.execute(
+                           insert(Submission).returning(Submission.id, Submission.unit_id,
+                                                        Submission.period_id),
+                           [{"unit_id": r.unit_id, "period_id": r.view.period_id,
+                             "form_id": r.form_id, "status": "draft", "revision": 0,
+                             "return_comment": "", "created_at": now, "updated_at": now}
+                            for r in self.new_reports])).all()}
+            for report in self.new_reports:
+                report.submission_id = created[(report.unit_id, report.view.period_id)]
         if self.answers:
-            rows = list(self.answers.values())
-            await session.execute(_upsert_answers(session), rows)
+            await session.execute(_upsert_answers(session), [
+                {**row, "submission_id": report.submission_id}
+                for report, row in self.answers.values()])
         if self.revisions:
-            await session.execute(insert(AnswerRevision), self.revisions)
+            await session.execute(insert(AnswerRevision.__table__), [
+                {**row, "submission_id": report.submission_id}
+                for report, row in self.revisions])
         if self.submitted:
-            await session.execute(update(Submission), self.submitted)
+            await session.execute(update(Submission), [
+                {**row, "id": report.submission_id} for report, row in self.submitted])
         if self.touched:
-            await session.execute(update(Submission).where(Submission.id.in_(self.touched))
-                                  .values(updated_at=now))
+            await session.execute(update(Submission).where(Submission.id.in_(
+                [r.submission_id for r in self.touched.values()])).values(updated_at=now))
         if self.new_states:
-            await session.execute(insert(ConversationState), [
+            await session.execute(insert(ConversationState.__table__), [
                 {"identity_id": k, "state": v, "updated_at": now}
                 for k, v in self.new_states.items()])
         if self.states:
             await session.execute(update(ConversationState), [
                 {"identity_id": k, "state": v, "updated_at": now} for k, v in self.states.items()])
         if self.outbox:
-            await session.execute(insert(OutboxMessage), self.outbox)
-        self.answers, self.touched, self.outbox = {}, set(), []
+            await session.execute(insert(OutboxMessage.__table__), self.outbox)
+        self.new_reports, self.answers, self.touched, self.outbox = [], {}, {}, []
         self.revisions, self.submitted = [], []
         self.states, self.new_states = {}, {}
 
@@ -284,8 +300,8 @@ class BatchSnapshot:
                 return False
         return True
 
-    async def record(self, session: AsyncSession, writes: PendingWrites, event: InboundEvent,
-                     result: StepResult, now: datetime) -> None:
+    def record(self, writes: PendingWrites, event: InboundEvent, result: StepResult,
+               now: datetime) -> None:
         """Keep a fast event's answers and state, in memory for the next events and in
         `writes` for the database."""
         account = self.accounts[(event.channel, event.user_id)]
@@ -295,21 +311,16 @@ class BatchSnapshot:
                 self._submit(writes, report, account.contact_id, now)
                 continue
             assert isinstance(effect, SaveAnswers)
-            if report.submission_id is None:
-                report.submission_id = (await session.execute(
-                    insert(Submission).values(
-                        unit_id=report.unit_id, period_id=effect.period_id,
-                        form_id=report.form_id, status="draft", revision=0, return_comment="",
-                        created_at=now, updated_at=now).returning(Submission.id))).scalar_one()
+            if report.status == "none":  # created by the flush, before its answers
                 report.status = "draft"
+                writes.new_reports.append(report)
             for qid, stored in effect.answers.items():
                 value, note = stored.get("value"), stored.get("note") or ""
                 report.answers[qid] = {"value": value, "note": note}
-                writes.answers[(report.submission_id, qid)] = {
-                    "submission_id": report.submission_id, "question_id": qid,
-                    "value": value, "num_value": _number(value), "note": note,
-                    "answered_by": account.contact_id, "answered_at": now}
-            writes.touched.add(report.submission_id)
+                writes.answers[(id(report), qid)] = (report, {
+                    "question_id": qid, "value": value, "num_value": _number(value),
+                    "note": note, "answered_by": account.contact_id, "answered_at": now})
+            writes.touched[id(report)] = report
         new_state = dict(result.state)
         if account.identity_id in self.stored_states:
             writes.states[account.identity_id] = new_state
@@ -323,21 +334,20 @@ class BatchSnapshot:
                 now: datetime) -> None:
         """A draft's first submission, as `effects._submit` makes it: every answer into the
         history as revision 1, the report submitted (on time or not, once for all)."""
-        assert report.submission_id is not None
         revision = report.view.revision + 1
         writes.revisions += [
-            {"submission_id": report.submission_id, "revision": revision, "question_id": qid,
-             "old_value": None, "new_value": stored.get("value"), "old_note": "",
-             "new_note": stored.get("note") or "", "changed_by": contact_id,
-             "changed_at": now}
+            (report, {"revision": revision, "question_id": qid, "old_value": None,
+                      "new_value": stored.get("value"), "old_note": "",
+                      "new_note": stored.get("note") or "", "changed_by": contact_id,
+                      "changed_at": now})
             for qid, stored in report.answers.items()]
         on_time = report.view.on_time
         if on_time is None:
             on_time = now < report.view.deadline
-        writes.submitted.append({
-            "id": report.submission_id, "status": "submitted", "revision": revision,
-            "submitted_at": now, "submitted_by": contact_id, "on_time": on_time,
-            "return_comment": "", "updated_at": now})
+        writes.submitted.append((report, {
+            "status": "submitted", "revision": revision, "submitted_at": now,
+            "submitted_by": contact_id, "on_time": on_time, "return_comment": "",
+            "updated_at": now}))
         report.status = "submitted"
         report.view = replace(report.view, revision=revision, submitted_at=now,
                               on_time=on_time, return_comment="")

@@ -81,20 +81,28 @@ class TelegramReceiver:
     """Turns Telegram updates into stored inbox rows and wakes the worker."""
 
     def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession],
-                 clock: Callable[[], datetime], wake: Callable[[], None]) -> None:
+                 clock: Callable[[], datetime], wake: Callable[[], None],
+                 handle_now: inbox.HandleNow | None = None) -> None:
         self.bot = bot
         self.sessions = sessions
         self.clock = clock
         self.wake = wake
+        self.handle_now = handle_now
 
-    async def accept(self, updates: list[Update]) -> None:
+    async def accept(self, updates: list[Update], *, now_or_store: bool = False) -> None:
+        """Store the updates for the inbox worker; or, when polling, handle them at once in
+        one transaction (falling back to storing them)."""
         now = self.clock()
         items = [r for r in (received(u, now) for u in updates) if r is not None]
+        if now_or_store and self.handle_now is not None and await self.handle_now(items):
+            return
         await inbox.store(self.sessions, items, now)
         self.wake()
 
     async def poll(self, stop: asyncio.Event, timeout: int = 25) -> None:
-        """Long polling; an update is confirmed (next offset) only after it is stored."""
+        """Long polling; an update is confirmed (next offset) only after it is handled or
+        stored. Updates that arrive while a batch is handled wait at Telegram and come as
+        the next batch."""
         await self.bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
         failures = 0
@@ -113,7 +121,7 @@ class TelegramReceiver:
                 continue
             failures = 0
             if updates:
-                await self.accept(updates)
+                await self.accept(updates, now_or_store=True)
                 offset = updates[-1].update_id + 1
 
     def add_webhook(self, app: web.Application, path: str, secret: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,12 @@ def keyboard(buttons: list[list[Any]]) -> InlineKeyboardMarkup | ReplyKeyboardMa
     button is a reply keyboard, as Telegram requires."""
     if not buttons:
         return None
+    return _keyboard(tuple((str(t), str(label), bool(s)) for t, label, s in buttons))
+
+
+@functools.lru_cache(maxsize=2048)  # everyone at question 4.2 gets the same keyboard
+def _keyboard(buttons: tuple[tuple[str, str, bool], ...]
+              ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
     if any(token == "share_phone" for token, _label, _s in buttons):
         label = next(label for token, label, _s in buttons if token == "share_phone")
         return ReplyKeyboardMarkup(
