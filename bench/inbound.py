@@ -1086,7 +1086,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profile-out", dest="profile_path", help=argparse.SUPPRESS)
     p.add_argument("--hops", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    defaults = {"users": (20, 500), "max_seconds": (10.0, 75.0), "open_seconds": (3.0, 20.0),
+    defaults = {"users": (20, 2000), "max_seconds": (10.0, 75.0), "open_seconds": (3.0, 20.0),
                 "drain_seconds": (10.0, 20.0), "open_users": (300, 2000),
                 "profile_users": (3, 5), "profile_seconds": (5.0, 20.0)}
     for key, (quick, full) in defaults.items():

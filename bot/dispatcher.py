@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -117,6 +118,8 @@ class Dispatcher:
         self.reminders = ReminderStore(sessions, catalog, self.forms)
         self.read_sessions = read_sessions or sessions
         self.files_dir = files_dir
+        # batches handled; events answered from the snapshot, and through the one-event path
+        self.counts: Counter[str] = Counter()
 
     async def handle(self, event: InboundEvent, *, acks: Sequence[dict[str, Any]] = (),
                      inbox_id: int | None = None) -> bool:
@@ -165,6 +168,7 @@ class Dispatcher:
             snapshot = await BatchSnapshot.load(session, [i.event for i in items], now,
                                                 self.forms, self.late_window)
             writes = PendingWrites()
+            self.counts["batches"] += 1
             for item in items:
                 event = item.event
                 loaded = snapshot.context(event, self.catalog, self.default_language,
@@ -179,7 +183,9 @@ class Dispatcher:
                         writes.outbox += outbox.message_rows(event.channel, event.chat_id,
                                                              result.messages, now,
                                                              ctx.language)
+                        self.counts["fast"] += 1
                         continue
+                self.counts["one_by_one"] += 1
                 await writes.flush(session, now)  # keeps the rows in the order of events
                 await self._process(session, event, item.acks, exports, now)
                 await session.flush()
