@@ -344,7 +344,7 @@ async def serve(args: argparse.Namespace) -> None:
         settings = Settings(database_url=args.db, telegram_bot_token=args.token,
                             telegram_api_base=args.api_base, telegram_rate_per_chat=1000.0,
                             telegram_rate_per_second=1_000_000.0, reminder_tick_seconds=0,
-                            files_dir=str(Path(args.db.split("///", 1)[1]).parent / "files"))
+                            files_dir=str(Path(args.stats).parent / "files"))
         running = await start(settings, clock=FlowingClock(WEEK_OPEN))
 
         async def stop() -> None:
@@ -642,13 +642,32 @@ async def open_loop(tg: Any, user_ids: list[int], steps: list[tuple[str, str]], 
     return summary
 
 
-async def prepare_db(workdir: Path, groups: list[int]) -> str:
+async def fresh_postgres_db(server_url: str) -> str:
+    """A new, empty database on the PostgreSQL server `server_url` points at."""
+    import uuid
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    name = f"bench_inbound_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def prepare_db(workdir: Path, groups: list[int], postgres: str = "") -> str:
     """The Week 2023 campaign, and per group that many communes, each with one reporter
-    (Telegram user id = GROUP_BASE[i] + n)."""
+    (Telegram user id = GROUP_BASE[i] + n). On a temp SQLite file, or a fresh database on the
+    PostgreSQL server `postgres` names."""
     from bot.app import build_app
     from bot.settings import Settings
 
-    db = sqlite_url(workdir / "baocao.db")
+    db = await fresh_postgres_db(postgres) if postgres else sqlite_url(workdir / "baocao.db")
     clock = FlowingClock(WEEK_OPEN)
     app = await build_app(Settings(database_url=db), clock=clock)
     try:
@@ -717,7 +736,7 @@ async def profile_ours(args: argparse.Namespace, workdir: Path, db: str,
                        steps: list[tuple[str, str]]) -> dict[str, Any]:
     tg = _make_fake(50_000_001)
     await tg.start()
-    text_out = RESULTS / f"{NAME}-profile{'-quick' if args.quick else ''}.txt"
+    text_out = RESULTS / f"{result_name(args).replace(NAME, NAME + '-profile', 1)}.txt"
     try:
         bot = await spawn("ours", tg, db, workdir, "profile", text_out, args.pin_generics)
         try:
@@ -836,7 +855,7 @@ def report(results: dict[str, Any], goals: dict[str, Any], args: argparse.Namesp
     steps = len(form_steps())
     print(f"\nInbound — {steps} updates a person (/baocao, 40 answers, Nộp báo cáo)")
     rows = []
-    for label, side in (("ours (SQLite)", ours), ("ceiling (aiogram echo)", ceiling)):
+    for label, side in ((f"ours ({backend(args)})", ours), ("ceiling (aiogram echo)", ceiling)):
         for phase, what in (("single", "1 person alone"),
                             ("closed", f"closed loop, {args.users} people")):
             c = side[phase]
@@ -854,7 +873,7 @@ def report(results: dict[str, Any], goals: dict[str, Any], args: argparse.Namesp
         print(f"\nOpen loop: {args.rate:.0f} updates/s offered for {args.open_seconds:.0f} s "
               f"(then at most {args.drain_seconds:.0f} s to answer; unanswered = infinitely late)")
         rows = []
-        for label, side in (("ours (SQLite)", ours), ("ceiling (aiogram echo)", ceiling)):
+        for label, side in ((f"ours ({backend(args)})", ours), ("ceiling (aiogram echo)", ceiling)):
             o = side.get("open")
             if o:
                 rows.append([label, o["offered"], o["achieved_offered_rate"], o["replies"],
@@ -1005,13 +1024,13 @@ async def main_async(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     try:
         groups = [1, args.users, args.open_users if args.rate else 0]
-        db = await prepare_db(workdir, groups)
+        db = await prepare_db(workdir, groups, args.postgres)
         print(f"seeded {sum(groups)} communes, each with one reporter on Telegram, in "
               f"{time.perf_counter() - started:.1f} s", flush=True)
         results: dict[str, Any] = {}
         print("ceiling: a bare aiogram echo bot…", flush=True)
         results["ceiling"] = await run_side("echo", args, workdir, db, steps)
-        print("ours: bot.runtime.start on SQLite…", flush=True)
+        print(f"ours: bot.runtime.start on {backend(args)}…", flush=True)
         results["ours"] = await run_side("ours", args, workdir, db, steps)
         goals = _ratio_and_goals(results, args)
         if args.profile or (not args.no_profile and not goals["ratio"]["pass"]):
@@ -1020,7 +1039,7 @@ async def main_async(args: argparse.Namespace) -> None:
             # a database of its own: the open loop leaves a backlog in the inbox of the first
             pdir = workdir / "profile"
             pdir.mkdir()
-            pdb = await prepare_db(pdir, [0, 0, 0, args.profile_users])
+            pdb = await prepare_db(pdir, [0, 0, 0, args.profile_users], args.postgres)
             results["profiled"] = await profile_ours(args, pdir, pdb, steps)
         report(results, goals, args)
         if "profiled" in results:
@@ -1031,7 +1050,7 @@ async def main_async(args: argparse.Namespace) -> None:
             for n, line in enumerate(results["findings"], 1):
                 print(f"{n}. {line}")
         results["total_seconds"] = round(time.perf_counter() - started, 1)
-        write_result(NAME if not args.quick else f"{NAME}-quick", {
+        write_result(result_name(args), {
             "quick": args.quick,
             "parameters": {k: v for k, v in vars(args).items()
                            if k not in ("side", "token", "api_base", "db", "stats", "log",
@@ -1042,6 +1061,14 @@ async def main_async(args: argparse.Namespace) -> None:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"kept {workdir}")
+
+
+def backend(args: argparse.Namespace) -> str:
+    return "PostgreSQL" if args.postgres else "SQLite"
+
+
+def result_name(args: argparse.Namespace) -> str:
+    return NAME + ("-postgres" if args.postgres else "") + ("-quick" if args.quick else "")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1074,6 +1101,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="diagnostic: our bot with aiogram's Response[...] models pinned "
                         "(see pin_aiogram_generics); not the bot as shipped")
     p.add_argument("--keep", action="store_true", help="keep the temp directory")
+    p.add_argument("--postgres", default=os.environ.get("BAOCAO_BENCH_POSTGRES_URL", ""),
+                   help="run ours on a fresh database on this PostgreSQL server "
+                        "(postgresql+asyncpg://user@host:port/postgres; default "
+                        "$BAOCAO_BENCH_POSTGRES_URL, else SQLite)")
     p.add_argument("--refresh-findings", action="store_true",
                    help="only reword the findings of the last results JSON")
     # the bot subprocess

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import TEXT_LIMITS, to_payload
@@ -56,6 +56,8 @@ ACTIVE_BEFORE = timedelta(days=45)  # tasks of a timetable come weeks before the
 ACTIVE_AFTER = timedelta(days=10)
 
 
+UnitRow = Row[Any]  # id, code, name, kind, path
+
 class ReminderStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
                  forms: FormCache) -> None:
@@ -75,7 +77,9 @@ class ReminderStore:
         rows = (await session.execute(query.order_by(Period.deadline))).all()
         if not rows:
             return []
-        units = (await session.scalars(select(Unit))).all()
+        # Plain rows, not ORM objects: a province has tens of thousands of units and people.
+        units = (await session.execute(
+            select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.path))).all()
         by_id = {u.id: u for u in units}
         by_code = {u.code: u for u in units}
         people = await self._people(session)
@@ -88,35 +92,36 @@ class ReminderStore:
     async def _people(self, session: AsyncSession
                       ) -> tuple[dict[int, list[Recipient]], dict[int, list[Recipient]]]:
         """Reporters and coordinators by unit id, each with the identity last used."""
-        latest: dict[int, tuple[datetime, Identity]] = {}
+        latest: dict[int, tuple[datetime, str, str]] = {}
         rows = (await session.execute(
-            select(Identity, ConversationState.updated_at)
+            select(Identity.contact_id, Identity.channel, Identity.chat_id, Identity.created_at,
+                   ConversationState.updated_at)
             .outerjoin(ConversationState, ConversationState.identity_id == Identity.id)
             .where(Identity.contact_id.is_not(None), Identity.unreachable_at.is_(None)))).all()
-        for identity, updated in rows:
-            stamp = updated or identity.created_at
-            current = latest.get(identity.contact_id)  # type: ignore[arg-type]
+        for contact_id, channel, chat_id, created, updated in rows:
+            stamp = updated or created
+            current = latest.get(contact_id)
             if current is None or stamp > current[0]:
-                latest[identity.contact_id] = (stamp, identity)  # type: ignore[index]
+                latest[contact_id] = (stamp, channel, chat_id)
         reporters: dict[int, list[Recipient]] = defaultdict(list)
         coordinators: dict[int, list[Recipient]] = defaultdict(list)
         links = (await session.execute(
-            select(ContactUnit.unit_id, Contact)
+            select(ContactUnit.unit_id, Contact.id, Contact.name, Contact.language,
+                   Contact.phone, Contact.role)
             .join(Contact, Contact.id == ContactUnit.contact_id)
             .where(Contact.active.is_(True)).order_by(Contact.name))).all()
-        for unit_id, contact in links:
-            identity = latest.get(contact.id, (None, None))[1]
-            recipient = Recipient(contact.id, contact.name, contact.language,
-                                  identity.channel if identity else None,
-                                  identity.chat_id if identity else None, contact.phone or "")
-            if contact.role == "reporter":
+        for unit_id, contact_id, name, language, phone, role in links:
+            _stamp, channel, chat_id = latest.get(contact_id, (None, None, None))
+            recipient = Recipient(contact_id, name, language, channel, chat_id, phone or "")
+            if role == "reporter":
                 reporters[unit_id].append(recipient)
             else:
                 coordinators[unit_id].append(recipient)
         return reporters, coordinators
 
     async def _snapshot(self, session: AsyncSession, period: Period, campaign: Campaign,
-                        units: Iterable[Unit], by_id: dict[int, Unit], by_code: dict[str, Unit],
+                        units: Iterable[UnitRow], by_id: dict[int, UnitRow],
+                        by_code: dict[str, UnitRow],
                         people: tuple[dict[int, list[Recipient]], dict[int, list[Recipient]]],
                         now: datetime) -> PeriodSnapshot:
         reporters, coordinators = people
@@ -125,8 +130,9 @@ class ReminderStore:
         explicit = set((await session.scalars(select(CampaignUnit.unit_id).where(
             CampaignUnit.campaign_id == campaign.id))).all())
         targets = [u for u in units if u.kind in forms and (not explicit or u.id in explicit)]
-        submissions = {s.unit_id: s for s in (await session.scalars(
-            select(Submission).where(Submission.period_id == period.id))).all()}
+        submissions = {s.unit_id: s for s in (await session.execute(
+            select(Submission.unit_id, Submission.form_id, Submission.status,
+                   Submission.on_time).where(Submission.period_id == period.id))).all()}
         answered = dict((await session.execute(
             select(Submission.unit_id, func.count(Answer.question_id))
             .join(Answer, Answer.submission_id == Submission.id)
@@ -136,7 +142,7 @@ class ReminderStore:
             totals[form_id] = len((await self.forms.get(session, form_id)).questions)
         coordinating = {unit_id for unit_id, people_ in coordinators.items() if people_}
 
-        def coordinator_of(unit: Unit) -> int | None:
+        def coordinator_of(unit: UnitRow) -> int | None:
             codes = [c for c in unit.path.strip("/").split("/") if c][:-1]
             for code in reversed(codes):
                 above = by_code.get(code)
@@ -168,10 +174,11 @@ class ReminderStore:
             ReminderPolicy.parse((campaign.definition or {}).get("reminders")),
             tuple(reports), coordinator_units, tasks)
 
-    async def _tasks(self, session: AsyncSession, campaign: Campaign, units: Iterable[Unit],
+    async def _tasks(self, session: AsyncSession, campaign: Campaign, units: Iterable[UnitRow],
                      reporters: dict[int, list[Recipient]],
-                     coordinator_of: Callable[[Unit], int | None],
-                     coordinator_units: dict[int, CoordinatorUnit], by_id: dict[int, Unit],
+                     coordinator_of: Callable[[UnitRow], int | None],
+                     coordinator_units: dict[int, CoordinatorUnit],
+                     by_id: dict[int, UnitRow],
                      coordinators: dict[int, list[Recipient]]) -> tuple[TaskState, ...]:
         tasks = (await session.scalars(select(Task).where(Task.campaign_id == campaign.id)
                                        .order_by(Task.due_at))).all()

@@ -7,6 +7,7 @@ unit below X" is one indexed range on `path`, at any depth.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, Text, and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.exports.model import ExportData, ProgressRow, QuestionColumn, RevisionRow, UnitRow
@@ -342,13 +343,25 @@ def columns_of(forms: Sequence[Form]) -> list[QuestionColumn]:
     return numeric + text
 
 
+def _json_value(raw: str | float | None) -> Any:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):  # SQLite's JSON column (numeric affinity) kept a number
+        return raw
+    if raw.isdigit():
+        return int(raw)
+    return json.loads(raw)
+
+
 async def export_data(session: AsyncSession, period: Period, campaign: Campaign, scope: Scope,
                       forms: FormCache, now: datetime) -> ExportData:
     """Everything an export needs, streamed from SQL in a few set-based queries."""
     target_rows = (await session.execute(_targets(period, scope))).all()
     form_ids = sorted({form_id for _, form_id in target_rows})
-    submissions = {s.unit_id: s for s in (await session.scalars(
-        select(Submission).join(Unit, Unit.id == Submission.unit_id)
+    submissions = {s.unit_id: s for s in (await session.execute(
+        select(Submission.id, Submission.unit_id, Submission.form_id, Submission.status,
+               Submission.on_time, Submission.submitted_at, Submission.submitted_by)
+        .join(Unit, Unit.id == Submission.unit_id)
         .where(Submission.period_id == period.id, scope.condition()))).all()}
     form_ids = sorted(set(form_ids) | {s.form_id for s in submissions.values()})
     loaded = [await forms.get(session, fid) for fid in form_ids]
@@ -368,14 +381,16 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     by_submission = {s.id: s.unit_id for s in submissions.values()}
     if by_submission:
         # One round trip, rows fetched in C; a per-row async stream costs several times more.
+        # The JSON text as stored, decoded here: most values are plain numbers.
         result = await session.execute(
-            select(Answer.submission_id, Answer.question_id, Answer.value, Answer.note)
+            select(Answer.submission_id, Answer.question_id,
+                   type_coerce(Answer.value, Text), Answer.note)
             .join(Submission, Submission.id == Answer.submission_id)
             .join(Unit, Unit.id == Submission.unit_id)
             .where(Submission.period_id == period.id, scope.condition()))
-        for sid, qid, value, note in result.tuples():
+        for sid, qid, raw, note in result.all():
             unit_id = by_submission[sid]
-            answers[unit_id][qid] = value
+            answers[unit_id][qid] = _json_value(raw)
             if note:
                 notes[unit_id][qid] = note
     people_ids = {s.submitted_by for s in submissions.values() if s.submitted_by}
