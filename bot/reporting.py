@@ -381,16 +381,18 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     by_submission = {s.id: s.unit_id for s in submissions.values()}
     if by_submission:
         # One round trip, rows fetched in C; a per-row async stream costs several times more.
-        # The JSON text as stored, decoded here: most values are plain numbers.
+        # On SQLite, the JSON text as stored, decoded here (most values are plain numbers);
+        # asyncpg decodes JSON itself.
+        sqlite = session.bind.dialect.name == "sqlite"
+        value = type_coerce(Answer.value, Text) if sqlite else Answer.value
         result = await session.execute(
-            select(Answer.submission_id, Answer.question_id,
-                   type_coerce(Answer.value, Text), Answer.note)
+            select(Answer.submission_id, Answer.question_id, value, Answer.note)
             .join(Submission, Submission.id == Answer.submission_id)
             .join(Unit, Unit.id == Submission.unit_id)
             .where(Submission.period_id == period.id, scope.condition()))
         for sid, qid, raw, note in result.all():
             unit_id = by_submission[sid]
-            answers[unit_id][qid] = _json_value(raw)
+            answers[unit_id][qid] = _json_value(raw) if sqlite else raw
             if note:
                 notes[unit_id][qid] = note
     people_ids = {s.submitted_by for s in submissions.values() if s.submitted_by}
