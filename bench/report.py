@@ -35,10 +35,12 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 def inbound(d: dict[str, Any]) -> str:
     p = d["parameters"]
-    out = [f"**Inbound** ({d['at']}; {d['steps_per_person']} updates a person; "
+    backend = "PostgreSQL" if d["parameters"].get("postgres") else "SQLite"
+    out = [f"**Inbound, {backend}** ({d['at']}; {d['steps_per_person']} updates a person; "
            f"closed loop: {p['users']} people, {p['max_seconds']:.0f} s budget a side)\n"]
     rows = []
-    for label, side in (("ours (SQLite)", d["ours"]), ("ceiling (aiogram echo)", d["ceiling"])):
+    for label, side in ((f"ours ({backend})", d["ours"]), ("ceiling (aiogram echo)",
+                                                           d["ceiling"])):
         for phase, what in (("single", "1 person alone"), ("closed", f"{p['users']} people")):
             c = side[phase]
             rows.append([label, what, c["replies"], c["forms_completed"],
@@ -133,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)
     suffix = "-quick" if args.quick else ""
-    for name, render in (("inbound", inbound), ("reminders", reminders),
+    for name, render in (("inbound", inbound), ("inbound-postgres", inbound),
+                         ("reminders", reminders),
                          ("exports", exports), ("memory", memory)):
         path = RESULTS / f"{name}{suffix}.json"
         if not path.exists():

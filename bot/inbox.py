@@ -91,6 +91,7 @@ class InboxWorker:
         self._busy: set[tuple[str, str]] = set()
         self._backlog = True  # until a drain finds the inbox empty
         self._stores = 0
+        self._turn = asyncio.Lock()  # the worker's drains and polled batches take turns
 
     def wake(self) -> None:
         self._backlog = True
@@ -99,23 +100,29 @@ class InboxWorker:
 
     async def handle_now(self, items: Sequence[Received]) -> bool:
         """Handle a polled batch at once, in one transaction, before it is confirmed to the
-        messenger: no inbox round trip. False (nothing written) when it must go through the
-        inbox instead: stored updates are waiting (order per chat), a chat is busy, or the
-        batch failed (the worker then handles it one update at a time)."""
-        if self._backlog or any(self.dispatcher.locks.busy(r.event.channel, r.event.chat_id)
-                                for r in items):
-            return False
-        queued = [Queued(r.event, r.acks) for r in items]
+        messenger: no inbox round trip. Stored updates go first (order per chat). False
+        (nothing written) when it must go through the inbox instead: a chat is busy elsewhere,
+        or the batch failed (the worker then handles it one update at a time)."""
+        async with self._turn:
+            for _ in range(10):
+                if not self._backlog:
+                    break
+                await self._drain()
+            if self._backlog or any(self.dispatcher.locks.busy(r.event.channel,
+                                                               r.event.chat_id)
+                                    for r in items):
+                return False
+            queued = [Queued(r.event, r.acks) for r in items]
 
-        async def take(_session: AsyncSession) -> list[Queued]:
-            return queued
+            async def take(_session: AsyncSession) -> list[Queued]:
+                return queued
 
-        try:
-            await self.dispatcher.handle_batch(take)
-        except Exception:
-            log.exception("a polled batch of %s updates failed; storing it", len(items))
-            return False
-        return True
+            try:
+                await self.dispatcher.handle_batch(take)
+            except Exception:
+                log.exception("a polled batch of %s updates failed; storing it", len(items))
+                return False
+            return True
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
         await drain_until_stopped(self.drain_once, self._wake, stop, idle_poll, "inbox worker")
@@ -124,6 +131,10 @@ class InboxWorker:
         """Handle the oldest stored updates as one batch (one transaction); returns how many
         were handled. Should the batch fail, its chats are handled one update at a time, so
         one bad update costs only itself."""
+        async with self._turn:
+            return await self._drain()
+
+    async def _drain(self) -> int:
         taken: list[Queued] = []
         stores = self._stores
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 
@@ -62,8 +63,12 @@ def parse_date(text: str, default_year: int) -> date:
 
 def format_date(d: date, language: str = "vi") -> str:
     """Format ``d`` as dd/MM/yyyy, the order Vietnamese users read, in every language."""
+    return babel_format_date(d, format="dd/MM/yyyy", locale=_locale(language))
+
+
+@functools.lru_cache(maxsize=32)  # parsing a Locale costs more than formatting the date
+def _locale(language: str) -> Locale:
     try:
-        locale = Locale.parse(language.replace("-", "_"))
+        return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
-        locale = Locale.parse("vi")
-    return babel_format_date(d, format="dd/MM/yyyy", locale=locale)
+        return Locale.parse("vi")
