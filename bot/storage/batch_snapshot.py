@@ -4,8 +4,8 @@ handled from it, made in a few statements at the end.
 One getUpdates answer holds up to 100 updates; loading each one's context on its own costs
 20-odd round trips and most of the bot's CPU (bench/README.md). The snapshot answers the common
 case, a reporter typing the next answer, from memory; anything else (a new account, an invite
-code, a coordinator's command, a submission) goes through the one-event path, after which what
-it may have changed is no longer trusted from the snapshot."""
+code, a coordinator's command, a resubmission) goes through the one-event path, after which
+what it may have changed is no longer trusted from the snapshot."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.context_loader import UPCOMING, FormCache, may_answer_a_task
-from bot.storage.effects import _number
+from bot.storage.effects import numeric_value
 from bot.storage.models import (
     Answer,
     AnswerRevision,
@@ -318,7 +318,7 @@ class BatchSnapshot:
                 value, note = stored.get("value"), stored.get("note") or ""
                 report.answers[qid] = {"value": value, "note": note}
                 writes.answers[(id(report), qid)] = (report, {
-                    "question_id": qid, "value": value, "num_value": _number(value),
+                    "question_id": qid, "value": value, "num_value": numeric_value(value),
                     "note": note, "answered_by": account.contact_id, "answered_at": now})
             writes.touched[id(report)] = report
         new_state = dict(result.state)

@@ -44,7 +44,8 @@ class EffectError(RuntimeError):
     """An effect the database refuses (e.g. an invite used up meanwhile)."""
 
 
-def _number(value: Any) -> Decimal | None:
+def numeric_value(value: Any) -> Decimal | None:
+    """An answer as a number for SQL sums (num_value); None for text, yes/no and skipped."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -95,7 +96,7 @@ async def _upsert_answers(session: AsyncSession, submission: Submission,
             row = Answer(submission_id=submission.id, question_id=qid)
             session.add(row)
             existing[qid] = row
-        row.value, row.num_value, row.note = value, _number(value), note
+        row.value, row.num_value, row.note = value, numeric_value(value), note
         row.answered_by, row.answered_at = contact_id, now
     submission.updated_at = now
     return existing
