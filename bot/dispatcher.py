@@ -73,6 +73,16 @@ class Queued:
 Take = Callable[[AsyncSession], Awaitable[list[Queued]]]
 
 
+@dataclass(frozen=True)
+class FileToMake:
+    """An export a coordinator asked for, made after the commit (it only reads)."""
+
+    event: InboundEvent
+    contact_id: int
+    role: str
+    export: Export
+
+
 def _insert_ignore(session: AsyncSession) -> Any:
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -128,7 +138,7 @@ class Dispatcher:
         `acks` are channel payloads (answer a button press, tidy the pressed message) queued
         before the replies; `inbox_id` is the stored update this event came from, deleted in
         the same transaction."""
-        exports: list[Queued] = []
+        exports: list[FileToMake] = []
         async with self.locks(event.channel, event.chat_id):
             try:
                 handled = await self._handle(event, acks, inbox_id, exports)
@@ -148,14 +158,14 @@ class Dispatcher:
         queries and written with one statement per table; any other event goes through the
         one-event path inside the same transaction. If anything fails, nothing is written and
         the exception propagates, so the caller can retry one by one."""
-        exports: list[Queued] = []
+        exports: list[FileToMake] = []
         async with contextlib.AsyncExitStack() as stack:
             handled = await self._handle_batch(take, stack, exports)
         await self._after_commit(exports)
         return handled
 
     async def _handle_batch(self, take: Take, stack: contextlib.AsyncExitStack,
-                            exports: list[Queued]) -> int:
+                            exports: list[FileToMake]) -> int:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             items = await take(session)
@@ -209,12 +219,11 @@ class Dispatcher:
         )).all()}
         return [item for key, item in fresh.items() if key in marked]
 
-    async def _after_commit(self, exports: Sequence[Queued]) -> None:
+    async def _after_commit(self, exports: Sequence[FileToMake]) -> None:
         for callback in self.on_commit:
             callback()
         for item in exports:
-            for contact_id, role, export in item.acks:
-                await self._export(item.event, contact_id, role, export)
+            await self._export(item.event, item.contact_id, item.role, item.export)
 
     async def _export(self, event: InboundEvent, contact_id: int, role: str,
                       export: Export) -> None:
@@ -238,7 +247,7 @@ class Dispatcher:
             callback()
 
     async def _handle(self, event: InboundEvent, acks: Sequence[dict[str, Any]],
-                      inbox_id: int | None, exports: list[Queued]) -> bool:
+                      inbox_id: int | None, exports: list[FileToMake]) -> bool:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             if inbox_id is not None:
@@ -251,7 +260,7 @@ class Dispatcher:
         return True
 
     async def _process(self, session: AsyncSession, event: InboundEvent,
-                       acks: Sequence[dict[str, Any]], exports: list[Queued],
+                       acks: Sequence[dict[str, Any]], exports: list[FileToMake],
                        now: datetime) -> None:
         """Load, advance and write one event, inside the caller's transaction."""
         identity = await identity_for(session, event, now)
@@ -277,7 +286,7 @@ class Dispatcher:
             if isinstance(effect, ReturnReport):
                 await return_report(session, effect, self.catalog, now)
             elif isinstance(effect, Export) and ctx.contact is not None:
-                exports.append(Queued(event, [(ctx.contact.id, ctx.contact.role, effect)]))
+                exports.append(FileToMake(event, ctx.contact.id, ctx.contact.role, effect))
             else:
                 own.append(effect)
         await apply_effects(session, tuple(own), identity, now, self.default_language,
