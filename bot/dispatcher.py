@@ -178,7 +178,7 @@ class Dispatcher:
             snapshot = await BatchSnapshot.load(session, [i.event for i in items], now,
                                                 self.forms, self.late_window)
             writes = PendingWrites()
-            self.counts["batches"] += 1
+            self.counts["batches"] += bool(items)
             for item in items:
                 event = item.event
                 loaded = snapshot.context(event, self.catalog, self.default_language,
