@@ -446,6 +446,9 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
                                   value=extra, section=entry.section_id,
                                   count=len(form.section(entry.section_id).questions)))  # type: ignore[union-attr]
     _save(turn, a, accepted)
+    if accepted:  # "Quay lại" then goes back through them, as after answering one by one
+        turn.state["trail"] = [*(turn.state.get("trail") or []),
+                               *sorted(accepted, key=form.position)]
     lines = []
     if accepted:
         shown = "; ".join(f"{qid} = {show_value(form.question(qid), v['value'], tr)}"  # type: ignore[arg-type]

@@ -134,6 +134,20 @@ async def test_whole_sections_in_one_message_and_a_typo_corrected(app: App, pers
     assert report.answers["4.4"] == 300 and report.answers["1.2"] is None
 
 
+async def test_going_back_after_a_whole_section_in_one_message(app: App, person):
+    thu = await signed_in(person(), app)
+    await thu.say("/baocao")
+    await thu.say("có")
+    await thu.say("Bỏ qua")
+    reply = await thu.say("mục 2: 3, 1, 12, 4")
+    assert "Mục 3 · câu 7/40" in reply
+    # Back goes to the last answer typed, then the one before, as after answering one by one.
+    reply = await thu.say("Quay lại")
+    assert "2.4. " in reply and "Câu trả lời hiện tại: 4" in reply
+    reply = await thu.say("Quay lại")
+    assert "2.3. " in reply and "Câu trả lời hiện tại: 12" in reply
+
+
 async def test_zero_for_the_rest_of_a_section_and_going_back(app: App, person):
     thu = await signed_in(person(), app)
     await thu.say("/baocao")
