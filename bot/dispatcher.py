@@ -27,6 +27,7 @@ from bot.coordination import (
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
 from bot.storage.context_loader import FormCache, identity_for, load_context
+from bot.storage.database import dialect_insert
 from bot.storage.effects import apply_effects
 from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
 from conversations.context import Context
@@ -81,14 +82,6 @@ class FileToMake:
     contact_id: int
     role: str
     export: Export
-
-
-def _insert_ignore(session: AsyncSession) -> Any:
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert
 
 
 class ChatLocks:
@@ -212,7 +205,7 @@ class Dispatcher:
             fresh.setdefault((item.event.channel, item.event.message_id), item)
         if not fresh:
             return []
-        stmt = _insert_ignore(session)(ProcessedMessage).on_conflict_do_nothing().returning(
+        stmt = dialect_insert(session)(ProcessedMessage).on_conflict_do_nothing().returning(
             ProcessedMessage.channel, ProcessedMessage.message_id)
         marked = {(c, m) for c, m in (await session.execute(
             stmt, [{"channel": c, "message_id": m, "processed_at": now} for c, m in fresh]

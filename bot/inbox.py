@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dispatcher import Dispatcher, Queued
 from bot.drain_loop import drain_until_stopped
+from bot.storage.database import dialect_insert
 from bot.storage.models import InboxMessage
 from conversations.events import InboundEvent
 
@@ -56,16 +56,8 @@ async def store(sessions: async_sessionmaker[AsyncSession], items: Sequence[Rece
         rows = [{"channel": r.event.channel, "update_key": r.update_key,
                  "chat_id": r.event.chat_id, "event": event_to_json(r.event), "acks": r.acks,
                  "received_at": now} for r in items]
-        dialect = session.bind.dialect.name
-        if dialect == "sqlite":
-            await session.execute(sqlite_insert(InboxMessage).on_conflict_do_nothing(), rows)
-        elif dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            await session.execute(pg_insert(InboxMessage).on_conflict_do_nothing(), rows)
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            for row in rows:
-                session.add(InboxMessage(**row))
+        await session.execute(
+            dialect_insert(session)(InboxMessage).on_conflict_do_nothing(), rows)
 
 
 HandleNow = Callable[[Sequence[Received]], Awaitable[bool]]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import TEXT_LIMITS, to_payload
 from bot.storage.context_loader import FormCache
+from bot.storage.database import dialect_insert
 from bot.storage.models import (
     Answer,
     Campaign,
@@ -277,11 +278,7 @@ class ReminderStore:
 
 
 async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = dialect_insert(session)
     for i in range(0, len(rows), 500):
         statement = insert(OutboxMessage).values(rows[i:i + 500])
         await session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))

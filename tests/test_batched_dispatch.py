@@ -5,9 +5,8 @@ And a batch that fails costs only the update that made it fail."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from conversations.events import InboundEvent
 from .conftest import VN, Clock, seed_reference_data
 from .fake_telegram import FakeTelegram
 from .test_report_conversation import COMMUNE_FORM, typed_answer
+from .test_telegram_e2e import FlowingClock
 
 NOW = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
 # Fixed codes, so both databases of a comparison hold the same invites.
@@ -186,14 +186,6 @@ async def test_the_same_update_twice_in_one_batch_is_answered_once(db_url: str,
 
 
 # ------------------------------------------------------------------ through Telegram polling
-
-class FlowingClock:
-    def __init__(self, start: datetime) -> None:
-        self.start, self.t0 = start, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.t0)
-
 
 @pytest.fixture
 async def polling_bot(tg: FakeTelegram, db_url: str, tmp_path: Path

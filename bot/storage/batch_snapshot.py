@@ -15,17 +15,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.context_loader import UPCOMING, FormCache, may_answer_a_task
+from bot.storage.context_loader import FormCache, may_answer_a_task, owed_reports
+from bot.storage.database import dialect_insert
 from bot.storage.effects import numeric_value
 from bot.storage.models import (
     Answer,
     AnswerRevision,
     Campaign,
     CampaignForm,
-    CampaignUnit,
     Contact,
     ContactUnit,
     ConversationState,
@@ -122,11 +122,7 @@ class PendingWrites:
 
 def _upsert_answers(session: AsyncSession) -> Any:
     table = Answer.__table__
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(table)
+    stmt = dialect_insert(session)(table)
     return stmt.on_conflict_do_update(
         index_elements=[table.c.submission_id, table.c.question_id],
         set_={c: stmt.excluded[c] for c in
@@ -197,32 +193,15 @@ class BatchSnapshot:
 
     async def _load_reports(self, session: AsyncSession, contact_ids: list[int], now: datetime,
                             forms: FormCache, late_window: timedelta) -> None:
-        """The query of `context_loader.assignments_for`, for every contact at once."""
-        targeted = or_(
-            ~exists().where(CampaignUnit.campaign_id == Campaign.id),
-            exists().where(CampaignUnit.campaign_id == Campaign.id,
-                           CampaignUnit.unit_id == Unit.id),
-        )
-        rows = (await session.execute(
-            select(ContactUnit.contact_id, Unit.id, Unit.code, Unit.name, Unit.kind,
-                   Campaign.key, Campaign.title_vi, Campaign.title_en, Campaign.timezone,
-                   Period.id, Period.label_vi, Period.label_en, Period.starts_at,
-                   Period.deadline, Period.lock_at, CampaignForm.form_id,
-                   Submission.id, Submission.form_id, Submission.status,
-                   Submission.submitted_at, Submission.on_time, Submission.revision,
-                   Submission.return_comment)
-            .join(Unit, Unit.id == ContactUnit.unit_id)
-            .join(CampaignForm, CampaignForm.unit_kind == Unit.kind)
-            .join(Campaign, Campaign.id == CampaignForm.campaign_id)
-            .join(Period, Period.campaign_id == Campaign.id)
-            .outerjoin(Submission, and_(Submission.unit_id == Unit.id,
-                                        Submission.period_id == Period.id))
-            .where(ContactUnit.contact_id.in_(contact_ids), targeted,
-                   Period.starts_at <= now + UPCOMING,
-                   or_(Period.lock_at.is_(None), Period.lock_at > now),
-                   or_(Period.deadline > now - late_window, Submission.status == "draft",
-                       Submission.status == "returned"))
-            .order_by(Period.deadline, Unit.name))).all()
+        """`context_loader.owed_reports` for every contact at once, as plain rows."""
+        rows = (await session.execute(owed_reports(
+            (ContactUnit.contact_id, Unit.id, Unit.code, Unit.name, Unit.kind,
+             Campaign.key, Campaign.title_vi, Campaign.title_en, Campaign.timezone,
+             Period.id, Period.label_vi, Period.label_en, Period.starts_at,
+             Period.deadline, Period.lock_at, CampaignForm.form_id,
+             Submission.id, Submission.form_id, Submission.status,
+             Submission.submitted_at, Submission.on_time, Submission.revision,
+             Submission.return_comment), contact_ids, now, late_window))).all()
         for (contact_id, unit_id, code, unit_name, kind, campaign_key, title_vi, title_en,
              timezone, period_id, label_vi, label_en, starts_at, deadline, lock_at, form_id,
              submission_id, submission_form, status, submitted_at, on_time, revision,

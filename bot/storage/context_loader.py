@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -117,29 +118,38 @@ async def failed_signins(session: AsyncSession, event: InboundEvent, now: dateti
             SignInFailure.at > now - timedelta(hours=1))) or 0
 
 
-async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
-                          forms: FormCache, late_window: timedelta,
-                          ) -> tuple[tuple[Assignment, ...], dict[str, Form]]:
-    """Every report the contact's units owe or may still correct, and the forms they use."""
+def owed_reports(columns: Sequence[Any], contact_ids: Sequence[int], now: datetime,
+                 late_window: timedelta) -> Select[Any]:
+    """The reports the contacts' units owe or may still correct (one row per contact, unit and
+    period), oldest deadline first: open or upcoming periods targeting the unit, unless past
+    the late window with nothing started, or locked."""
     targeted = or_(
         ~exists().where(CampaignUnit.campaign_id == Campaign.id),
         exists().where(CampaignUnit.campaign_id == Campaign.id, CampaignUnit.unit_id == Unit.id),
     )
-    rows = (await session.execute(
-        select(Unit, Campaign, Period, CampaignForm.form_id, Submission)
-        .join(ContactUnit, ContactUnit.unit_id == Unit.id)
-        .join(CampaignForm, CampaignForm.unit_kind == Unit.kind)
-        .join(Campaign, Campaign.id == CampaignForm.campaign_id)
-        .join(Period, Period.campaign_id == Campaign.id)
-        .outerjoin(Submission, and_(Submission.unit_id == Unit.id,
-                                    Submission.period_id == Period.id))
-        .where(ContactUnit.contact_id == contact_id, targeted,
-               Period.starts_at <= now + UPCOMING,
-               or_(Period.lock_at.is_(None), Period.lock_at > now),
-               or_(Period.deadline > now - late_window, Submission.status == "draft",
-                   Submission.status == "returned"))
-        .order_by(Period.deadline, Unit.name)
-    )).all()
+    return (select(*columns)
+            .select_from(ContactUnit)
+            .join(Unit, Unit.id == ContactUnit.unit_id)
+            .join(CampaignForm, CampaignForm.unit_kind == Unit.kind)
+            .join(Campaign, Campaign.id == CampaignForm.campaign_id)
+            .join(Period, Period.campaign_id == Campaign.id)
+            .outerjoin(Submission, and_(Submission.unit_id == Unit.id,
+                                        Submission.period_id == Period.id))
+            .where(ContactUnit.contact_id.in_(contact_ids), targeted,
+                   Period.starts_at <= now + UPCOMING,
+                   or_(Period.lock_at.is_(None), Period.lock_at > now),
+                   or_(Period.deadline > now - late_window, Submission.status == "draft",
+                       Submission.status == "returned"))
+            .order_by(Period.deadline, Unit.name))
+
+
+async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
+                          forms: FormCache, late_window: timedelta,
+                          ) -> tuple[tuple[Assignment, ...], dict[str, Form]]:
+    """Every report the contact's units owe or may still correct, and the forms they use."""
+    rows = (await session.execute(owed_reports(
+        (Unit, Campaign, Period, CampaignForm.form_id, Submission), [contact_id], now,
+        late_window))).all()
     submission_ids = [r[4].id for r in rows if r[4] is not None]
     answers: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     if submission_ids:

@@ -9,6 +9,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -50,6 +51,13 @@ def _make_sqlite_durable(engine: AsyncEngine, immediate: bool = True) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The `insert` of the session's database, which has ON CONFLICT (SQLite and PostgreSQL)."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
