@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = Path(__file__).resolve().parent
 DOMAIN = "baocao"
 SOURCES = ("conversations", "bot", "scheduler")
+STABLE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def extract() -> Catalog:
@@ -44,11 +46,14 @@ def update(language: str) -> tuple[int, int]:
     catalog.update(extract(), no_fuzzy_matching=True)
     catalog.fuzzy = False
     catalog.project, catalog.version = "baocao", "1"
+    # A fixed header, no source locations and msgids in order: branches that add strings
+    # merge without touching each other's lines.
+    catalog.creation_date = catalog.revision_date = STABLE_DATE
     path = po_path(language)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
-        write_po(fh, catalog, width=100, omit_header=False, sort_output=False,
-                 ignore_obsolete=True, include_previous=False)
+        write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
+                 no_location=True, ignore_obsolete=True, include_previous=False)
     untranslated = sum(1 for m in catalog if m.id and not m.string)
     return len([m for m in catalog if m.id]), untranslated
 
