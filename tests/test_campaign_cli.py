@@ -1,0 +1,103 @@
+"""Campaigns at the command line: picked by id or key, unknown ones refused with the list of
+known ones; a recurring campaign names each occurrence for itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from docx import Document
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+YEARLY = """\
+id: xhht-hang-nam
+title:
+  vi: "Báo cáo phong trào xây dựng xã hội học tập năm {year}"
+  en: "Learning society report {year}"
+recurrence: {every: year, count: 4}
+forms:
+  - form: tuan-le-htsd
+    kinds: [commune]
+periods:
+  - key: "2025"
+    label: {vi: "Năm 2025", en: "Year 2025"}
+    start: 2025-01-01
+    end: 2025-12-31
+    due_before: 2025-11-15
+"""
+
+LITERAL = YEARLY.replace("id: xhht-hang-nam", "id: xhht-chu").replace(
+    "năm {year}", "năm 2025").replace("report {year}", "report 2025")
+
+
+@pytest.fixture
+def env(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("BAOCAO_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    from conversations.forms import FORMS_DIR
+
+    (tmp_path / "units.csv").write_text("code,name,kind,parent_code\nHP,Hải Phòng,province,\n"
+                                        "X1,Xã Một,commune,HP\n", encoding="utf-8")
+    assert baocao("units", "import", "units.csv").exit_code == 0
+    assert baocao("forms", "load", str(FORMS_DIR / "tuan-le-htsd.yaml")).exit_code == 0
+    (tmp_path / "yearly.yaml").write_text(YEARLY, encoding="utf-8")
+    (tmp_path / "literal.yaml").write_text(LITERAL, encoding="utf-8")
+    assert baocao("campaigns", "load", "yearly.yaml").exit_code == 0
+    assert baocao("campaigns", "load", "literal.yaml").exit_code == 0
+    return tmp_path
+
+
+def baocao(*args: str):  # noqa: ANN201
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_each_occurrence_has_its_own_label_and_title(env: Path):
+    listing = baocao("campaigns", "list").output
+    assert "Năm 2027" in listing and "(2027)" not in listing
+    for key in ("xhht-hang-nam", "xhht-chu"):
+        printed = baocao("summary", "--campaign", key, "--period", "2027").output
+        assert "Năm 2027" in printed and "Năm 2025" not in printed, printed
+        assert "năm 2027" in printed and "năm 2025" not in printed, printed
+    result = baocao("export", "--campaign", "xhht-hang-nam", "--period", "2026", "--format",
+                    "docx", "--out", "bao-cao.docx")
+    assert result.exit_code == 0, result.output
+    text = "\n".join(p.text for p in Document("bao-cao.docx").paragraphs)
+    assert "Năm 2026" in text and "Năm 2025" not in text and "(2026)" not in text
+    assert "NĂM 2026" in text.upper() and "NĂM 2025" not in text.upper()
+
+
+def _id_of(key: str) -> str:
+    for line in baocao("campaigns", "list").output.splitlines():
+        cells = [c.strip() for c in line.replace("│", "|").split("|") if c.strip()] \
+            or line.split()
+        if key in cells:
+            return cells[0]
+    raise AssertionError(f"{key} not listed")
+
+
+def test_every_campaign_option_takes_the_id_or_the_key(env: Path):
+    ident = _id_of("xhht-hang-nam")
+    assert ident.isdigit()
+    by_id = baocao("summary", "--campaign", ident, "--period", "2026")
+    by_key = baocao("summary", "--campaign", "xhht-hang-nam", "--period", "2026")
+    assert by_id.exit_code == 0 and by_id.output == by_key.output
+    assert baocao("remind", "preview", "--campaign", ident, "--at",
+                  "2026-11-14 08:00").exit_code == 0
+    assert baocao("export", "--campaign", ident, "--period", "2026", "--format", "csv",
+                  "--out", "x.csv").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [
+    ("summary",), ("remind", "preview"), ("remind", "now"),
+    ("export", "--format", "csv", "--out", "x.csv"),
+])
+def test_an_unknown_campaign_is_an_error_that_lists_the_known_ones(env: Path, command):
+    for wrong in ("nope", "999"):
+        result = baocao(*command, "--campaign", wrong)
+        assert result.exit_code == 1, result.output
+        assert f"no campaign {wrong}" in result.output.lower()
+        assert "xhht-hang-nam" in result.output and "xhht-chu" in result.output
