@@ -4,7 +4,8 @@ commune form (`tuan-le-htsd`, 40 answers each: 400,000 answer rows, written in b
 For each format a fresh subprocess runs `bot.reporting.export_data` over the whole tree, then the
 writer (`bot.exports.writers.write(fmt, data, path)`); it reports both times and its peak RSS
 (`ru_maxrss`, the whole process: imports, data and writer). A last subprocess times `/tonghop`'s
-queries over the whole tree: `bot.reporting.counts` + `bot.reporting.totals`.
+queries over the whole tree: `bot.reporting.lines_of` (every unit placed on its reporting line,
+with its state) + `bot.reporting.sum_blocks` (each block's figures).
 
 Goals: XLSX < 10 s, CSV < 3 s (export_data + writer, what a coordinator waits for), peak RSS
 < 500 MB, /tonghop < 1 s.
@@ -142,7 +143,7 @@ async def worker(task: str, db: str, out_dir: Path, profile: bool = False) -> di
         profiler = Profiler(interval=0.001, async_mode="disabled")
     from bot.app import build_app
     from bot.exports.writers import write
-    from bot.reporting import counts, export_data, find_period, scope_for_code, totals
+    from bot.reporting import export_data, find_period, lines_of, scope_for_code, sum_blocks
     from bot.settings import Settings
 
     result: dict[str, Any] = {"task": task, "rss_before_mb": _rss_mb()}
@@ -154,13 +155,14 @@ async def worker(task: str, db: str, out_dir: Path, profile: bool = False) -> di
             scope = await scope_for_code(session, None)
             if task == "tonghop":
                 t0 = time.perf_counter()
-                c = await counts(session, period, scope)
+                lines = await lines_of(session, period, scope, app.dispatcher.forms)
+                c = lines.counts
                 t1 = time.perf_counter()
-                sums = await totals(session, period, scope)
+                await sum_blocks(session, lines)
                 t2 = time.perf_counter()
                 result.update({"counts_s": t1 - t0, "totals_s": t2 - t1, "total_s": t2 - t0,
                                "units": c.total, "on_time": c.on_time, "late": c.late,
-                               "questions_summed": len(sums)})
+                               "questions_summed": sum(len(b.totals) for b in lines.blocks)})
             else:
                 if profiler is not None:
                     profiler.start()

@@ -194,7 +194,8 @@ async def load_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime
     if campaign is None:
         campaign = Campaign(key=spec.key, created_at=now)
         session.add(campaign)
-    campaign.title_vi, campaign.title_en = spec.title.vi, spec.title.en
+    # Placeholders ({year}) filled in as for the first period; each period keeps its own title.
+    campaign.title_vi, campaign.title_en = spec.periods[0].title.vi, spec.periods[0].title.en
     campaign.timezone = spec.timezone
     campaign.definition = _jsonable(spec.raw or {})
     await session.flush()
@@ -224,6 +225,7 @@ async def load_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime
     for p in spec.periods:
         period = existing.get(p.key) or Period(campaign_id=campaign.id, key=p.key)
         period.label_vi, period.label_en = p.label.vi, p.label.en
+        period.title_vi, period.title_en = p.title.vi, p.title.en
         period.starts_on, period.ends_on = p.start, p.end
         period.starts_at, period.deadline, period.lock_at = p.starts_at, p.deadline, p.lock_at
         session.add(period)

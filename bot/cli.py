@@ -24,7 +24,7 @@ from bot.local_chat import LocalChat, run_terminal
 from bot.runtime import serve_forever
 from bot.settings import Settings
 from bot.storage.database import upgrade_sync
-from bot.storage.models import CampaignForm, Contact, Identity
+from bot.storage.models import Contact, Identity
 from bot.tables import TableError
 from conversations.campaigns import CampaignError, load_campaign_file
 from conversations.forms import FormError, load_form_file
@@ -171,10 +171,10 @@ def campaigns_list() -> None:
     for campaign, periods in items:
         for p in periods:
             deadline = p.deadline.astimezone(_zone(campaign.timezone))
-            rows.append([str(campaign.id), campaign.key, p.key, campaign.title_vi,
+            rows.append([str(campaign.id), campaign.key, p.key, p.label_vi, p.title_vi,
                          f"{p.starts_on:%d/%m/%Y}-{p.ends_on:%d/%m/%Y}",
                          f"{deadline:%d/%m/%Y %H:%M}"])
-    _table(["id", "campaign", "period", "title", "dates", "deadline"], rows)
+    _table(["id", "campaign", "period", "label", "title", "dates", "deadline"], rows)
 
 
 def _zone(name: str):  # noqa: ANN202
@@ -237,9 +237,12 @@ def _local_time(text: str | None, settings: Settings) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_zone(settings.timezone))
 
 
+CAMPAIGN_HELP = "campaign key or id (see `baocao campaigns list`)"
+
+
 @remind_app.command("preview")
 def remind_preview(
-    campaign: Annotated[str, typer.Option("--campaign", help="campaign id")],
+    campaign: Annotated[str, typer.Option("--campaign", help=CAMPAIGN_HELP)],
     at: Annotated[str | None, typer.Option("--at", help='"2023-10-10 08:00" local time')]
     = None,
 ) -> None:
@@ -248,9 +251,15 @@ def remind_preview(
     when = _local_time(at, settings)
 
     async def work(a: App) -> list:
-        return await a.dispatcher.reminders.preview(campaign, when or a.clock())
+        async with a.sessions() as session:  # closed before the preview opens its own
+            key = (await reporting.find_campaign(session, campaign)).key
+        return await a.dispatcher.reminders.preview(key, when or a.clock())
 
-    items = _run(work)
+    try:
+        items = _run(work)
+    except reporting.ReportingError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     if not items:
         typer.echo("Nothing is due at that time.")
         return
@@ -263,12 +272,14 @@ def remind_preview(
 
 
 @remind_app.command("now")
-def remind_now(campaign: Annotated[str, typer.Option("--campaign", help="campaign id")]) -> None:
+def remind_now(campaign: Annotated[str, typer.Option("--campaign", help=CAMPAIGN_HELP)]
+               ) -> None:
     """Remind, right now, every reporter whose unit has not submitted."""
     async def work(session: AsyncSession, a: App) -> int:
-        return await a.dispatcher.reminders.nudge(session, campaign, a.clock())
+        key = (await reporting.find_campaign(session, campaign)).key
+        return await a.dispatcher.reminders.nudge(session, key, a.clock())
 
-    count = _in_transaction(work)
+    count = _reporting_command(work)
     typer.echo(f"Queued {count} reminder(s); the running bot sends them.")
 
 
@@ -276,33 +287,44 @@ def remind_now(campaign: Annotated[str, typer.Option("--campaign", help="campaig
 
 @app.command("summary")
 def summary(
-    campaign: Annotated[str, typer.Option("--campaign", help="campaign id")],
+    campaign: Annotated[str, typer.Option("--campaign", help=CAMPAIGN_HELP)],
     period: Annotated[str | None, typer.Option("--period", help="period key")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="only this unit's subtree")] = None,
 ) -> None:
-    """Completeness and the totals of every figure, summed in SQL over the unit tree."""
+    """Every unit's state and the totals of every figure, block by block of the reporting
+    line: nothing from two forms or two levels is ever added together."""
     async def work(session: AsyncSession, a: App) -> None:
         p, c = await reporting.find_period(session, campaign, period, a.clock())
         scope = await reporting.scope_for_code(session, unit)
-        counts = await reporting.counts(session, p, scope)
-        typer.echo(f"{c.title_vi} — {p.label_vi}" + (f" — {scope.name}" if unit else ""))
-        typer.echo(f"Units: {counts.total}; on time: {counts.on_time}; late: {counts.late}; "
-                   f"drafts: {counts.drafts}; not submitted: {counts.missing}")
-        data_forms = (await session.scalars(select(CampaignForm.form_id).where(
-            CampaignForm.campaign_id == c.id).distinct())).all()
-        columns = reporting.columns_of([await a.dispatcher.forms.get(session, f)
-                                        for f in sorted(data_forms)])
-        sums = await reporting.totals(session, p, scope)
-        rows = [[q.id, q.label_vi[:60], format_number(sums.get(q.id, 0), "vi"), q.unit_vi]
-                for q in columns if q.numeric]
-        _table(["id", "row", "total (submitted)", "unit"], rows)
+        lines = await reporting.lines_of(session, p, scope, a.dispatcher.forms)
+        await reporting.sum_blocks(session, lines)
+        typer.echo(f"{p.title_vi} — {p.label_vi}" + (f" — {scope.name}" if unit else ""))
+        total = lines.counts
+        typer.echo(f"Units: {total.total}; submitted: {total.submitted} (on time "
+                   f"{total.on_time}, late {total.late}; accepted {total.accepted}); "
+                   f"returned: {total.returned}; drafts: {total.drafts}; not started: "
+                   f"{total.not_started}")
+        for block in lines.blocks:
+            c = block.counts
+            typer.echo("")
+            if block.direct:
+                typer.echo(f"{block.title.vi} — {block.form.title.vi}")
+            else:
+                typer.echo(f"{block.title.vi} — {block.form.title.vi} (báo cáo gửi "
+                           f"{block.covered_by.vi}; đã có trong báo cáo của "
+                           f"{block.covered_by.vi}, không cộng thêm)")
+            typer.echo(f"Units: {c.total}; submitted: {c.submitted}; returned: {c.returned}; "
+                       f"drafts: {c.drafts}; not started: {c.not_started}")
+            rows = [[q.id, q.label.vi[:60], format_number(block.totals.get(q.id, 0), "vi"),
+                     q.unit.vi] for q in block.form.questions if q.numeric]
+            _table(["id", "row", "total (submitted)", "unit"], rows)
 
     _reporting_command(work)
 
 
 @app.command("export")
 def export(
-    campaign: Annotated[str, typer.Option("--campaign", help="campaign id")],
+    campaign: Annotated[str, typer.Option("--campaign", help=CAMPAIGN_HELP)],
     out: Annotated[Path, typer.Option("--out", help="file to write")],
     fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, docx or png")] = "xlsx",
     period: Annotated[str | None, typer.Option("--period", help="period key")] = None,

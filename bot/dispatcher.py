@@ -19,20 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import outbox
 from bot.coordination import (
     NEEDS_DATA,
+    accept_report,
     coordinator_data,
     document_payload,
     make_export,
     return_report,
 )
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
+from bot.reporting import with_received
 from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
 from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.database import dialect_insert
 from bot.storage.effects import apply_effects
 from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
 from conversations.context import Context
-from conversations.engine import advance, parse_command
+from conversations.engine import advance, needs_received, parse_command
 from conversations.events import (
+    AcceptReport,
     Export,
     InboundEvent,
     LinkIdentity,
@@ -263,6 +266,9 @@ class Dispatcher:
                                  self.default_language, self.late_window,
                                  event.channel in self.contact_sharing_channels, state)
         command = parse_command(event.text) if event.kind == "text" else None
+        if ctx.assignments and needs_received(event, state):
+            ctx = replace(ctx, assignments=await with_received(session, ctx.assignments,
+                                                               self.forms))
         coordinator = ctx.contact is not None and ctx.contact.role in ("coordinator", "admin")
         if command and coordinator and ctx.contact is not None:
             if command[0] == "nudge":
@@ -277,7 +283,9 @@ class Dispatcher:
         own = []
         for effect in result.effects:
             if isinstance(effect, ReturnReport):
-                await return_report(session, effect, self.catalog, now)
+                await return_report(session, effect, identity.contact_id, self.catalog, now)
+            elif isinstance(effect, AcceptReport):
+                await accept_report(session, effect, identity.contact_id, self.catalog, now)
             elif isinstance(effect, Export) and ctx.contact is not None:
                 exports.append(FileToMake(event, ctx.contact.id, ctx.contact.role, effect))
             else:

@@ -40,7 +40,8 @@ class LocalChat:
 
     async def deliver(self) -> list[str]:
         async with self.app.sessions() as session, session.begin():
-            items = await outbox.pending(session, CHANNEL, self.user)
+            # what is held (quiet hours, a retry) arrives when its time comes, as elsewhere
+            items = await outbox.pending(session, CHANNEL, self.user, now=self.app.clock())
             await outbox.mark_sent(session, [p.id for p in items], self.app.clock())
         return [self.show(p.payload) for p in items]
 

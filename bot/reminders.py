@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import TEXT_LIMITS, to_payload
@@ -170,7 +171,7 @@ class ReminderStore:
         tasks = await self._tasks(session, campaign, units, reporters, coordinator_of,
                                   coordinator_units, by_id, coordinators)
         return PeriodSnapshot(
-            period.id, campaign.key, Text(campaign.title_vi, campaign.title_en),
+            period.id, campaign.key, Text(period.title_vi, period.title_en),
             campaign.timezone, period.starts_at, period.deadline, period.lock_at,
             ReminderPolicy.parse((campaign.definition or {}).get("reminders")),
             tuple(reports), coordinator_units, tasks)
@@ -205,8 +206,9 @@ class ReminderStore:
     # ------------------------------------------------------------------ writing
 
     async def enqueue(self, session: AsyncSession, due: list[DueReminder],
-                      now: datetime) -> int:
-        """Write due reminders to the outbox; those already there (same key) are skipped."""
+                      now: datetime, not_before: datetime | None = None) -> int:
+        """Write due reminders to the outbox; those already there (same key) are skipped.
+        With `not_before`, the sender holds them until then (quiet hours)."""
         if not due:
             return 0
         keys = [r.key for r in due]
@@ -228,7 +230,7 @@ class ReminderStore:
                 rows.append({"channel": reminder.recipient.channel,
                              "chat_id": reminder.recipient.chat_id, "payload": payload,
                              "dedupe_key": reminder.key if i == 0 else f"{reminder.key}#{i}",
-                             "created_at": now, "attempts": 0})
+                             "created_at": now, "attempts": 0, "not_before": not_before})
         if rows:
             await _insert_ignoring_duplicates(session, rows)
         return len(rows)
@@ -247,34 +249,89 @@ class ReminderStore:
 
     async def nudge(self, session: AsyncSession, campaign_key: str, now: datetime,
                     scope_path: str | None = None, by: int | None = None) -> int:
-        """Remind every reporter of a unit (in scope) that has not submitted, right now."""
-        snapshots = [s for s in await self.snapshots(session, now, campaign_key)
-                     if s.starts_at <= now and (s.lock_at is None or now < s.lock_at)]
-        if not snapshots:
-            return 0
-        paths = {}
-        if scope_path is not None:
-            paths = {u.id: u.path for u in (await session.scalars(
-                select(Unit).where(Unit.path.like(f"{scope_path}%"),
-                                   Unit.path != scope_path))).all()}
-        due = []
-        stamp = now.strftime("%Y%m%dT%H%M%S")
-        for p in snapshots:
-            by_contact: dict[int, tuple[Recipient, list[UnitReport]]] = {}
-            for unit in p.units:
-                if unit.submitted or (scope_path is not None and unit.unit_id not in paths):
-                    continue
-                for reporter in unit.reporters:
-                    by_contact.setdefault(reporter.contact_id, (reporter, []))[1].append(unit)
-            for cid, (recipient, units) in by_contact.items():
-                kind = "overdue" if now >= p.deadline else "before"
-                due.append(DueReminder(f"nudge:{p.period_id}:{cid}:{stamp}", kind, now,
-                                       recipient, p, tuple(units)))
+        """Remind every reporter of a unit (in scope) that has not submitted: now, or at the
+        end of quiet hours; never someone reminded by any nudge in the last hour."""
+        queued = 0
+        for nudging in await self.nudge_plans(session, now, campaign_key, scope_path):
+            queued += await self.enqueue(session, nudging.due, now, nudging.held_until(now))
         campaign_id = await session.scalar(select(Campaign.id).where(
             Campaign.key == campaign_key))
         if campaign_id is not None:
             session.add(Nudge(contact_id=by, campaign_id=campaign_id, at=now))
-        return await self.enqueue(session, due, now)
+        return queued
+
+    async def nudge_plans(self, session: AsyncSession, now: datetime,
+                          campaign_key: str | None = None, scope_path: str | None = None
+                          ) -> list[NudgePlan]:
+        """Per open period: who `/nhac` reminds (and who not, and why), and when it may go."""
+        snapshots = [s for s in await self.snapshots(session, now, campaign_key)
+                     if s.starts_at <= now and (s.lock_at is None or now < s.lock_at)]
+        if not snapshots:
+            return []
+        inside: set[int] | None = None
+        if scope_path is not None:
+            inside = set((await session.scalars(select(Unit.id).where(
+                below(scope_path)))).all())
+        recent = await _recently_nudged(session, now)
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+        plans = []
+        for p in snapshots:
+            missing = [u for u in p.units
+                       if not u.submitted and (inside is None or u.unit_id in inside)]
+            by_contact: dict[int, tuple[Recipient, list[UnitReport]]] = {}
+            for unit in missing:
+                for reporter in unit.reporters:
+                    by_contact.setdefault(reporter.contact_id, (reporter, []))[1].append(unit)
+            due, skipped, unreachable = [], 0, 0
+            kind = "overdue" if now >= p.deadline else "before"
+            for cid, (recipient, units) in by_contact.items():
+                if recipient.channel is None:
+                    unreachable += 1
+                elif cid in recent:
+                    skipped += 1
+                else:
+                    due.append(DueReminder(f"nudge:{p.period_id}:{cid}:{stamp}", kind, now,
+                                           recipient, p, tuple(units)))
+            plans.append(NudgePlan(p, len(missing), due, skipped, unreachable,
+                                   p.policy.allowed(now, p.tz)))
+        return plans
+
+
+@dataclass(frozen=True)
+class NudgePlan:
+    period: PeriodSnapshot
+    units_missing: int
+    due: list[DueReminder]
+    recently_nudged: int
+    unreachable: int
+    allowed_at: datetime  # now, or the end of quiet hours
+
+    def held_until(self, now: datetime) -> datetime | None:
+        return self.allowed_at if self.allowed_at > now else None
+
+
+def below(path: str) -> Any:
+    """Units strictly below the unit at `path`: a range on the materialised path, so codes
+    holding `_` or `%` cannot widen it as a LIKE pattern would."""
+    return and_(Unit.path > path, Unit.path < path[:-1] + "0")
+
+
+NUDGE_QUIET = timedelta(hours=1)  # one nudge an hour per reporter, whoever sends it
+
+
+async def _recently_nudged(session: AsyncSession, now: datetime) -> set[int]:
+    """Contacts a nudge reached within the last hour, or will reach (held for the morning)."""
+    since = now - NUDGE_QUIET
+    rows = (await session.scalars(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.dedupe_key.like("nudge:%"),
+        or_(OutboxMessage.sent_at > since, OutboxMessage.created_at > since,
+            OutboxMessage.not_before > since)))).all()
+    found = set()
+    for key in rows:
+        parts = key.split(":")
+        if len(parts) > 2 and parts[2].isdigit():
+            found.add(int(parts[2]))
+    return found
 
 
 async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -293,27 +350,27 @@ async def coordinated_paths(session: AsyncSession, contact_id: int) -> list[str]
 
 async def nudge_info(store: ReminderStore, session: AsyncSession, contact_id: int,
                      now: datetime) -> NudgeInfo:
-    """For `/nhac`: per open campaign, how many units in the coordinator's scope are missing."""
-    paths = await coordinated_paths(session, contact_id)
-    in_scope = {u.id for u in (await session.scalars(select(Unit).where(
-        or_(*[(Unit.path.like(f"{p}%")) & (Unit.path != p) for p in paths])))).all()
-    } if paths else set()
+    """For `/nhac`: per open campaign, what a reminder now would do in the coordinator's
+    scope: the units missing, the people reached, those left alone and why, and when."""
     targets: dict[str, NudgeTarget] = {}
     timezone = "Asia/Ho_Chi_Minh"
-    for p in await store.snapshots(session, now):
-        if p.starts_at > now or (p.lock_at is not None and now >= p.lock_at):
-            continue
-        timezone = p.timezone
-        missing = [u for u in p.units if u.unit_id in in_scope and not u.submitted]
-        people = {r.contact_id for u in missing for r in u.reporters}
-        previous = targets.get(p.campaign_key)
-        if previous is not None:
-            missing_count = previous.units_missing + len(missing)
-            targets[p.campaign_key] = NudgeTarget(p.campaign_key, p.campaign_title,
-                                                  missing_count, previous.people + len(people))
-        else:
-            targets[p.campaign_key] = NudgeTarget(p.campaign_key, p.campaign_title,
-                                                  len(missing), len(people))
+    for path in await coordinated_paths(session, contact_id):
+        for nudging in await store.nudge_plans(session, now, scope_path=path):
+            p = nudging.period
+            timezone = p.timezone
+            previous = targets.get(p.campaign_key)
+            target = NudgeTarget(p.campaign_key, p.campaign_title, nudging.units_missing,
+                                 len(nudging.due), nudging.recently_nudged,
+                                 nudging.unreachable, nudging.held_until(now))
+            if previous is not None:
+                target = NudgeTarget(
+                    p.campaign_key, p.campaign_title,
+                    previous.units_missing + target.units_missing,
+                    previous.people + target.people,
+                    previous.recently_nudged + target.recently_nudged,
+                    previous.unreachable + target.unreachable,
+                    previous.send_at or target.send_at)
+            targets[p.campaign_key] = target
     last = await session.scalar(select(func.max(Nudge.at)).where(Nudge.contact_id == contact_id))
     return NudgeInfo(tuple(targets.values()), last, timezone)
 

@@ -10,15 +10,23 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, case, func, or_, select, type_coerce
+from sqlalchemy import Select, and_, func, or_, select, type_coerce
+from sqlalchemy import Text as SqlText
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.exports.model import ExportData, ProgressRow, QuestionColumn, RevisionRow, UnitRow
+from bot.exports.model import (
+    ExportData,
+    ProgressRow,
+    QuestionColumn,
+    ReportBlock,
+    RevisionRow,
+    UnitRow,
+)
 from bot.storage.context_loader import FormCache
 from bot.storage.models import (
     Answer,
@@ -30,10 +38,21 @@ from bot.storage.models import (
     ContactUnit,
     OutboxMessage,
     Period,
+    ReportEvent,
     Submission,
     Unit,
 )
-from conversations.forms import Form
+from conversations.campaigns import reports_to_of
+from conversations.context import Assignment, ReceivedReports
+from conversations.forms import Form, Text
+from conversations.reporting_lines import (
+    COUNTED_STATUSES,
+    StateCounts,
+    TreeUnit,
+    group_name,
+    kind_names,
+    place,
+)
 
 
 class ReportingError(ValueError):
@@ -93,11 +112,25 @@ async def current_periods(session: AsyncSession, now: datetime, late_window: tim
     return [tuple(r) for r in (await session.execute(query.order_by(Period.deadline))).all()]
 
 
-async def find_period(session: AsyncSession, campaign_key: str, period_key: str | None,
-                      now: datetime) -> tuple[Period, Campaign]:
-    campaign = await session.scalar(select(Campaign).where(Campaign.key == campaign_key))
+async def find_campaign(session: AsyncSession, ref: str) -> Campaign:
+    """A campaign by its key or by the id `campaigns list` shows; an unknown one is an error
+    that lists the campaigns there are."""
+    ref = ref.strip()
+    campaign = await session.scalar(select(Campaign).where(Campaign.key == ref))
+    if campaign is None and ref.isdigit():
+        campaign = await session.get(Campaign, int(ref))
     if campaign is None:
-        raise ReportingError(f"campaign {campaign_key} is not loaded")
+        known = (await session.execute(select(Campaign.id, Campaign.key)
+                                       .order_by(Campaign.id))).all()
+        listed = ", ".join(f"{key} (id {ident})" for ident, key in known) or "none is loaded"
+        raise ReportingError(f"no campaign {ref}; the campaigns are: {listed}")
+    return campaign
+
+
+async def find_period(session: AsyncSession, campaign_ref: str, period_key: str | None,
+                      now: datetime) -> tuple[Period, Campaign]:
+    campaign = await find_campaign(session, campaign_ref)
+    campaign_key = campaign.key
     query = select(Period).where(Period.campaign_id == campaign.id)
     if period_key:
         period = await session.scalar(query.where(Period.key == period_key))
@@ -106,7 +139,10 @@ async def find_period(session: AsyncSession, campaign_key: str, period_key: str 
                                       .order_by(Period.starts_at.desc()).limit(1)) \
             or await session.scalar(query.order_by(Period.starts_at).limit(1))
     if period is None:
-        raise ReportingError(f"campaign {campaign_key} has no period {period_key or ''}".strip())
+        keys = (await session.scalars(select(Period.key).where(
+            Period.campaign_id == campaign.id).order_by(Period.starts_at))).all()
+        raise ReportingError(f"campaign {campaign_key} has no period {period_key or ''}; "
+                             f"its periods are: {', '.join(keys) or 'none'}")
     return period, campaign
 
 
@@ -120,71 +156,198 @@ def _targets(period: Period, scope: Scope) -> Select:
                    or_(~explicit.exists(), Unit.id.in_(explicit))))
 
 
-# ----------------------------------------------------------------------------- summaries
+# ----------------------------------------------------------------------------- reporting lines
 
-@dataclass(frozen=True)
-class Counts:
-    total: int
-    on_time: int
-    late: int
-    drafts: int
+@dataclass
+class Block:
+    """The reports of one form at one place on the reporting line, inside a scope: counted and
+    summed within the block, never added to another block (conversations/reporting_lines.py)."""
+
+    direct: bool
+    form: Form
+    kinds: list[str] = field(default_factory=list)
+    recipient_kinds: list[str] = field(default_factory=list)
+    units: list[TreeUnit] = field(default_factory=list)
+    counts: StateCounts = field(default_factory=StateCounts)
+    totals: dict[str, Decimal] = field(default_factory=dict)
 
     @property
-    def missing(self) -> int:
-        return self.total - self.on_time - self.late
+    def title(self) -> Text:
+        return group_name(self.kinds)
+
+    @property
+    def covered_by(self) -> Text:
+        """Whose reports hold this block's figures: "xã, phường" (empty for a direct block)."""
+        return kind_names(self.recipient_kinds)
 
 
-async def counts(session: AsyncSession, period: Period, scope: Scope) -> Counts:
-    return await _counts(session, period, scope.condition())
+@dataclass
+class Lines:
+    """One period inside a scope: every unit, the asked ones placed on their reporting line,
+    each with its report's state."""
+
+    period: Period
+    scope: Scope
+    units: list[TreeUnit]                       # every unit of the scope, in tree order
+    states: dict[int, tuple[str, bool | None]]  # asked unit → (status, on time)
+    blocks: list[Block]
+    block_of: dict[int, Block]                  # asked unit id → its block
+    form_ids: dict[int, int]                    # asked unit id → the form version it answers
+    recipients: dict[int, int] = field(default_factory=dict)  # covered unit → whose report
+
+    @property
+    def counts(self) -> StateCounts:
+        total = StateCounts()
+        for block in self.blocks:
+            total = total + block.counts
+        return total
+
+    def state(self, unit_id: int) -> tuple[str, bool | None]:
+        return self.states.get(unit_id, ("none", None))
 
 
-async def _counts(session: AsyncSession, period: Period, where: Any) -> Counts:
-    explicit = select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == period.campaign_id)
-    targets = (select(Unit.id).join(CampaignForm, and_(
-        CampaignForm.unit_kind == Unit.kind, CampaignForm.campaign_id == period.campaign_id))
-        .where(where, or_(~explicit.exists(), Unit.id.in_(explicit))).subquery())
-    submitted = Submission.status == "submitted"
-    row = (await session.execute(
-        select(func.count(targets.c.id),
-               func.sum(case((and_(submitted, Submission.on_time.is_(True)), 1), else_=0)),
-               func.sum(case((and_(submitted, Submission.on_time.is_not(True)), 1), else_=0)),
-               func.sum(case((Submission.status.in_(("draft", "returned")), 1), else_=0)))
-        .select_from(targets)
-        .outerjoin(Submission, and_(Submission.unit_id == targets.c.id,
-                                    Submission.period_id == period.id)))).one()
-    return Counts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0))
-
-
-async def totals(session: AsyncSession, period: Period, scope: Scope,
-                 question_ids: Sequence[str] | None = None) -> dict[str, Decimal]:
-    """Sum of every numeric answer over the submitted reports in scope, one GROUP BY."""
-    query = (select(Answer.question_id, func.sum(Answer.num_value))
-             .join(Submission, Submission.id == Answer.submission_id)
-             .join(Unit, Unit.id == Submission.unit_id)
-             .where(Submission.period_id == period.id, Submission.status == "submitted",
-                    scope.condition(), Answer.num_value.is_not(None))
-             .group_by(Answer.question_id))
-    if question_ids is not None:
-        query = query.where(Answer.question_id.in_(list(question_ids)))
-    return {qid: _decimal(value) for qid, value in (await session.execute(query)).all()}
-
-
-async def yes_counts(session: AsyncSession, period: Period, scope: Scope,
-                     question_ids: Sequence[str]) -> dict[str, int]:
-    """How many submitted reports answered "yes" to each yes/no question."""
-    if not question_ids:
-        return {}
-    rows = (await session.execute(
-        select(Answer.question_id, Answer.value)
-        .join(Submission, Submission.id == Answer.submission_id)
+async def lines_of(session: AsyncSession, period: Period, scope: Scope, forms: FormCache
+                   ) -> Lines:
+    """Place every asked unit of the scope on its reporting line, in three queries."""
+    campaign = await session.get(Campaign, period.campaign_id)
+    assert campaign is not None
+    kind_forms = dict((await session.execute(select(CampaignForm.unit_kind, CampaignForm.form_id)
+                                             .where(CampaignForm.campaign_id == campaign.id))
+                       ).all())
+    explicit = set((await session.scalars(select(CampaignUnit.unit_id).where(
+        CampaignUnit.campaign_id == campaign.id))).all())
+    rows = (await session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.path)
+                                  .where(scope.condition()).order_by(Unit.path))).all()
+    submissions = {r.unit_id: r for r in (await session.execute(
+        select(Submission.unit_id, Submission.form_id, Submission.status, Submission.on_time)
         .join(Unit, Unit.id == Submission.unit_id)
-        .where(Submission.period_id == period.id, Submission.status == "submitted",
-               scope.condition(), Answer.question_id.in_(list(question_ids))))).all()
-    result: dict[str, int] = defaultdict(int)
-    for qid, value in rows:
-        if value is True:
-            result[qid] += 1
-    return dict(result)
+        .where(Submission.period_id == period.id, scope.condition()))).all()}
+    form_keys: dict[int, Form] = {}
+    for form_id in {*kind_forms.values(), *(s.form_id for s in submissions.values())}:
+        form_keys[form_id] = await forms.get(session, form_id)
+    units: list[TreeUnit] = []
+    form_ids: dict[int, int] = {}
+    states: dict[int, tuple[str, bool | None]] = {}
+    for row in rows:
+        form_key = None
+        if row.kind in kind_forms and (not explicit or row.id in explicit):
+            s = submissions.get(row.id)
+            form_id = s.form_id if s is not None else kind_forms[row.kind]
+            form_ids[row.id] = form_id
+            form_key = form_keys[form_id].id
+            states[row.id] = (s.status, s.on_time) if s is not None else ("none", None)
+        units.append(TreeUnit(row.id, row.code, row.name, row.kind, row.path, form_key))
+    placed = place(units, reports_to_of(campaign.definition), lambda u: True)
+    blocks: dict[tuple[bool, str], Block] = {}
+    block_of: dict[int, Block] = {}
+    by_id = {u.id: u for u in units}
+    for unit_id, placement in placed.items():
+        unit = by_id[unit_id]
+        key = (placement.direct, unit.form or "")
+        block = blocks.get(key)
+        if block is None:
+            block = blocks[key] = Block(placement.direct, form_keys[form_ids[unit_id]])
+        elif form_keys[form_ids[unit_id]].version > block.form.version:
+            block.form = form_keys[form_ids[unit_id]]  # the newest version names the rows
+        block.units.append(unit)
+        if unit.kind not in block.kinds:
+            block.kinds.append(unit.kind)
+        if placement.recipient is not None and placement.recipient.kind not in \
+                block.recipient_kinds:
+            block.recipient_kinds.append(placement.recipient.kind)
+        status, on_time = states[unit_id]
+        block.counts = block.counts.plus(status, on_time)
+        block_of[unit_id] = block
+
+    def depth(block: Block) -> tuple[bool, int]:
+        return (not block.direct, min(u.path.count("/") for u in block.units))
+
+    ordered = sorted(blocks.values(), key=depth)
+    recipients = {unit_id: p.recipient.id for unit_id, p in placed.items()
+                  if p.recipient is not None}
+    return Lines(period, scope, units, states, ordered, block_of, form_ids, recipients)
+
+
+async def received_reports(session: AsyncSession, period: Period, unit: Unit,
+                           forms: FormCache) -> ReceivedReports | None:
+    """What the units that report to `unit` (a commune's schools) sent in for the period:
+    counts, the names still missing, and every numeric figure summed; None if none report
+    to it."""
+    lines = await lines_of(session, period, Scope(unit.path, unit.name, include_self=True),
+                           forms)
+    senders = [u for u in lines.units if lines.recipients.get(u.id) == unit.id]
+    if not senders:
+        return None
+    done = [u for u in senders if lines.state(u.id)[0] in COUNTED_STATUSES]
+    sums: dict[str, Decimal] = {}
+    if done:
+        for qid, total in (await session.execute(
+                select(Answer.question_id, func.sum(Answer.num_value))
+                .join(Submission, Submission.id == Answer.submission_id)
+                .where(Submission.period_id == period.id,
+                       Submission.unit_id.in_([u.id for u in done]),
+                       Answer.num_value.is_not(None))
+                .group_by(Answer.question_id))).all():
+            sums[qid] = _decimal(total)
+    return ReceivedReports(
+        kind_names(u.kind for u in senders), len(senders), len(done),
+        tuple(u.name for u in senders if u not in done), sums)
+
+
+async def with_received(session: AsyncSession, assignments: Sequence[Assignment],
+                        forms: FormCache) -> tuple[Assignment, ...]:
+    """The assignments, each with what was received from the units reporting to it."""
+    result = []
+    for a in assignments:
+        period = await session.get(Period, a.period_id)
+        unit = await session.scalar(select(Unit).where(Unit.code == a.unit.code))
+        received = None
+        if period is not None and unit is not None:
+            received = await received_reports(session, period, unit, forms)
+        result.append(replace(a, received=received))
+    return tuple(result)
+
+
+async def sum_blocks(session: AsyncSession, lines: Lines,
+                     question_ids: Sequence[str] | None = None) -> None:
+    """Each block's totals: every numeric answer summed over its submitted reports, in SQL.
+
+    Answers are summed per unit kind and form version; a kind and version whose reports fall
+    in more than one block (rare: a tree where lines differ within a kind) is summed per unit."""
+    for block in lines.blocks:
+        block.totals = {}
+    counted = Submission.status.in_(COUNTED_STATUSES)
+    base = (select(Answer.question_id, func.sum(Answer.num_value))
+            .join(Submission, Submission.id == Answer.submission_id)
+            .join(Unit, Unit.id == Submission.unit_id)
+            .where(Submission.period_id == lines.period.id, counted, lines.scope.condition(),
+                   Answer.num_value.is_not(None)))
+    if question_ids is not None:
+        base = base.where(Answer.question_id.in_(list(question_ids)))
+    homes: dict[tuple[str, int], set[int]] = defaultdict(set)
+    kinds = {u.id: u.kind for u in lines.units}
+    for unit_id, block in lines.block_of.items():
+        if lines.state(unit_id)[0] in COUNTED_STATUSES:
+            homes[(kinds[unit_id], lines.form_ids[unit_id])].add(id(block))
+    blocks_by_id = {id(b): b for b in lines.blocks}
+    split: set[tuple[str, int]] = {k for k, v in homes.items() if len(v) > 1}
+    grouped = base.add_columns(Unit.kind, Submission.form_id).group_by(
+        Answer.question_id, Unit.kind, Submission.form_id)
+    for qid, total, kind, form_id in (await session.execute(grouped)).all():
+        home = homes.get((kind, form_id))
+        if not home or (kind, form_id) in split:
+            continue
+        block = blocks_by_id[next(iter(home))]
+        block.totals[qid] = block.totals.get(qid, Decimal(0)) + _decimal(total)
+    if split:
+        per_unit = base.add_columns(Submission.unit_id).where(
+            Unit.kind.in_({k for k, _ in split})).group_by(Answer.question_id, Submission.unit_id)
+        for qid, total, unit_id in (await session.execute(per_unit)).all():
+            block = lines.block_of.get(unit_id)
+            if block is not None and (kinds[unit_id], lines.form_ids[unit_id]) in split:
+                block.totals[qid] = block.totals.get(qid, Decimal(0)) + _decimal(total)
+    for block in lines.blocks:
+        block.totals = {qid: _decimal(v) for qid, v in block.totals.items()}
 
 
 def _decimal(value: Any) -> Decimal:
@@ -192,32 +355,42 @@ def _decimal(value: Any) -> Decimal:
     return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
 
 
-async def progress(session: AsyncSession, period: Period, scope: Scope) -> list[ProgressRow]:
+async def counts(session: AsyncSession, period: Period, scope: Scope, forms: FormCache
+                 ) -> StateCounts:
+    """Every asked unit of the scope in one state; the parts add up to the total."""
+    return (await lines_of(session, period, scope, forms)).counts
+
+
+def progress(lines: Lines, root: Unit | None) -> list[ProgressRow]:
     """Completeness per direct child of the scope's unit (each counting its whole subtree),
     and the unit itself first when it reports too."""
-    parent = await session.scalar(select(Unit).where(Unit.path == scope.path))
-    rows = []
-    if parent is None:  # the whole tree: one row per top unit
-        tops = (await session.scalars(select(Unit).where(Unit.parent_id.is_(None))
-                                      .order_by(Unit.name))).all()
-        for top in tops:
-            c = await counts(session, period, Scope(top.path, top.name, include_self=True))
-            if c.total:
-                rows.append(ProgressRow(top.code, top.name, c.total, c.on_time, c.late,
-                                        c.drafts, c.missing))
-        return rows
-    if scope.include_self:
-        own = await _counts(session, period, Unit.id == parent.id)
-        if own.total:
-            rows.append(ProgressRow(parent.code, parent.name, own.total, own.on_time, own.late,
-                                    own.drafts, own.missing))
-    children = (await session.scalars(select(Unit).where(Unit.parent_id == parent.id)
-                                      .order_by(Unit.name))).all()
-    for child in children:
-        c = await counts(session, period, Scope(child.path, child.name, include_self=True))
-        if c.total:
-            rows.append(ProgressRow(child.code, child.name, c.total, c.on_time, c.late,
-                                    c.drafts, c.missing))
+    def row(code: str, name: str, ids: Sequence[int]) -> ProgressRow | None:
+        c = StateCounts()
+        for unit_id in ids:
+            if unit_id in lines.block_of:
+                c = c.plus(*lines.state(unit_id))
+        if not c.total:
+            return None
+        return ProgressRow(code, name, c.total, c.on_time, c.late, c.drafts, c.returned,
+                           c.not_started, c.accepted)
+
+    depth = root.path.count("/") + 1 if root is not None else 2
+    heads = [u for u in lines.units if u.path.count("/") == depth]
+    members: dict[str, list[int]] = defaultdict(list)
+    for u in lines.units:
+        parts = u.path.strip("/").split("/")
+        index = depth - 2
+        if len(parts) > index:
+            members[parts[index]].append(u.id)
+    rows: list[ProgressRow] = []
+    if root is not None and lines.scope.include_self:
+        own = row(root.code, root.name, [root.id])
+        if own is not None:
+            rows.append(own)
+    for head in sorted(heads, key=lambda u: u.name):
+        made = row(head.code, head.name, members[head.code])
+        if made is not None:
+            rows.append(made)
     return rows
 
 
@@ -232,19 +405,14 @@ class MissingRow:
     last_reminded: datetime | None
 
 
-async def missing_units(session: AsyncSession, period: Period, scope: Scope,
+async def missing_units(session: AsyncSession, lines: Lines, block: Block,
                         limit: int = 200) -> list[MissingRow]:
-    targets = _targets(period, scope).subquery()
-    rows = (await session.execute(
-        select(Unit, Submission.status)
-        .join(targets, targets.c.id == Unit.id)
-        .outerjoin(Submission, and_(Submission.unit_id == Unit.id,
-                                    Submission.period_id == period.id))
-        .where(or_(Submission.status.is_(None), Submission.status != "submitted"))
-        .order_by(Unit.path).limit(limit))).all()
-    if not rows:
+    """The block's units that have not submitted, with reporters, phones and last reminder."""
+    waiting = [u for u in block.units
+               if lines.state(u.id)[0] not in COUNTED_STATUSES][:limit]
+    if not waiting:
         return []
-    unit_ids = [u.id for u, _ in rows]
+    unit_ids = [u.id for u in waiting]
     people: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
     for unit_id, contact in (await session.execute(
             select(ContactUnit.unit_id, Contact).join(Contact, Contact.id == ContactUnit.contact_id)
@@ -252,12 +420,12 @@ async def missing_units(session: AsyncSession, period: Period, scope: Scope,
                    Contact.active.is_(True)).order_by(Contact.name))).all():
         people[unit_id].append((contact.name, contact.phone or "", contact.id))
     contact_ids = {cid for entries in people.values() for _, _, cid in entries}
-    reminded = await _last_reminders(session, period.id, contact_ids)
+    reminded = await _last_reminders(session, lines.period.id, contact_ids)
     result = []
-    for unit, status in rows:
+    for unit in waiting:
         entries = people.get(unit.id, [])
         last = max((reminded[cid] for _, _, cid in entries if cid in reminded), default=None)
-        result.append(MissingRow(unit.code, unit.name, status or "none",
+        result.append(MissingRow(unit.code, unit.name, lines.state(unit.id)[0],
                                  tuple((n, p) for n, p, _ in entries), last))
     return result
 
@@ -293,6 +461,7 @@ class UnitReport:
     answers: dict[str, dict[str, Any]]
     revisions: list[AnswerRevision]
     people: dict[int, str]  # contact id → name
+    events: list[ReportEvent] = field(default_factory=list)
 
 
 async def unit_report(session: AsyncSession, period: Period, code: str, forms: FormCache
@@ -309,6 +478,7 @@ async def unit_report(session: AsyncSession, period: Period, code: str, forms: F
     form = await forms.get(session, form_id) if form_id else None
     answers: dict[str, dict[str, Any]] = {}
     revisions: list[AnswerRevision] = []
+    events: list[ReportEvent] = []
     if submission is not None:
         for a in (await session.scalars(select(Answer).where(
                 Answer.submission_id == submission.id))).all():
@@ -316,13 +486,16 @@ async def unit_report(session: AsyncSession, period: Period, code: str, forms: F
         revisions = list((await session.scalars(
             select(AnswerRevision).where(AnswerRevision.submission_id == submission.id)
             .order_by(AnswerRevision.id))).all())
-    ids = {r.changed_by for r in revisions if r.changed_by}
-    if submission is not None and submission.submitted_by:
-        ids.add(submission.submitted_by)
+        events = list((await session.scalars(
+            select(ReportEvent).where(ReportEvent.submission_id == submission.id)
+            .order_by(ReportEvent.id))).all())
+    ids = {r.changed_by for r in revisions if r.changed_by} | {e.by for e in events if e.by}
+    if submission is not None:
+        ids |= {i for i in (submission.submitted_by, submission.accepted_by) if i}
     people = {c.id: c.name for c in (await session.scalars(
         select(Contact).where(Contact.id.in_(ids)))).all()} if ids else {}
     return UnitReport(unit, parent.name if parent else "", submission, form, answers,
-                      revisions, people)
+                      revisions, people, events)
 
 
 # ----------------------------------------------------------------------------- exports
@@ -353,29 +526,34 @@ def _json_value(raw: str | float | None) -> Any:
     return json.loads(raw)
 
 
+def _number(value: Any) -> Decimal | None:
+    """A stored answer as a number to add up; None for what is not a finite number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
 async def export_data(session: AsyncSession, period: Period, campaign: Campaign, scope: Scope,
                       forms: FormCache, now: datetime) -> ExportData:
-    """Everything an export needs, streamed from SQL in a few set-based queries."""
-    target_rows = (await session.execute(_targets(period, scope))).all()
-    form_ids = sorted({form_id for _, form_id in target_rows})
+    """Everything an export needs, in a few set-based queries: one block per form and place on
+    the reporting line, each with its units and its own totals."""
+    lines = await lines_of(session, period, scope, forms)
     submissions = {s.unit_id: s for s in (await session.execute(
-        select(Submission.id, Submission.unit_id, Submission.form_id, Submission.status,
-               Submission.on_time, Submission.submitted_at, Submission.submitted_by)
+        select(Submission.id, Submission.unit_id, Submission.submitted_at,
+               Submission.submitted_by)
         .join(Unit, Unit.id == Submission.unit_id)
         .where(Submission.period_id == period.id, scope.condition()))).all()}
-    form_ids = sorted(set(form_ids) | {s.form_id for s in submissions.values()})
-    loaded = [await forms.get(session, fid) for fid in form_ids]
-    questions = columns_of(loaded)
-    target_ids = {uid for uid, _ in target_rows}
-    units = (await session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
-        .where(scope.condition()).order_by(Unit.path))).all()
-    names = {row.id: row.name for row in units}
-    missing_parents = {row.parent_id for row in units if row.parent_id not in names}
-    if missing_parents - {None}:
-        for uid, name in (await session.execute(select(Unit.id, Unit.name).where(
-                Unit.id.in_(missing_parents - {None})))).all():
-            names[uid] = name
+    parents = dict((await session.execute(select(Unit.id, Unit.parent_id)
+                                           .where(scope.condition()))).all())
+    names = {u.id: u.name for u in lines.units}
+    outside = {p for p in parents.values() if p is not None and p not in names}
+    if outside:
+        names.update(dict((await session.execute(select(Unit.id, Unit.name).where(
+            Unit.id.in_(outside)))).all()))
     answers: dict[int, dict[str, Any]] = defaultdict(dict)
     notes: dict[int, dict[str, str]] = defaultdict(dict)
     by_submission = {s.id: s.unit_id for s in submissions.values()}
@@ -384,7 +562,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
         # On SQLite, the JSON text as stored, decoded here (most values are plain numbers);
         # asyncpg decodes JSON itself.
         sqlite = session.bind.dialect.name == "sqlite"
-        value = type_coerce(Answer.value, Text) if sqlite else Answer.value
+        value = type_coerce(Answer.value, SqlText) if sqlite else Answer.value
         result = await session.execute(
             select(Answer.submission_id, Answer.question_id, value, Answer.note)
             .join(Submission, Submission.id == Answer.submission_id)
@@ -406,25 +584,36 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     people_ids |= {r.changed_by for r, _, _ in revision_rows if r.changed_by}
     people = {c.id: c.name for c in (await session.scalars(
         select(Contact).where(Contact.id.in_(people_ids)))).all()} if people_ids else {}
-    rows = []
-    for row in units:
-        if row.id not in target_ids:
-            continue
-        s = submissions.get(row.id)
-        rows.append(UnitRow(
-            row.code, row.name, names.get(row.parent_id, ""), row.kind,
-            s.status if s else "none", s.on_time if s else None,
-            s.submitted_at if s and s.status == "submitted" else None,
-            people.get(s.submitted_by, "") if s and s.submitted_by else "",
-            answers.get(row.id, {}), notes.get(row.id, {})))
-    numeric = [q.id for q in questions if q.numeric]
-    sums = await totals(session, period, scope, numeric)
+    blocks = []
+    for block in lines.blocks:
+        block_forms = {await forms.get(session, lines.form_ids[u.id]) for u in block.units}
+        questions = columns_of(sorted(block_forms, key=lambda f: -f.version))
+        numeric = [q.id for q in questions if q.numeric]
+        rows = []
+        totals = {qid: Decimal(0) for qid in numeric}
+        for unit in block.units:
+            status, on_time = lines.state(unit.id)
+            s = submissions.get(unit.id)
+            unit_answers = answers.get(unit.id, {})
+            counted = status in COUNTED_STATUSES
+            rows.append(UnitRow(
+                unit.code, unit.name, names.get(parents.get(unit.id), ""), unit.kind,
+                status, on_time, s.submitted_at if s and counted else None,
+                people.get(s.submitted_by, "") if s and s.submitted_by else "",
+                unit_answers, notes.get(unit.id, {})))
+            if counted:
+                for qid in numeric:
+                    number = _number(unit_answers.get(qid))
+                    if number is not None:
+                        totals[qid] += number
+        blocks.append(ReportBlock(
+            block.title.vi, block.direct, block.form.title.vi, questions, rows,
+            {qid: _decimal(v) for qid, v in totals.items()}, block.covered_by.vi))
+    root = await session.scalar(select(Unit).where(Unit.path == scope.path))
     return ExportData(
-        campaign_title=campaign.title_vi, period_label=period.label_vi, scope_name=scope.name,
+        campaign_title=period.title_vi, period_label=period.label_vi, scope_name=scope.name,
         timezone=campaign.timezone, deadline=period.deadline, generated_at=now,
-        form_title=loaded[0].title.vi if loaded else "", questions=questions, units=rows,
-        totals={q: sums.get(q, Decimal(0)) for q in numeric},
-        progress=await progress(session, period, scope),
+        blocks=blocks, progress=progress(lines, root),
         revisions=[RevisionRow(code, name, r.revision, r.question_id, r.old_value, r.new_value,
                                people.get(r.changed_by, "") if r.changed_by else "",
                                r.changed_at) for r, code, name in revision_rows],

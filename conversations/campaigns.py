@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,8 @@ import yaml
 from conversations.forms import DATA_DIR, Text
 
 CAMPAIGNS_DIR = DATA_DIR / "campaigns"
+DEFAULT_CORRECTION_DAYS = 3  # a report returned after the lock may be corrected this long
+PLACEHOLDERS = ("{year}", "{start}", "{end}", "{key}")
 
 
 class CampaignError(ValueError):
@@ -28,6 +30,7 @@ class PeriodSpec:
     end: date
     deadline: datetime  # aware
     lock_at: datetime | None  # aware
+    title: Text = Text("", "")  # the campaign's title for this occurrence
 
     @property
     def starts_at(self) -> datetime:
@@ -45,6 +48,10 @@ class CampaignSpec:
     periods: tuple[PeriodSpec, ...]
     source: str = ""
     raw: Mapping[str, Any] | None = None
+    # Reporting lines: per unit kind, the kinds of the unit its reports go to (schools → their
+    # commune). Empty: the campaign does not say (see conversations/reporting_lines.py).
+    reports_to: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    correction_days: int = DEFAULT_CORRECTION_DAYS
 
 
 def _date(raw: Any, where: str) -> date:
@@ -108,7 +115,8 @@ def _shift(value: date, every: str, n: int) -> date:
 
 
 def _repeat(first: PeriodSpec, every: str, count: int, tz: ZoneInfo) -> list[PeriodSpec]:
-    """Recurring periods: the first one shifted by a week, a month or a year each time."""
+    """Recurring periods: the first one shifted by a week, a month or a year each time, each
+    with its own label and title (see `occurrence_text`)."""
     periods = [first]
     for n in range(1, count):
         start = _shift(first.start, every, n)
@@ -119,9 +127,29 @@ def _repeat(first: PeriodSpec, every: str, count: int, tz: ZoneInfo) -> list[Per
             lock_day = _shift(first.lock_at.astimezone(tz).date(), every, n)
             lock = datetime.combine(lock_day, first.lock_at.astimezone(tz).timetz())
         key = start.strftime({"week": "%G-W%V", "month": "%Y-%m", "year": "%Y"}[every])
-        label = Text(f"{first.label.vi} ({key})", f"{first.label.en} ({key})")
-        periods.append(PeriodSpec(key, label, start, _shift(first.end, every, n), deadline, lock))
+        end = _shift(first.end, every, n)
+        periods.append(PeriodSpec(key, first.label, start, end, deadline, lock, first.title))
     return periods
+
+
+def occurrence_text(template: Text, first: PeriodSpec, period: PeriodSpec, every: str | None,
+                    *, is_label: bool) -> Text:
+    """A label or title for one occurrence. `{year}`, `{start}`, `{end}` and `{key}` are
+    filled in; without them, a yearly campaign's first year written out ("Năm 2025") becomes
+    this occurrence's year, and another label gets the period key after it."""
+    def one(text: str) -> str:
+        if any(p in text for p in PLACEHOLDERS):
+            return (text.replace("{year}", str(period.start.year))
+                    .replace("{start}", period.start.strftime("%d/%m/%Y"))
+                    .replace("{end}", period.end.strftime("%d/%m/%Y"))
+                    .replace("{key}", period.key))
+        if period is first:
+            return text
+        if every == "year" and str(first.start.year) in text:
+            return text.replace(str(first.start.year), str(period.start.year))
+        return f"{text} ({period.key})" if is_label else text
+
+    return Text(one(template.vi), one(template.en))
 
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -140,13 +168,17 @@ def parse_campaign(raw: Any, source: str = "", default_timezone: str = DEFAULT_T
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise CampaignError(f"{key}: unknown time zone {tz_name}") from exc
     forms_by_kind: dict[str, str] = {}
+    reports_to: dict[str, tuple[str, ...]] = {}
     for i, item in enumerate(raw.get("forms") or [], start=1):
         if not isinstance(item, Mapping) or not item.get("form"):
             raise CampaignError(f"{key} forms {i}: needs form and kinds")
+        line = _reports_to(item.get("reports_to"), f"{key} forms {i}")
         for kind in item.get("kinds") or []:
             if kind in forms_by_kind:
                 raise CampaignError(f"{key}: unit kind {kind} has two forms")
             forms_by_kind[str(kind)] = str(item["form"])
+            if line:
+                reports_to[str(kind)] = line
     if not forms_by_kind:
         raise CampaignError(f"{key}: a campaign needs forms with unit kinds")
     periods = [_period(p, tz, f"{key} period {i}")
@@ -161,9 +193,20 @@ def parse_campaign(raw: Any, source: str = "", default_timezone: str = DEFAULT_T
         periods = _repeat(periods[0], every, count, tz) + periods[1:]
     if len({p.key for p in periods}) != len(periods):
         raise CampaignError(f"{key}: two periods share a key")
+    title = Text.parse(raw.get("title"), f"{key} title")
+    every = recurrence.get("every") if recurrence else None
+    first = periods[0]
+    periods = [replace(p, label=occurrence_text(p.label, first, p, every, is_label=True),
+                       title=occurrence_text(title, first, p, every, is_label=False))
+               for p in periods]
+    correction_days = raw.get("correction_days", DEFAULT_CORRECTION_DAYS)
+    if not isinstance(correction_days, int) or isinstance(correction_days, bool) \
+            or correction_days < 0:
+        raise CampaignError(f"{key}: correction_days must be a whole number of days, "
+                            f"got {correction_days!r}")
     return CampaignSpec(
         key=key,
-        title=Text.parse(raw.get("title"), f"{key} title"),
+        title=title,
         description=Text.parse(raw.get("description"), f"{key} description", required=False),
         timezone=tz_name,
         forms_by_kind=forms_by_kind,
@@ -171,7 +214,32 @@ def parse_campaign(raw: Any, source: str = "", default_timezone: str = DEFAULT_T
         periods=tuple(periods),
         source=str(raw.get("source", "")),
         raw=dict(raw),
+        reports_to=reports_to,
+        correction_days=correction_days,
     )
+
+
+def _reports_to(raw: Any, where: str) -> tuple[str, ...]:
+    """`reports_to: [commune, ward]` (or one kind, or `parent`): where this form's reports go."""
+    if raw is None:
+        return ()
+    kinds = [raw] if isinstance(raw, str) else raw
+    if not isinstance(kinds, list) or not all(isinstance(k, str) and k for k in kinds):
+        raise CampaignError(f"{where}: reports_to must be a unit kind or a list of kinds")
+    return tuple(kinds)
+
+
+def reports_to_of(definition: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """The reporting lines of a stored campaign definition (the loaded YAML), by unit kind."""
+    lines: dict[str, tuple[str, ...]] = {}
+    for item in (definition or {}).get("forms") or []:
+        if not isinstance(item, Mapping):
+            continue
+        line = _reports_to(item.get("reports_to"), "forms")
+        for kind in item.get("kinds") or []:
+            if line:
+                lines[str(kind)] = line
+    return lines
 
 
 def load_campaign_file(path: Path, default_timezone: str = DEFAULT_TIMEZONE) -> CampaignSpec:

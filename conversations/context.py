@@ -9,6 +9,7 @@ from typing import Any
 
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog
+from conversations.reporting_lines import StateCounts
 
 MAX_FAILED_SIGNINS_PER_HOUR = 5
 
@@ -40,6 +41,18 @@ class InviteView:
 
 
 @dataclass(frozen=True)
+class ReceivedReports:
+    """What a unit that consolidates (a commune) has received from the units that report to
+    it (its schools) for one period: how many, who is missing, and the figures summed."""
+
+    kinds: Text                       # "trường" / "schools"
+    expected: int
+    submitted: int
+    missing: tuple[str, ...] = ()     # names of the units that have not submitted
+    sums: Mapping[str, Any] = field(default_factory=dict)  # question id → sum (numbers only)
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One report a contact may file: a unit, a campaign period, its form and its progress."""
 
@@ -53,19 +66,36 @@ class Assignment:
     lock_at: datetime | None
     unit: UnitView
     form_key: str
-    status: str = "none"  # none | draft | submitted | returned
+    status: str = "none"  # none | draft | submitted | returned | accepted
     answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     submitted_at: datetime | None = None
     on_time: bool | None = None
     revision: int = 0
     return_comment: str = ""
+    correct_by: datetime | None = None  # a returned report's correction deadline
+    # What the units reporting to this one sent in (a commune's schools); loaded only when
+    # the report is opened or its figures are taken over, None where nothing reports to it.
+    received: ReceivedReports | None = None
 
     @property
     def key(self) -> str:
         return f"{self.period_id}:{self.unit.code}"
 
     def locked(self, now: datetime) -> bool:
-        return self.lock_at is not None and now >= self.lock_at
+        """Closed to answers: after the lock, unless returned and within its correction time."""
+        if self.lock_at is None or now < self.lock_at:
+            return False
+        return not (self.status == "returned" and self.correct_by is not None
+                    and now < self.correct_by)
+
+    def closes_at(self) -> datetime | None:
+        """When answers stop being accepted: the lock, or a later correction deadline."""
+        if self.lock_at is None:
+            return None
+        if self.status == "returned" and self.correct_by is not None \
+                and self.correct_by > self.lock_at:
+            return self.correct_by
+        return self.lock_at
 
 
 @dataclass(frozen=True)
@@ -82,10 +112,16 @@ class TaskView:
 
 @dataclass(frozen=True)
 class NudgeTarget:
+    """One open campaign as `/nhac` would remind it: the units in scope that have not
+    submitted, the people it will reach now, and those it leaves alone."""
+
     campaign_key: str
     title: Text
     units_missing: int
-    people: int
+    people: int                      # reachable, not reminded in the last hour: reminded now
+    recently_nudged: int = 0         # reminded by someone in the last hour: left alone
+    unreachable: int = 0             # no chat with the bot (never signed in, or blocked it)
+    send_at: datetime | None = None  # set when quiet hours hold the reminders until then
 
 
 @dataclass(frozen=True)
@@ -98,6 +134,29 @@ class NudgeInfo:
 
 
 @dataclass(frozen=True)
+class MissingUnitView:
+    code: str
+    name: str
+    status: str
+    reporters: tuple[tuple[str, str], ...]  # (name, phone)
+    last_reminded: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BlockSummary:
+    """The reports of one form at one place on the reporting line (reporting_lines.py):
+    `direct` ones come to the coordinator's level and are their figures; the others come from
+    further down, are already inside the reports of `covered_by`, and are never added in."""
+
+    title: Text
+    direct: bool
+    counts: StateCounts
+    main_totals: tuple[tuple[str, Text, Text, Any], ...] = ()  # (id, label, unit, sum)
+    covered_by: Text = Text("", "")
+    missing: tuple[MissingUnitView, ...] = ()  # filled for /chuanop only
+
+
+@dataclass(frozen=True)
 class PeriodSummary:
     """Completeness and main totals of one campaign period over a coordinator's units."""
 
@@ -107,24 +166,18 @@ class PeriodSummary:
     deadline: datetime
     timezone: str
     scope_name: str
-    total: int
-    on_time: int
-    late: int
-    drafts: int
-    main_totals: tuple[tuple[str, Text, Text, Any], ...] = ()  # (id, label, unit, sum)
+    blocks: tuple[BlockSummary, ...] = ()
 
     @property
-    def missing(self) -> int:
-        return self.total - self.on_time - self.late
+    def counts(self) -> StateCounts:
+        total = StateCounts()
+        for block in self.blocks:
+            total = total + block.counts
+        return total
 
-
-@dataclass(frozen=True)
-class MissingUnitView:
-    code: str
-    name: str
-    status: str
-    reporters: tuple[tuple[str, str], ...]  # (name, phone)
-    last_reminded: datetime | None = None
+    @property
+    def total(self) -> int:
+        return self.counts.total
 
 
 @dataclass(frozen=True)
@@ -135,6 +188,17 @@ class RevisionView:
     new_value: Any
     changed_by: str
     changed_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportEventView:
+    """A submission, a return (with its reason) or an acceptance, with who and when."""
+
+    kind: str  # submitted | returned | accepted
+    revision: int
+    by: str
+    at: datetime
+    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +215,11 @@ class UnitReportView:
     submitted_by: str = ""
     answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     revisions: tuple[RevisionView, ...] = ()
+    events: tuple[ReportEventView, ...] = ()
+    lock_at: datetime | None = None
+    correction_days: int = 3
+    correct_by: datetime | None = None
+    own: bool = False  # the coordinator's own unit: they read it; the level above acts on it
 
 
 @dataclass(frozen=True)
@@ -158,7 +227,6 @@ class CoordinatorData:
     """What a coordinator's command needs, loaded only for that command and within scope."""
 
     summaries: tuple[PeriodSummary, ...] = ()
-    missing: tuple[tuple[PeriodSummary, tuple[MissingUnitView, ...]], ...] = ()
     unit_code: str = ""
     units: tuple[UnitReportView, ...] = ()  # the asked unit, per current period, if in scope
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from conversations.answer_parsing import show_value
-from conversations.context import CoordinatorData, PeriodSummary, UnitReportView
+from conversations.context import BlockSummary, CoordinatorData, PeriodSummary, UnitReportView
 from conversations.deadlines import deadline_phrase
-from conversations.events import Export, Nudge, ReturnReport
+from conversations.events import AcceptReport, Export, Nudge, ReturnReport
+from conversations.forms import Form
 from conversations.i18n import Tr
+from conversations.reporting_lines import StateCounts
 from conversations.session import Turn
 
 NUDGE_EVERY = timedelta(hours=1)
@@ -44,12 +47,26 @@ def nudge(turn: Turn) -> None:
     if not waiting:
         turn.say(tr("Every unit has submitted; nobody needs a reminder."))
         return
-    turn.effect(Nudge(tuple(t.campaign_key for t in waiting)))
-    lines = [tr("Reminders are on their way:")]
+    reachable = [t for t in waiting if t.people]
+    if reachable:
+        turn.effect(Nudge(tuple(t.campaign_key for t in reachable)))
+    lines = [tr("Reminders are on their way:") if reachable else
+             tr("Nobody can be reminded right now:")]
     for target in waiting:
-        lines.append("• " + tr("{campaign}: {people} people of {units} units that have not "
-                               "submitted.", campaign=target.title.get(tr.language),
-                               people=target.people, units=target.units_missing))
+        line = "• " + tr("{campaign}: {people} people of {units} units that have not "
+                         "submitted.", campaign=target.title.get(tr.language),
+                         people=target.people, units=target.units_missing)
+        if target.recently_nudged:
+            line += " " + tr("{count} people were already reminded in the last hour and are "
+                             "left alone.", count=target.recently_nudged)
+        if target.unreachable:
+            line += " " + tr("{count} people have no chat with the bot (not signed in, or "
+                             "they blocked it); /chuanop lists their phone numbers.",
+                             count=target.unreachable)
+        if target.people and target.send_at is not None:
+            line += " " + tr("It is quiet hours now, so the reminders will go out at {time}.",
+                             time=tr.datetime(target.send_at, info.timezone))
+        lines.append(line)
     turn.say("\n".join(lines))
 
 
@@ -64,7 +81,9 @@ def _data(turn: Turn) -> CoordinatorData | None:
 
 
 def summary(turn: Turn) -> None:
-    """`/tonghop`: on time / late / drafts / missing, and the main figures summed."""
+    """`/tonghop`: every unit's state and the main figures, block by block of the reporting
+    line: the reports that come to this level are summed; those from further down are shown
+    apart and never added in."""
     data = _data(turn)
     if data is None:
         return
@@ -72,58 +91,90 @@ def summary(turn: Turn) -> None:
     if not data.summaries:
         turn.say(tr("No report period is open for the units below yours."))
         return
-    blocks = [_summary_block(s, tr) for s in data.summaries]
-    turn.say("\n\n".join(blocks))
+    turn.say("\n\n".join(_summary_text(s, tr) for s in data.summaries))
 
 
-def _summary_block(s: PeriodSummary, tr: Tr) -> str:
-    lines = [
+def _summary_text(s: PeriodSummary, tr: Tr) -> str:
+    head = "\n".join([
         tr("{campaign} — units below {scope}:", campaign=s.campaign_title.get(tr.language),
            scope=s.scope_name),
-        tr("On time: {on_time} · late: {late} · drafts: {drafts} · not submitted: {missing}, "
-           "of {total} units (due {deadline}).", on_time=s.on_time, late=s.late,
-           drafts=s.drafts, missing=s.missing, total=s.total,
+        tr("Period: {period}. Due {deadline}.", period=s.period_label.get(tr.language),
            deadline=deadline_phrase(s.deadline, s.timezone, tr)),
-    ]
-    if s.main_totals:
+    ])
+    return "\n\n".join([head, *(_block_text(b, tr) for b in s.blocks)])
+
+
+def block_title(b: BlockSummary, tr: Tr) -> str:
+    if b.direct:
+        return b.title.get(tr.language)
+    return tr("{title} — their reports go to the {recipients} and are already in those "
+              "reports, so they are not added in", title=b.title.get(tr.language),
+              recipients=b.covered_by.get(tr.language))
+
+
+def counts_text(c: StateCounts, tr: Tr) -> str:
+    return tr("submitted {submitted} (on time {on_time}, late {late}; accepted {accepted}) · "
+              "returned {returned} · drafts {drafts} · not started {not_started} · total "
+              "{total} units", submitted=c.submitted, on_time=c.on_time, late=c.late,
+              accepted=c.accepted, returned=c.returned, drafts=c.drafts,
+              not_started=c.not_started, total=c.total)
+
+
+def _block_text(b: BlockSummary, tr: Tr) -> str:
+    lines = [block_title(b, tr) + ":", counts_text(b.counts, tr) + "."]
+    if b.main_totals:
         lines.append(tr("Main figures (submitted reports):"))
-        for qid, label, unit, value in s.main_totals:
+        for qid, label, unit, value in b.main_totals:
             shown = f"{tr.number(value)} {unit.get(tr.language)}".strip()
             lines.append(f"• {qid} {label.get(tr.language)}: {shown}")
     return "\n".join(lines)
 
 
+def state_word(status: str, tr: Tr) -> str:
+    """A report that is not submitted: a draft, returned for correction, or not started."""
+    if status == "draft":
+        return tr("draft")
+    if status == "returned":
+        return tr("returned")
+    return tr("not started")
+
+
 def missing(turn: Turn) -> None:
-    """`/chuanop`: the units that have not submitted, with reporters, phones, last reminder."""
+    """`/chuanop`: the units that have not submitted, block by block, with reporters, phones
+    and the last reminder."""
     data = _data(turn)
     if data is None:
         return
     tr = turn.tr
-    if not data.missing:
+    if not data.summaries:
         turn.say(tr("No report period is open for the units below yours."))
         return
-    blocks = []
-    for s, units in data.missing:
-        lines = [tr("{campaign}: {missing} of {total} units have not submitted (due {deadline}).",
-                    campaign=s.campaign_title.get(tr.language), missing=s.missing,
-                    total=s.total, deadline=deadline_phrase(s.deadline, s.timezone, tr))]
-        for unit in units:
-            people = ", ".join(f"{name} {phone}".strip() for name, phone in unit.reporters) \
-                or tr("no reporter registered")
-            state = tr("draft") if unit.status in ("draft", "returned") else tr("not started")
-            line = f"• {unit.name} ({unit.code}, {state}) — {people}"
-            if unit.last_reminded is not None:
-                line += "; " + tr("last reminded {time}",
-                                  time=tr.datetime(unit.last_reminded, s.timezone))
-            lines.append(line)
-        if not units:
-            lines.append(tr("Every unit has submitted. Thank you!"))
-        blocks.append("\n".join(lines))
-    turn.say("\n\n".join(blocks))
+    texts = []
+    for s in data.summaries:
+        c = s.counts
+        parts = [tr("{campaign}: {missing} of {total} units have not submitted (due {deadline}).",
+                    campaign=s.campaign_title.get(tr.language), missing=c.missing,
+                    total=c.total, deadline=deadline_phrase(s.deadline, s.timezone, tr))]
+        for b in s.blocks:
+            lines = [block_title(b, tr) + ":"]
+            for unit in b.missing:
+                people = ", ".join(f"{name} {phone}".strip() for name, phone in unit.reporters) \
+                    or tr("no reporter registered")
+                state = state_word(unit.status, tr)
+                line = f"• {unit.name} ({unit.code}, {state}) — {people}"
+                if unit.last_reminded is not None:
+                    line += "; " + tr("last reminded {time}",
+                                      time=tr.datetime(unit.last_reminded, s.timezone))
+                lines.append(line)
+            if not b.missing:
+                lines.append(tr("Every unit has submitted. Thank you!"))
+            parts.append("\n".join(lines))
+        texts.append("\n\n".join(parts))
+    turn.say("\n\n".join(texts))
 
 
 def view(turn: Turn, arg: str) -> None:
-    """`/xem CODE`: one unit's report as submitted, and who changed what since."""
+    """`/xem CODE`: one unit's report as submitted, and who did what since."""
     data = _data(turn)
     if data is None:
         return
@@ -138,20 +189,29 @@ def view(turn: Turn, arg: str) -> None:
     turn.say("\n\n".join(_unit_block(turn, u) for u in data.units))
 
 
+def _state_line(tr: Tr, u: UnitReportView) -> str:
+    when = tr.datetime(u.submitted_at, u.timezone) if u.submitted_at else ""
+    timing = tr("on time") if u.on_time else tr("late")
+    if u.status == "accepted":
+        return tr("Accepted. Submitted at {time} by {name}, {timing}.", time=when,
+                  name=u.submitted_by, timing=timing)
+    if u.status == "submitted" and u.submitted_at:
+        return tr("Submitted at {time} by {name}, {timing}; not accepted yet.", time=when,
+                  name=u.submitted_by, timing=timing)
+    if u.status == "returned":
+        line = tr("Returned for correction; not submitted again yet.")
+        if u.correct_by is not None:
+            line += " " + tr("Correction due {time}.", time=tr.datetime(u.correct_by,
+                                                                        u.timezone))
+        return line
+    if u.status == "draft":
+        return tr("Not submitted yet (a draft is in progress).")
+    return tr("Not started yet.")
+
+
 def _unit_block(turn: Turn, u: UnitReportView) -> str:
     tr = turn.tr
-    lines = [f"{u.campaign_title.get(tr.language)} — {u.name} ({u.code})"]
-    if u.status == "submitted" and u.submitted_at:
-        when = tr.datetime(u.submitted_at, u.timezone)
-        lines.append(tr("Submitted at {time} by {name}, on time.", time=when,
-                        name=u.submitted_by) if u.on_time else
-                     tr("Submitted at {time} by {name}, late.", time=when, name=u.submitted_by))
-    elif u.status == "returned":
-        lines.append(tr("Returned for correction; not submitted again yet."))
-    elif u.status == "draft":
-        lines.append(tr("Not submitted yet (a draft is in progress)."))
-    else:
-        lines.append(tr("Not started yet."))
+    lines = [f"{u.campaign_title.get(tr.language)} — {u.name} ({u.code})", _state_line(tr, u)]
     form = turn.ctx.forms.get(u.form_key)
     if form is not None and u.answers:
         for section in form.sections:
@@ -163,23 +223,59 @@ def _unit_block(turn: Turn, u: UnitReportView) -> str:
                 if stored.get("note"):
                     shown += " — " + tr("note: {note}", note=stored["note"])
                 lines.append(f"{q.id}  {shown}")
-    if u.revisions:
+    history = _history(turn, u, form)
+    if history:
         lines.append(tr("History:"))
-        for r in u.revisions:
-            q = form.question(r.question_id) if form else None
-            old = show_value(q, r.old_value, tr) if q and r.old_value is not None else "—"
-            new = show_value(q, r.new_value, tr) if q and r.new_value is not None else "—"
-            lines.append("• " + tr("submission {n}, {time}, {name}: {qid} {old} → {new}",
-                                   n=r.revision, time=tr.datetime(r.changed_at, u.timezone),
-                                   name=r.changed_by or "—", qid=r.question_id, old=old,
-                                   new=new))
+        lines.extend(line for _, line in sorted(history, key=lambda item: item[0]))
     return "\n".join(lines)
+
+
+def _history(turn: Turn, u: UnitReportView, form: Form | None) -> list[tuple[Any, str]]:
+    tr = turn.tr
+    items: list[tuple[Any, str]] = []
+    for e in u.events:
+        when = tr.datetime(e.at, u.timezone)
+        who = e.by or "—"
+        if e.kind == "returned":
+            text = tr("{time}, {name}: returned for correction — “{reason}”", time=when,
+                      name=who, reason=e.comment)
+        elif e.kind == "accepted":
+            text = tr("{time}, {name}: accepted the report", time=when, name=who)
+        elif e.revision > 1:
+            text = tr("{time}, {name}: submitted again (submission {n})", time=when, name=who,
+                      n=e.revision)
+        else:
+            text = tr("{time}, {name}: submitted the report", time=when, name=who)
+        items.append(((e.at, 1), "• " + text))
+    for r in u.revisions:
+        q = form.question(r.question_id) if form else None
+        old = show_value(q, r.old_value, tr) if q and r.old_value is not None else "—"
+        new = show_value(q, r.new_value, tr) if q and r.new_value is not None else "—"
+        items.append(((r.changed_at, 0), "• " + tr(
+            "submission {n}, {time}, {name}: {qid} {old} → {new}", n=r.revision,
+            time=tr.datetime(r.changed_at, u.timezone), name=r.changed_by or "—",
+            qid=r.question_id, old=old, new=new)))
+    return items
 
 
 # ----------------------------------------------------------------------------- acting
 
+def _acted_on(turn: Turn, data: CoordinatorData, code: str) -> list[UnitReportView] | None:
+    """The asked unit's reports a coordinator may act on; None (said why) when there are none."""
+    tr = turn.tr
+    if not data.units:
+        turn.say(tr("The unit {code} is not among the units you coordinate.", code=code))
+        return None
+    if all(u.own for u in data.units):
+        turn.say(tr("The report of {unit} is your own unit's: it is accepted or returned by the "
+                    "level above, which it is sent to.", unit=data.units[0].name))
+        return None
+    return list(data.units)
+
+
 def return_report(turn: Turn, arg: str) -> None:
-    """`/tralai CODE lý do`: back to the reporters for correction, with the reason."""
+    """`/tralai CODE lý do`: back to the reporters for correction, with the reason; after the
+    lock it reopens that unit's report alone until a correction deadline."""
     data = _data(turn)
     if data is None:
         return
@@ -189,19 +285,57 @@ def return_report(turn: Turn, arg: str) -> None:
         turn.say(tr("Please give the unit code and the reason, for example: /tralai X-ANLAO "
                     "Số liệu mục 5 chưa khớp với danh sách lớp."))
         return
-    submitted = [u for u in data.units if u.status == "submitted"]
-    if not data.units:
-        turn.say(tr("The unit {code} is not among the units you coordinate.", code=code))
+    units = _acted_on(turn, data, code)
+    if units is None:
         return
-    if not submitted:
+    returnable = [u for u in units if u.status in ("submitted", "accepted", "returned")]
+    if not returnable:
         turn.say(tr("The report of {unit} has not been submitted, so there is nothing to "
-                    "return.", unit=data.units[0].name))
+                    "return.", unit=units[0].name))
+        return
+    lines = []
+    for u in returnable:
+        correct_by = turn.received_at + timedelta(days=u.correction_days)
+        turn.effect(ReturnReport(u.period_id, u.code, reason.strip(), correct_by))
+        due = tr.datetime(correct_by, u.timezone)
+        if u.lock_at is not None and turn.received_at >= u.lock_at:
+            lines.append(tr("The report of {unit} was returned for correction and reopened for "
+                            "this unit alone until {time}; its reporters have been told, with "
+                            "your reason. It counts as not submitted until they send it again.",
+                            unit=u.name, time=due))
+        else:
+            lines.append(tr("The report of {unit} was returned for correction; its reporters "
+                            "have been told, with your reason, and asked to send it again "
+                            "before {time}. It counts as not submitted until they do.",
+                            unit=u.name, time=due))
+    turn.say("\n".join(lines))
+
+
+def accept(turn: Turn, arg: str) -> None:
+    """`/duyet CODE`: accept a submitted report; it then changes only if it is returned."""
+    data = _data(turn)
+    if data is None:
+        return
+    tr = turn.tr
+    code = arg.strip().split(" ")[0] if arg.strip() else ""
+    if not code:
+        turn.say(tr("Please add the unit code, for example: /duyet X-ANLAO"))
+        return
+    units = _acted_on(turn, data, code)
+    if units is None:
+        return
+    submitted = [u for u in units if u.status == "submitted"]
+    if not submitted:
+        if any(u.status == "accepted" for u in units):
+            turn.say(tr("The report of {unit} has already been accepted.", unit=units[0].name))
+        else:
+            turn.say(tr("The report of {unit} has not been submitted, so there is nothing to "
+                        "accept.", unit=units[0].name))
         return
     for u in submitted:
-        turn.effect(ReturnReport(u.period_id, u.code, reason.strip()))
-    turn.say(tr("The report of {unit} was returned for correction; its reporters have been "
-                "told, with your reason. It counts as not submitted until they send it again.",
-                unit=submitted[0].name))
+        turn.effect(AcceptReport(u.period_id, u.code))
+    turn.say(tr("The report of {unit} is accepted; its reporters have been told. It can now "
+                "change only if you return it with /tralai.", unit=submitted[0].name))
 
 
 EXPORT_FORMATS = {"xlsx": "xlsx", "excel": "xlsx", "csv": "csv", "docx": "docx", "word": "docx",

@@ -54,9 +54,11 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "bieudo": "chart",
     "chart": "chart",
+    "duyet": "accept",
+    "accept": "accept",
 }
-COORDINATOR_COMMANDS = frozenset({"nudge", "summary", "missing", "view", "return", "export",
-                                  "chart"})
+COORDINATOR_COMMANDS = frozenset({"nudge", "summary", "missing", "view", "return", "accept",
+                                  "export", "chart"})
 # Commands people type without the slash, folded (no diacritics, lower case).
 WORD_COMMANDS: dict[str, str] = {
     "bao cao": "report",
@@ -81,6 +83,29 @@ def parse_command(text: str) -> tuple[str, str] | None:
     name = fold(head.split("@", 1)[0])
     command = COMMANDS.get(name)
     return (command, rest.strip()) if command else ("unknown", stripped)
+
+
+def needs_received(event: InboundEvent, state: dict[str, Any]) -> bool:
+    """Whether the event may open a report or take over the figures received from the units
+    that report to it (a commune's schools): the shell then loads what they sent in."""
+    if event.kind == "button":
+        return event.payload in ("report", "consolidate") or event.payload.startswith("pick:")
+    if event.kind != "text":
+        return False
+    if state.get("step") == "choosing":
+        return True
+    command = parse_command(event.text)
+    if command is not None:
+        return command[0] == "report"
+    folded = fold(event.text).strip(" .!?")
+    if WORD_COMMANDS.get(folded) == "report" or \
+            report_flow.SHORTCUT_WORDS.get(folded) == "consolidate":
+        return True
+    answers = [token for token, _label, shortcut in state.get("offered") or [] if not shortcut]
+    if folded.isdigit() and 1 <= int(folded) <= len(answers):
+        return answers[int(folded) - 1] in ("report", "consolidate")
+    return any(token in ("report", "consolidate") and folded == fold(label).strip(" .!?")
+               for token, label, _shortcut in state.get("offered") or [])
 
 
 def advance(state: dict[str, Any], event: InboundEvent, ctx: Context, now: datetime) -> StepResult:
@@ -241,6 +266,8 @@ def _registered(turn: Turn) -> None:
             coordinator_commands.view(turn, arg)
         elif name == "return":
             coordinator_commands.return_report(turn, arg)
+        elif name == "accept":
+            coordinator_commands.accept(turn, arg)
         elif name == "export":
             coordinator_commands.export(turn, arg)
         elif name == "chart":
@@ -278,6 +305,7 @@ def coordinator_help(tr: Tr) -> str:
         tr("/chuanop — units that have not submitted, with reporters and phones"),
         tr("/xem CODE — one unit's report and its history"),
         tr("/tralai CODE reason — send a report back for correction"),
+        tr("/duyet CODE — accept a submitted report"),
         tr("/xuat — the Excel file (/xuat csv, /xuat docx for the consolidated report)"),
         tr("/bieudo — a chart of who has submitted"),
         tr("/nhac — remind now every unit below yours that has not submitted (once an hour)"),

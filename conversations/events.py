@@ -82,12 +82,14 @@ class SaveAnswers(Effect):
 
 @dataclass(frozen=True)
 class Submit(Effect):
-    """Submit (or resubmit with `changes`, for a report already submitted)."""
+    """Submit (or resubmit with `changes`, for a report already submitted). `at` is when the
+    message was received: the first submission's `at` decides on time or late, for good."""
 
     period_id: int
     unit_code: str
     form_key: str
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -106,11 +108,21 @@ class Nudge(Effect):
 
 @dataclass(frozen=True)
 class ReturnReport(Effect):
-    """Send a submitted report back for correction; its reporters are told at once."""
+    """Send a submitted report back for correction; its reporters are told at once. It may be
+    submitted again until `correct_by`, even after the period's lock."""
 
     period_id: int
     unit_code: str
     comment: str
+    correct_by: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AcceptReport(Effect):
+    """Accept a submitted report; its reporters are told, and it changes only if returned."""
+
+    period_id: int
+    unit_code: str
 
 
 @dataclass(frozen=True)

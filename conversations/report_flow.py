@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from conversations.answer_parsing import AnswerError, Parsed, error_text, parse_answer, show_value
@@ -37,7 +38,11 @@ SHORTCUT_WORDS: dict[str, str] = {
     "continue": "continue",
     "nhap lai": "retype",
     "retype": "retype",
+    "lay so lieu": "consolidate",
+    "lay so lieu tong hop": "consolidate",
+    "tong hop so lieu": "consolidate",
 }
+OPEN_STATUSES = ("none", "draft", "returned")  # a report that can still take answers
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -95,7 +100,7 @@ def _missing_required(turn: Turn, a: Assignment) -> list[Question]:
 
 def _open(turn: Turn) -> list[Assignment]:
     return [a for a in turn.ctx.assignments
-            if a.starts_at <= turn.now and not a.locked(turn.now)]
+            if a.starts_at <= turn.now and not a.locked(turn.received_at)]
 
 
 def _title(turn: Turn, a: Assignment) -> str:
@@ -104,7 +109,7 @@ def _title(turn: Turn, a: Assignment) -> str:
 
 
 def _save(turn: Turn, a: Assignment, answers: dict[str, dict[str, Any]]) -> None:
-    if not answers:
+    if not answers or a.status == "accepted":
         return
     if a.status == "submitted":
         edits = dict(turn.state.get("edits") or {})
@@ -129,13 +134,24 @@ def _current(turn: Turn) -> Assignment | None:
         _reset(turn)
         turn.say(turn.tr("This report is no longer open. Send /baocao to see what is due."))
         return None
-    if a.locked(turn.now):
+    if a.locked(turn.received_at):
         _reset(turn)
         turn.say(turn.tr("This report was closed on {time}; no more answers are accepted. "
                          "Please contact your coordinator if something must still change.",
-                         time=turn.tr.datetime(a.lock_at, a.timezone)))  # type: ignore[arg-type]
+                         time=turn.tr.datetime(a.closes_at(), a.timezone)))  # type: ignore[arg-type]
+        return None
+    if a.status == "accepted":
+        _reset(turn)
+        turn.say(_accepted_text(turn, a))
         return None
     return a
+
+
+def _accepted_text(turn: Turn, a: Assignment) -> str:
+    return turn.tr("The report {campaign} of {unit} has been accepted by your coordinator, so it "
+                   "can no longer be changed here. If something must still change, please ask "
+                   "them to return it for correction.",
+                   campaign=a.campaign_title.get(turn.tr.language), unit=a.unit.name)
 
 
 # ----------------------------------------------------------------------------- entry points
@@ -178,6 +194,8 @@ def start(turn: Turn, arg: str = "") -> None:
 
 def _status_word(turn: Turn, a: Assignment) -> str:
     tr = turn.tr
+    if a.status == "accepted":
+        return tr("accepted")
     if a.status == "submitted":
         return tr("submitted")
     if a.status == "returned":
@@ -205,8 +223,18 @@ def begin(turn: Turn, a: Assignment) -> None:
             time=tr.datetime(a.submitted_at, a.timezone) if a.submitted_at else "")
         review(turn, a, prefix=intro)
         return
+    if a.status == "accepted":
+        _reset(turn)
+        turn.say(header + "\n" + _accepted_text(turn, a))
+        return
     if a.status == "returned" and a.return_comment:
         header += "\n" + tr("Returned for correction: {comment}", comment=a.return_comment)
+        if a.correct_by is not None:
+            header += "\n" + tr("Please submit it again before {time}.",
+                                 time=tr.datetime(a.correct_by, a.timezone))
+    offer = _received_offer(turn, a)
+    if offer:
+        header += "\n" + offer
     unanswered = _unanswered(turn, a)
     if not unanswered:
         review(turn, a, prefix=header)
@@ -259,7 +287,7 @@ def handle(turn: Turn) -> None:
 def _idle(turn: Turn) -> None:
     tr = turn.tr
     if turn.event.kind == "text":
-        drafts = [a for a in _open(turn) if a.status != "submitted"]
+        drafts = [a for a in _open(turn) if a.status in OPEN_STATUSES]
         if len(drafts) == 1:
             a = drafts[0]
             entry = _fast_entry(turn, a, loose=True)
@@ -312,6 +340,9 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "") -> None:
         buttons.append(Button("skip", tr("Skip"), shortcut=True))
     if turn.state.get("trail") or form.position(qid) > 1:
         buttons.append(Button("back", tr("Back"), shortcut=True))
+    received = a.received
+    if received is not None and received.submitted and not turn.state.get("consolidated"):
+        buttons.append(Button("consolidate", _consolidate_label(turn, a), shortcut=True))
     turn.state.update({"step": "answering", "question": qid, "section": section.id})
     turn.say("\n".join(lines), buttons=tuple(buttons))
 
@@ -368,6 +399,9 @@ def _answering(turn: Turn, a: Assignment) -> None:
         return
     if token in ("submit", "review"):
         review(turn, a)
+        return
+    if token == "consolidate":
+        consolidate(turn, a, after=qid)
         return
     if token == "zero" and q.numeric:
         zeroed = _zeroable(turn, a, q) or [q]
@@ -584,6 +618,10 @@ def _reviewing(turn: Turn, a: Assignment) -> None:
     if token == "review":
         review(turn, a)
         return
+    if token == "consolidate":
+        turn.state["back_to_review"] = True
+        consolidate(turn, a, after="")
+        return
     if token == "continue":
         missing = _missing_required(turn, a) or _unanswered(turn, a)
         if missing:
@@ -618,8 +656,8 @@ def _submit(turn: Turn, a: Assignment) -> None:
                     "answer: {ids}.", ids=", ".join(q.id for q in missing)),
                  buttons=(Button("continue", tr("Answer the rest")),))
         return
-    on_time = turn.now < a.deadline
-    when = tr.datetime(turn.now, a.timezone)
+    received = turn.received_at
+    when = tr.datetime(received, a.timezone)
     if a.status == "submitted":
         edits = turn.state.get("edits") or {}
         changes = {k: v for k, v in edits.items() if dict(a.answers.get(k) or {}) != v}
@@ -627,20 +665,104 @@ def _submit(turn: Turn, a: Assignment) -> None:
             _reset(turn)
             turn.say(tr("Nothing was changed; the submitted report stays as it was."))
             return
-        turn.effect(Submit(a.period_id, a.unit.code, a.form_key, changes))
+        turn.effect(Submit(a.period_id, a.unit.code, a.form_key, changes, at=received))
         _reset(turn)
         turn.say(tr("The corrected report of {unit} was submitted at {time} ({count} answers "
                     "changed). Thank you!", unit=a.unit.name, time=when, count=len(changes)))
         return
-    turn.effect(Submit(a.period_id, a.unit.code, a.form_key))
+    turn.effect(Submit(a.period_id, a.unit.code, a.form_key, at=received))
     _reset(turn)
-    if on_time:
+    campaign = a.campaign_title.get(tr.language)
+    # On time or late is the first submission's, whoever asked for a later correction.
+    on_time = a.on_time if a.on_time is not None else received < a.deadline
+    if a.status == "returned":
+        text = tr("The corrected report {campaign} of {unit} was submitted again at {time}. "
+                  "It keeps the status of its first submission: {timing}. Thank you!",
+                  campaign=campaign, unit=a.unit.name, time=when,
+                  timing=tr("on time") if on_time else tr("late"))
+    elif on_time:
         text = tr("The report {campaign} of {unit} was submitted at {time}, on time. Thank you! "
                   "You can still correct it with /baocao.",
-                  campaign=a.campaign_title.get(tr.language), unit=a.unit.name, time=when)
+                  campaign=campaign, unit=a.unit.name, time=when)
     else:
         text = tr("The report {campaign} of {unit} was submitted at {time}. The deadline was "
                   "{deadline}, so it is recorded as late. Thank you!",
-                  campaign=a.campaign_title.get(tr.language), unit=a.unit.name, time=when,
+                  campaign=campaign, unit=a.unit.name, time=when,
                   deadline=deadline_text(a, tr))
     turn.say(text)
+
+
+# ----------------------------------------------------------------------------- consolidation
+
+def _received_offer(turn: Turn, a: Assignment) -> str:
+    """For a unit other units report to (a commune): who has sent in, who is missing."""
+    r = a.received
+    if r is None or not r.expected or a.status not in OPEN_STATUSES:
+        return ""
+    tr = turn.tr
+    kinds = r.kinds.get(tr.language)
+    lines = [tr("{submitted}/{expected} {kinds} have sent their reports to {unit}.",
+                submitted=r.submitted, expected=r.expected, kinds=kinds, unit=a.unit.name)]
+    if r.missing:
+        shown = ", ".join(r.missing[:MISSING_SHOWN])
+        if len(r.missing) > MISSING_SHOWN:
+            shown += " " + tr("and {count} more", count=len(r.missing) - MISSING_SHOWN)
+        lines.append(tr("Not yet: {names}.", names=shown))
+    if r.submitted:
+        lines.append(tr("You may start from the sum of their figures, then add your unit's own "
+                        "activities: “{label}”.", label=_consolidate_label(turn, a)))
+    return "\n".join(lines)
+
+
+MISSING_SHOWN = 10
+
+
+def _consolidate_label(turn: Turn, a: Assignment) -> str:
+    r = a.received
+    assert r is not None
+    return turn.tr("Use the figures summed from the {count} {kinds} that submitted",
+                   count=r.submitted, kinds=r.kinds.get(turn.tr.language))
+
+
+def consolidate(turn: Turn, a: Assignment, after: str) -> None:
+    """Fill the unanswered figures with the sums of the reports received; answers already
+    given are kept. The person then adds their own unit's activities and reviews."""
+    tr = turn.tr
+    r = a.received
+    if r is None or not r.submitted:
+        turn.state["consolidated"] = True
+        kinds = r.kinds.get(tr.language) if r else ""
+        _next(turn, a, after, prefix=tr("No report has been received from the {kinds} yet.",
+                                        kinds=kinds))
+        return
+    form = _form(turn, a)
+    answers = _answers(turn, a)
+    filled: dict[str, dict[str, Any]] = {}
+    kept: list[str] = []
+    for q in form.questions:
+        if not q.numeric or q.id not in r.sums:
+            continue
+        if q.id in answers and (answers[q.id] or {}).get("value") is not None:
+            kept.append(q.id)
+            continue
+        filled[q.id] = {"value": _stored_number(r.sums[q.id]), "note": ""}
+    _save(turn, a, filled)
+    turn.state["consolidated"] = True
+    shown = "; ".join(f"{qid} = {show_value(form.question(qid), v['value'], tr)}"  # type: ignore[arg-type]
+                      for qid, v in filled.items())
+    lines = [tr("Filled {count} figures with the sums of the {n} {kinds} that submitted: "
+                "{answers}.", count=len(filled), n=r.submitted,
+                kinds=r.kinds.get(tr.language), answers=shown or "—")]
+    if kept:
+        lines.append(tr("Kept the answers already given for {ids}.", ids=", ".join(kept)))
+    lines.append(tr("Add {unit}'s own activities to these figures: send the question number "
+                    "and the new value, for example 4.2 300.", unit=a.unit.name))
+    _next(turn, a, after, prefix="\n".join(lines))
+
+
+def _stored_number(value: Any) -> Any:
+    """A summed figure as answers are stored: an int when whole, else its decimal text."""
+    number = Decimal(str(value))
+    if number == number.to_integral_value():
+        return int(number)
+    return str(number.normalize())

@@ -27,6 +27,13 @@ class Turn:
                     else self.state.get("language") or self.ctx.default_language)
         self.tr = self.ctx.catalog.tr(language)
 
+    @property
+    def received_at(self) -> datetime:
+        """When the message reached the bot (or the messenger): deadlines and locks are judged
+        by it, not by when a backlog or a restart let the bot handle it."""
+        received = self.event.received_at
+        return received if received <= self.now else self.now
+
     def switch_language(self, language: str) -> None:
         self.tr = self.ctx.catalog.tr(language)
 

@@ -34,7 +34,7 @@ class UnitReport:
     unit_id: int
     code: str
     name: str
-    status: str  # none | draft | submitted | returned
+    status: str  # none | draft | submitted | returned | accepted
     answered: int
     total: int
     reporters: tuple[Recipient, ...]
@@ -43,7 +43,7 @@ class UnitReport:
 
     @property
     def submitted(self) -> bool:
-        return self.status == "submitted"
+        return self.status in ("submitted", "accepted")
 
 
 @dataclass(frozen=True)

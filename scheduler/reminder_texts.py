@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conversations.coordinator_commands import counts_text, state_word
 from conversations.deadlines import deadline_phrase
 from conversations.events import Button, OutboundMessage
 from conversations.i18n import Catalog, Tr
+from conversations.reporting_lines import StateCounts
 from scheduler.reminder_plan import DueReminder, PeriodSnapshot, UnitReport
 
 
@@ -66,26 +68,24 @@ def render(reminder: DueReminder, catalog: Catalog, now: datetime) -> OutboundMe
 def digest_text(reminder: DueReminder, tr: Tr, now: datetime) -> str:
     p = reminder.period
     units = reminder.units
-    on_time = sum(1 for u in units if u.submitted and u.on_time)
-    late = sum(1 for u in units if u.submitted and not u.on_time)
-    drafts = [u for u in units if not u.submitted and u.status in ("draft", "returned")]
+    counts = StateCounts()
+    for u in units:
+        counts = counts.plus(u.status, u.on_time)
     missing = [u for u in units if not u.submitted]
     coordinator = reminder.coordinator_unit.name if reminder.coordinator_unit else ""
     lines = [
         tr("Summary of {campaign} for {unit}, at {time}:",
            campaign=p.campaign_title.get(tr.language), unit=coordinator,
            time=tr.datetime(now, p.timezone)),
-        tr("Due {deadline}. Submitted on time: {on_time}; late: {late}; drafts: {drafts}; "
-           "not submitted: {missing} — of {total} units.", deadline=deadline_of(p, tr),
-           on_time=on_time, late=late, drafts=len(drafts), missing=len(missing),
-           total=len(units)),
+        tr("Due {deadline}.", deadline=deadline_of(p, tr)) + " "
+        + counts_text(counts, tr) + ".",
     ]
     if missing:
         lines.append(tr("Units that have not submitted:"))
         for unit in sorted(missing, key=lambda u: u.name):
             people = ", ".join(r.name + (f" ({r.phone})" if r.phone else "")
                                for r in unit.reporters) or tr("no reporter registered")
-            state = tr("draft") if unit.status in ("draft", "returned") else tr("not started")
+            state = state_word(unit.status, tr)
             lines.append(f"• {unit.name} ({state}) — {people}")
     else:
         lines.append(tr("Every unit has submitted. Thank you!"))

@@ -72,8 +72,7 @@ def test_each_occurrence_has_its_own_label_and_title(env: Path):
 
 def _id_of(key: str) -> str:
     for line in baocao("campaigns", "list").output.splitlines():
-        cells = [c.strip() for c in line.replace("│", "|").split("|") if c.strip()] \
-            or line.split()
+        cells = line.split()
         if key in cells:
             return cells[0]
     raise AssertionError(f"{key} not listed")

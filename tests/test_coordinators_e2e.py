@@ -108,14 +108,20 @@ async def test_ten_units_report_and_the_province_gets_true_totals_and_files(
     boss = tg.user(3100, "Sở GD&ĐT")
     await boss.send(f"/start {await invite(bot.app, 'HP', role='coordinator')}")
     await boss.wait_for("cán bộ tổng hợp")
-    # /tonghop: counts and the main figures, summed.
+    # /tonghop: counts and the main figures, summed block by block of the reporting line:
+    # the communes' reports make the province's figures; the schools' are shown apart.
     await boss.send("/tonghop")
-    summary = await boss.wait_for("Đúng hạn: 10")
-    expected_42 = sum(v["4.2"] for v in submitted.values() if "4.2" in v)
+    summary = await boss.wait_for("đã nộp 7 (đúng hạn 7")  # the schools' block
+    communes = {c: v for c, v in submitted.items() if c.startswith(("X-", "P-"))}
+    schools = {c: v for c, v in submitted.items() if c not in communes}
+    communes_text, schools_text = summary.text.split("\n\nCác trường")
+    expected_42 = sum(v["4.2"] for v in communes.values())
     vn = f"{expected_42:,}".replace(",", ".")
-    assert f"4.2 Số người tham gia hội thảo, tọa đàm: {vn} người" in summary.text
-    expected_83 = sum(v["8.3"] for v in submitted.values())
-    assert f"{expected_83:,} đồng".replace(",", ".") in summary.text
+    assert f"4.2 Số người tham gia hội thảo, tọa đàm: {vn} người" in communes_text
+    schools_42 = f"{sum(v['4.2'] for v in schools.values()):,}".replace(",", ".")
+    assert f"4.2 Số người tham gia hội thảo, tọa đàm: {schools_42} người" in schools_text
+    expected_83 = sum(v["8.3"] for v in communes.values())
+    assert f"{expected_83:,} đồng".replace(",", ".") in communes_text
 
     # /xuat: the XLSX, read back cell by cell.
     await boss.send("/xuat")
@@ -128,8 +134,8 @@ async def test_ten_units_report_and_the_province_gets_true_totals_and_files(
     header = rows[header_index]
     column = {str(h).split(". ")[0]: j for j, h in enumerate(header) if h}
     body = {r[0]: r for r in rows[header_index + 1:] if r and r[0] in submitted}
-    assert set(body) == set(submitted)
-    for code, values in submitted.items():
+    assert set(body) == set(communes)  # the schools have a sheet of their own
+    for code, values in communes.items():
         for qid, value in values.items():
             if isinstance(value, str):
                 continue  # free text is in the "Ý kiến" sheet
@@ -140,6 +146,8 @@ async def test_ten_units_report_and_the_province_gets_true_totals_and_files(
     assert totals_row[column["8.3"]] == expected_83
     assert totals_row[column["4.2"]] == expected_42
     assert {"Tiến độ", "Ý kiến", "Lịch sử"} <= set(book.sheetnames)
+    school_rows = list(book[book.sheetnames[1]].iter_rows(values_only=True))
+    assert {r[0] for r in school_rows if r and r[0] in schools} == set(schools)
 
     # /xuat csv: UTF-8 with a BOM, one row per unit.
     await boss.send("/xuat csv")
@@ -148,7 +156,7 @@ async def test_ten_units_report_and_the_province_gets_true_totals_and_files(
     assert csv_file.data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(csv_file.data.decode("utf-8-sig"))))
     head = table[0]
-    by_code = {r[0]: r for r in table[1:]}
+    by_code = {r[1]: r for r in table[1:]}  # after the reporting line's column
     money = next(j for j, h in enumerate(head) if h.startswith("8.3"))
     assert {code: int(by_code[code][money]) for code in submitted} == {
         code: v["8.3"] for code, v in submitted.items()}
@@ -176,7 +184,7 @@ async def test_ten_units_report_and_the_province_gets_true_totals_and_files(
     await boss.wait_for("Đã trả lại báo cáo của Xã An Lão")
     await reporter.wait_for("Số liệu mục 5 chưa khớp với danh sách lớp")
     await boss.send("/tonghop")
-    await boss.wait_for("Đúng hạn: 9")
+    await boss.wait_for("đã nộp 2 (đúng hạn 2")  # the communes' block, one returned
     await reporter.press("Sửa báo cáo")
     await reporter.wait_for("Xem lại báo cáo")
     await reporter.send("5.2 99")
@@ -184,7 +192,7 @@ async def test_ten_units_report_and_the_province_gets_true_totals_and_files(
     await reporter.press("Nộp báo cáo")
     await reporter.wait_for("Cảm ơn")
     await boss.send("/xem X-ANLAO")
-    view = await boss.wait_for("Lịch sử chỉnh sửa")
+    view = await boss.wait_for("Lịch sử")
     old = submitted["X-ANLAO"]["5.2"]
     assert f"5.2 {old} lượt → 99 lượt" in view.text
 
@@ -195,8 +203,8 @@ async def test_scope_a_commune_sees_only_its_units_and_reporters_no_commands(
     await chairman.send(f"/start {await invite(bot.app, 'X-ANLAO', role='coordinator')}")
     await chairman.wait_for("cán bộ tổng hợp")
     await chairman.send("/tonghop")
-    summary = await chairman.wait_for("trên tổng số")
-    assert "trên tổng số 3 đơn vị" in summary.text  # its centre and two schools
+    summary = await chairman.wait_for("tổng 3 đơn vị")  # its centre and two schools
+    assert "Các trường, trung tâm học tập cộng đồng:" in summary.text
     await chairman.send("/xem MN-ANTHANG")
     await chairman.wait_for("không thuộc phạm vi anh/chị phụ trách")
     await chairman.send("/tralai THPT-VINHBAO sai số liệu")

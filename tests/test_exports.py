@@ -21,7 +21,14 @@ from openpyxl import load_workbook
 from bot.exports.chart import write_chart_png
 from bot.exports.csv_export import write_csv
 from bot.exports.docx_report import write_docx
-from bot.exports.model import ExportData, ProgressRow, QuestionColumn, RevisionRow, UnitRow
+from bot.exports.model import (
+    ExportData,
+    ProgressRow,
+    QuestionColumn,
+    ReportBlock,
+    RevisionRow,
+    UnitRow,
+)
 from bot.exports.xlsx_export import write_xlsx
 from conversations.forms import FORMS_DIR, Form, load_form_file
 
@@ -166,13 +173,19 @@ def make_data(form_file: str = "tuan-le-htsd.yaml") -> ExportData:
         timezone="Asia/Ho_Chi_Minh",
         deadline=DEADLINE,
         generated_at=GENERATED,
-        form_title="Báo cáo Tuần lễ hưởng ứng học tập suốt đời (xã, phường, thị trấn)",
-        questions=questions,
-        units=units,
-        totals=totals_of(questions, units),
+        blocks=[ReportBlock(
+            title="Các xã, phường, thị trấn",
+            direct=True,
+            form_title="Báo cáo Tuần lễ hưởng ứng học tập suốt đời (xã, phường, thị trấn)",
+            questions=questions,
+            units=units,
+            totals=totals_of(questions, units),
+        )],
         progress=[
-            ProgressRow("AL", "Huyện An Lão", total=5, on_time=3, late=1, drafts=1, missing=1),
-            ProgressRow("VB", "Huyện Vĩnh Bảo", total=5, on_time=3, late=0, drafts=0, missing=2),
+            ProgressRow("AL", "Huyện An Lão", total=5, on_time=3, late=1, drafts=1,
+                        not_started=0),
+            ProgressRow("VB", "Huyện Vĩnh Bảo", total=5, on_time=3, late=0, drafts=0,
+                        not_started=2),
         ],
         revisions=[
             RevisionRow(
@@ -198,6 +211,11 @@ def make_data(form_file: str = "tuan-le-htsd.yaml") -> ExportData:
         ],
         source_document="Kế hoạch số 245/KH-UBND ngày 20/9/2023 của UBND huyện An Lão",
     )
+
+
+def with_block(data: ExportData, **changes: object) -> ExportData:
+    """The data with its one block changed (its units, questions or totals)."""
+    return replace(data, blocks=[replace(data.blocks[0], **changes)])
 
 
 @pytest.fixture(scope="module")
@@ -245,14 +263,16 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
     width = 6 + len(questions)
     assert ws.max_column == width
     rows = [padded(r, width) for r in ws.iter_rows(values_only=True)]
-    assert len(rows) == 3 + len(data.units) + 1
+    assert len(rows) == 4 + len(data.units) + 1
 
     assert rows[0][0] == "Tuần lễ hưởng ứng học tập suốt đời năm 2023"
     assert rows[1][0] == (
         "Kỳ báo cáo: 02/10 - 08/10/2023; Đơn vị tổng hợp: Thành phố Hải Phòng; "
         "Hạn nộp: 13/10/2023 00:00; Thời điểm xuất: 14/10/2023 08:15"
     )
-    assert rows[2] == [
+    assert rows[2][0] == ("Các xã, phường, thị trấn — Báo cáo Tuần lễ hưởng ứng học tập suốt đời "
+                          "(xã, phường, thị trấn)")
+    assert rows[3] == [
         "Mã đơn vị",
         "Tên đơn vị",
         "Đơn vị cấp trên",
@@ -260,41 +280,41 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
         "Thời điểm nộp",
         "Người nộp",
     ] + [f"{q.id}. {q.label_vi}" for q in questions]
-    assert rows[2][6] == "1.1. Đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?"
-    assert "1.2. Số, ngày ban hành kế hoạch" not in rows[2]  # text goes to "Ý kiến"
-    assert not any(h.startswith(("I.", "IV.")) for h in rows[2])
+    assert rows[3][6] == "1.1. Đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?"
+    assert "1.2. Số, ngày ban hành kế hoạch" not in rows[3]  # text goes to "Ý kiến"
+    assert not any(h.startswith(("I.", "IV.")) for h in rows[3])
 
     for index in range(len(data.units)):
-        assert rows[3 + index] == expected_unit_row(data, index), data.units[index].name
+        assert rows[4 + index] == expected_unit_row(data, index), data.units[index].name
 
     # the first unit: time in Vietnam, numbers as numbers, the skipped answer empty
-    first = rows[3]
+    first = rows[4]
     assert first[4] == datetime(2023, 10, 10, 9, 30)
     column = {q.id: 6 + i for i, q in enumerate(questions)}
     assert first[column["8.3"]] == 1_500_000 and isinstance(first[column["8.3"]], int)
     assert first[column["4.4"]] is None
-    assert rows[3 + 2][column["1.1"]] == "Không"
-    assert rows[3 + 8][6:] == [None] * len(questions)  # not submitted: no answers
+    assert rows[4 + 2][column["1.1"]] == "Không"
+    assert rows[4 + 8][6:] == [None] * len(questions)  # not submitted: no answers
 
     totals = rows[-1]
     assert totals[:6] == [None, "Tổng cộng (các đơn vị đã nộp)", None, None, None, None]
     for question in questions:
         value = totals[column[question.id]]
         if question.numeric:
-            assert value == data.totals[question.id], question.id
+            assert value == data.main.totals[question.id], question.id
             assert isinstance(value, int)
         else:
             assert value == "Có: 6/7"  # seven submitted, Thị trấn An Lão said no
     # a hand check of one sum: submitted units 0, 1, 2, 3, 5, 6, 9 → (i + 1) × 100 000 × 15
     assert totals[column["8.3"]] == 1_500_000 * (1 + 2 + 3 + 4 + 6 + 7 + 10)
     # 4.4 is the 13th question: (2 + 3 + 4 + 6 + 7 + 10) × 13, unit 0 having skipped it
-    assert totals[column["4.4"]] == data.totals["4.4"] == 416
+    assert totals[column["4.4"]] == data.main.totals["4.4"] == 416
 
     # formats and layout
-    assert ws.freeze_panes == "C4"
-    assert ws.auto_filter.ref == f"A3:{ws.cell(3, width).column_letter}13"
-    assert ws.cell(4, 5).number_format == "dd/mm/yyyy hh:mm"
-    assert ws.cell(4, 1 + column["8.3"]).number_format == "#,##0"
+    assert ws.freeze_panes == "C5"
+    assert ws.auto_filter.ref == f"A4:{ws.cell(4, width).column_letter}14"
+    assert ws.cell(5, 5).number_format == "dd/mm/yyyy hh:mm"
+    assert ws.cell(5, 1 + column["8.3"]).number_format == "#,##0"
     assert ws.cell(len(rows), 1 + column["8.3"]).number_format == "#,##0"
     assert ws.cell(len(rows), 2).font.bold
     assert ws.column_dimensions["B"].width >= 30
@@ -313,15 +333,16 @@ def test_xlsx_progress_opinion_and_history_sheets(data: ExportData, tmp_path: Pa
             "Tổng số đơn vị",
             "Đúng hạn",
             "Muộn",
+            "Trả lại",
             "Đang soạn",
-            "Chưa nộp",
+            "Chưa bắt đầu",
             "Tỷ lệ đúng hạn",
         ],
-        ["AL", "Huyện An Lão", 5, 3, 1, 1, 1, 0.6],
-        ["VB", "Huyện Vĩnh Bảo", 5, 3, 0, 0, 2, 0.6],
-        [None, "Tổng cộng", 10, 6, 1, 1, 3, 0.6],
+        ["AL", "Huyện An Lão", 5, 3, 1, 0, 1, 0, 0.6],
+        ["VB", "Huyện Vĩnh Bảo", 5, 3, 0, 0, 0, 2, 0.6],
+        [None, "Tổng cộng", 10, 6, 1, 0, 1, 2, 0.6],
     ]
-    assert wb["Tiến độ"].cell(2, 8).number_format == "0.0%"
+    assert wb["Tiến độ"].cell(2, 9).number_format == "0.0%"
 
     opinions = [list(r) for r in wb["Ý kiến"].iter_rows(values_only=True)]
     assert opinions == [
@@ -388,7 +409,8 @@ def extra_types_data() -> ExportData:
         replace(base.units[1], answers={"1.1": 40, "1.2": "truc_tiep", "1.3": "2023-10-03"}),
     ]
     return replace(
-        base, questions=questions, units=units, totals={"1.1": Decimal("52.5")}, revisions=()
+        with_block(base, questions=questions, units=units, totals={"1.1": Decimal("52.5")}),
+        revisions=(),
     )
 
 
@@ -397,17 +419,17 @@ def test_xlsx_number_choice_and_date_cells(tmp_path: Path) -> None:
     path = tmp_path / "extra.xlsx"
     write_xlsx(data, path)
     ws = load_workbook(path)["Báo cáo"]
-    rows = [list(r) for r in ws.iter_rows(min_row=4, values_only=True)]
+    rows = [list(r) for r in ws.iter_rows(min_row=5, values_only=True)]
     assert rows[0][6:] == [12.5, "Trực tuyến", datetime(2023, 10, 2)]
     assert rows[1][6:] == [40, "Trực tiếp", datetime(2023, 10, 3)]
     assert rows[2][1] == "Tổng cộng (các đơn vị đã nộp)" and rows[2][6] == 52.5
-    assert ws.cell(4, 9).number_format == "dd/mm/yyyy"
+    assert ws.cell(5, 9).number_format == "dd/mm/yyyy"
 
 
 def test_progress_is_reported_for_big_exports(tmp_path: Path) -> None:
     base = make_data()
     units = [replace(base.units[i % 10], code=f"U{i:04d}") for i in range(1200)]
-    data = replace(base, units=units)
+    data = with_block(base, units=units)
     for writer, name in (
         (write_xlsx, "big.xlsx"),
         (write_csv, "big.csv"),
@@ -424,7 +446,7 @@ def test_xlsx_and_docx_write_to_a_stream(data: ExportData) -> None:
     buffer = io.BytesIO()
     write_xlsx(data, buffer)
     buffer.seek(0)
-    assert load_workbook(buffer)["Báo cáo"]["B4"].value == "Xã An Thắng"
+    assert load_workbook(buffer)["Báo cáo"]["B5"].value == "Xã An Thắng"
     buffer = io.BytesIO()
     write_docx(data, buffer)
     buffer.seek(0)
@@ -442,6 +464,7 @@ def test_csv_has_bom_header_and_every_unit_row(data: ExportData, tmp_path: Path)
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == [
+        "Tuyến báo cáo",
         "Mã đơn vị",
         "Tên đơn vị",
         "Đơn vị cấp trên",
@@ -453,7 +476,7 @@ def test_csv_has_bom_header_and_every_unit_row(data: ExportData, tmp_path: Path)
     assert len(rows) == 1 + len(data.units)  # no totals row
 
     for index in range(len(data.units)):
-        expected = []
+        expected = ["Các xã, phường, thị trấn: báo cáo gửi lên cấp tổng hợp"]
         for value in expected_unit_row(data, index, with_text=True):
             if value is None:
                 value = ""
@@ -466,7 +489,7 @@ def test_csv_has_bom_header_and_every_unit_row(data: ExportData, tmp_path: Path)
 
     column = rows[0].index("8.3. Tổng kinh phí khen thưởng")
     assert rows[1][column] == "1500000"
-    assert rows[1][4] == "2023-10-10 09:30"
+    assert rows[1][5] == "2023-10-10 09:30"
     assert rows[4][rows[0].index("I. " + data.questions[-4].label_vi)].startswith("'- Tổ chức")
 
 
@@ -474,8 +497,8 @@ def test_csv_writes_to_a_stream_and_decimals_plainly(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     write_csv(extra_types_data(), buffer)
     rows = list(csv.reader(io.StringIO(buffer.getvalue().decode("utf-8-sig"))))
-    assert rows[1][6:] == ["12.5", "Trực tuyến", "2023-10-02", "'- Cần hỗ trợ thêm."]
-    assert rows[2][6:] == ["40", "Trực tiếp", "2023-10-03", ""]
+    assert rows[1][7:] == ["12.5", "Trực tuyến", "2023-10-02", "'- Cần hỗ trợ thêm."]
+    assert rows[2][7:] == ["40", "Trực tiếp", "2023-10-03", ""]
 
 
 # --- DOCX -----------------------------------------------------------------------------------
@@ -559,17 +582,17 @@ def test_docx_layout_sums_and_texts(data: ExportData, tmp_path: Path) -> None:
     assert by_label["- Số, ngày ban hành kế hoạch"][1] == "1/7 đơn vị"
     assert by_label["- Tổng kinh phí khen thưởng"][1] == "49.500.000 đồng"
     assert by_label["- Số người tham gia hội thảo, tọa đàm"][1] == (
-        f"{int(data.totals['4.2']):,} người".replace(",", ".")
+        f"{int(data.main.totals['4.2']):,} người".replace(",", ".")
     )
     assert by_label["- Số lượt người dự triển lãm"][1:] == [
-        f"{int(data.totals['4.4'])} lượt",
+        f"{int(data.main.totals['4.4'])} lượt",
         "Số liệu của 6/7 đơn vị",
     ]
     assert by_label["- Số tờ báo tường, bài viết về chuyển đổi số, HTSĐ, XHHT"][2] == (
         "Xã An Thắng: 5 tờ báo tường, 20 bài viết"
     )
     assert by_label["- Số sách, báo điện tử, tài liệu số và trang web đã khai thác"][1] == (
-        str(int(data.totals["6.2"]))  # no unit in the form
+        str(int(data.main.totals["6.2"]))  # no unit in the form
     )
     numeric_rows = [r for r in rows if r[0].startswith("- ")]
     assert len(numeric_rows) == len(table_questions(data)) + 1  # + the text row 1.2
@@ -621,7 +644,8 @@ def test_chart_grows_with_bars_up_to_forty(data: ExportData) -> None:
     def height(count: int) -> int:
         rows = [
             ProgressRow(
-                f"X{i}", f"Trường Tiểu học Nguyễn Bỉnh Khiêm số {i}", 20, i % 15, 2, 1, 18 - i % 15
+                f"X{i}", f"Trường Tiểu học Nguyễn Bỉnh Khiêm số {i}", 20, i % 15, 2, 1, 0,
+                17 - i % 15,
             )
             for i in range(count)
         ]
@@ -640,7 +664,7 @@ def test_chart_with_no_progress_and_odd_names(data: ExportData, tmp_path: Path) 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         write_chart_png(replace(data, progress=[]), tmp_path / "empty.png")
-        odd = [ProgressRow("A", "Xã Đồng Thái 🎉\u200b", 3, 1, 1, 0, 1)]
+        odd = [ProgressRow("A", "Xã Đồng Thái 🎉\u200b", 3, 1, 1, 0, 0, 1)]
         write_chart_png(
             replace(data, progress=odd, campaign_title="Tháng 🎓"), tmp_path / "odd.png"
         )

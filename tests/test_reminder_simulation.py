@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -232,13 +233,20 @@ async def test_a_whole_campaign_calendar(calendar: Calendar, tg: FakeTelegram, d
     first_digest = sent_at[calendar.digests[0]]
     missing = sorted(c for c in COMMUNES
                      if c not in submitted_at or submitted_at[c] > first_digest)
-    assert f"chưa nộp: {len(missing)} — trên tổng số 20 đơn vị" in digests[0]
+    parts = re.search(r"đã nộp (\d+) .* trả lại (\d+) · đang soạn (\d+) · chưa bắt đầu (\d+) · "
+                      r"tổng 20 đơn vị", digests[0])
+    assert parts, digests[0]
+    assert sum(int(n) for n in parts.groups()[1:]) == len(missing)
+    assert int(parts.group(1)) == 20 - len(missing)
     for commune in missing:
         assert f"• Xã {commune} (" in digests[0]
     second = sent_at[calendar.digests[1]]
     on_time = sum(1 for when in submitted_at.values() if when < local(calendar.reminders[3][1]))
-    assert f"Đã nộp đúng hạn: {on_time}; nộp muộn: 0" in digests[1]
-    assert f"chưa nộp: {20 - on_time}" in digests[1] and second == local(calendar.digests[1])
+    assert f"đã nộp {on_time} (đúng hạn {on_time}, muộn 0;" in digests[1]
+    parts = re.search(r"trả lại (\d+) · đang soạn (\d+) · chưa bắt đầu (\d+) · tổng 20 đơn vị",
+                      digests[1])
+    assert parts and sum(int(n) for n in parts.groups()) == 20 - on_time
+    assert second == local(calendar.digests[1])
     # Nothing was queued in quiet hours, and no reminder twice.
     app = await build_app(settings, clock=clock)
     async with app.sessions() as session:

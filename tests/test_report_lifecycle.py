@@ -57,7 +57,7 @@ async def test_a_report_returned_after_the_lock_is_reopened_for_that_unit_alone(
     assert "Số người mục 4.2 chưa khớp danh sách" in told
     assert "10:00 ngày 19/10/2023" in told  # and to the unit
 
-    assert "Không có báo cáo nào" in await late_one.say("/baocao")  # the others stay locked
+    assert "chưa có báo cáo nào" in await late_one.say("/baocao")  # the others stay locked
     reply = await thu.say("/baocao")
     assert "Trả lại để chỉnh sửa" in reply or "trả lại" in reply.lower()
     reply = await thu.say("4.2 180")
@@ -73,7 +73,7 @@ async def test_a_report_returned_after_the_lock_is_reopened_for_that_unit_alone(
     await boss.say("/tralai X-ANLAO Xin bổ sung ghi chú mục 8")
     clock.set("2023-10-20 10:00")
     reply = await thu.say("/baocao")
-    assert "Không có báo cáo nào" in reply or "đã khóa" in reply
+    assert "chưa có báo cáo nào" in reply or "đã khóa" in reply
 
 
 async def test_on_time_is_decided_by_when_the_message_was_received(app: App, clock: Clock):
@@ -169,3 +169,27 @@ async def test_a_commune_coordinator_views_the_communes_own_report(app: App):
     reply = await chief.say("/duyet X-ANLAO")
     assert (await stored_report(app, "X-ANLAO")).status == "submitted"
     assert "không thuộc" in reply.lower() or "cấp trên" in reply.lower()
+
+
+def test_a_telegram_message_is_timed_by_its_own_date_a_button_press_by_its_arrival():
+    from aiogram.types import Update
+
+    from bot.telegram.translate import received
+
+    handled = datetime(2023, 10, 13, 0, 0, 2, tzinfo=VN)
+    sent = datetime(2023, 10, 12, 23, 59, 58, tzinfo=VN)
+    user = {"id": 7, "is_bot": False, "first_name": "Thu"}
+    chat = {"id": 7, "type": "private", "first_name": "Thu"}
+    message = Update.model_validate({"update_id": 1, "message": {
+        "message_id": 5, "date": int(sent.timestamp()), "chat": chat, "from": user,
+        "text": "Nộp báo cáo"}})
+    assert received(message, handled).event.received_at == sent
+    future = Update.model_validate({"update_id": 2, "message": {
+        "message_id": 6, "date": int((handled + timedelta(hours=1)).timestamp()), "chat": chat,
+        "from": user, "text": "x"}})
+    assert received(future, handled).event.received_at == handled  # a clock ahead: not trusted
+    press = Update.model_validate({"update_id": 3, "callback_query": {
+        "id": "q1", "from": user, "chat_instance": "c", "data": "submit",
+        "message": {"message_id": 4, "date": int(sent.timestamp()) - 3600, "chat": chat,
+                    "text": "Xem lại"}}})
+    assert received(press, handled).event.received_at == handled

@@ -20,7 +20,7 @@ from bot import admin, reporting
 from bot.app import App
 
 from .conftest import Person
-from .filing import COMMUNE, SCHOOL, document_path, file_report, fill, sign_in
+from .filing import COMMUNE, SCHOOL, document_path, file_report, sign_in, typed_values
 
 pytestmark = pytest.mark.slow
 
@@ -66,19 +66,16 @@ async def test_a_commune_and_its_own_school_are_never_added_together(app: App, d
     header = [c.value for c in next(main.iter_rows(min_row=1, max_row=10))
               if c.value is not None]
     assert header  # the table is there
-    totals_row = next(row for row in main.iter_rows() if row[0].value == "TỔNG CỘNG")
-    column_42 = _column(main, "4.2")
-    assert totals_row[column_42].value == 250
-    schools_sheet = next(s for s in book.worksheets if s.title.startswith("Trường"))
-    totals_row = next(row for row in schools_sheet.iter_rows() if row[0].value == "TỔNG CỘNG")
-    assert totals_row[_column(schools_sheet, "4.2")].value == 37
+    assert _totals(main)[_column(main, "4.2")].value == 250
+    schools_sheet = [s for s in book.worksheets if s.title.startswith("Trường")][0]
+    assert _totals(schools_sheet)[_column(schools_sheet, "4.2")].value == 37
 
     rows = list(csv.DictReader(io.StringIO(
         document_path(await boss.say("/xuat csv")).read_text(encoding="utf-8-sig"))))
-    line = next(h for h in rows[0] if h.startswith("Tuyến báo cáo"))
+    line = [h for h in rows[0] if h.startswith("Tuyến báo cáo")][0]
+    header_42 = [h for h in rows[0] if h.startswith("4.2.")][0]
     by_line: dict[str, int] = {}
     for row in rows:
-        header_42 = next(h for h in row if h.startswith("4.2 "))
         if row[header_42]:
             by_line[row[line]] = by_line.get(row[line], 0) + int(row[header_42])
     assert sorted(by_line.values()) == [37, 250]
@@ -91,10 +88,17 @@ async def test_a_commune_and_its_own_school_are_never_added_together(app: App, d
     assert "Các trường" in text
 
 
+def _totals(sheet):  # noqa: ANN001, ANN202
+    rows = [row for row in sheet.iter_rows()
+            if any(isinstance(c.value, str) and c.value.startswith("Tổng cộng") for c in row)]
+    assert len(rows) == 1, sheet.title
+    return rows[0]
+
+
 def _column(sheet, qid: str) -> int:  # noqa: ANN001
     for row in sheet.iter_rows(max_row=12):
         for i, cell in enumerate(row):
-            if isinstance(cell.value, str) and cell.value.split(" ")[0].split("\n")[0] == qid:
+            if isinstance(cell.value, str) and cell.value.split(" ")[0].rstrip(".") == qid:
                 return i
     raise AssertionError(f"no column {qid} in {sheet.title}")
 
@@ -160,8 +164,16 @@ async def test_a_commune_starts_from_its_schools_figures_adjusts_and_the_provinc
     reply = await commune.say("Lấy số liệu tổng hợp từ 2 trường đã nộp")
     assert "4.2 = 65" in reply and "5.2 = 20" in reply and "8.1 = 3" in reply
     # The commune adds its own activities to two figures, then answers the rest.
-    reply = await fill(commune, COMMUNE, {"4.2": 90, "5.2": 26})
-    assert "4.2  90 người" in reply and "5.2  26 người" in reply
+    taken = {q.id for q in SCHOOL.questions if q.numeric}
+    rest = {qid: v for qid, v in typed_values(COMMUNE).items() if qid not in taken}
+    rest.update({"4.2": 90, "5.2": 26})
+    reply = await commune.say("\n".join(f"{qid}={value}" for qid, value in rest.items()))
+    for _ in range(5):
+        if "Đúng, giữ nguyên" not in reply:
+            break
+        reply = await commune.say("Đúng, giữ nguyên")
+    assert "4.2  90 người" in reply and "5.2  26 lượt" in reply
+    assert "8.1  3 tập thể" in reply  # taken over from the schools, unchanged
     reply = await commune.say("Nộp báo cáo")
     assert "đã được nộp" in reply
 

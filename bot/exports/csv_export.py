@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from bot.exports.model import ExportData
+from bot.exports.model import ExportData, ReportBlock
 from bot.exports.xlsx_export import (
     PROGRESS_STEP,
     UNIT_HEADERS,
@@ -50,8 +50,20 @@ def _text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+LINE_HEADER = "Tuyến báo cáo"
+
+
+def line_of(block: ReportBlock) -> str:
+    """Which block of the reporting line a row is in, so a sum by this column never adds a
+    commune's figures to its schools'."""
+    if block.direct:
+        return f"{block.title}: báo cáo gửi lên cấp tổng hợp"
+    return f"{block.title}: báo cáo gửi {block.covered_by}, không cộng thêm"
+
+
 def write_csv(data: ExportData, out: BinaryIO | Path, progress: Progress | None = None) -> None:
-    """Write the header and one row per unit; no totals row."""
+    """Write the header and one row per unit; no totals row. A column names the block of the
+    reporting line each unit is in (filter on it before adding a column up)."""
     if isinstance(out, Path | str):
         with open(out, "wb") as handle:
             _write(data, handle, progress)
@@ -65,7 +77,7 @@ def _write(data: ExportData, out: BinaryIO, progress: Progress | None) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     out.write(codecs.BOM_UTF8)
-    writer.writerow(list(UNIT_HEADERS) + [question_header(q) for q in questions])
+    writer.writerow([LINE_HEADER, *UNIT_HEADERS] + [question_header(q) for q in questions])
 
     def flush() -> None:
         out.write(buffer.getvalue().encode("utf-8"))
@@ -73,10 +85,12 @@ def _write(data: ExportData, out: BinaryIO, progress: Progress | None) -> None:
         buffer.truncate()
 
     total = len(data.units)
-    for done, unit in enumerate(data.units, start=1):
+    rows = ((block, unit) for block in data.blocks for unit in block.units)
+    for done, (block, unit) in enumerate(rows, start=1):
         answers = unit.answers
         writer.writerow(
             [
+                _text(line_of(block)),
                 _text(unit.code),
                 _text(unit.name),
                 _text(unit.parent_name),

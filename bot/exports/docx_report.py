@@ -26,9 +26,10 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 
-from bot.exports.model import ExportData, QuestionColumn
+from bot.exports.model import ExportData, QuestionColumn, ReportBlock
 from bot.exports.xlsx_export import (
     PROGRESS_STEP,
+    SUBMITTED_STATUSES,
     clean_text,
     is_section_text,
     local_naive,
@@ -64,14 +65,17 @@ class _Figures:
 
 
 def write_docx(data: ExportData, out: BinaryIO | Path, progress: Progress | None = None) -> None:
-    """Write the consolidated report."""
-    figures = _gather(data, progress)
+    """Write the consolidated report: the reports that come to the scope's level make its
+    figures; each block from further down follows as an annex with its own table, its
+    figures already inside the first and never added to it."""
+    main = data.main
+    figures = _gather(main, progress, len(data.units))
     doc = Document()
     _setup(doc)
     _heading(doc, data)
-    _title(doc, data, figures)
+    _title(doc, data, figures, main)
 
-    questions = list(data.questions)
+    questions = list(main.questions)
     text_parts = [q for q in questions if is_section_text(q)]
     table_questions = [q for q in questions if not is_section_text(q)]
 
@@ -87,7 +91,7 @@ def write_docx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
     results_numeral = numeral
     _part_heading(doc, f"{_roman(numeral)}. Kết quả cụ thể")
     _sub_heading(doc, "1. Các kết quả theo từng hoạt động đã thực hiện")
-    _results_table(doc, table_questions, data, figures)
+    _results_table(doc, table_questions, main, figures)
     for question in remaining:
         sub = _SUB_ITEM.match(question.id)
         if sub and results_numeral == 2:
@@ -101,25 +105,37 @@ def write_docx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
         else:
             numeral += 1
             _text_part(doc, f"{_roman(numeral)}. {question.section_title_vi}", question, figures)
+    for number, block in enumerate((b for b in data.blocks if b is not main), start=1):
+        block_figures = _gather(block, None, 0)
+        heading = f"Phụ lục {number}. Số liệu {block.title}"
+        if block.covered_by:
+            heading += f" (báo cáo gửi {block.covered_by})"
+        _part_heading(doc, heading)
+        _paragraph(doc, f"Đã báo cáo: {block_figures.submitted}/{len(block.units)} đơn vị. "
+                   + (block.note or "Không cộng vào số liệu ở trên (mẫu báo cáo khác)."),
+                   italic=True)
+        _results_table(doc, [q for q in block.questions if not is_section_text(q)], block,
+                       block_figures)
     _signature(doc)
 
     if isinstance(out, Path | str):
         doc.save(str(out))
     else:
         doc.save(out)
+    if progress is not None:
+        progress(len(data.units), len(data.units))
 
 
 # --- gathering ------------------------------------------------------------------------------
 
 
-def _gather(data: ExportData, progress: Progress | None) -> _Figures:
+def _gather(block: ReportBlock, progress: Progress | None, total: int) -> _Figures:
     figures = _Figures()
-    questions = list(data.questions)
-    total = len(data.units)
-    for done, unit in enumerate(data.units, start=1):
+    questions = list(block.questions)
+    for done, unit in enumerate(block.units, start=1):
         if progress is not None and done % PROGRESS_STEP == 0:
             progress(done, total)
-        if unit.status != "submitted":
+        if unit.status not in SUBMITTED_STATUSES:
             continue
         figures.submitted += 1
         name = clean_text(unit.name)
@@ -144,8 +160,6 @@ def _gather(data: ExportData, progress: Progress | None) -> _Figures:
                 if isinstance(day, date):
                     span = figures.dates.setdefault(qid, [day, day])
                     span[0], span[1] = min(span[0], day), max(span[1], day)
-    if progress is not None:
-        progress(total, total)
     return figures
 
 
@@ -161,11 +175,11 @@ def _with_unit(number: str, unit: str) -> str:
     return f"{number} {unit}".strip()
 
 
-def _result(question: QuestionColumn, data: ExportData, figures: _Figures) -> str:
+def _result(question: QuestionColumn, block: ReportBlock, figures: _Figures) -> str:
     qid = question.id
     submitted = figures.submitted
     if question.numeric:
-        return _with_unit(vi_number(data.totals.get(qid, Decimal(0))), question.unit_vi)
+        return _with_unit(vi_number(block.totals.get(qid, Decimal(0))), question.unit_vi)
     if question.type == "yes_no":
         return f"{figures.yes.get(qid, 0)}/{submitted} đơn vị"
     if question.type == "choice":
@@ -368,7 +382,7 @@ def _heading(doc: Any, data: ExportData) -> None:
     )
 
 
-def _title(doc: Any, data: ExportData, figures: _Figures) -> None:
+def _title(doc: Any, data: ExportData, figures: _Figures, main: ReportBlock) -> None:
     center = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(doc, "BÁO CÁO", bold=True, size=14, align=center, before=18, after=0)
     _paragraph(doc, data.campaign_title, bold=True, align=center, after=0)
@@ -378,7 +392,7 @@ def _title(doc: Any, data: ExportData, figures: _Figures) -> None:
         _paragraph(doc, f"(Thực hiện {data.source_document})", italic=True, align=center, after=0)
     _paragraph(
         doc,
-        f"(Tổng hợp từ {figures.submitted} đơn vị đã nộp / {len(data.units)} đơn vị)",
+        f"(Tổng hợp từ {figures.submitted} đơn vị đã nộp / {len(main.units)} đơn vị)",
         italic=True,
         align=center,
         after=12,
@@ -415,7 +429,7 @@ def _text_part(
 
 
 def _results_table(
-    doc: Any, questions: Sequence[QuestionColumn], data: ExportData, figures: _Figures
+    doc: Any, questions: Sequence[QuestionColumn], block: ReportBlock, figures: _Figures
 ) -> None:
     widths = (Cm(9.0), Cm(4.0), Cm(3.0))
     table = doc.add_table(rows=1, cols=3)
@@ -444,7 +458,8 @@ def _results_table(
             section = question.section_id
             row((f"{section}. {question.section_title_vi}", "", ""), bold=True)
         row(
-            (f"- {question.label_vi}", _result(question, data, figures), _remark(question, figures))
+            (f"- {question.label_vi}", _result(question, block, figures),
+             _remark(question, figures))
         )
 
 

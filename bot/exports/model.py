@@ -30,7 +30,7 @@ class UnitRow:
     name: str
     parent_name: str
     kind: str
-    status: str                 # submitted | draft | returned | none
+    status: str                 # submitted | accepted | draft | returned | none
     on_time: bool | None
     submitted_at: datetime | None
     submitted_by: str
@@ -41,7 +41,8 @@ class UnitRow:
 
 @dataclass(frozen=True)
 class ProgressRow:
-    """Completeness of one sub-unit of the scope (all target units at or below it)."""
+    """Completeness of one sub-unit of the scope (all asked units at or below it). Every unit
+    is in one state, so on_time + late + returned + drafts + not_started == total."""
 
     code: str
     name: str
@@ -49,7 +50,18 @@ class ProgressRow:
     on_time: int
     late: int
     drafts: int
-    missing: int  # not submitted (drafts included)
+    returned: int = 0
+    not_started: int = 0
+    accepted: int = 0  # a part of on_time + late
+
+    @property
+    def submitted(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def missing(self) -> int:
+        """Not submitted: returned, drafts and not started."""
+        return self.total - self.submitted
 
     @property
     def on_time_rate(self) -> float:
@@ -69,6 +81,29 @@ class RevisionRow:
 
 
 @dataclass(frozen=True)
+class ReportBlock:
+    """The reports of one form at one place on the reporting line (bot/reporting.py): a block's
+    figures are summed within it and never added to another block's."""
+
+    title: str                            # "Các xã, phường"
+    direct: bool                          # the reports come to the scope's level
+    form_title: str
+    questions: Sequence[QuestionColumn]   # form order; text parts last
+    units: Sequence[UnitRow]              # the block's units, sorted by tree path
+    totals: Mapping[str, Decimal]         # per numeric question: sum over SUBMITTED units
+    # For a block from further down: whose reports already hold its figures ("xã, phường").
+    covered_by: str = ""
+
+    @property
+    def note(self) -> str:
+        """What a reader must know before adding this block to anything."""
+        if self.direct:
+            return ""
+        return (f"Báo cáo gửi {self.covered_by}; số liệu đã có trong báo cáo của "
+                f"{self.covered_by} nên không cộng thêm vào tổng.")
+
+
+@dataclass(frozen=True)
 class ExportData:
     campaign_title: str
     period_label: str
@@ -76,10 +111,27 @@ class ExportData:
     timezone: str             # times are shown in it, e.g. Asia/Ho_Chi_Minh
     deadline: datetime
     generated_at: datetime
-    form_title: str
-    questions: Sequence[QuestionColumn]   # form order; text parts last
-    units: Sequence[UnitRow]              # every target unit in scope, sorted by tree path
-    totals: Mapping[str, Decimal]         # per numeric question: sum over SUBMITTED units
+    blocks: Sequence[ReportBlock]         # the scope's own level first, then further down
     progress: Sequence[ProgressRow]       # per direct sub-unit of the scope
     revisions: Sequence[RevisionRow] = ()
     source_document: str = ""             # e.g. the plan the report answers, for the docx
+
+    @property
+    def main(self) -> ReportBlock:
+        """The block whose totals are the scope's own figures (the first at its level)."""
+        return next((b for b in self.blocks if b.direct), self.blocks[0]) if self.blocks \
+            else ReportBlock("", True, "", (), (), {})
+
+    @property
+    def units(self) -> list[UnitRow]:
+        return [unit for block in self.blocks for unit in block.units]
+
+    @property
+    def questions(self) -> list[QuestionColumn]:
+        """Every block's questions, one column per id: numbers first, text parts last."""
+        seen: dict[str, QuestionColumn] = {}
+        for block in self.blocks:
+            for q in block.questions:
+                seen.setdefault(q.id, q)
+        columns = list(seen.values())
+        return [q for q in columns if q.type != "text"] + [q for q in columns if q.type == "text"]

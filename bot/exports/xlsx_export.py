@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.exports.model import ExportData, QuestionColumn, UnitRow
+from bot.exports.model import ExportData, QuestionColumn, ReportBlock, UnitRow
 
 Progress = Callable[[int, int], None]
 
@@ -36,6 +36,8 @@ PROGRESS_STEP = 250  # units between two progress calls
 STATUS_ON_TIME = "Đã nộp đúng hạn"
 STATUS_LATE = "Nộp muộn"
 STATUS_SUBMITTED = "Đã nộp"  # submitted, timeliness unknown (no time, no flag)
+STATUS_ACCEPTED_ON_TIME = "Đã duyệt (nộp đúng hạn)"
+STATUS_ACCEPTED_LATE = "Đã duyệt (nộp muộn)"
 STATUS_DRAFT = "Đang soạn"
 STATUS_RETURNED = "Trả lại để sửa"
 STATUS_NONE = "Chưa nộp"
@@ -74,6 +76,8 @@ def clean_text(value: Any) -> str:
 
 def status_vi(unit: UnitRow, deadline: datetime | None = None) -> str:
     """The unit's status in the words the coordinator reads."""
+    if unit.status == "accepted":
+        return STATUS_ACCEPTED_LATE if unit.on_time is False else STATUS_ACCEPTED_ON_TIME
     if unit.status == "submitted":
         on_time = unit.on_time
         if on_time is None and unit.submitted_at is not None and deadline is not None:
@@ -161,8 +165,11 @@ def typed_value(question: QuestionColumn, stored: Any) -> Any:
     return clean_text(stored)
 
 
+SUBMITTED_STATUSES = ("submitted", "accepted")  # figures in the totals
+
+
 def submitted_units(data: ExportData) -> list[UnitRow]:
-    return [unit for unit in data.units if unit.status == "submitted"]
+    return [unit for unit in data.units if unit.status in SUBMITTED_STATUSES]
 
 
 def question_header(question: QuestionColumn) -> str:
@@ -304,19 +311,56 @@ def _format_moment(moment: datetime | None, zone: ZoneInfo) -> str:
 
 
 def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None = None) -> None:
-    """Write the workbook: "Báo cáo", "Tiến độ", "Ý kiến", "Lịch sử"."""
+    """Write the workbook: a "Báo cáo" sheet for the reports that come to the scope's level,
+    a sheet for each block from further down (its own totals, never added to the first),
+    then "Tiến độ", "Ý kiến", "Lịch sử"."""
     zone = zone_of(data)
     wb = Workbook(write_only=True)
     # Write-only sheets stream to their own files, so they can be filled in any order.
-    report = wb.create_sheet("Báo cáo")
+    main = data.main
+    blocks = [main] + [b for b in data.blocks if b is not main]
+    names: set[str] = set()
+    report_sheets = [(wb.create_sheet(_sheet_name(b, b is main, names)), b) for b in blocks]
     progress_ws = wb.create_sheet("Tiến độ")
     opinions = wb.create_sheet("Ý kiến")
     history = wb.create_sheet("Lịch sử")
-    table_questions = [q for q in data.questions if q.type != "text"]
-    by_id = {q.id: q for q in data.questions}
+    opinion_rows = _Opinions(opinions)
+    total = len(data.units)
+    done = 0
+    for ws, block in report_sheets:
+        done = _block_sheet(ws, data, block, zone, opinion_rows, progress, done, total)
+    _progress_sheet(progress_ws, data)
+    _history_sheet(history, data, zone, {q.id: q for q in data.questions})
 
-    # "Báo cáo": title rows, header, one row per unit, totals.
-    header_row = 3
+    if isinstance(out, Path | str):
+        wb.save(str(out))
+    else:
+        wb.save(out)
+    if progress is not None:
+        progress(total, total)
+
+
+def _sheet_name(block: ReportBlock, first: bool, taken: set[str]) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    if first:
+        name = "Báo cáo"
+    else:
+        title = block.title.removeprefix("Các ").strip() or "Khác"
+        name = re.sub(r"[\[\]:*?/\\]", " ", title[:1].upper() + title[1:])[:31].strip()
+    base, n = name, 2
+    while name in taken:
+        suffix = f" ({n})"
+        name, n = base[:31 - len(suffix)] + suffix, n + 1
+    taken.add(name)
+    return name
+
+
+def _block_sheet(report: Any, data: ExportData, block: ReportBlock, zone: ZoneInfo,
+                 opinion_rows: _Opinions, progress: Progress | None, done: int,
+                 total: int) -> int:
+    """Title rows, header, one row per unit of the block, the block's totals."""
+    table_questions = [q for q in block.questions if q.type != "text"]
+    header_row = 4
     report.freeze_panes = f"C{header_row + 1}"
     _print_setup(report, title_rows=f"{header_row}:{header_row}", title_cols="A:B")
     _widths(report, [14, 34, 26, 17, 17, 22] + [16] * len(table_questions))
@@ -329,20 +373,19 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
         f"Thời điểm xuất: {_format_moment(data.generated_at, zone)}",
     ]
     report.append([_title_cell(report, "; ".join(d for d in details if d), _BOLD)])
+    line = f"{block.title} — {block.form_title}" if block.form_title else block.title
+    report.append([_title_cell(report, f"{line}. {block.note}".strip(" ."), _BOLD)])
     headers = list(UNIT_HEADERS) + [question_header(q) for q in table_questions]
     report.append(_header_row(report, headers))
-    last_row = header_row + max(len(data.units), 1)
+    last_row = header_row + max(len(block.units), 1)
     report.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
-
-    opinion_rows = _Opinions(opinions)
 
     cells = _Cells(report)
     columns = [
         (column, q.id, q.numeric, q)
         for column, q in enumerate(table_questions, start=len(UNIT_HEADERS) + 1)
     ]
-    total = len(data.units)
-    for done, unit in enumerate(data.units, start=1):
+    for unit in block.units:
         when = local_naive(unit.submitted_at, zone)
         row: list[Any] = [
             cells.get(1, clean_text(unit.code)),
@@ -363,16 +406,17 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
                 value = typed_value(question, stored)
                 row.append(cells.get(column, value, _number_format(value)))
         report.append(row)
-        opinion_rows.add_unit(unit, data.questions)
+        opinion_rows.add_unit(unit, block.questions)
+        done += 1
         if progress is not None and done % PROGRESS_STEP == 0:
             progress(done, total)
 
     totals_row: list[Any] = [None, TOTALS_LABEL, None, None, None, None]
-    submitted = submitted_units(data)
+    submitted = [unit for unit in block.units if unit.status in SUBMITTED_STATUSES]
     for question in table_questions:
         value: Any = None
         if question.numeric:
-            number = to_decimal(data.totals.get(question.id))
+            number = to_decimal(block.totals.get(question.id))
             value = plain_number(number) if number is not None else None
         elif question.type == "yes_no":
             yes = sum(1 for unit in submitted if unit.answers.get(question.id) is True)
@@ -384,16 +428,7 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
             for column, value in enumerate(totals_row, start=1)
         ]
     )
-
-    _progress_sheet(progress_ws, data)
-    _history_sheet(history, data, zone, by_id)
-
-    if isinstance(out, Path | str):
-        wb.save(str(out))
-    else:
-        wb.save(out)
-    if progress is not None:
-        progress(total, total)
+    return done
 
 
 class _Opinions:
@@ -455,7 +490,7 @@ def _lines(text: str, width: int) -> int:
 def _progress_sheet(ws: Any, data: ExportData) -> None:
     ws.freeze_panes = "A2"
     _print_setup(ws)
-    _widths(ws, [14, 34, 14, 12, 12, 12, 12, 16])
+    _widths(ws, [14, 34, 14, 12, 12, 12, 12, 14, 16])
     ws.append(
         _header_row(
             ws,
@@ -465,27 +500,31 @@ def _progress_sheet(ws: Any, data: ExportData) -> None:
                 "Tổng số đơn vị",
                 "Đúng hạn",
                 "Muộn",
+                "Trả lại",
                 "Đang soạn",
-                "Chưa nộp",
+                "Chưa bắt đầu",
                 "Tỷ lệ đúng hạn",
             ],
         )
     )
     cells = _Cells(ws)
-    sums = [0, 0, 0, 0, 0]
+    # Every unit is in exactly one of the state columns, so they add up to the total.
+    sums = [0, 0, 0, 0, 0, 0]
+    rate_column = 3 + len(sums)
     for item in data.progress:
-        counts = [item.total, item.on_time, item.late, item.drafts, item.missing]
+        counts = [item.total, item.on_time, item.late, item.returned, item.drafts,
+                  item.not_started]
         sums = [a + b for a, b in zip(sums, counts, strict=True)]
         ws.append(
             [cells.get(1, clean_text(item.code)), cells.get(2, clean_text(item.name))]
             + [cells.get(3 + i, n, INTEGER_FORMAT) for i, n in enumerate(counts)]
-            + [cells.get(8, item.on_time_rate, PERCENT_FORMAT)]
+            + [cells.get(rate_column, item.on_time_rate, PERCENT_FORMAT)]
         )
     rate = sums[1] / sums[0] if sums[0] else 0.0
     ws.append(
         [None, cells.get(2, "Tổng cộng", bold=True)]
         + [cells.get(3 + i, n, INTEGER_FORMAT, bold=True) for i, n in enumerate(sums)]
-        + [cells.get(8, rate, PERCENT_FORMAT, bold=True)]
+        + [cells.get(rate_column, rate, PERCENT_FORMAT, bold=True)]
     )
 
 

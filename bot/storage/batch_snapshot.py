@@ -32,11 +32,12 @@ from bot.storage.models import (
     Identity,
     OutboxMessage,
     Period,
+    ReportEvent,
     Submission,
     Unit,
 )
 from conversations.context import Assignment, ContactView, Context, UnitView
-from conversations.engine import parse_command
+from conversations.engine import needs_received, parse_command
 from conversations.events import InboundEvent, SaveAnswers, StepResult, Submit
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog
@@ -79,6 +80,7 @@ class PendingWrites:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     revisions: list[tuple[_Report, dict[str, Any]]] = field(default_factory=list)
     submitted: list[tuple[_Report, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[_Report, dict[str, Any]]] = field(default_factory=list)
 
     async def flush(self, session: AsyncSession, now: datetime) -> None:
         if self.new_reports:
@@ -103,6 +105,9 @@ class PendingWrites:
         if self.submitted:
             await session.execute(update(Submission), [
                 {**row, "id": report.submission_id} for report, row in self.submitted])
+        if self.events:
+            await session.execute(insert(ReportEvent.__table__), [
+                {**row, "submission_id": report.submission_id} for report, row in self.events])
         if self.touched:
             await session.execute(update(Submission).where(Submission.id.in_(
                 [r.submission_id for r in self.touched.values()])).values(updated_at=now))
@@ -116,7 +121,7 @@ class PendingWrites:
         if self.outbox:
             await session.execute(insert(OutboxMessage.__table__), self.outbox)
         self.new_reports, self.answers, self.touched, self.outbox = [], {}, {}, []
-        self.revisions, self.submitted = [], []
+        self.revisions, self.submitted, self.events = [], [], []
         self.states, self.new_states = {}, {}
 
 
@@ -196,16 +201,17 @@ class BatchSnapshot:
         """`context_loader.owed_reports` for every contact at once, as plain rows."""
         rows = (await session.execute(owed_reports(
             (ContactUnit.contact_id, Unit.id, Unit.code, Unit.name, Unit.kind,
-             Campaign.key, Campaign.title_vi, Campaign.title_en, Campaign.timezone,
+             Campaign.key, Period.title_vi, Period.title_en, Campaign.timezone,
              Period.id, Period.label_vi, Period.label_en, Period.starts_at,
              Period.deadline, Period.lock_at, CampaignForm.form_id,
              Submission.id, Submission.form_id, Submission.status,
              Submission.submitted_at, Submission.on_time, Submission.revision,
-             Submission.return_comment), contact_ids, now, late_window))).all()
+             Submission.return_comment, Submission.correct_by), contact_ids, now,
+            late_window))).all()
         for (contact_id, unit_id, code, unit_name, kind, campaign_key, title_vi, title_en,
              timezone, period_id, label_vi, label_en, starts_at, deadline, lock_at, form_id,
              submission_id, submission_form, status, submitted_at, on_time, revision,
-             comment) in rows:
+             comment, correct_by) in rows:
             key = f"{period_id}:{code}"
             self.owed[contact_id].append(key)
             if key in self.reports:
@@ -220,7 +226,7 @@ class BatchSnapshot:
                 timezone=timezone, starts_at=starts_at, deadline=deadline, lock_at=lock_at,
                 unit=UnitView(code, unit_name, kind), form_key=label,
                 submitted_at=submitted_at, on_time=on_time, revision=revision or 0,
-                return_comment=comment or "")
+                return_comment=comment or "", correct_by=correct_by)
             self.reports[key] = _Report(view, unit_id, submission_form or form_id,
                                         submission_id, status or "none")
         started = {r.submission_id: r for r in self.reports.values() if r.submission_id}
@@ -252,8 +258,8 @@ class BatchSnapshot:
                 return None  # may be an invite code
             if contact.role != "reporter" and parse_command(event.text):
                 return None  # coordinator commands load their own data
-        if may_answer_a_task(event, state):
-            return None
+        if may_answer_a_task(event, state) or needs_received(event, state):
+            return None  # task check-ins and opening a report load more than this snapshot
         keys = self.owed.get(contact.id, [])
         reports = [self.reports[k] for k in keys]
         used = {r.view.form_key: self.forms[r.view.form_key] for r in reports}
@@ -275,7 +281,8 @@ class BatchSnapshot:
                     report.status not in ("none", "draft", "returned"):
                 return False
             if isinstance(effect, Submit) and (report.status != "draft" or effect.changes
-                                               or report.view.locked(now)):
+                                               or report.view.on_time is not None
+                                               or report.view.locked(effect.at or now)):
                 return False
         return True
 
@@ -287,7 +294,8 @@ class BatchSnapshot:
         for effect in result.effects:
             report = self.reports[f"{effect.period_id}:{effect.unit_code}"]
             if isinstance(effect, Submit):
-                self._submit(writes, report, account.contact_id, now)
+                self._submit(writes, report, account.contact_id, min(effect.at or now, now),
+                             now)
                 continue
             assert isinstance(effect, SaveAnswers)
             if report.status == "none":  # created by the flush, before its answers
@@ -310,9 +318,10 @@ class BatchSnapshot:
 
     @staticmethod
     def _submit(writes: PendingWrites, report: _Report, contact_id: int | None,
-                now: datetime) -> None:
+                at: datetime, now: datetime) -> None:
         """A draft's first submission, as `effects._submit` makes it: every answer into the
-        history as revision 1, the report submitted (on time or not, once for all)."""
+        history as revision 1, the report submitted (on time or not, once for all, by when
+        the message was received)."""
         revision = report.view.revision + 1
         writes.revisions += [
             (report, {"revision": revision, "question_id": qid, "old_value": None,
@@ -320,16 +329,16 @@ class BatchSnapshot:
                       "new_note": stored.get("note") or "", "changed_by": contact_id,
                       "changed_at": now})
             for qid, stored in report.answers.items()]
-        on_time = report.view.on_time
-        if on_time is None:
-            on_time = now < report.view.deadline
+        on_time = at < report.view.deadline
         writes.submitted.append((report, {
-            "status": "submitted", "revision": revision, "submitted_at": now,
-            "submitted_by": contact_id, "on_time": on_time, "return_comment": "",
-            "updated_at": now}))
+            "status": "submitted", "revision": revision, "submitted_at": at,
+            "first_submitted_at": at, "submitted_by": contact_id, "on_time": on_time,
+            "return_comment": "", "correct_by": None, "updated_at": now}))
+        writes.events.append((report, {"kind": "submitted", "revision": revision,
+                                       "by": contact_id, "at": at, "comment": ""}))
         report.status = "submitted"
-        report.view = replace(report.view, revision=revision, submitted_at=now,
-                              on_time=on_time, return_comment="")
+        report.view = replace(report.view, revision=revision, submitted_at=at,
+                              on_time=on_time, return_comment="", correct_by=None)
 
     def handled_elsewhere(self, event: InboundEvent) -> None:
         """After the one-event path: what it may have changed is no longer trusted."""

@@ -122,7 +122,8 @@ def owed_reports(columns: Sequence[Any], contact_ids: Sequence[int], now: dateti
                  late_window: timedelta) -> Select[Any]:
     """The reports the contacts' units owe or may still correct (one row per contact, unit and
     period), oldest deadline first: open or upcoming periods targeting the unit, unless past
-    the late window with nothing started, or locked."""
+    the late window with nothing started, or locked (a report returned after the lock stays
+    open until its correction deadline)."""
     targeted = or_(
         ~exists().where(CampaignUnit.campaign_id == Campaign.id),
         exists().where(CampaignUnit.campaign_id == Campaign.id, CampaignUnit.unit_id == Unit.id),
@@ -137,7 +138,8 @@ def owed_reports(columns: Sequence[Any], contact_ids: Sequence[int], now: dateti
                                         Submission.period_id == Period.id))
             .where(ContactUnit.contact_id.in_(contact_ids), targeted,
                    Period.starts_at <= now + UPCOMING,
-                   or_(Period.lock_at.is_(None), Period.lock_at > now),
+                   or_(Period.lock_at.is_(None), Period.lock_at > now,
+                       and_(Submission.status == "returned", Submission.correct_by > now)),
                    or_(Period.deadline > now - late_window, Submission.status == "draft",
                        Submission.status == "returned"))
             .order_by(Period.deadline, Unit.name))
@@ -167,7 +169,7 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
             period_id=period.id,
             period_label=Text(period.label_vi, period.label_en),
             campaign_key=campaign.key,
-            campaign_title=Text(campaign.title_vi, campaign.title_en),
+            campaign_title=Text(period.title_vi, period.title_en),
             timezone=campaign.timezone,
             starts_at=period.starts_at,
             deadline=period.deadline,
@@ -180,6 +182,7 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
             on_time=submission.on_time if submission else None,
             revision=submission.revision if submission else 0,
             return_comment=submission.return_comment if submission else "",
+            correct_by=submission.correct_by if submission else None,
         ))
     return tuple(result), used
 

@@ -19,6 +19,7 @@ from bot.storage.models import (
     Identity,
     Invite,
     Period,
+    ReportEvent,
     SignInFailure,
     Submission,
     TaskCheckin,
@@ -116,7 +117,7 @@ async def apply_effects(session: AsyncSession, effects: tuple[Effect, ...], iden
         elif isinstance(effect, SaveAnswers):
             submission = await _submission(session, effect.period_id, effect.unit_code,
                                            effect.form_key, now)
-            if submission.status == "submitted":
+            if submission.status in ("submitted", "accepted"):
                 raise EffectError("a submitted report is changed only by resubmitting it")
             await _upsert_answers(session, submission, effect.answers, identity.contact_id, now)
         elif isinstance(effect, Submit):
@@ -167,14 +168,25 @@ async def _register(session: AsyncSession, effect: Register, identity: Identity,
                           .values(uses=Invite.uses + 1))
 
 
+def may_submit(status: str, correct_by: datetime | None, lock_at: datetime | None,
+               at: datetime) -> bool:
+    """Before the lock; after it, only a returned report, until its correction deadline."""
+    if status == "accepted":
+        return False
+    if lock_at is None or at < lock_at:
+        return True
+    return status == "returned" and correct_by is not None and at < correct_by
+
+
 async def _submit(session: AsyncSession, effect: Submit, contact_id: int | None,
                   now: datetime) -> None:
+    at = min(effect.at or now, now)
     submission = await _submission(session, effect.period_id, effect.unit_code, effect.form_key,
                                    now)
     period = await session.get(Period, effect.period_id)
     assert period is not None
-    if period.lock_at is not None and now >= period.lock_at:
-        raise EffectError("the period is locked")
+    if not may_submit(submission.status, submission.correct_by, period.lock_at, at):
+        raise EffectError("the report is closed (locked, or accepted)")
     before = {a.question_id: a for a in (await session.scalars(
         select(Answer).where(Answer.submission_id == submission.id))).all()}
     revision = submission.revision + 1
@@ -200,14 +212,18 @@ async def _submit(session: AsyncSession, effect: Submit, contact_id: int | None,
             new_note=new.get("note") or "", changed_by=contact_id, changed_at=now))
     if submission.status == "submitted":
         await _upsert_answers(session, submission, changes, contact_id, now)
-    if submission.on_time is None or submission.status == "returned":
-        submission.on_time = now < period.deadline
+    if submission.on_time is None:  # the first submission decides, for good
+        submission.on_time = at < period.deadline
+        submission.first_submitted_at = at
     submission.status = "submitted"
     submission.revision = revision
-    submission.submitted_at = now
+    submission.submitted_at = at
     submission.submitted_by = contact_id
     submission.return_comment = ""
+    submission.correct_by = None
     submission.updated_at = now
+    session.add(ReportEvent(submission_id=submission.id, kind="submitted", revision=revision,
+                            by=contact_id, at=at, comment=""))
 
 
 __all__ = ["apply_effects", "EffectError", "Identity"]

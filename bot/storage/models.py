@@ -179,6 +179,9 @@ class Period(Base):
     key: Mapped[str] = mapped_column(String(64))
     label_vi: Mapped[str] = mapped_column(String(255))
     label_en: Mapped[str] = mapped_column(String(255))
+    # The campaign's title for this occurrence ("… năm 2026" for a yearly campaign).
+    title_vi: Mapped[str] = mapped_column(String(255))
+    title_en: Mapped[str] = mapped_column(String(255))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -193,12 +196,19 @@ class Submission(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("periods.id"), index=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
+    # draft | submitted | returned | accepted
     status: Mapped[str] = mapped_column(String(16), default="draft")
     revision: Mapped[int] = mapped_column(Integer, default=0)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest submission
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # On time or late is decided once, by the first submission (when it was received).
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     return_comment: Mapped[str] = mapped_column(Text, default="")
+    # A returned report may be submitted again until then, even after the period's lock.
+    correct_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -231,6 +241,21 @@ class AnswerRevision(Base):
     new_note: Mapped[str] = mapped_column(Text, default="")
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportEvent(Base):
+    """What happened to a report besides its answers: submitted, returned (with the reason),
+    accepted; who did it and when, for the history coordinators read."""
+
+    __tablename__ = "report_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"),
+                                               index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # submitted | returned | accepted
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    by: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    comment: Mapped[str] = mapped_column(Text, default="")
 
 
 class ProcessedMessage(Base):

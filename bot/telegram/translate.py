@@ -30,8 +30,18 @@ def _base(update_id: int, chat_id: int, user: Any, now: datetime) -> dict[str, A
             "display_name": user.full_name if user else ""}
 
 
+def sent_at(message: Message, now: datetime) -> datetime:
+    """When Telegram received the message (its `date`), never later than now: deadlines are
+    judged by it, not by when a restart or a backlog let the bot read it. A button press has
+    no time of its own, so it keeps the time the bot received the update."""
+    date = getattr(message, "date", None)
+    if isinstance(date, datetime) and date.tzinfo is not None and date < now:
+        return date
+    return now
+
+
 def _message(update_id: int, message: Message, now: datetime) -> Received:
-    base = _base(update_id, message.chat.id, message.from_user, now)
+    base = _base(update_id, message.chat.id, message.from_user, sent_at(message, now))
     if message.contact is not None:
         event = InboundEvent(kind="contact", phone=message.contact.phone_number,
                              contact_user_id=str(message.contact.user_id or ""), **base)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.inbox import Received
@@ -29,6 +29,18 @@ def received(update: dict[str, Any], now: datetime) -> Received | None:
     name = sender.get("display_name") or sender.get("first_name") or ""
     text = message.get("text") or message.get("caption") or ""
     event = InboundEvent(channel=CHANNEL, chat_id=chat_id, user_id=str(sender.get("id") or chat_id),
-                         message_id=message_id, kind="text", received_at=now, text=str(text),
-                         display_name=str(name))
+                         message_id=message_id, kind="text", received_at=sent_at(message, now),
+                         text=str(text), display_name=str(name))
     return Received(message_id, event)
+
+
+def sent_at(message: dict[str, Any], now: datetime) -> datetime:
+    """When Zalo received the message (`date`, in milliseconds), never later than now."""
+    raw = message.get("date")
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 0:
+        try:
+            when = datetime.fromtimestamp(raw / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return now
+        return when if when < now else now
+    return now
