@@ -54,13 +54,16 @@ def windows_1258(text: str) -> bytes:
     """Text as Excel on Vietnamese Windows saves it: base letters with their hat, horn or
     breve precomposed, tone marks as separate combining characters."""
     tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-    out: list[str] = []
+    letters: list[list[str]] = []  # [base with its hat/horn/breve, its tone marks]
     for char in unicodedata.normalize("NFD", text):
-        if unicodedata.combining(char) and char not in tones and out:
-            out[-1] = unicodedata.normalize("NFC", out[-1] + char)
+        if unicodedata.combining(char) and letters:
+            if char in tones:
+                letters[-1][1] += char
+            else:
+                letters[-1][0] = unicodedata.normalize("NFC", letters[-1][0] + char)
         else:
-            out.append(char)
-    return "".join(out).encode("cp1258")
+            letters.append([char, ""])
+    return "".join(base + marks for base, marks in letters).encode("cp1258")
 
 
 def test_vietnamese_headers_and_kind_words_with_or_without_diacritics(env: Path,
