@@ -14,15 +14,13 @@ import pytest
 from bot.runtime import Running, start
 from bot.settings import Settings
 
+from . import test_zalo_e2e as zalo_e2e
 from .fake_zalo import FakeZalo
 from .test_telegram_e2e import FlowingClock
-from .test_zalo_e2e import (  # noqa: F401 - fixtures
-    bot,
-    clock,
-    settings,
-    sign_in,
-    zl,
-)
+from .test_zalo_e2e import sign_in
+
+# The Zalo end-to-end fixtures: Telegram and Zalo in one process, a seeded database.
+zl, clock, settings, bot = zalo_e2e.zl, zalo_e2e.clock, zalo_e2e.settings, zalo_e2e.bot
 
 pytestmark = pytest.mark.slow
 PREVIEW_AGENTS = ("facebookexternalhit/1.1", "Zalo-LinkPreview/1.0 (compatible)",

@@ -16,16 +16,14 @@ from bot.runtime import start
 from bot.settings import Settings
 from bot.storage.models import ProcessedMessage
 
+from . import test_telegram_e2e as telegram_e2e
 from .conftest import VN, Clock
 from .fake_telegram import FakeTelegram
-from .test_telegram_e2e import (  # noqa: F401 - fixtures
-    FlowingClock,
-    deep_link_sign_in,
-    flowing_clock,
-    free_port,
-    seeded,
-    settings,
-)
+from .test_telegram_e2e import FlowingClock, deep_link_sign_in, free_port
+
+# The Telegram end-to-end fixtures: a seeded database and the clock of the Week 2023.
+settings, seeded, flowing_clock = (telegram_e2e.settings, telegram_e2e.seeded,
+                                   telegram_e2e.flowing_clock)
 
 
 async def test_update_ids_telegram_starts_again_are_not_mistaken_for_old_ones(
