@@ -36,6 +36,7 @@ from bot.zalo.transport import ZaloTransport
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+GRACEFUL = frozenset({"inbox", "tg-sender", "zalo-sender"})  # tasks that end on stop_event
 
 
 class StartupError(RuntimeError):
@@ -85,8 +86,13 @@ class Running:
         for sender in self.senders:
             sender.wake()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Senders and the inbox worker finish the round in hand (so a message sent is also
+        marked sent, and not sent again after a restart); pollers are cancelled at once."""
         self.stop_event.set()
+        finishing = [t for t in self.tasks if t.get_name() in GRACEFUL and not t.done()]
+        if finishing:
+            await asyncio.wait(finishing, timeout=grace)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

@@ -40,6 +40,7 @@ async def test_update_ids_telegram_starts_again_are_not_mistaken_for_old_ones(
     finally:
         await running.stop()
 
+    before_restart = len(thu.messages())
     tg.restart_update_ids()  # the ids already processed come again, for new messages
     running = await start(seeded, clock=flowing_clock)
     try:
@@ -47,6 +48,8 @@ async def test_update_ids_telegram_starts_again_are_not_mistaken_for_old_ones(
         await thu.wait_for("/huy — dừng báo cáo")
         await thu.send("/baocao")
         await thu.wait_for("Mục 1 · câu 1/40")
+        # Exactly the two replies: nothing said before the stop is said again, nothing lost.
+        assert len(thu.messages()) == before_restart + 2
         # A real redelivery of a message is still handled once.
         before = len(thu.messages())
         tg.redeliver(first)
