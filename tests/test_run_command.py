@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
+import select
 import signal
+import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from bot.app import build_app
 from bot.settings import Settings
 
 from .fake_zalo import FakeZalo
-from .test_report_conversation import COMMUNE_FORM, typed_answer
+from .test_report_conversation import COMMUNE_FORM, stored_report, typed_answer
 
 pytestmark = pytest.mark.slow
 
@@ -104,8 +108,6 @@ async def test_a_zalo_only_bot_runs_from_the_command_line_and_takes_a_report(
 
     app = await build_app(Settings(database_url=db_url), migrate=False)
     try:
-        from .test_report_conversation import stored_report
-
         report = await stored_report(app, "X-ANLAO", campaign="tuan-le-htsd-demo")
     finally:
         await app.close()
@@ -136,3 +138,47 @@ async def test_the_startup_log_names_channels_modes_and_the_database_without_its
     # Nothing listens on port 1: one clear line and a non-zero exit, no traceback.
     assert code == 1 and "Traceback" not in log
     assert "Cannot open the database" in err
+
+
+async def test_a_refused_token_stops_the_start_with_one_line(zl: FakeZalo, db_url: str,
+                                                             tmp_path: Path):
+    env = clean_env(tmp_path, BAOCAO_DATABASE_URL=db_url, ZALO_BOT_TOKEN="999:not-this-bot",
+                    ZALO_API_BASE=zl.base_url)
+    code, out, err = await run_baocao(["run"], env, tmp_path)
+    assert code == 1, out + err
+    assert "Traceback" not in out + err
+    assert err.strip().splitlines()[-1] == "Zalo refused ZALO_BOT_TOKEN (401: Unauthorized)"
+    assert "not-this-bot" not in out + err
+
+
+def test_without_any_channel_on_a_terminal_run_is_the_local_chat(db_url: str, tmp_path: Path):
+    """On a terminal (an admin trying the bot), no token means the local chat."""
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([*baocao_command(), "run"], stdin=secondary, stdout=secondary,
+                               stderr=secondary, cwd=tmp_path,
+                               env=clean_env(tmp_path, BAOCAO_DATABASE_URL=db_url))
+    os.close(secondary)
+    seen = b""
+    deadline = time.monotonic() + 60
+    sent = False
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            ready, _, _ = select.select([primary], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(primary, 4096)
+                except OSError:
+                    break
+            if not sent and b"> " in seen:
+                os.write(primary, b"/trogiup\n")
+                sent = True
+            if sent and "mã mời".encode() in seen:
+                os.write(primary, b"\x04")  # Ctrl-D ends the chat
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    text = seen.decode(errors="replace")
+    assert "local chat" in text and "mã mời" in text, text
+    assert process.returncode == 0
