@@ -495,6 +495,7 @@ def run() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line a minute
     try:
         asyncio.run(serve_forever(settings))
     except StartupError as exc:

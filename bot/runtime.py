@@ -299,14 +299,14 @@ async def serve_forever(settings: Settings) -> None:
     """`baocao run`: until SIGINT (Ctrl-C) or SIGTERM (systemd, docker stop), then a clean
     stop. Raises StartupError when the bot cannot start."""
     channels = ", ".join(f"{name} ({mode})" for name, mode in settings.channels())
-    log.info("baocao %s: running on %s; database %s", __version__, channels,
+    log.info("baocao %s: starting on %s; database %s", __version__, channels,
              settings.safe_database_url())
     running = await start(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, running.stop_event.set)
-    log.info("Ready; Ctrl-C stops the bot.")
+    log.info("Ready: running on %s; Ctrl-C (or SIGTERM) stops the bot.", channels)
     try:
         await running.stop_event.wait()
     finally:

@@ -103,7 +103,8 @@ async def test_a_zalo_only_bot_runs_from_the_command_line_and_takes_a_report(
     assert process.returncode == 0, log
     assert "Traceback" not in log
     assert "local chat" not in log
-    assert "running on Zalo (long polling);" in log  # and on nothing else
+    assert "starting on Zalo (long polling); database" in log  # and on nothing else
+    assert "Ready: running on Zalo (long polling);" in log
     assert "getMe" in {r.method for r in zl.requests}
 
     app = await build_app(Settings(database_url=db_url), migrate=False)
@@ -132,7 +133,8 @@ async def test_the_startup_log_names_channels_modes_and_the_database_without_its
                     BAOCAO_ZALO_WEBHOOK_URL="https://bot.example.org/zalo/hook")
     code, out, err = await run_baocao(["run"], env, tmp_path)
     log = out + err
-    assert "running on Zalo (webhook https://bot.example.org/zalo/hook);" in log
+    assert "starting on Zalo (webhook https://bot.example.org/zalo/hook); database" in log
+    assert "Ready" not in log
     assert "postgresql+asyncpg://baocao:***@127.0.0.1:1/baocao" in log
     assert "s3cr3t-pw" not in log and zl.token not in log
     # Nothing listens on port 1: one clear line and a non-zero exit, no traceback.
