@@ -109,8 +109,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "zalo_api_base": (_url, URL),
     "telegram_bot_token": (_token(r"\d+:[A-Za-z0-9_-]+"),
                            "expected the form 123456789:AAE…, as @BotFather gives it"),
-    "zalo_bot_token": (_token(r"\d+:\S+"), "expected the form <bot id>:<secret>, as the Zalo "
-                                          "Bot Platform gives it"),
+    "zalo_bot_token": (_token(r"[^\s:]+:\S+"),
+                       "expected the form <bot id>:<secret>, as the Zalo Bot Platform gives it"),
     "webhook_secret": (_token(r"[A-Za-z0-9_-]{1,256}"),
                        "expected 1-256 characters among A-Z, a-z, 0-9, _ and -"),
     "zalo_webhook_secret": (_token(r"\S{8,256}"), "expected 8-256 characters, no spaces"),
