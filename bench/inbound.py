@@ -425,8 +425,8 @@ def pin_aiogram_generics() -> None:
 
 def _make_fake(first_update_id: int = 100_001) -> Any:
     """The fake Bot API server, telling the harness when a reply reaches it. Each fake starts
-    its update ids where asked: our bot dedupes on them, so two fakes used with one database
-    must not reuse ids."""
+    its update ids where asked. Our bot dedupes on chat and message id, and message ids start
+    again in each fake, so every phase on one database uses its own chats (GROUP_BASES)."""
     import itertools
 
     from tests.fake_telegram import FakeTelegram

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.models import (
     Campaign,
@@ -19,6 +19,7 @@ from bot.storage.models import (
     ContactUnit,
     FormVersion,
     Invite,
+    OutboxMessage,
     Period,
     Task,
     Unit,
@@ -28,14 +29,35 @@ from conversations.campaigns import CampaignSpec
 from conversations.forms import Form
 from conversations.invite_codes import new_code
 from conversations.phone_numbers import normalise_phone
+from conversations.text_normalise import fold
+from conversations.unit_kinds import known_kinds_text, resolve_kind
 from scheduler.reminder_policy import PolicyError, ReminderPolicy, parse_tasks
 
 ROLES = ("reporter", "coordinator", "admin")
+# Header keys (bot.tables.header_key) → columns: the Vietnamese an office writes, and English.
 UNIT_ALIASES = {"ma": "code", "ma_don_vi": "code", "ten": "name", "ten_don_vi": "name",
-                "loai": "kind", "parent": "parent_code", "ma_cap_tren": "parent_code"}
-CONTACT_ALIASES = {"ho_ten": "name", "ten": "name", "sdt": "phone", "so_dien_thoai": "phone",
-                   "ma_don_vi": "unit_code", "unit": "unit_code", "vai_tro": "role",
-                   "ngon_ngu": "language"}
+                "loai": "kind", "loai_don_vi": "kind", "parent": "parent_code",
+                "ma_cap_tren": "parent_code", "ma_don_vi_cap_tren": "parent_code"}
+UNIT_LABELS = {"code": "Mã", "name": "Tên", "kind": "Loại", "parent_code": "Mã đơn vị cấp trên"}
+CONTACT_ALIASES = {"ho_ten": "name", "ho_va_ten": "name", "ten": "name", "sdt": "phone",
+                   "so_dien_thoai": "phone", "dien_thoai": "phone", "ma_don_vi": "unit_code",
+                   "unit": "unit_code", "vai_tro": "role", "ngon_ngu": "language"}
+CONTACT_LABELS = {"name": "Họ tên", "phone": "Số điện thoại", "unit_code": "Mã đơn vị",
+                  "role": "Vai trò", "language": "Ngôn ngữ"}
+# Words for roles and languages as an office writes them (folded); the first is the template's.
+ROLE_WORDS = {"reporter": ("báo cáo", "người báo cáo", "reporter"),
+              "coordinator": ("tổng hợp", "cán bộ tổng hợp", "điều phối", "coordinator"),
+              "admin": ("quản trị", "quản trị viên", "admin")}
+LANGUAGE_WORDS = {"vi": ("vi", "tiếng việt", "việt", "vietnamese"),
+                  "en": ("en", "tiếng anh", "anh", "english")}
+
+
+def _word_map(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {fold(w): key for key, ws in words.items() for w in ws}
+
+
+_ROLES = _word_map(ROLE_WORDS)
+_LANGUAGES = _word_map(LANGUAGE_WORDS)
 
 
 class AdminError(ValueError):
@@ -44,10 +66,30 @@ class AdminError(ValueError):
 
 # ----------------------------------------------------------------------------- units
 
-async def import_units(session: AsyncSession, path: Path) -> int:
-    rows = read_table(path, ("code", "name", "kind", "parent_code"), UNIT_ALIASES)
+@dataclass
+class UnitImport:
+    """What an import did, and which of its units no loaded campaign asks for a report."""
+
+    count: int
+    campaigns_loaded: bool
+    untargeted: list[Unit] = field(default_factory=list)
+
+
+async def campaign_kinds(session: AsyncSession) -> set[str]:
+    """Unit kinds some loaded campaign asks for a report, or gives a task."""
+    kinds = set((await session.scalars(select(CampaignForm.unit_kind).distinct())).all())
+    for owners in (await session.scalars(select(Task.owner_kinds))).all():
+        kinds.update(owners or [])
+    return kinds
+
+
+async def import_units(session: AsyncSession, path: Path) -> UnitImport:
+    rows = read_table(path, ("code", "name", "kind", "parent_code"), UNIT_ALIASES, UNIT_LABELS)
+    extra_kinds = await campaign_kinds(session)
     errors: list[str] = []
     seen: dict[str, int] = {}
+    kinds: dict[int, str] = {}
+    unknown_kind = False
     for row in rows:
         code = row.get("code")
         if not code:
@@ -58,8 +100,15 @@ async def import_units(session: AsyncSession, path: Path) -> int:
             seen[code] = row.line
         if not row.get("name"):
             errors.append(f"line {row.line}: the name is empty")
-        if not row.get("kind"):
-            errors.append(f"line {row.line}: the kind is empty (e.g. province, commune, school)")
+        word = row.get("kind")
+        kind = resolve_kind(word, extra_kinds) if word else None
+        if not word:
+            errors.append(f"line {row.line}: the kind is empty (e.g. xã, phường, trường)")
+        elif kind is None:
+            errors.append(f"line {row.line}: unknown kind “{word}”")
+            unknown_kind = True
+        else:
+            kinds[row.line] = kind
     existing = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     parents = {row.get("code"): row.get("parent_code") for row in rows}
     for row in rows:
@@ -77,21 +126,30 @@ async def import_units(session: AsyncSession, path: Path) -> int:
             if code and code in chain:
                 errors.append(f"line {row.line}: the parent codes form a loop ({code})")
     if errors:
+        if unknown_kind:
+            errors.append(f"Known kinds (the word, or the kind in brackets): "
+                          f"{known_kinds_text(extra_kinds)}")
         raise TableError(errors)
+    imported: list[Unit] = []
     for row in rows:
         unit = existing.get(row.get("code"))
         if unit is None:
             unit = Unit(code=row.get("code"), path="")
             session.add(unit)
             existing[unit.code] = unit
-        unit.name, unit.kind = row.get("name"), row.get("kind")
+        unit.name, unit.kind = row.get("name"), kinds[row.line]
+        imported.append(unit)
     await session.flush()
     for row in rows:
         parent = row.get("parent_code")
         existing[row.get("code")].parent_id = existing[parent].id if parent else None
     await session.flush()
     await rebuild_paths(session)
-    return len(rows)
+    targeted_kinds = set((await session.scalars(select(CampaignForm.unit_kind))).all())
+    named = set((await session.scalars(select(CampaignUnit.unit_id))).all())
+    loaded = await session.scalar(select(func.count()).select_from(Campaign)) or 0
+    untargeted = [u for u in imported if u.kind not in targeted_kinds and u.id not in named]
+    return UnitImport(len(rows), bool(loaded), untargeted)
 
 
 async def rebuild_paths(session: AsyncSession) -> None:
@@ -115,14 +173,15 @@ async def rebuild_paths(session: AsyncSession) -> None:
 # ----------------------------------------------------------------------------- contacts
 
 async def import_contacts(session: AsyncSession, path: Path, now: datetime) -> int:
-    rows = read_table(path, ("name", "phone", "unit_code", "role"), CONTACT_ALIASES)
+    rows = read_table(path, ("name", "phone", "unit_code", "role"), CONTACT_ALIASES,
+                      CONTACT_LABELS)
     units = {u.code: u.id for u in (await session.scalars(select(Unit))).all()}
     errors: list[str] = []
     parsed: list[tuple[str, str, int, str, str]] = []
     for row in rows:
         phone = normalise_phone(row.get("phone"))
-        role = row.get("role").lower() or "reporter"
-        language = (row.get("language") or "vi").lower()
+        role = _ROLES.get(fold(row.get("role")), row.get("role")) or "reporter"
+        language = _LANGUAGES.get(fold(row.get("language")), row.get("language")) or "vi"
         if not row.get("name"):
             errors.append(f"line {row.line}: the name is empty")
         if phone is None:
@@ -131,7 +190,8 @@ async def import_contacts(session: AsyncSession, path: Path, now: datetime) -> i
             errors.append(f"line {row.line}: unit {row.get('unit_code')} is not loaded "
                           f"(run `baocao units import` first)")
         if role not in ROLES:
-            errors.append(f"line {row.line}: role must be one of {', '.join(ROLES)}")
+            errors.append(f"line {row.line}: role must be one of {', '.join(ROLES)} "
+                          f"({', '.join(words[0] for words in ROLE_WORDS.values())})")
         if language not in ("vi", "en"):
             errors.append(f"line {row.line}: language must be vi or en")
         if phone and row.get("unit_code") in units and role in ROLES:
@@ -288,6 +348,34 @@ def deep_link(username: str, code: str) -> str:
 
 
 # ----------------------------------------------------------------------------- listings
+
+@dataclass(frozen=True)
+class StatusCounts:
+    units: int
+    contacts: int
+    open_periods: int
+    undelivered: int
+    failed: int
+
+
+async def status_counts(sessions: async_sessionmaker[AsyncSession], now: datetime
+                        ) -> StatusCounts:
+    """For `baocao status`: open periods have started and their deadline has not passed;
+    undelivered messages wait in the outbox (failed ones are counted apart)."""
+    async with sessions() as session:
+        def count(model: Any, *where: Any) -> Any:
+            return session.scalar(select(func.count()).select_from(model).where(*where))
+
+        return StatusCounts(
+            units=await count(Unit) or 0,
+            contacts=await count(Contact, Contact.active.is_(True)) or 0,
+            open_periods=await count(Period, Period.starts_at <= now,
+                                     Period.deadline > now) or 0,
+            undelivered=await count(OutboxMessage, OutboxMessage.sent_at.is_(None),
+                                    OutboxMessage.failed.is_(None)) or 0,
+            failed=await count(OutboxMessage, OutboxMessage.sent_at.is_(None),
+                               OutboxMessage.failed.is_not(None)) or 0)
+
 
 async def list_units(session: AsyncSession) -> list[Unit]:
     return list((await session.scalars(select(Unit).order_by(Unit.path))).all())

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -18,11 +18,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import admin, demo, reporting
+from bot import __version__, admin, demo, reporting, templates
 from bot.app import App, build_app
 from bot.local_chat import LocalChat, run_terminal
-from bot.runtime import serve_forever
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.database import upgrade_sync
 from bot.storage.models import Contact, Identity
 from bot.tables import TableError
@@ -50,15 +49,54 @@ for sub, name in ((db_app, "db"), (units_app, "units"), (contacts_app, "contacts
     app.add_typer(sub, name=name)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"baocao {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """baocao: campaign reports of schools and communes, in chat."""
+
+
+def _settings() -> Settings:
+    """The settings, or one line per bad variable and exit code 2 (no traceback)."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        for line in exc.lines:
+            typer.echo(line, err=True)
+        raise typer.Exit(2) from None
+
+
 def _run(work: Callable[[App], Awaitable[T]]) -> T:
+    settings = _settings()
+
     async def main() -> T:
-        application = await build_app(Settings())
+        application = await _open(settings)
         try:
             return await work(application)
         finally:
             await application.close()
 
     return asyncio.run(main())
+
+
+async def _open(settings: Settings) -> App:
+    """The app on the configured database, or one line saying why it cannot be opened."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return await build_app(settings)
+    except (OSError, TimeoutError, SQLAlchemyError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        typer.echo(f"Cannot open the database {settings.safe_database_url()}: {reason}",
+                   err=True)
+        raise typer.Exit(1) from None
 
 
 def _in_transaction(work: Callable[[AsyncSession, App], Awaitable[T]]) -> T:
@@ -92,24 +130,46 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (also done automatically at every start)."""
-    settings = Settings()
+    settings = _settings()
     upgrade_sync(settings.database_url)
-    typer.echo(f"Database is up to date: {_safe_url(settings.database_url)}")
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    typer.echo(f"Database is up to date: {settings.safe_database_url()}")
 
 
 # ----------------------------------------------------------------------------- units, contacts
 
 @units_app.command("import")
 def units_import(file: Path) -> None:
-    """Import units from .xlsx or .csv with columns code, name, kind, parent_code."""
-    count = _in_transaction(lambda s, a: admin.import_units(s, file))
-    typer.echo(f"Imported {count} units.")
+    """Import units from .xlsx or .csv: Mã, Tên, Loại, Mã đơn vị cấp trên (or code, name,
+    kind, parent_code)."""
+    result = _in_transaction(lambda s, a: admin.import_units(s, file))
+    typer.echo(f"Imported {result.count} units.")
+    if not result.campaigns_loaded:
+        typer.echo("No campaign is loaded yet: load the forms and campaigns "
+                   "(`baocao forms load`, `baocao campaigns load`) to have units report.")
+    elif result.untargeted:
+        typer.echo(f"Warning: no loaded campaign asks for a report from these "
+                   f"{len(result.untargeted)} unit(s) (fine for units that only coordinate):")
+        for unit in result.untargeted:
+            typer.echo(f"  {unit.code} ({unit.kind}) {unit.name}")
+
+
+@units_app.command("template")
+def units_template(file: Annotated[Path, typer.Argument(help="the .xlsx file to write")]
+                   ) -> None:
+    """Write an .xlsx to fill in and import: the columns, and the unit kinds known."""
+    _write_template(file, lambda: templates.units_template(file))
+
+
+def _write_template(file: Path, write: Callable[[], None]) -> None:
+    if file.exists():
+        typer.echo(f"Error: {file} already exists; give another file name.", err=True)
+        raise typer.Exit(1)
+    if file.suffix.lower() != ".xlsx":
+        typer.echo("Error: the template is an Excel file: give a name ending in .xlsx.",
+                   err=True)
+        raise typer.Exit(1)
+    write()
+    typer.echo(f"Wrote {file}: fill in the first sheet, then import it.")
 
 
 @units_app.command("list")
@@ -122,9 +182,17 @@ def units_list() -> None:
 
 @contacts_app.command("import")
 def contacts_import(file: Path) -> None:
-    """Import contacts from .xlsx or .csv: name, phone, unit_code, role[, language]."""
+    """Import contacts from .xlsx or .csv: Họ tên, Số điện thoại, Mã đơn vị, Vai trò[, Ngôn
+    ngữ] (or name, phone, unit_code, role[, language])."""
     count = _in_transaction(lambda s, a: admin.import_contacts(s, file, a.clock()))
     typer.echo(f"Imported {count} contact rows.")
+
+
+@contacts_app.command("template")
+def contacts_template(file: Annotated[Path, typer.Argument(help="the .xlsx file to write")]
+                      ) -> None:
+    """Write an .xlsx to fill in and import: the columns, roles and languages."""
+    _write_template(file, lambda: templates.contacts_template(file))
 
 
 @contacts_app.command("list")
@@ -149,7 +217,7 @@ def forms_load(file: Path) -> None:
 @campaigns_app.command("load")
 def campaigns_load(file: Path) -> None:
     """Load or update a campaign YAML file (its forms must be loaded first)."""
-    spec = _checked(lambda: load_campaign_file(file, Settings().timezone))
+    spec = _checked(lambda: load_campaign_file(file, _settings().timezone))
     campaign = _in_transaction(lambda s, a: admin.load_campaign(s, spec, a.clock()))
     typer.echo(f"Loaded campaign {campaign.key} (id {campaign.id}) with "
                f"{len(spec.periods)} period(s).")
@@ -195,7 +263,7 @@ def invite_create(
     = None,
 ) -> None:
     """Create an invite code for a unit; prints the code and the Telegram link."""
-    username = Settings().telegram_bot_username
+    username = _settings().telegram_bot_username
     if qr is not None and not username:
         typer.echo("Error: set BAOCAO_TELEGRAM_BOT_USERNAME so the QR code can hold the "
                    "t.me link.", err=True)
@@ -247,7 +315,7 @@ def remind_preview(
     = None,
 ) -> None:
     """Print the reminders and digests that would be sent (now, or at --at), and to whom."""
-    settings = Settings()
+    settings = _settings()
     when = _local_time(at, settings)
 
     async def work(a: App) -> list:
@@ -390,11 +458,11 @@ def chat(
     as_phone: Annotated[str | None, typer.Option("--as", help="chat as this contact")] = None,
 ) -> None:
     """Chat with the bot in this terminal (the real engine and database)."""
-    asyncio.run(_chat(user or _default_user(), as_phone))
+    asyncio.run(_chat(_settings(), user or _default_user(), as_phone))
 
 
-async def _chat(user: str, as_phone: str | None) -> None:
-    application = await build_app(Settings())
+async def _chat(settings: Settings, user: str, as_phone: str | None) -> None:
+    application = await _open(settings)
     try:
         if as_phone and not await _link_local(application, user, as_phone):
             return
@@ -431,19 +499,54 @@ async def _link_local(application: App, user: str, phone: str) -> bool:
 
 @app.command("run")
 def run() -> None:
-    """Run the bot on the messengers whose tokens are set; without any, the local chat."""
-    settings = Settings()
-    if settings.telegram_bot_token is None:
-        typer.echo("No TELEGRAM_BOT_TOKEN is set, so the bot runs as a local chat in this "
-                   "terminal. Run `baocao demo seed` first to have invite codes.")
-        asyncio.run(_chat(_default_user(), None))
+    """Run the bot on every messenger configured (Telegram, Zalo or both); with none, the
+    local chat in this terminal."""
+    settings = _settings()
+    if not settings.channels():
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            typer.echo("No messenger is configured and there is no terminal for the local "
+                       "chat: set TELEGRAM_BOT_TOKEN and/or ZALO_BOT_TOKEN (see the README, "
+                       "Settings).", err=True)
+            raise typer.Exit(2)
+        typer.echo("No messenger is configured (TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN), so the "
+                   "bot runs as a local chat in this terminal. Run `baocao demo seed` first to "
+                   "have invite codes.")
+        asyncio.run(_chat(settings, _default_user(), None))
         return
+    from bot.runtime import StartupError, serve_forever
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
-    mode = "webhook" if settings.webhook_url else "long polling"
-    typer.echo(f"Starting the bot on Telegram ({mode}); Ctrl-C stops it.")
-    with contextlib.suppress(KeyboardInterrupt):
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line a minute
+    try:
         asyncio.run(serve_forever(settings))
+    except StartupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:  # a second Ctrl-C while stopping
+        pass
+
+
+@app.command("status")
+def status() -> None:
+    """What is configured, and how many units, contacts, open periods and undelivered
+    messages there are."""
+    settings = _settings()
+    channels = dict(settings.channels())
+    typer.echo(f"baocao {__version__}")
+    typer.echo(f"Database: {settings.safe_database_url()}")
+    for name in ("Telegram", "Zalo"):
+        typer.echo(f"{name}: {channels.get(name, 'not configured')}")
+    typer.echo(f"Public URL for downloads: {settings.public_url or 'not set'}")
+    typer.echo(f"Time zone: {settings.timezone}; default language: "
+               f"{settings.default_language}")
+    typer.echo(f"Exports: {settings.files_dir} (kept {settings.files_keep_days:g} days)")
+    counts = _run(lambda a: admin.status_counts(a.sessions, a.clock()))
+    typer.echo(f"Units: {counts.units}")
+    typer.echo(f"Contacts: {counts.contacts}")
+    typer.echo(f"Open periods: {counts.open_periods}")
+    typer.echo(f"Undelivered messages: {counts.undelivered}"
+               + (f" (of which failed: {counts.failed})" if counts.failed else ""))
 
 
 def main() -> None:

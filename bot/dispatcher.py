@@ -55,6 +55,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def dedupe_key(event: InboundEvent) -> tuple[str, str, str]:
+    """What makes an inbound message the same one again: its channel, chat and message id
+    (adapters give a button press the callback query's id). Never a messenger's update
+    counter: Telegram starts update_id again after a week without updates."""
+    return event.channel, event.chat_id, event.message_id
+
+
+def _processed(event: InboundEvent, now: datetime) -> ProcessedMessage:
+    channel, chat_id, message_id = dedupe_key(event)
+    return ProcessedMessage(channel=channel, chat_id=chat_id, message_id=message_id,
+                            processed_at=now)
+
+
 def _reader_language(result: StepResult, ctx: Context) -> str:
     """The language the replies were written in (a language change applies at once)."""
     for effect in result.effects:
@@ -203,16 +216,16 @@ class Dispatcher:
                       now: datetime) -> list[Queued]:
         """Mark the events processed (one statement); those marked before, or twice in the
         batch, are dropped."""
-        fresh: dict[tuple[str, str], Queued] = {}
+        fresh: dict[tuple[str, str, str], Queued] = {}
         for item in items:
-            fresh.setdefault((item.event.channel, item.event.message_id), item)
+            fresh.setdefault(dedupe_key(item.event), item)
         if not fresh:
             return []
         stmt = dialect_insert(session)(ProcessedMessage).on_conflict_do_nothing().returning(
-            ProcessedMessage.channel, ProcessedMessage.message_id)
-        marked = {(c, m) for c, m in (await session.execute(
-            stmt, [{"channel": c, "message_id": m, "processed_at": now} for c, m in fresh]
-        )).all()}
+            ProcessedMessage.channel, ProcessedMessage.chat_id, ProcessedMessage.message_id)
+        marked = {(c, chat, m) for c, chat, m in (await session.execute(
+            stmt, [{"channel": c, "chat_id": chat, "message_id": m, "processed_at": now}
+                   for c, chat, m in fresh])).all()}
         return [item for key, item in fresh.items() if key in marked]
 
     async def _after_commit(self, exports: Sequence[FileToMake]) -> None:
@@ -250,8 +263,7 @@ class Dispatcher:
                 await session.execute(delete(InboxMessage).where(InboxMessage.id == inbox_id))
             if await self._seen(session, event):
                 return False
-            session.add(ProcessedMessage(channel=event.channel, message_id=event.message_id,
-                                         processed_at=now))
+            session.add(_processed(event, now))
             await self._process(session, event, acks, exports, now)
         return True
 
@@ -312,6 +324,7 @@ class Dispatcher:
     async def _seen(self, session: AsyncSession, event: InboundEvent) -> bool:
         return await session.scalar(select(ProcessedMessage.message_id).where(
             ProcessedMessage.channel == event.channel,
+            ProcessedMessage.chat_id == event.chat_id,
             ProcessedMessage.message_id == event.message_id)) is not None
 
     async def _apologise(self, event: InboundEvent, inbox_id: int | None) -> None:
@@ -323,8 +336,7 @@ class Dispatcher:
                     await session.execute(delete(InboxMessage).where(InboxMessage.id == inbox_id))
                 if await self._seen(session, event):
                     return
-                session.add(ProcessedMessage(channel=event.channel,
-                                             message_id=event.message_id, processed_at=now))
+                session.add(_processed(event, now))
                 tr = self.catalog.tr(self.default_language)
                 text = tr("Sorry, something went wrong on our side and this message was not "
                           "processed. Your earlier answers are safe; please send it again.")

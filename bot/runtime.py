@@ -9,34 +9,38 @@ import contextlib
 import ctypes
 import hashlib
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import __version__
 from bot.app import App, build_app
 from bot.budget import check_zalo_budget
 from bot.dispatcher import utc_now
 from bot.file_links import FileLinks
 from bot.flood_control import FloodControl
+from bot.housekeeping import housekeeping
 from bot.inbox import InboxWorker, release_claims
 from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
-from bot.telegram.channel import (
-    TelegramReceiver,
-    make_bot,
-    register_commands,
-    url_path,
-    webhook_secret,
-)
-from bot.telegram.transport import TelegramTransport
 from bot.zalo import channel as zalo_channel
-from bot.zalo.api import ZaloClient
+from bot.zalo.api import ZaloClient, ZaloError
 from bot.zalo.transport import ZaloTransport
 
 log = logging.getLogger(__name__)
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+GRACEFUL = frozenset({"inbox", "tg-sender", "zalo-sender"})  # tasks that end on stop_event
+
+
+class StartupError(RuntimeError):
+    """The bot cannot start (database unreachable, a token refused): one line says why."""
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Running:
     web_runner: web.AppRunner | None = None
     clock: Callable[[], datetime] = utc_now
     zalo_budget: int = 0
+    settings: Settings | None = None
 
     async def reminder_tick(self) -> int:
         """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
@@ -70,12 +75,24 @@ class Running:
             self.wake_senders()
         return count
 
+    async def housekeeping(self) -> None:
+        """Forget old processed keys and expired links, delete old exports (every hour)."""
+        settings = self.settings or self.app.settings
+        await housekeeping(self.app.sessions, Path(settings.files_dir), self.clock(),
+                           timedelta(days=settings.dedupe_retention_days),
+                           timedelta(days=settings.files_keep_days))
+
     def wake_senders(self) -> None:
         for sender in self.senders:
             sender.wake()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Senders and the inbox worker finish the round in hand (so a message sent is also
+        marked sent, and not sent again after a restart); pollers are cancelled at once."""
         self.stop_event.set()
+        finishing = [t for t in self.tasks if t.get_name() in GRACEFUL and not t.done()]
+        if finishing:
+            await asyncio.wait(finishing, timeout=grace)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -95,21 +112,47 @@ def release_free_memory() -> None:
 
 
 async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Running:
-    """Start every channel whose token is set, the reminders, and the web server if needed."""
-    app = await build_app(settings, clock=clock)
+    """Start every channel whose token is set, the reminders, and the web server if needed.
+    Raises StartupError (after undoing what was started) when a part cannot start."""
+    try:
+        app = await build_app(settings, clock=clock)
+    except (OSError, TimeoutError) as exc:
+        raise StartupError(f"Cannot open the database {settings.safe_database_url()}: "
+                           f"{exc}") from exc
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        reason = getattr(exc, "orig", None) or exc
+        raise StartupError(f"Cannot open the database {settings.safe_database_url()}: "
+                           f"{reason}") from exc
     stop = asyncio.Event()
     worker = InboxWorker(app.sessions, app.dispatcher, clock,
                          read_sessions=app.dispatcher.read_sessions)
+    running = Running(app, stop, worker, clock=clock, zalo_budget=settings.zalo_monthly_budget,
+                      settings=settings)
+    try:
+        await _start(running, settings, clock)
+    except BaseException:
+        await running.stop()
+        raise
+    return running
+
+
+async def _start(running: Running, settings: Settings, clock: Callable[[], datetime]) -> None:
+    app = running.app
     await release_claims(app.sessions)
-    running = Running(app, stop, worker, clock=clock, zalo_budget=settings.zalo_monthly_budget)
-    running.tasks.append(asyncio.create_task(worker.run(stop), name="inbox"))
+    running.tasks.append(asyncio.create_task(running.worker.run(running.stop_event),
+                                             name="inbox"))
     app.dispatcher.on_commit.append(running.wake_senders)
     web_app = web.Application()
     webhooks: list[Callable[[], Awaitable[None]]] = []
     links = None
     if settings.public_url:
         links = FileLinks(app.sessions, settings.public_url, _link_key(settings), clock,
-                          timedelta(hours=settings.file_link_hours))
+                          timedelta(hours=settings.file_link_hours), app.catalog,
+                          settings.timezone)
         links.routes(web_app)
     if settings.telegram_bot_token is not None:
         await _start_telegram(running, settings, clock, web_app, webhooks)
@@ -118,14 +161,17 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     if links is not None or webhooks:
         runner = web.AppRunner(web_app)
         await runner.setup()
-        await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
         running.web_runner = runner
         running.cleanups.append(runner.cleanup)
+        try:
+            await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+        except OSError as exc:
+            raise StartupError(f"Cannot listen on {settings.webhook_listen}:"
+                               f"{settings.webhook_port} (BAOCAO_WEBHOOK_LISTEN, "
+                               f"BAOCAO_WEBHOOK_PORT): {exc.strerror or exc}") from exc
         for register in webhooks:
             await register()
-    if settings.reminder_tick_seconds > 0:
-        _start_reminders(running, settings.reminder_tick_seconds)
-    return running
+    _start_scheduler(running, settings.reminder_tick_seconds)
 
 
 def _link_key(settings: Settings) -> bytes:
@@ -139,11 +185,29 @@ def _link_key(settings: Settings) -> bytes:
 async def _start_telegram(running: Running, settings: Settings, clock: Callable[[], datetime],
                           web_app: web.Application,
                           webhooks: list[Callable[[], Awaitable[None]]]) -> None:
+    """Everything Telegram, in one place: aiogram is imported only when Telegram is used."""
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+
+    from bot.telegram.channel import (
+        TelegramReceiver,
+        make_bot,
+        register_commands,
+        webhook_secret,
+    )
+    from bot.telegram.transport import TelegramTransport
+
     app = running.app
     token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
     bot = make_bot(token, settings.telegram_api_base)
     running.cleanups.append(bot.session.close)
-    me = await bot.get_me()
+    try:
+        me = await bot.get_me()
+    except TelegramNetworkError as exc:
+        raise StartupError(f"Cannot reach the Telegram Bot API "
+                           f"({settings.telegram_api_base or 'api.telegram.org'}): "
+                           f"{exc.message}") from exc
+    except TelegramAPIError as exc:
+        raise StartupError(f"Telegram refused TELEGRAM_BOT_TOKEN: {exc.message}") from exc
     running.telegram_username = me.username or ""
     await register_commands(bot, app.catalog, settings.default_language)
     flood = FloodControl(per_second=settings.telegram_rate_per_second,
@@ -176,7 +240,14 @@ async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], 
     token = settings.zalo_bot_token.get_secret_value()  # type: ignore[union-attr]
     client = ZaloClient(token, settings.zalo_api_base)
     running.cleanups.append(client.close)
-    await client.call("getMe")
+    try:
+        await client.call("getMe")
+    except ZaloError as exc:
+        raise StartupError(f"Zalo refused ZALO_BOT_TOKEN ({exc.code}: "
+                           f"{exc.description})") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise StartupError(f"Cannot reach the Zalo Bot API ({client.base}): "
+                           f"{exc or type(exc).__name__}") from exc
     flood = FloodControl(per_second=settings.zalo_rate_per_second,
                          per_chat_per_second=settings.zalo_rate_per_chat)
     sender = OutboxSender(app.sessions, ZaloTransport(client, app.catalog, links), clock,
@@ -199,11 +270,21 @@ async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], 
         log.info("Zalo long polling")
 
 
-def _start_reminders(running: Running, every: float) -> None:
+def url_path(url: str) -> str:
+    return urlsplit(url).path or "/"
+
+
+def _start_scheduler(running: Running, reminder_every: float) -> None:
     """Reminders are derived from the database each tick; nothing is kept in the scheduler.
-    Missed runs are coalesced into one, whatever the delay."""
+    Missed runs are coalesced into one, whatever the delay. Housekeeping runs at start, then
+    every hour."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(running.reminder_tick, "interval", seconds=every, id="reminders",
+    if reminder_every > 0:
+        scheduler.add_job(running.reminder_tick, "interval", seconds=reminder_every,
+                          id="reminders", next_run_time=datetime.now(UTC),
+                          misfire_grace_time=None, coalesce=True, max_instances=1)
+    scheduler.add_job(running.housekeeping, "interval",
+                      seconds=HOUSEKEEPING_EVERY.total_seconds(), id="housekeeping",
                       next_run_time=datetime.now(UTC), misfire_grace_time=None,
                       coalesce=True, max_instances=1)
     scheduler.start()
@@ -215,8 +296,19 @@ def _start_reminders(running: Running, every: float) -> None:
 
 
 async def serve_forever(settings: Settings) -> None:
+    """`baocao run`: until SIGINT (Ctrl-C) or SIGTERM (systemd, docker stop), then a clean
+    stop. Raises StartupError when the bot cannot start."""
+    channels = ", ".join(f"{name} ({mode})" for name, mode in settings.channels())
+    log.info("baocao %s: starting on %s; database %s", __version__, channels,
+             settings.safe_database_url())
     running = await start(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, running.stop_event.set)
+    log.info("Ready: running on %s; Ctrl-C (or SIGTERM) stops the bot.", channels)
     try:
         await running.stop_event.wait()
     finally:
+        log.info("Stopping…")
         await running.stop()

@@ -1,12 +1,21 @@
-"""Reading the admin's spreadsheets (.csv or .xlsx) into rows with their line numbers."""
+"""Reading the admin's spreadsheets (.csv or .xlsx) into rows with their line numbers.
+
+Headers are matched however they are written ("Mã đơn vị cấp trên", "ma don vi cap tren",
+"parent_code"); every cell is NFC-normalised, because Excel on Vietnamese Windows saves
+cp1258 with the tone marks as separate characters, and decomposed text breaks search, sorting
+and column widths."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from conversations.text_normalise import fold
 
 
 class TableError(ValueError):
@@ -26,14 +35,29 @@ class Row:
         return self.values.get(key, "").strip()
 
 
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def header_key(name: str) -> str:
+    """'Mã đơn vị cấp trên' → 'ma_don_vi_cap_tren'; 'parent code' → 'parent_code'."""
+    return _NOT_WORD.sub("_", fold(name)).strip("_")
+
+
 def _normalise_header(name: str, aliases: dict[str, str]) -> str:
-    key = name.strip().lower().replace(" ", "_")
+    key = header_key(name)
     return aliases.get(key, key)
 
 
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
 def read_table(path: Path, required: Iterable[str], aliases: dict[str, str] | None = None,
-               ) -> list[Row]:
+               labels: dict[str, str] | None = None) -> list[Row]:
+    """Rows of the first sheet; `labels` name the required columns in the error message
+    (the Vietnamese header an office would write)."""
     aliases = aliases or {}
+    labels = labels or {}
     if not path.exists():
         raise TableError([f"{path}: no such file"])
     suffix = path.suffix.lower()
@@ -48,8 +72,9 @@ def read_table(path: Path, required: Iterable[str], aliases: dict[str, str] | No
     header = [_normalise_header(h, aliases) for h in raw_rows[0]]
     missing = [c for c in required if c not in header]
     if missing:
-        raise TableError([f"line 1: missing column(s): {', '.join(missing)} "
-                          f"(found: {', '.join(h for h in header if h)})"])
+        wanted = ", ".join(f"{labels[c]} ({c})" if c in labels else c for c in missing)
+        found = ", ".join(h.strip() for h in raw_rows[0] if h.strip()) or "nothing"
+        raise TableError([f"line 1: missing column(s): {wanted}; found: {found}"])
     rows = []
     for number, values in enumerate(raw_rows[1:], start=2):
         if not any(v.strip() for v in values):
@@ -68,7 +93,7 @@ def _csv_rows(path: Path) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    return [[nfc(cell) for cell in r] for r in csv.reader(io.StringIO(text), dialect)]
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
@@ -77,7 +102,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        return [["" if v is None else _cell(v) for v in row]
+        return [["" if v is None else nfc(_cell(v)) for v in row]
                 for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()

@@ -1233,6 +1233,11 @@ class FakeTelegram:
         self._enqueue(full, sticky=False)
         return update_id
 
+    def restart_update_ids(self, start: int = 100_001) -> None:
+        """After a week without updates Telegram starts update ids again from a random number
+        (Bot API, getUpdates); message ids in each chat keep counting as before."""
+        self._update_ids = itertools.count(start)
+
     def redeliver(self, update_id: int) -> None:
         """Deliver that same update again (as Telegram does when it was not confirmed)."""
         self._enqueue(self._all_updates[update_id], sticky=True)

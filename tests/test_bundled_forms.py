@@ -15,20 +15,10 @@ from conversations.forms import (
     bundled_form_files,
     load_form_file,
 )
+from conversations.unit_kinds import KINDS
 
 CAMPAIGNS_DIR = DATA_DIR / "campaigns"
-UNIT_KINDS = {
-    "province",
-    "commune",
-    "ward",
-    "town",
-    "school",
-    "centre",
-    "learning_centre",
-    "association",
-    "department",
-    "residential_group",
-}
+UNIT_KINDS = {kind.id for kind in KINDS}  # the kinds an import accepts
 VI_LETTERS = set("ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ")
 
 # The commune report form of seed 004, table II.1, one question per printed row item.
@@ -266,7 +256,7 @@ def test_campaign_dates_follow_the_documents() -> None:
     campaigns = _campaigns()
     week = campaigns["tuan-le-htsd-2023"]
     assert [(f["form"], f["kinds"]) for f in week["forms"]] == [
-        ("tuan-le-htsd", ["commune", "ward", "town"]),
+        ("tuan-le-htsd", ["commune", "ward", "town", "special_zone"]),  # đặc khu since 2025
         ("tuan-le-htsd-truong", ["school", "centre", "learning_centre"]),
     ]
     (p,) = week["periods"]
@@ -278,7 +268,7 @@ def test_campaign_dates_follow_the_documents() -> None:
     )
     month = campaigns["thang-khuyen-hoc-2024"]
     assert [(f["form"], sorted(f["kinds"])) for f in month["forms"]] == [
-        ("thang-khuyen-hoc", ["commune", "town", "ward"]),
+        ("thang-khuyen-hoc", ["commune", "special_zone", "town", "ward"]),
     ]
     (p,) = month["periods"]
     assert (p["key"], p["start"], p["end"], p["due_before"]) == (

@@ -115,15 +115,18 @@ async def test_the_zalo_budget_warns_admins_at_80_and_100_percent(app: App, cloc
         session.add(Identity(channel="local", external_user_id="qt", chat_id="qt",
                              contact_id=admin_contact.id, created_at=now))
         for i in range(79):
-            session.add(ProcessedMessage(channel="zalo", message_id=f"m{i}", processed_at=now))
+            session.add(ProcessedMessage(channel="zalo", chat_id="z", message_id=f"m{i}",
+                                         processed_at=now))
     assert await check_zalo_budget(app.sessions, app.catalog, 100, now) == 0
     async with app.sessions() as session, session.begin():
-        session.add(ProcessedMessage(channel="zalo", message_id="m80", processed_at=now))
+        session.add(ProcessedMessage(channel="zalo", chat_id="z", message_id="m80",
+                                     processed_at=now))
     assert await check_zalo_budget(app.sessions, app.catalog, 100, now) == 1
     assert await check_zalo_budget(app.sessions, app.catalog, 100, now) == 0  # once a month
     texts = await reminders_to(app, "qt")
     assert len(texts) == 1 and "đã dùng 80/100 tin" in texts[0]
     async with app.sessions() as session, session.begin():
         for i in range(20):
-            session.add(ProcessedMessage(channel="zalo", message_id=f"n{i}", processed_at=now))
+            session.add(ProcessedMessage(channel="zalo", chat_id="z", message_id=f"n{i}",
+                                         processed_at=now))
     assert await check_zalo_budget(app.sessions, app.catalog, 100, now) == 1

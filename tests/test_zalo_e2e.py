@@ -127,11 +127,13 @@ async def test_reminders_and_a_coordinators_one_time_export_link(
     link_message = await boss.wait_for("dùng được một lần", timeout=15)
     url = next(w for w in link_message.text.split() if w.startswith("http"))
     async with aiohttp.ClientSession() as http:
-        async with http.get(url) as response:
+        async with http.get(url) as page:  # a page with the download button
+            assert page.status == 200 and "Tải xuống" in await page.text()
+        async with http.get(f"{url}&dl=1") as response:  # the button
             assert response.status == 200
             book = load_workbook(io.BytesIO(await response.read()))
             assert "Báo cáo" in book.sheetnames
-        async with http.get(url) as again:
+        async with http.get(f"{url}&dl=1") as again:
             assert again.status == 410  # works once
         async with http.get(url.replace("sig=", "sig=0")) as forged:
             assert forged.status == 403

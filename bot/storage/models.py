@@ -259,12 +259,17 @@ class ReportEvent(Base):
 
 
 class ProcessedMessage(Base):
-    """Inbound messages already handled: a redelivery changes nothing and sends nothing."""
+    """Inbound messages already handled: a redelivery changes nothing and sends nothing.
+
+    Keyed by channel, chat and message id (a Telegram button press by its callback query id),
+    never by Telegram's update_id, which starts again after a week without updates. Rows are
+    forgotten after a retention window (bot.housekeeping)."""
 
     __tablename__ = "processed_messages"
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class OutboxMessage(Base):

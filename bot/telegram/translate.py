@@ -15,18 +15,22 @@ EDIT_LIMIT = 4096
 
 
 def received(update: Update, now: datetime) -> Received | None:
-    """None for updates the bot does not use (edits, channel posts, …)."""
+    """None for updates the bot does not use (edits, channel posts, …).
+
+    A message is known by its chat and message id, a button press by its callback query id:
+    update_id is no key, Telegram starts it again at a random number after a week without
+    updates (Bot API, getUpdates)."""
     if update.message is not None:
-        return _message(update.update_id, update.message, now)
+        return _message(update.message, now)
     if update.callback_query is not None:
-        return _callback(update.update_id, update.callback_query, now)
+        return _callback(update.callback_query, now)
     return None
 
 
-def _base(update_id: int, chat_id: int, user: Any, now: datetime) -> dict[str, Any]:
+def _base(message_id: str, chat_id: int, user: Any, now: datetime) -> dict[str, Any]:
     return {"channel": CHANNEL, "chat_id": str(chat_id),
             "user_id": str(user.id) if user else str(chat_id),
-            "message_id": str(update_id), "received_at": now,
+            "message_id": message_id, "received_at": now,
             "display_name": user.full_name if user else ""}
 
 
@@ -40,21 +44,26 @@ def sent_at(message: Message, now: datetime) -> datetime:
     return now
 
 
-def _message(update_id: int, message: Message, now: datetime) -> Received:
-    base = _base(update_id, message.chat.id, message.from_user, sent_at(message, now))
+def _received(event: InboundEvent, acks: list[dict[str, Any]] | None = None) -> Received:
+    return Received(f"{event.chat_id}:{event.message_id}", event, acks or [])
+
+
+def _message(message: Message, now: datetime) -> Received:
+    base = _base(str(message.message_id), message.chat.id, message.from_user,
+                 sent_at(message, now))
     if message.contact is not None:
         event = InboundEvent(kind="contact", phone=message.contact.phone_number,
                              contact_user_id=str(message.contact.user_id or ""), **base)
     else:
         event = InboundEvent(kind="text", text=message.text or message.caption or "", **base)
-    return Received(str(update_id), event)
+    return _received(event)
 
 
-def _callback(update_id: int, query: CallbackQuery, now: datetime) -> Received:
+def _callback(query: CallbackQuery, now: datetime) -> Received:
     message = query.message
     chat_id = message.chat.id if message is not None else query.from_user.id
     event = InboundEvent(kind="button", payload=query.data or "",
-                         **_base(update_id, chat_id, query.from_user, now))
+                         **_base(f"cb:{query.id}", chat_id, query.from_user, now))
     acks: list[dict[str, Any]] = [{"kind": "callback_answer", "callback_id": query.id}]
     text = getattr(message, "text", None)
     if message is not None and text:
@@ -62,7 +71,7 @@ def _callback(update_id: int, query: CallbackQuery, now: datetime) -> Received:
         shown = f"{text}\n\n→ {label}" if label else text
         acks.append({"kind": "edit", "message_id": message.message_id,
                      "text": shown[:EDIT_LIMIT]})
-    return Received(str(update_id), event, acks)
+    return _received(event, acks)
 
 
 def _pressed_label(message: Any, data: str) -> str:

@@ -31,7 +31,7 @@ def received(update: dict[str, Any], now: datetime) -> Received | None:
     event = InboundEvent(channel=CHANNEL, chat_id=chat_id, user_id=str(sender.get("id") or chat_id),
                          message_id=message_id, kind="text", received_at=sent_at(message, now),
                          text=str(text), display_name=str(name))
-    return Received(message_id, event)
+    return Received(f"{chat_id}:{message_id}", event)
 
 
 def sent_at(message: dict[str, Any], now: datetime) -> datetime:
