@@ -21,7 +21,8 @@ def extract() -> Catalog:
     template = Catalog(domain=DOMAIN, project="baocao")
     for source in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT / source, method_map=[("**.py", "python")], keywords={"tr": None},
+            ROOT / source, method_map=[("**.py", "python")],
+            keywords={"tr": None, "plural": (1, 2)},
         ):
             template.add(message, locations=[(f"{source}/{filename}", lineno)],
                          auto_comments=comments, context=context)
