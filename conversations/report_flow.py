@@ -713,14 +713,15 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
                   and len(str(v["value"])) >= LONG_TEXT_HINT]
     lines.extend(_long_text_hint(turn, form.question(qid), accepted[qid]["value"])  # type: ignore[arg-type]
                  for qid in long_texts)
-    if entry.blanks:
-        lines.append(tr("Left empty in the template, not saved: {ids}.",
-                        ids=", ".join(entry.blanks)))
+    empty = [qid for qid in entry.blanks if qid not in before]  # answered ones are kept
+    if empty:
+        lines.append(tr("Left empty in the template, not saved: {ids}.", ids=", ".join(empty)))
+    if unchanged:
+        lines.append(tr.plural("{n} answer sent as it was: unchanged.",
+                               "{n} answers sent as they were: unchanged.", unchanged))
     if problems:
         lines.append(tr("Not saved (please send these again):"))
         lines.extend(problems)
-    if not lines and unchanged:
-        lines.append(tr("Nothing changed."))
     prefix = "\n".join(lines)
     step = turn.state.get("step")
     if pending:
