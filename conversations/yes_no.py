@@ -30,6 +30,7 @@ _YES = {
     "lam roi",
     "xong roi",
     "co to chuc",
+    "to chuc",
     "da to chuc",
     "to chuc roi",
     "ban hanh",
