@@ -7,6 +7,7 @@ import contextlib
 import getpass
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import admin, demo, reporting
 from bot.app import App, build_app
-from bot.local_chat import LocalChat, run_terminal
+from bot.local_chat import LocalChat, read_pasted, run_terminal
 from bot.runtime import serve_forever
 from bot.settings import Settings
 from bot.storage.database import upgrade_sync
@@ -383,7 +384,11 @@ async def _chat(user: str, as_phone: str | None) -> None:
 
 
 async def _read_line(prompt: str) -> str | None:
+    """A typed line, or a whole paste at once when reading from a terminal."""
     try:
+        if sys.stdin.isatty():
+            typer.echo(prompt, nl=False)
+            return await asyncio.to_thread(read_pasted, sys.stdin.fileno())
         return await asyncio.to_thread(input, prompt)
     except (EOFError, KeyboardInterrupt):
         return None

@@ -408,3 +408,50 @@ async def test_10_an_absurd_number_is_refused_politely(app: App, person, typed: 
     assert APOLOGY not in reply
     assert "quá lớn" in reply and len(reply) < 1500
     assert "2.1" not in (await stored_report(app, "X-ANLAO")).answers
+
+
+async def test_7_a_reminder_to_a_school_says_thay_co(app: App, clock):  # noqa: ANN001
+    from datetime import datetime
+
+    from .conftest import VN
+    from .test_tasks_and_nudges import reminders_to
+
+    lan = await school_person(app)
+    thu = Person(app, "thu")
+    await thu.say(await invite(app, "X-ANLAO"))
+    clock.now = datetime(2023, 10, 10, 7, 5, tzinfo=VN)
+    await app.dispatcher.reminders.tick(clock())
+    to_school = "\n".join(await reminders_to(app, lan.chat.user))
+    to_commune = "\n".join(await reminders_to(app, "thu"))
+    assert "Kính nhắc" in to_school and "Kính nhắc" in to_commune
+    assert "Thầy/cô gửi /baocao" in to_school and "anh/chị" not in to_school.lower()
+    assert "Anh/chị gửi /baocao" in to_commune
+
+
+async def test_2_a_pasted_report_in_the_terminal_chat_is_one_message(app: App):
+    """The local chat end to end: a terminal (a pty) where a report is pasted at once."""
+    import asyncio
+    import os
+
+    from bot.local_chat import LocalChat, read_pasted, run_terminal
+
+    from .test_telegram_e2e import PASTED_REPORT, PASTED_STORED
+
+    master, slave = os.openpty()
+    typed = iter([await invite(app, "X-ANLAO"), "/baocao", PASTED_REPORT, "\x04"])
+    shown: list[str] = []
+
+    async def read(prompt: str) -> str | None:
+        text = next(typed)
+        os.write(master, text.encode() + (b"" if text == "\x04" else b"\n"))
+        return await asyncio.to_thread(read_pasted, slave)
+
+    try:
+        await run_terminal(LocalChat(app, "thu-terminal"), read, shown.append)
+    finally:
+        os.close(master)
+        os.close(slave)
+    replies = [s for s in shown if s]
+    assert len(replies) == 3  # welcome, first question, then one answer to the paste
+    assert "Đã lưu 16 câu" in replies[-1] and "Chưa lưu" not in replies[-1]
+    assert (await stored_report(app, "X-ANLAO")).answers == PASTED_STORED
