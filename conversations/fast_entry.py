@@ -46,6 +46,8 @@ class FastEntry:
     blanks: list[str] = field(default_factory=list)  # template rows left empty
     blocks: int = 0  # section lines, id pairs and template rows read
     template: bool = False
+    bare: bool = False  # one `4.5 triệu`-like line: an id, a space, a value
+
 
     def __bool__(self) -> bool:
         return bool(self.pairs or self.problems or self.blanks)
@@ -257,7 +259,8 @@ def parse_entry(form: Form, text: str) -> FastEntry | None:
     leading, blocks = _blocks(form, text)
     if not blocks:
         return None
-    entry = FastEntry(blocks=len(blocks))
+    entry = FastEntry(blocks=len(blocks),
+                      bare=len(blocks) == 1 and blocks[0].kind == "pairs" and not blocks[0].strong)
     if leading:
         entry.problems.append(EntryProblem("unplaced", text="\n".join(leading)))
     for block in blocks:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.answer_parsing import (
+    ESTIMATE_NOTE,
     MAX_TEXT,
     AnswerError,
     Parsed,
@@ -548,6 +549,8 @@ def _answering(turn: Turn, a: Assignment) -> None:
     if _append(turn, a):
         return
     entry = parse_entry(form, turn.event.text)
+    if entry and _ambiguous_id(turn, a, q, entry):
+        return
     if entry:
         _apply_entry(turn, a, entry)
         return
@@ -566,6 +569,29 @@ def _answering(turn: Turn, a: Assignment) -> None:
     _next(turn, a, qid, prefix=_single_ack(turn, a, q, parsed))
 
 
+def _ambiguous_id(turn: Turn, a: Assignment, q: Question, entry: FastEntry) -> bool:
+    """`4.5 triệu` at the money question 8.3: question 4.5, or 4,5 million? Neither is
+    stored when only the second reading makes sense; the person says which."""
+    if not entry.bare or len(entry.pairs) != 1 or q.type == "text":
+        return False
+    form = _form(turn, a)
+    qid, raw = entry.pairs[0]
+    try:
+        parse_answer(form.question(qid), raw, a.starts_at.year)  # type: ignore[arg-type]
+        return False
+    except AnswerError:
+        pass
+    try:
+        parse_answer(q, turn.event.text, a.starts_at.year)
+    except AnswerError:
+        return False
+    ask(turn, a, q.id, prefix=turn.tr(
+        "“{typed}” may be question {other}, or the answer to {qid}. Nothing was saved: for "
+        "{qid}, write the number with a comma (for example 4,5 triệu); for {other}, write "
+        "“{other} = …”.", typed=excerpt(turn.event.text), other=qid, qid=q.id))
+    return True
+
+
 def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed) -> str:
     """One answer usually needs no acknowledgement (the next question is one); an estimate,
     a long text and a pending correction do."""
@@ -573,9 +599,10 @@ def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed) -> str:
     lines = []
     if a.status == "submitted":
         lines.append(_pending_line(turn, a, [_shown(turn, q, parsed.stored())]))
-    elif parsed.note and parsed.note.startswith("ước tính"):
-        lines.append(tr("Saved as an estimate: {answer}.", answer=_shown(turn, q,
-                                                                          parsed.stored())))
+    elif parsed.note and parsed.note.startswith(ESTIMATE_NOTE):
+        shown = {"value": parsed.value, "note": parsed.note.removeprefix(ESTIMATE_NOTE)
+                 .lstrip("; ")}
+        lines.append(tr("Saved as an estimate: {answer}.", answer=_shown(turn, q, shown)))
     if q.type == "text" and len(str(parsed.value)) >= LONG_TEXT_HINT:
         lines.append(_long_text_hint(turn, q, str(parsed.value)))
     return "\n".join(lines)

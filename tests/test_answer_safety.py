@@ -455,3 +455,20 @@ async def test_2_a_pasted_report_in_the_terminal_chat_is_one_message(app: App):
     assert len(replies) == 3  # welcome, first question, then one answer to the paste
     assert "Đã lưu 16 câu" in replies[-1] and "Chưa lưu" not in replies[-1]
     assert (await stored_report(app, "X-ANLAO")).answers == PASTED_STORED
+
+
+async def test_an_id_that_may_be_a_decimal_is_asked_about_not_guessed(app: App, person):
+    """At the money question 8.3, "4.5 triệu" may be question 4.5 or 4,5 million."""
+    thu = await signed_in(person(), app)
+    await thu.say("/baocao")
+    for line in ("mục 1: có", "bỏ qua", "mục 2: 1,2,3,4", "mục 3: 1, 2, 3", "mục 4: 1, 2, 3, 4, 5",
+                 "mục 5: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10", "mục 6: 1, 2, 3, 4",
+                 "mục 7: 1, 1, 1, 1, 1", "mục 8: 3, 12, -"):
+        reply = await thu.say(line)
+    assert "8.3. " in reply
+    reply = await thu.say("4.5 triệu")
+    assert "4,5 triệu" in reply and "8.3. " in reply
+    report = await stored_report(app, "X-ANLAO")
+    assert report.answers["4.5"] == 5 and "8.3" not in report.answers
+    reply = await thu.say("4,5 triệu")
+    assert (await stored_report(app, "X-ANLAO")).answers["8.3"] == 4_500_000
