@@ -223,6 +223,8 @@ def _positional(section: Section, rest: str) -> tuple[list[tuple[str, str]], Ent
                      if v and v not in SKIP_MARKS]
             return pairs, None
     values, _starts, _ambiguous = _values(rest, bare_commas=False)
+    if len(values) == 1:  # "3,10,17" typed without spaces counts as three values
+        values, _starts, _ambiguous = _values(rest, bare_commas=True)
     return [], EntryProblem("count_mismatch", section.id, len(values), rest)
 
 
@@ -339,8 +341,8 @@ def short_label(question: Question, language: str) -> str:
 EXAMPLE_COUNTS = (2, 15, 3, 40, 1, 8, 6, 25, 4, 30)
 
 
-def example_line(section: Section, language: str) -> str:
-    """`mục 4: 2, 15, 3`: an example with as many values as this section has rows."""
+def example_values(section: Section, language: str) -> list[str]:
+    """A plausible value for each row of a section, by its type, for the bot's examples."""
     values = []
     for i, q in enumerate(section.questions):
         if q.type == "yes_no":
@@ -355,8 +357,13 @@ def example_line(section: Section, language: str) -> str:
             values.append("1")
         else:
             values.append(str(EXAMPLE_COUNTS[i % len(EXAMPLE_COUNTS)]))
+    return values
+
+
+def example_line(section: Section, language: str) -> str:
+    """`mục 4: 2, 15, 3`: an example with as many values as this section has rows."""
     word = "mục" if language == "vi" else "section"
-    return f"{word} {section.id}: " + ", ".join(values)
+    return f"{word} {section.id}: " + ", ".join(example_values(section, language))
 
 
 def example_section(form: Form) -> Section:

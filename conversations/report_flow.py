@@ -23,6 +23,7 @@ from conversations.fast_entry import (
     FastEntry,
     example_line,
     example_section,
+    example_values,
     parse_append,
     parse_entry,
     short_label,
@@ -364,13 +365,22 @@ def _idle(turn: Turn) -> None:
             _apply_held(turn, assignments[0], turn.event.text)
             return
         if fitting:
-            # Which unit is meant is not clear: nothing is stored until the person says.
-            _choose(turn, assignments, tr.plural(
-                "You report for {n} unit, so this answer (“{typed}”) was not saved yet. "
-                "Which report is it for?",
-                "You report for {n} units, so this answer (“{typed}”) was not saved yet. "
-                "Which report is it for?", len({a.unit.code for a in assignments}),
-                typed=excerpt(turn.event.text)), held=turn.event.text)
+            # Which report is meant is not clear: nothing is stored until the person says.
+            typed = excerpt(turn.event.text)
+            units = len({a.unit.code for a in assignments})
+            if units > 1:
+                question = tr.plural(
+                    "You report for {n} unit, so this answer (“{typed}”) was not saved yet. "
+                    "Which report is it for?",
+                    "You report for {n} units, so this answer (“{typed}”) was not saved yet. "
+                    "Which report is it for?", units, typed=typed)
+            else:
+                question = tr.plural(
+                    "{n} report is open, so this answer (“{typed}”) was not saved yet. Which "
+                    "report is it for?",
+                    "{n} reports are open, so this answer (“{typed}”) was not saved yet. "
+                    "Which report is it for?", len(assignments), typed=typed)
+            _choose(turn, assignments, question, held=turn.event.text)
             return
     turn.say(tr("Send /baocao to fill in a report, /trangthai to see what is due, "
                 "/trogiup for help."))
@@ -669,9 +679,8 @@ def _problem_lines(turn: Turn, a: Assignment, problem: EntryProblem) -> list[str
     assert section is not None
     rows = [f"   {q.id} {short_label(q, tr.language)}" for q in section.questions]
     example = example_line(section, tr.language)
-    pairs = " ".join(f"{q.id}={v.split(': ')[-1].split(', ')[i]}"
-                     for i, (q, v) in enumerate(zip(section.questions[:2],
-                                                    [example] * 2, strict=False)))
+    pairs = " ".join(f"{q.id}={v}" for q, v in zip(
+        section.questions[:2], example_values(section, tr.language)[:2], strict=True))
     if problem.code == "ambiguous_commas":
         head = tr("Section {section}: in “{typed}” a comma may separate thousands or values, "
                   "so nothing of section {section} was saved. Please separate the values "

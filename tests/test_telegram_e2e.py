@@ -82,7 +82,8 @@ async def bot(seeded: Settings, flowing_clock: FlowingClock) -> AsyncIterator[Ru
 async def deep_link_sign_in(bot: Running, user: FakeUser, unit: str = "X-ANLAO") -> None:
     code = await invite(bot.app, unit)
     await user.send(f"/start {code}")
-    await user.wait_for("Anh/chị đã được đăng ký báo cáo cho")
+    address = "Thầy/cô" if unit.startswith(("TH", "MN", "GDNN", "TTHTCD")) else "Anh/chị"
+    await user.wait_for(f"{address} đã được đăng ký báo cáo cho")
 
 
 async def answer_everything(user: FakeUser, skip_until: int = 0) -> None:
