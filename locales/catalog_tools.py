@@ -55,7 +55,8 @@ def update(language: str) -> tuple[int, int]:
     with path.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
                  no_location=True, ignore_obsolete=True, include_previous=False)
-    untranslated = sum(1 for m in catalog if m.id and not m.string)
+    untranslated = sum(1 for m in catalog if m.id and not (
+        all(m.string) if isinstance(m.string, tuple) else m.string))
     return len([m for m in catalog if m.id]), untranslated
 
 
