@@ -73,7 +73,7 @@ def _patterns(question_ids: tuple[str, ...], section_ids: tuple[str, ...]
     named = sorted((s for s in section_ids if not s[:1].isdigit()), key=len, reverse=True)
     part = None
     if named:
-        part = re.compile(rf"^\s*(?P<sid>{'|'.join(re.escape(s) for s in named)})(?![\w.])\s*"
+        part = re.compile(rf"^\s*(?P<sid>{'|'.join(re.escape(s) for s in named)})(?!\w)\s*"
                           r"[:.)=\-–]\s*(?P<rest>.*)$", re.IGNORECASE)
     return pair, row, part
 
@@ -94,6 +94,12 @@ class _Block:
         return "\n".join([self.text, *self.more]).strip()
 
 
+def _is_pair(match: re.Match[str] | None) -> bool:
+    """`4.2 150` may leave out the "=", but `IV: …` may not: "I" and "IV" are also words."""
+    return match is not None and (match.group("id")[:1].isdigit()
+                                  or not match.group("sep").isspace())
+
+
 def _head(form: Form, line: str, by_upper: dict[str, str]) -> _Block | None:
     """The block a line starts, if it starts like a section, a text part or a question id."""
     pair, row, part = _form_patterns(form)
@@ -108,7 +114,7 @@ def _head(form: Form, line: str, by_upper: dict[str, str]) -> _Block | None:
     if found and found.group("label").strip() and not pair.search(found.group("label")):
         return _Block("row", by_upper[found.group("id").upper()], found.group("value"))
     found = pair.match(line)
-    if found and found.start() == 0:
+    if found and _is_pair(found):
         return _Block("pairs", "", line, strong=not found.group("sep").isspace())
     return None
 
@@ -233,7 +239,7 @@ def _line_pairs(form: Form, line: str) -> list[tuple[str, str]] | None:
     missing."""
     pair, _row, _part = _form_patterns(form)
     by_upper = {q.id.upper(): q.id for q in form.questions}
-    found = list(pair.finditer(line))
+    found = [m for m in pair.finditer(line) if _is_pair(m)]
     if not found or found[0].start() != 0:
         return None
     pairs = []
