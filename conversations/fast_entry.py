@@ -239,7 +239,10 @@ def _line_pairs(form: Form, line: str) -> list[tuple[str, str]] | None:
     missing."""
     pair, _row, _part = _form_patterns(form)
     by_upper = {q.id.upper(): q.id for q in form.questions}
-    found = [m for m in pair.finditer(line) if _is_pair(m)]
+    note = _NOTE_START.search(line)
+    # In a note ("ghi chú: tăng 4.1 lần") only `id=` or `id:` starts another answer.
+    found = [m for m in pair.finditer(line) if _is_pair(m) and (
+        note is None or m.start() < note.start() or not m.group("sep").isspace())]
     if not found or found[0].start() != 0:
         return None
     pairs = []
