@@ -357,3 +357,21 @@ async def test_a_pasted_multi_section_message(bot: Running, tg: FakeTelegram):
     report = await stored_report(bot.app, "X-ANLAO")
     assert report.answers == PASTED_STORED
     assert report.notes == {"2.4": "2 tờ báo tường, 10 bài viết"}
+
+
+async def test_the_template_button_and_a_filled_template(bot: Running, tg: FakeTelegram):
+    from .test_whole_report import EXPECTED, FIGURES, fill
+
+    vy = tg.user(1011, "Vy")
+    await deep_link_sign_in(bot, vy)
+    await vy.send("/baocao")
+    await vy.wait_for("1.1. ")
+    await vy.press("Mẫu điền nhanh")
+    template = await vy.wait_for(lambda m: (m.text or "").startswith("1.1 "))
+    assert len(template.text) <= 4096 and template.text.count("\n") == 39
+    await vy.send(fill(template.text, FIGURES))
+    await vy.wait_for("Đã lưu 40 câu")
+    await vy.press("Nộp báo cáo")
+    await vy.wait_for("đúng hạn")
+    report = await stored_report(bot.app, "X-ANLAO")
+    assert report.status == "submitted" and report.answers == EXPECTED
