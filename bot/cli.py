@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import __version__, admin, demo, reporting, templates
 from bot.app import App, build_app
-from bot.local_chat import LocalChat, run_terminal
+from bot.local_chat import LocalChat, read_pasted, run_terminal
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.database import upgrade_sync
 from bot.storage.models import Contact, Identity
@@ -473,7 +473,11 @@ async def _chat(settings: Settings, user: str, as_phone: str | None) -> None:
 
 
 async def _read_line(prompt: str) -> str | None:
+    """A typed line, or a whole paste at once when reading from a terminal."""
     try:
+        if sys.stdin.isatty():
+            typer.echo(prompt, nl=False)
+            return await asyncio.to_thread(read_pasted, sys.stdin.fileno())
         return await asyncio.to_thread(input, prompt)
     except (EOFError, KeyboardInterrupt):
         return None

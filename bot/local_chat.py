@@ -4,6 +4,8 @@ options and words to type, exactly as on Zalo."""
 from __future__ import annotations
 
 import itertools
+import os
+import select
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -70,3 +72,22 @@ async def run_terminal(chat: LocalChat, read: Callable[[str], Awaitable[str | No
             if shown:
                 write(shown)
                 write("")
+
+
+# Lines pasted at once reach the terminal within a few milliseconds; typed lines do not.
+PASTE_GAP_SECONDS = 0.05
+
+
+def read_pasted(fd: int, gap: float = PASTE_GAP_SECONDS) -> str | None:
+    """One message from a terminal: a line, or every line of a paste (a report pasted from a
+    document is one message, as on Telegram or Zalo). None at end of input."""
+    data = os.read(fd, 65536)
+    if not data:
+        return None
+    chunks = [data]
+    while select.select([fd], [], [], gap)[0]:
+        more = os.read(fd, 65536)
+        if not more:
+            break
+        chunks.append(more)
+    return b"".join(chunks).decode("utf-8", errors="replace").rstrip("\r\n")

@@ -161,7 +161,8 @@ class ReminderStore:
             reports.append(UnitReport(
                 unit.id, unit.code, unit.name, submission.status if submission else "none",
                 answered.get(unit.id, 0), totals[form_id], tuple(reporters.get(unit.id, ())),
-                coordinator_of(unit), submission.on_time if submission else None))
+                coordinator_of(unit), submission.on_time if submission else None,
+                kind=unit.kind))
         coordinator_units = {}
         for report in reports:
             cid = report.coordinator_unit_id

@@ -11,11 +11,15 @@ from typing import Any
 from conversations.date_parsing import DateError, parse_date
 from conversations.forms import Question
 from conversations.i18n import Tr
-from conversations.number_parsing import NumberError, is_whole, parse_number
+from conversations.number_parsing import NumberError, is_whole, read_number
 from conversations.text_normalise import clean, fold
 from conversations.yes_no import parse_yes_no
 
-MAX_TEXT = 3000
+# Office texts pasted from Word run long; longer ones come in parts with "thêm: …".
+MAX_TEXT = 10_000
+# The note stored with an estimate ("khoảng 30"): data for the coordinator, in Vietnamese.
+ESTIMATE_NOTE = "ước tính"
+EXCERPT = 60
 _NOTE = re.compile(r"(?i)(?:\bghi\s*ch[uú]\b|\bgc\b|\bnote\b)\s*[:\-]?\s*")
 _PAREN_NOTE = re.compile(r"^(?P<value>[^()]*?)\s*\((?P<note>[^()]*)\)\s*$")
 
@@ -50,13 +54,24 @@ def split_note(text: str) -> tuple[str, str]:
     return text, ""
 
 
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """The start of what someone typed, on one line, for a reply that quotes it."""
+    flat = " ".join(clean(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def with_note(note: str, extra: str) -> str:
+    """A stored note with a remark in front of it ("ước tính; 3 lớp trực tuyến")."""
+    return f"{extra}; {note}" if note else extra
+
+
 def parse_answer(question: Question, raw: str, default_year: int) -> Parsed:
     text = clean(raw)
     if question.type == "text":
         if not text:
             raise AnswerError("empty")
         if len(text) > MAX_TEXT:
-            raise AnswerError("too_long", limit=MAX_TEXT)
+            raise AnswerError("too_long", limit=MAX_TEXT, length=len(text))
         return Parsed(text)
     value_text, note = split_note(text) if question.note else (text, "")
     if not value_text:
@@ -78,9 +93,13 @@ def parse_answer(question: Question, raw: str, default_year: int) -> Parsed:
 
 def _number(question: Question, text: str, note: str) -> Parsed:
     try:
-        value = parse_number(text)
+        reading = read_number(text, units=(question.unit.vi, question.unit.en))
     except NumberError as exc:
-        raise AnswerError("not_a_number") from exc
+        code = "not_a_number" if exc.code in ("empty", "not_a_number") else exc.code
+        raise AnswerError(code, typed=text) from exc
+    value = reading.value
+    if question.type == "count" and (reading.shorthand or reading.currency == "vnd"):
+        raise AnswerError("money_for_count", typed=text)
     if question.type in ("count", "money") and not is_whole(value):
         raise AnswerError("not_whole")
     if value < 0 and (question.min is None or question.min >= 0):
@@ -91,6 +110,8 @@ def _number(question: Question, text: str, note: str) -> Parsed:
         raise AnswerError("above_max", max=question.max)
     implausible = question.soft_max is not None and value > question.soft_max
     stored: Any = int(value) if question.type in ("count", "money") else _decimal_str(value)
+    if reading.approximate:
+        note = with_note(note, ESTIMATE_NOTE)
     return Parsed(stored, note, implausible)
 
 
@@ -111,9 +132,11 @@ def show_value(question: Question, stored: Any, tr: Tr) -> str:
     if stored is None:
         return tr("(skipped)")
     if question.numeric:
-        number = tr.number(Decimal(str(stored)))
+        value = Decimal(str(stored))
         unit = question.unit.get(tr.language)
-        return f"{number} {unit}".strip()
+        if tr.language == "en" and value == 1:
+            unit = english_singular(unit)
+        return f"{tr.number(value)} {unit}".strip()
     if question.type == "yes_no":
         return tr("Yes") if stored else tr("No")
     if question.type == "date":
@@ -124,31 +147,89 @@ def show_value(question: Question, stored: Any, tr: Tr) -> str:
     return str(stored)
 
 
+def english_singular(unit: str) -> str:
+    """'exhibitions' → 'exhibition' for a count of one; units forms give in the plural."""
+    irregular = {"people": "person", "children": "child", "men": "man", "women": "woman"}
+    if unit in irregular:
+        return irregular[unit]
+    if " " in unit or "/" in unit or not unit.islower() or not unit.endswith("s"):
+        return unit  # "VND", "m2", phrases: left as written
+    if unit.endswith("ies") and len(unit) > 4:
+        return unit[:-3] + "y"
+    if unit.endswith(("sses", "shes", "ches", "xes")):
+        return unit[:-2]
+    if unit.endswith("ss"):
+        return unit
+    return unit[:-1]
+
+
+def _counted(question: Question, tr: Tr) -> str:
+    """What a count counts, in the question's own words: 'lớp', 'người', or its label."""
+    unit = question.unit.get(tr.language)
+    return unit or question.label.get(tr.language).lower()
+
+
 def error_text(question: Question, error: AnswerError, tr: Tr) -> str:
-    """A polite sentence saying what is expected, never blaming the person."""
+    """A polite sentence saying what was wrong and what is expected, never blaming the person."""
     code = error.code
     example = tr("for example: {example}", example=_example(question, tr))
+    typed = excerpt(str(error.params.get("typed", "")), 40)
     if code == "not_whole":
-        return tr("This should be a whole number, without a decimal part ({example}).",
-                  example=example)
+        if question.type == "money":
+            return tr("An amount in đồng is a whole number, without a decimal part "
+                      "({example}).", example=example)
+        return tr("This counts {what}, so it should be a whole number, without a decimal "
+                  "part ({example}).", what=_counted(question, tr), example=example)
     if code == "negative":
         return tr("This number cannot be negative. Please enter 0 or more.")
     if code == "below_min":
         return tr("The smallest accepted value is {min}.", min=tr.number(error.params["min"]))
     if code == "above_max":
         return tr("The largest accepted value is {max}.", max=tr.number(error.params["max"]))
-    if code == "not_yes_no":
-        return tr("Please answer “có” (yes) or “không” (no).")
+    if code in ("not_yes_no",) or (question.type == "yes_no" and code == "empty"):
+        return tr("Please answer “có” (yes) or “không” (no); you may also type 1 or 2, or "
+                  "“co”, “k”, “chưa”.")
     if code in ("not_a_date", "invalid_date"):
         return tr("Please enter a date as day/month/year, {example}.", example=example)
     if code == "not_a_choice":
         return tr("Please choose one of the options by its number (1 to {count}).",
                   count=error.params["count"])
     if code == "too_long":
-        return tr("This text is too long; please keep it under {limit} characters.",
+        return tr("This text has {length} characters; a part may have up to {limit}. Please "
+                  "shorten it, or send it in two messages: the second one starting with "
+                  "“thêm:”.", length=tr.number(error.params.get("length", 0)),
                   limit=tr.number(error.params["limit"]))
     if code == "empty" and question.type == "text":
         return tr("Please write a few words for this part.")
+    if code == "range":
+        return tr("“{typed}” is a range; this needs one number ({example}). If it is an "
+                  "estimate, write it as “khoảng 12”.", typed=typed, example=example)
+    if code in ("more_than", "less_than"):
+        return tr("“{typed}” is not an exact figure. Please enter the exact number, or an "
+                  "estimate as “khoảng 100”.", typed=typed)
+    if code == "rate":
+        return tr("“{typed}” is a rate (per person, per class or per week); this question "
+                  "asks for the total {what}. Please enter the total, {example}.",
+                  typed=typed, what=_counted(question, tr), example=example)
+    if code == "foreign_currency":
+        return tr("Amounts are in đồng; a foreign currency (“{typed}”) is not accepted. "
+                  "Please convert it to đồng, for example: 1.500.000 or 1,5tr.", typed=typed)
+    if code == "money_for_count":
+        return tr("“{typed}” looks like an amount of money; this question counts {what}. "
+                  "Please enter the number, {example}.", typed=typed,
+                  what=_counted(question, tr), example=example)
+    if code == "lookalike":
+        return tr("“{typed}” has a letter O, I or l among the digits. Please type it again "
+                  "with digits only, {example}.", typed=typed, example=example)
+    if code == "words":
+        return tr("Please write the number with digits, not in words, {example}.",
+                  example=example)
+    if code == "too_big":
+        return tr("This number is far too large to be a real figure. Please check it and "
+                  "enter it again, {example}.", example=example)
+    if code == "bad_grouping":
+        return tr("The thousands in “{typed}” are not grouped by three. Please enter it "
+                  "again, for example: 1.234.567 or 1234567.", typed=typed)
     if question.type == "money":
         return tr("I could not read this amount. Please enter a sum in đồng, {example}.",
                   example=example)
@@ -162,4 +243,5 @@ def _example(question: Question, tr: Tr) -> str:
         return "13/10/2023"
     if question.type == "number":
         return "12,5"
-    return "12"
+    unit = question.unit.get(tr.language)
+    return f"12 {unit}" if unit and "/" not in unit else "12"

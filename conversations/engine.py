@@ -21,8 +21,9 @@ from conversations.events import (
     SetLanguage,
     StepResult,
 )
+from conversations.fast_entry import example_line, example_section
 from conversations.i18n import SUPPORTED, Tr
-from conversations.invite_codes import candidate
+from conversations.invite_codes import NearMiss, candidate, near_miss
 from conversations.session import Turn
 from conversations.status import status_text
 from conversations.text_normalise import clean, fold
@@ -56,6 +57,8 @@ COMMANDS: dict[str, str] = {
     "chart": "chart",
     "duyet": "accept",
     "accept": "accept",
+    "mau": "template",
+    "template": "template",
 }
 COORDINATOR_COMMANDS = frozenset({"nudge", "summary", "missing", "view", "return", "accept",
                                   "export", "chart"})
@@ -71,6 +74,8 @@ WORD_COMMANDS: dict[str, str] = {
     "giup": "help",
     "help": "help",
     "ngon ngu": "lang",
+    "mau": "template",
+    "mau dien nhanh": "template",
 }
 
 
@@ -102,7 +107,7 @@ def needs_received(event: InboundEvent, state: dict[str, Any]) -> bool:
             report_flow.SHORTCUT_WORDS.get(folded) == "consolidate":
         return True
     answers = [token for token, _label, shortcut in state.get("offered") or [] if not shortcut]
-    if folded.isdigit() and 1 <= int(folded) <= len(answers):
+    if len(folded) <= 3 and folded.isdigit() and 1 <= int(folded) <= len(answers):
         return answers[int(folded) - 1] in ("report", "consolidate")
     return any(token in ("report", "consolidate") and folded == fold(label).strip(" .!?")
                for token, label, _shortcut in state.get("offered") or [])
@@ -134,6 +139,10 @@ def _onboarding(turn: Turn) -> None:
         code = candidate(turn.event.text)
         if code:
             _sign_in(turn, code)
+            return
+        miss = near_miss(turn.event.text)
+        if miss is not None:
+            _near_miss(turn, miss)
             return
     if command and command[0] == "start":
         turn.say(tr("Welcome to baocao, the assistant for the campaign reports that schools and "
@@ -182,6 +191,22 @@ def _how_to_join(turn: Turn) -> str:
               "association gave you (10 letters and digits, for example K7PM-2QXR9A).")
 
 
+def _near_miss(turn: Turn, miss: NearMiss) -> None:
+    """A code typed with a character too many or too few, or a look-alike: say which."""
+    tr = turn.tr
+    if miss.lookalikes:
+        text = tr("The code {code} has {chars}: invite codes have no letter O, I or L and no "
+                  "digit 0 or 1, so one of them was misread. Please check the code on the "
+                  "paper (an O may be a Q or a D) and send it again.", code=miss.code,
+                  chars=", ".join(f"“{c}”" for c in miss.lookalikes))
+    else:
+        text = tr.plural("An invite code has 10 characters; {code} has {n}. Please check it "
+                         "letter by letter and send it again.",
+                         "An invite code has 10 characters; {code} has {n}. Please check it "
+                         "letter by letter and send it again.", miss.length, code=miss.code)
+    turn.say(text, buttons=_share_button(turn))
+
+
 def _sign_in(turn: Turn, code: str) -> None:
     tr, ctx = turn.tr, turn.ctx
     if ctx.failed_signins_last_hour >= MAX_FAILED_SIGNINS_PER_HOUR:
@@ -206,6 +231,9 @@ def _sign_in(turn: Turn, code: str) -> None:
         turn.say(tr("You already report for {unit}.", unit=invite.unit.name))
         return
     turn.effect(Register(invite.code, turn.event.display_name, turn.event.phone))
+    kinds = [u.kind for u in ctx.contact.units] if ctx.contact else []
+    turn.address_for(*kinds, invite.unit.kind)
+    tr = turn.tr
     if invite.role == "coordinator":
         text = tr("Welcome! You are now registered as a coordinator of {unit}.",
                   unit=invite.unit.name)
@@ -235,6 +263,8 @@ def _registered(turn: Turn) -> None:
         return
     if token == "report":
         command = ("report", "")
+    if token == "template" and command is None:
+        command = ("template", "")
     if command:
         name, arg = command
         if name == "start":
@@ -245,12 +275,14 @@ def _registered(turn: Turn) -> None:
                 turn.say(tr("Welcome back! Send /baocao to report, /trangthai to see what is due."))
         elif name == "report":
             report_flow.start(turn, arg)
+        elif name == "template":
+            report_flow.start(turn, arg, purpose="template")
         elif name == "status":
             turn.say(status_text(turn.ctx, tr, turn.now))
         elif name == "cancel":
             report_flow.cancel(turn)
         elif name == "help":
-            text = help_text(tr)
+            text = help_text(tr, _example(turn))
             if coordinator_commands.is_coordinator(turn):
                 text += "\n\n" + coordinator_help(tr)
             turn.say(text)
@@ -283,16 +315,29 @@ def _registered(turn: Turn) -> None:
     report_flow.handle(turn)
 
 
-def help_text(tr: Tr) -> str:
+def _example(turn: Turn) -> str:
+    """A section line for the form of the person's report (the first one open)."""
+    current = turn.ctx.assignment(turn.state.get("assignment"))
+    assignments = [current] if current else list(turn.ctx.assignments)
+    for a in assignments:
+        form = turn.ctx.forms.get(a.form_key)
+        if form is not None:
+            return example_line(example_section(form), turn.tr.language)
+    return "mục 2: 3, 1, 12" if turn.tr.language == "vi" else "section 2: 3, 1, 12"
+
+
+def help_text(tr: Tr, example: str = "mục 2: 3, 1, 12") -> str:
     return "\n".join([
         tr("What I can do:"),
         tr("/baocao — fill in or correct a report"),
+        tr("/mau — a template of the whole report, to fill in and send back in one message"),
         tr("/trangthai — what is due for your unit, and deadlines"),
         tr("/huy — stop the current report (answers stay saved)"),
         tr("/ngonngu — Tiếng Việt / English"),
         "",
-        tr("Answer one question at a time, or send a whole section at once, for example "
-           "“mục 4: 2, 150, 1, 300, 3”, or several answers as “4.1=2 4.2=150”."),
+        tr("Answer one question at a time, or send a whole section at once: “mục”, its "
+           "number, then one value per row in order, for example “{example}”; or several "
+           "answers as “4.1=2 4.2=150”, one section or answer per line.", example=example),
         tr("Numbers may be written 1.234 or 1 234, amounts as 5tr or 500k. To add a note to an "
            "answer, write it after “ghi chú”, for example: 3 ghi chú: 2 lớp trực tuyến."),
     ])

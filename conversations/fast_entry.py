@@ -1,4 +1,10 @@
-"""Many answers in one message: `mục 4: 2, 150, 1, 300, 3`, `4.1=2 4.2=150`, or one per line."""
+"""Many answers in one message: `mục 4: 2, 150, 3`, `4.1=2 4.2=150`, `IV: …`, a filled-in
+template, or any number of such lines, one per line.
+
+Every value must land in the row the person meant, or nowhere: values by position are taken
+only when their count matches the rows of that section in this unit's form, and a line that
+starts like a section or a question id is never the answer of a free-text question.
+"""
 
 from __future__ import annotations
 
@@ -6,78 +12,371 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from conversations.forms import Form
+from conversations.forms import Form, Question, Section
 from conversations.text_normalise import clean
 
-_SECTION = re.compile(r"^\s*(?:m[uụ]c|ph[aầ]n|section|part)\s+(?P<sid>[0-9IVX]+(?:\.\d+)?)\s*"
-                      r"[:.\-)]?\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
-# A comma or semicolon followed by a space separates values; a comma between digits groups them.
-_VALUE_SPLIT = re.compile(r"\s*;\s*|\s*\n\s*|,\s+|\s*,(?=\D)")
+_SECTION_WORD = re.compile(
+    r"^\s*(?:m[uụ]c|ph[aầ]n|section|part)\s+(?P<sid>[0-9IVXivx]+(?:\.\d+)?)(?![\w])\s*"
+    r"[:.\-)=]?\s*(?P<rest>.*)$", re.IGNORECASE)
 SKIP_MARKS = frozenset({"-", "_", "x", "–", "—"})
+# A note runs to the end of its value: its commas are the note's own.
+_NOTE_START = re.compile(r"(?i)(?:\bghi\s*ch[uú]\b|\bgc\b|\bnote\b)\s*[:\-]?")
+# Value separators in a section line: ";" or a new line always; a comma followed by a space.
+_STRONG_SPLIT = re.compile(r"\s*[;\n]\s*")
+_COMMA_SPACE = re.compile(r",\s+|,(?=[^\d\s])")
+_BARE_COMMA = re.compile(r"(?<=\d),(?=\d)")
+_APPEND = re.compile(r"^\s*(?:th[eê]m|b[oổ]\s*sung|more|add)\s*:\s*(?P<text>.+)$",
+                     re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class EntryProblem:
+    """Part of a message that was not stored, and why (the reply says it)."""
+
+    code: str  # count_mismatch | unknown_section | ambiguous_commas | unplaced | duplicate
+    section_id: str = ""
+    count: int = 0
+    text: str = ""
 
 
 @dataclass
 class FastEntry:
-    section_id: str | None = None
     pairs: list[tuple[str, str]] = field(default_factory=list)
-    too_many: list[str] = field(default_factory=list)
+    problems: list[EntryProblem] = field(default_factory=list)
+    blanks: list[str] = field(default_factory=list)  # template rows left empty
+    blocks: int = 0  # section lines, id pairs and template rows read
+    template: bool = False
+    bare: bool = False  # one `4.5 triệu`-like line: an id, a space, a value
+
 
     def __bool__(self) -> bool:
-        return bool(self.pairs or self.too_many)
+        return bool(self.pairs or self.problems or self.blanks)
+
+    @property
+    def whole_report(self) -> bool:
+        """A pasted report or template rather than one line: its reply ends at the review."""
+        return self.template or self.blocks >= 2
 
 
-def parse_section(form: Form, text: str) -> FastEntry | None:
-    """`mục 4: 2, 150, 1` → the section's questions in order; None if it isn't that shape."""
-    match = _SECTION.match(clean(text))
-    if not match:
+# ----------------------------------------------------------------------------- lines
+
+@functools.lru_cache(maxsize=64)
+def _patterns(question_ids: tuple[str, ...], section_ids: tuple[str, ...]
+              ) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str] | None]:
+    """(any id followed by a value, a template row `id label = value`, a text part `IV: …`)."""
+    ids = sorted(question_ids, key=len, reverse=True)
+    alternation = "|".join(re.escape(i) for i in ids)
+    pair = re.compile(rf"(?:^|(?<=[\s,;]))(?P<id>{alternation})(?![\w.])\s*(?P<sep>[=:]|\s)\s*",
+                      re.IGNORECASE)
+    row = re.compile(rf"^\s*(?P<id>{alternation})(?![\w.])(?P<label>[^=\n]*)=(?P<value>.*)$",
+                     re.IGNORECASE)
+    named = sorted((s for s in section_ids if not s[:1].isdigit()), key=len, reverse=True)
+    part = None
+    if named:
+        part = re.compile(rf"^\s*(?P<sid>{'|'.join(re.escape(s) for s in named)})(?!\w)\s*"
+                          r"[:.)=\-–]\s*(?P<rest>.*)$", re.IGNORECASE)
+    return pair, row, part
+
+
+def _form_patterns(form: Form) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str] | None]:
+    return _patterns(tuple(q.id for q in form.questions), tuple(s.id for s in form.sections))
+
+
+@dataclass
+class _Block:
+    kind: str  # section | pairs | row
+    key: str  # section id, or question id of a template row
+    text: str  # what follows the head on its line
+    more: list[str] = field(default_factory=list)  # the lines after it, up to the next head
+    strong: bool = True
+
+    def value(self) -> str:
+        return "\n".join([self.text, *self.more]).strip()
+
+
+def _is_pair(match: re.Match[str] | None) -> bool:
+    """`4.2 150` may leave out the "=", but `IV: …` may not: "I" and "IV" are also words."""
+    return match is not None and (match.group("id")[:1].isdigit()
+                                  or not match.group("sep").isspace())
+
+
+def _head(form: Form, line: str, by_upper: dict[str, str]) -> _Block | None:
+    """The block a line starts, if it starts like a section, a text part or a question id."""
+    pair, row, part = _form_patterns(form)
+    found = _SECTION_WORD.match(line)
+    if found:
+        return _Block("section", found.group("sid").upper(), found.group("rest"))
+    if part is not None:
+        found = part.match(line)
+        if found:
+            return _Block("section", found.group("sid").upper(), found.group("rest"))
+    found = row.match(line)
+    if found and found.group("label").strip() and not pair.search(found.group("label")):
+        return _Block("row", by_upper[found.group("id").upper()], found.group("value"))
+    found = pair.match(line)
+    if found and _is_pair(found):
+        return _Block("pairs", "", line, strong=not found.group("sep").isspace())
+    return None
+
+
+def _blocks(form: Form, text: str) -> tuple[list[str], list[_Block]]:
+    """Leading lines that start no block, then the blocks, each with its following lines."""
+    by_upper = {q.id.upper(): q.id for q in form.questions}
+    leading: list[str] = []
+    blocks: list[_Block] = []
+    for line in clean(text).split("\n"):
+        head = _head(form, line, by_upper)
+        if head is not None and (head.strong or not leading):
+            blocks.append(head)
+        elif blocks:
+            blocks[-1].more.append(line)
+        else:
+            leading.append(line)
+    return leading, blocks
+
+
+# ----------------------------------------------------------------------------- values
+
+def _split_outside_parentheses(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Spans of `text` between matches of `pattern`, ignoring matches inside (…)."""
+    spans, start, depth = [], 0, 0
+    inside = [False] * (len(text) + 1)
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        inside[i] = depth > 0
+    for match in pattern.finditer(text):
+        if inside[match.start()]:
+            continue
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _bare_split(piece: str) -> tuple[list[tuple[int, int]], bool]:
+    """"3,10,17" → three spans; and whether a part of exactly three digits follows a comma,
+    which could as well be thousands ("1,500")."""
+    cuts = [m.start() for m in _BARE_COMMA.finditer(piece)]
+    if not cuts:
+        return [(0, len(piece))], False
+    bounds = [0, *[c + 1 for c in cuts]]
+    ends = [*cuts, len(piece)]
+    spans = list(zip(bounds, ends, strict=True))
+    ambiguous = any(re.fullmatch(r"\d{3}", piece[b:e].strip()) for b, e in spans[1:])
+    return spans, ambiguous
+
+
+def _values(rest: str, *, bare_commas: bool) -> tuple[list[str], list[int], bool]:
+    """Values of a section line, where each begins in `rest`, and whether the reading was
+    ambiguous. With `bare_commas`, "3,10,17" (phones type no space) is three values."""
+    values: list[str] = []
+    starts: list[int] = []
+    ambiguous = False
+    for chunk_start, chunk_end in _split_outside_parentheses(rest, _STRONG_SPLIT):
+        chunk = rest[chunk_start:chunk_end]
+        note = _NOTE_START.search(chunk)
+        head = chunk[: note.start()] if note else chunk
+        pieces = _split_outside_parentheses(head, _COMMA_SPACE)
+        if bare_commas:
+            split: list[tuple[int, int]] = []
+            for start, end in pieces:
+                spans, unclear = _bare_split(head[start:end])
+                split.extend((start + b, start + e) for b, e in spans)
+                ambiguous = ambiguous or unclear
+            pieces = split
+        pieces[-1] = (pieces[-1][0], len(chunk))  # a note stays with the value before it
+        for start, end in pieces:
+            values.append(chunk[start:end].strip())
+            starts.append(chunk_start + start)
+    if len(values) > 1 and not values[-1]:  # "mục 2: 3; 1; 12; 4;"
+        values.pop()
+        starts.pop()
+    return values, starts, ambiguous
+
+
+def _trailing_optional_texts(section: Section) -> int:
+    """How many rows at the end of a section are optional free text (may be left out)."""
+    count = 0
+    for q in reversed(section.questions):
+        if q.type != "text" or q.required:
+            break
+        count += 1
+    return count
+
+
+def _positional(section: Section, rest: str) -> tuple[list[tuple[str, str]], EntryProblem | None]:
+    """`mục 4: 2, 150, 3` → the section's rows in order, only if the count matches."""
+    rows = section.questions
+    rest = rest.strip()
+    if len(rows) == 1:
+        if not rest:
+            return [], EntryProblem("count_mismatch", section.id, 0)
+        return ([] if rest in SKIP_MARKS else [(rows[0].id, rest)]), None
+    allowed = {len(rows), len(rows) - _trailing_optional_texts(section)}
+    text_last = rows[-1].type == "text"
+    for bare_commas in (False, True):
+        values, starts, ambiguous = _values(rest, bare_commas=bare_commas)
+        if text_last and len(values) > len(rows):
+            # The free text at the end keeps its own commas.
+            values = [*values[: len(rows) - 1], rest[starts[len(rows) - 1]:].strip()]
+        if len(values) in allowed and values:
+            if ambiguous:
+                return [], EntryProblem("ambiguous_commas", section.id, len(values), rest)
+            pairs = [(q.id, v) for q, v in zip(rows, values, strict=False)
+                     if v and v not in SKIP_MARKS]
+            return pairs, None
+    values, _starts, _ambiguous = _values(rest, bare_commas=False)
+    if len(values) == 1:  # "3,10,17" typed without spaces counts as three values
+        values, _starts, _ambiguous = _values(rest, bare_commas=True)
+    return [], EntryProblem("count_mismatch", section.id, len(values), rest)
+
+
+def _line_pairs(form: Form, line: str) -> list[tuple[str, str]] | None:
+    """`4.1=2 4.2=150`, `4.1: 2; 4.2: 150` or `4.2 150` on one line; None if a value is
+    missing."""
+    pair, _row, _part = _form_patterns(form)
+    by_upper = {q.id.upper(): q.id for q in form.questions}
+    note = _NOTE_START.search(line)
+    # In a note ("ghi chú: tăng 4.1 lần") only `id=` or `id:` starts another answer.
+    found = [m for m in pair.finditer(line) if _is_pair(m) and (
+        note is None or m.start() < note.start() or not m.group("sep").isspace())]
+    if not found or found[0].start() != 0:
         return None
-    section = form.section(match.group("sid").upper())
-    if section is None:
-        return FastEntry(section_id=match.group("sid"))
-    rest = match.group("rest").strip()
-    values = [v.strip() for v in _VALUE_SPLIT.split(rest)] if rest else []
-    if section.questions[0].type == "text" and len(section.questions) == 1 and rest:
-        values = [rest]
-    entry = FastEntry(section_id=section.id)
-    for question, value in zip(section.questions, values, strict=False):
-        if value and value not in SKIP_MARKS:
-            entry.pairs.append((question.id, value))
-    entry.too_many = values[len(section.questions):]
+    pairs = []
+    for i, match in enumerate(found):
+        end = found[i + 1].start() if i + 1 < len(found) else len(line)
+        qid = by_upper[match.group("id").upper()]
+        question = form.question(qid)
+        # A free-text answer runs to the end of the line, other ids and all.
+        if question is not None and question.type == "text":
+            end = len(line)
+        value = line[match.end():end].strip(" ,;")
+        if not value:
+            return None
+        pairs.append((qid, value))
+        if end == len(line):
+            break
+    return pairs
+
+
+# ----------------------------------------------------------------------------- entry point
+
+def parse_entry(form: Form, text: str) -> FastEntry | None:
+    """Read a message of section lines, id pairs, text parts or template rows; None when it
+    is a plain answer to the question being asked (it starts like none of those)."""
+    leading, blocks = _blocks(form, text)
+    if not blocks:
+        return None
+    entry = FastEntry(blocks=len(blocks),
+                      bare=len(blocks) == 1 and blocks[0].kind == "pairs" and not blocks[0].strong)
+    if leading:
+        entry.problems.append(EntryProblem("unplaced", text="\n".join(leading)))
+    for block in blocks:
+        if block.kind == "row":
+            entry.template = True
+            value = block.value()
+            if value and value not in SKIP_MARKS:
+                entry.pairs.append((block.key, value))
+            elif not value:
+                entry.blanks.append(block.key)
+        elif block.kind == "section":
+            section = form.section(block.key)
+            if section is None:
+                entry.problems.append(EntryProblem("unknown_section", block.key))
+                continue
+            rest = block.value()
+            inner = _line_pairs(form, rest.split("\n")[0]) if rest else None
+            if inner and all(form.section_of(q).id == section.id for q, _v in inner) \
+                    and "\n" not in rest:
+                entry.pairs.extend(inner)  # "mục 4: 4.1=2, 4.2=150"
+                continue
+            pairs, problem = _positional(section, rest)
+            entry.pairs.extend(pairs)
+            if problem:
+                entry.problems.append(problem)
+        else:
+            first = _line_pairs(form, block.text)
+            if first is None:
+                entry.problems.append(EntryProblem("unplaced", text=block.text))
+                continue
+            if block.more:
+                qid, value = first[-1]
+                first[-1] = (qid, "\n".join([value, *block.more]).strip())
+            entry.pairs.extend(first)
+    _drop_conflicts(entry)
     return entry
 
 
-def _id_pattern(form: Form) -> re.Pattern[str]:
-    return _pattern_for(tuple(q.id for q in form.questions))
+def _drop_conflicts(entry: FastEntry) -> None:
+    """The same row given two different values in one message: neither is stored."""
+    seen: dict[str, str] = {}
+    conflicting: set[str] = set()
+    for qid, value in entry.pairs:
+        if qid in seen and seen[qid] != value:
+            conflicting.add(qid)
+        seen[qid] = value
+    if conflicting:
+        entry.pairs = [(q, v) for q, v in entry.pairs if q not in conflicting]
+        entry.problems.extend(EntryProblem("duplicate", text=q) for q in sorted(conflicting))
+    unique: dict[str, str] = {}
+    for qid, value in entry.pairs:
+        unique.setdefault(qid, value)
+    entry.pairs = list(unique.items())
 
 
-@functools.lru_cache(maxsize=64)
-def _pattern_for(question_ids: tuple[str, ...]) -> re.Pattern[str]:
-    ids = sorted(question_ids, key=len, reverse=True)
-    alternation = "|".join(re.escape(i) for i in ids)
-    return re.compile(rf"(?:^|(?<=[\s,;]))(?P<id>{alternation})(?![\w.])\s*(?P<sep>[=:]|\s)\s*",
-                      re.IGNORECASE)
+def parse_append(text: str) -> str | None:
+    """`thêm: …` adds to a long text answered before; the text to add, or None."""
+    found = _APPEND.match(clean(text))
+    return found.group("text").strip() if found else None
 
 
-def parse_pairs(form: Form, text: str, *, need_separator: bool = False) -> FastEntry | None:
-    """`4.1=2 4.2=150`, `4.1: 2; 4.2: 150`, `4.2 150` or one pair per line; None otherwise.
+# ----------------------------------------------------------------------------- templates
 
-    With `need_separator`, a bare `4.2 150` does not count (used where a free-text answer
-    could begin with something that looks like an id)."""
-    pattern = _id_pattern(form)
-    by_upper = {q.id.upper(): q.id for q in form.questions}
-    entry = FastEntry()
-    for line in clean(text).split("\n"):
-        if not line.strip():
-            continue
-        found = list(pattern.finditer(line))
-        if not found or found[0].start() != 0:
-            return None
-        for i, match in enumerate(found):
-            if need_separator and match.group("sep").isspace():
-                return None
-            end = found[i + 1].start() if i + 1 < len(found) else len(line)
-            value = line[match.end():end].strip(" ,;")
-            if not value:
-                return None
-            entry.pairs.append((by_upper[match.group("id").upper()], value))
-    return entry if entry.pairs else None
+SHORT_LABEL = 48
+
+
+def short_label(question: Question, language: str) -> str:
+    """A row's label cut to fit one phone line in a template."""
+    label = question.label.get(language).replace("=", "-").replace("\n", " ")
+    if len(label) <= SHORT_LABEL:
+        return label
+    cut = label[: SHORT_LABEL - 1].rsplit(" ", 1)[0].rstrip(" ,;:(")
+    return cut + "…"
+
+
+EXAMPLE_COUNTS = (2, 15, 3, 40, 1, 8, 6, 25, 4, 30)
+
+
+def example_values(section: Section, language: str) -> list[str]:
+    """A plausible value for each row of a section, by its type, for the bot's examples."""
+    values = []
+    for i, q in enumerate(section.questions):
+        if q.type == "yes_no":
+            values.append("có" if language == "vi" else "yes")
+        elif q.type == "money":
+            values.append("5tr")
+        elif q.type == "date":
+            values.append("13/10")
+        elif q.type == "text":
+            values.append("…")
+        elif q.type == "choice":
+            values.append("1")
+        else:
+            values.append(str(EXAMPLE_COUNTS[i % len(EXAMPLE_COUNTS)]))
+    return values
+
+
+def example_line(section: Section, language: str) -> str:
+    """`mục 4: 2, 15, 3`: an example with as many values as this section has rows."""
+    word = "mục" if language == "vi" else "section"
+    return f"{word} {section.id}: " + ", ".join(example_values(section, language))
+
+
+def example_section(form: Form) -> Section:
+    """The section the bot's examples use: the first one of several numeric rows."""
+    numeric = [s for s in form.sections
+               if len(s.questions) >= 3 and all(q.numeric for q in s.questions)]
+    return numeric[0] if numeric else form.sections[0]

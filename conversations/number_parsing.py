@@ -10,6 +10,7 @@ are left to the callers, which know what the number counts.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, DecimalException, localcontext
 
 from babel import Locale, UnknownLocaleError
@@ -17,7 +18,8 @@ from babel.numbers import format_decimal
 
 from conversations.text_normalise import clean, fold
 
-__all__ = ["NumberError", "format_number", "is_whole", "parse_number"]
+__all__ = ["ERROR_CODES", "NumberError", "Reading", "format_number", "is_whole", "parse_number",
+           "read_number"]
 
 # Spellings accepted as multipliers, exactly as typed (lower-cased, composed). Only these
 # spellings count: "cụ" (elderly people) must stay a unit, unlike "củ" (slang for million).
@@ -61,10 +63,41 @@ _NUMBER_WORDS = {
     "billion",
 }
 
-_ZERO_WORDS = {"khong", "ko", "k", "khong co", "chua co"}
-_APPROXIMATE_WORDS = {"khoang", "tam", "gan"}
+_ZERO_WORDS = {"khong", "ko", "k", "kg", "khong co", "ko co", "k co", "kg co", "kh co",
+               "chua co", "chua lam", "khong lam", "chua to chuc", "khong to chuc",
+               "khong co gi", "chua co gi"}
 _NEGATIVE_WORDS = {"am"}
 _HALF_WORDS = {"rưỡi", "ruoi"}
+# Multipliers that are money slang: "12tr" or "500k" typed for a count is a sum of money.
+MONEY_SHORTHAND = frozenset({"k", "tr", "củ", "cu"})
+
+# An estimate ("khoảng 30") is kept, with a flag, so the answer can say it is one.
+_APPROXIMATE = re.compile(
+    r"^(?:khoảng chừng|khoang chung|ước khoảng|uoc khoang|ước tính|uoc tinh|ước chừng"
+    r"|uoc chung|xấp xỉ|xap xi|khoảng|khoang|tầm|tam|gần|gan|chừng|chung|cỡ|độ|ước|uoc"
+    r"|approximately|approx\.?|about|around|roughly|~|≈)(?: |(?=\d))")
+# "dạ 12", "vâng, 12 ạ": polite particles around an answer carry no meaning.
+_POLITE_PREFIX = re.compile(r"^(?:dạ|da|vâng|vang|thưa|thua|có|co)"
+                            r"(?: (?:vâng|vang|thưa|thua|có|co))?[ ,.:]*(?=\S)")
+_POLITE_SUFFIX = re.compile(r"[ ,]+(?:ạ|a)$")
+# Not one figure: a range, "more than", "less than". Each gets its own explanation.
+_RANGE = re.compile(r"\d[\d.,]*(?: ?[^\W\d_]+)? ?(?:-|–|—|~|->|→|\.\.\.?|…|đến|tới|den|toi"
+                    r"|to|hoặc|hoac|or|hay) ?[+\-−]?\d")
+_MORE_THAN = re.compile(
+    r"^(?:hơn|hon|trên|tren|ngoài|ngoai|quá|qua|ít nhất|it nhat|tối thiểu|toi thieu"
+    r"|more than|over|at least|above|>=?|≥) ?(?=\d)|\d(?: ?[^\W\d_]+)? ?(?:\+|trở lên|tro len"
+    r"|có lẻ|co le|hơn|hon|or more)(?: |$)")
+_LESS_THAN = re.compile(
+    r"^(?:dưới|duoi|chưa đến|chua den|chưa tới|chua toi|không quá|khong qua|tối đa|toi da"
+    r"|less than|under|below|<=?|≤) ?(?=\d)|\d(?: ?[^\W\d_]+)? ?(?:trở xuống|tro xuong)(?: |$)")
+# A rate ("100k/người", "12 lần/tuần", "5tr mỗi lớp") is not the total asked for.
+_RATE = re.compile(r"/ ?(?:1 )?[^\W\d_]|^ ?(?:mỗi|moi|một|mot|per|each)(?: |$)")
+_FOREIGN_CURRENCY = {"usd", "$", "đô", "do", "đôla", "dola", "đô la", "do la", "dollar",
+                     "dollars", "euro", "eur", "€", "yên", "yen", "tệ", "nhân dân tệ", "ndt"}
+_VND = {"đ", "₫", "đồng", "dong", "vnđ", "vnd", "d"}
+# More digits than any real figure: refused before any arithmetic (a 5,000-digit paste).
+ABSURD_DIGITS = 20
+_LONG_DIGIT_RUN = re.compile(rf"\d{{{ABSURD_DIGITS + 1},}}")
 
 # Maximum digits written into a unit: "1tr25" and "1ty250" yes, "5k5000" no.
 _MAX_UNIT_DIGITS = 3
@@ -85,10 +118,18 @@ _SPACE = re.compile(r" ?")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+ERROR_CODES = frozenset({"empty", "not_a_number", "bad_grouping", "range", "more_than",
+                         "less_than", "rate", "foreign_currency", "lookalike", "words",
+                         "too_big"})
+
+
 class NumberError(ValueError):
     """Raised when a text is not a number; ``code`` selects the message shown to the user.
 
-    Codes: "empty" (nothing typed), "not_a_number", "bad_grouping" (e.g. "12.34.567").
+    Codes: "empty" (nothing typed), "not_a_number", "bad_grouping" (e.g. "12.34.567"),
+    "range" ("10-12"), "more_than" ("hơn 100"), "less_than" ("dưới 50"), "rate"
+    ("100k/người", "12 lần/tuần"), "foreign_currency" ("100 USD"), "lookalike" ("2O"),
+    "words" ("mười hai": a number written in words), "too_big" (more than ABSURD_DIGITS digits).
     """
 
     def __init__(self, code: str, text: str) -> None:
@@ -163,8 +204,10 @@ class _Scanner:
         return self.text[self.pos :]
 
 
-def _parse_amount(scanner: _Scanner, original: str) -> Decimal:
-    """Parse a number with optional multipliers: "12", "2,5tr", "2tr5", "1 triệu 200 nghìn"."""
+def _parse_amount(scanner: _Scanner, original: str, used: list[str] | None = None) -> Decimal:
+    """Parse a number with optional multipliers: "12", "2,5tr", "2tr5", "1 triệu 200 nghìn".
+
+    The multiplier words met are appended to ``used`` (a count refuses money slang)."""
     total = Decimal(0)
     previous_multiplier: int | None = None
     while True:
@@ -176,6 +219,8 @@ def _parse_amount(scanner: _Scanner, original: str) -> Decimal:
         if multiplier_match is None:
             # Only the first part can lack a multiplier: later parts were checked to have one.
             return value
+        if used is not None:
+            used.append(multiplier_match.group(1))
         multiplier = _MULTIPLIERS[multiplier_match.group(1)]
         if previous_multiplier is not None and (
             multiplier >= previous_multiplier or value * multiplier >= previous_multiplier
@@ -227,32 +272,83 @@ def _continues_with_part(scanner: _Scanner) -> bool:
         scanner.pos = start
 
 
-def _check_trailing(rest: str, original: str) -> None:
-    """Allow trailing unit words ("người", "đ", "VNĐ") but nothing that changes the value."""
+def _check_trailing(rest: str, original: str, units: tuple[str, ...] = ()) -> str:
+    """Allow trailing unit words ("người", "đ", "VNĐ") but nothing that changes the value.
+
+    Returns "vnd" when the unit is the đồng (so a count can refuse a sum of money)."""
+    unit_text = rest.strip(" " + _TRAILING_PUNCTUATION)
+    allowed = {fold(u) for u in units if u}
+    if "/" in unit_text and fold(unit_text) in allowed:
+        return ""  # the row's own unit, such as "tờ/bài"
+    if _RATE.search(rest):
+        raise NumberError("rate", original)
+    if unit_text in _FOREIGN_CURRENCY or unit_text.split(" ")[0] in _FOREIGN_CURRENCY:
+        raise NumberError("foreign_currency", original)
     if any(char.isnumeric() for char in rest):
-        raise NumberError("not_a_number", original)  # "12 hoặc 13", "12abc3"
+        raise NumberError("not_a_number", original)  # "12abc3"
     word = _WORD.search(rest)
     if word is None:
-        return
+        return "vnd" if unit_text in _VND else ""
     unit = word.group()
     if unit in _NUMBER_WORDS:
-        raise NumberError("not_a_number", original)
+        raise NumberError("words", original)
     if fold(unit) in _FOLDED_MULTIPLIERS and unit not in _UNITS_LIKE_MULTIPLIERS:
         raise NumberError("not_a_number", original)  # a misspelt or misplaced multiplier
+    return "vnd" if unit_text in _VND else ""
 
 
-def _parse(text: str) -> Decimal:
+@dataclass(frozen=True)
+class Reading:
+    """A number as typed: its value and what the caller may refuse or note about it."""
+
+    value: Decimal
+    approximate: bool = False  # "khoảng 30": stored with an "ước tính" note
+    shorthand: bool = False  # "12tr", "500k": money slang, refused for a count
+    currency: str = ""  # "vnd" when written with đ / đồng / VNĐ
+
+
+# Vietnamese number words, refused with a hint to type digits ("mười hai", "năm trăm").
+_SPELT_NUMBERS = {"mot", "hai", "ba", "bon", "nam", "sau", "bay", "tam", "chin", "muoi",
+                  "tram", "chuc", "linh", "le", "nghin", "ngan", "trieu", "ty", "one", "two",
+                  "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve",
+                  "hundred", "thousand", "mười", "một", "năm", "bốn", "sáu", "bảy", "tám",
+                  "chín"}
+
+
+def _spelt_out(lowered: str) -> bool:
+    """True for "mười hai", "năm trăm": no digit at all, and number words."""
+    words = fold(lowered).split()
+    return bool(words) and not any(c.isdigit() for c in lowered) and all(
+        w in _SPELT_NUMBERS for w in words[:2]) and words[0] not in ("nam", "ba", "tam")
+
+
+def _parse(text: str, units: tuple[str, ...] = ()) -> Reading:
     """Parse ``text``; see ``parse_number`` for the accepted forms."""
     cleaned = clean(text)
     if not cleaned:
         raise NumberError("empty", text)
     lowered = cleaned.lower().rstrip(_TRAILING_PUNCTUATION + " \n")
+    lowered = _POLITE_SUFFIX.sub("", lowered)
+    lowered = _POLITE_PREFIX.sub("", lowered, count=1)
     if fold(lowered) in _ZERO_WORDS:
-        return Decimal(0)
+        return Reading(Decimal(0))
+    approximate = False
+    found = _APPROXIMATE.match(lowered)
+    if found:
+        approximate = True
+        lowered = lowered[found.end():].lstrip()
+    if _RANGE.search(lowered):
+        raise NumberError("range", text)
+    if _MORE_THAN.search(lowered):
+        raise NumberError("more_than", text)
+    if _LESS_THAN.search(lowered):
+        raise NumberError("less_than", text)
+    if lowered.startswith("$"):
+        raise NumberError("foreign_currency", text)
+    if _spelt_out(lowered) or fold(lowered) in ("muoi", "mot", "hai", "bon", "sau", "bay",
+                                                 "chin"):
+        raise NumberError("words", text)
     scanner = _Scanner(lowered)
-    leading = scanner.peek(_LEADING_WORD)
-    if leading and fold(leading.group(1)) in _APPROXIMATE_WORDS:
-        scanner.match(_LEADING_WORD)
     negative = False
     sign = scanner.match(_SIGN)
     if sign:
@@ -262,34 +358,48 @@ def _parse(text: str) -> Decimal:
         if word and fold(word.group(1)) in _NEGATIVE_WORDS:
             scanner.match(_LEADING_WORD)
             negative = True
-    value = _parse_amount(scanner, text)
-    _check_trailing(scanner.rest(), text)
+    used: list[str] = []
+    value = _parse_amount(scanner, text, used)
+    currency = _check_trailing(scanner.rest(), text, units)
+    if value.adjusted() >= ABSURD_DIGITS:
+        raise NumberError("too_big", text)
     # "1.500" and "2.5tr" give 1500 and 2500000 with exponent 0; "0.500" gives 0.5.
     value = value.quantize(Decimal(1)) if is_whole(value) else value.normalize()
-    return -value if negative and value != 0 else value
+    value = -value if negative and value != 0 else value
+    shorthand = any(word in MONEY_SHORTHAND for word in used)
+    return Reading(value, approximate, shorthand, currency)
 
 
 # "2O" or "l5": a letter O, l or I typed for a digit; guessing would store a wrong figure.
 _LOOKALIKE = re.compile(r"(?<=\d)[oOlI](?![^\W\d_])|(?<![^\W\d_])[oOlI](?=\d)")
 
 
-def parse_number(text: str) -> Decimal:
-    """Parse a number as Vietnamese users type it, or raise ``NumberError``.
+def read_number(text: str, units: tuple[str, ...] = ()) -> Reading:
+    """Parse a number as Vietnamese users type it, or raise ``NumberError``; ``units`` are the
+    row's own unit words, allowed after the number even with a slash ("12 tờ/bài").
 
     Accepts thousands grouping with "." "," or spaces, a decimal comma or dot, multipliers
     (k, nghìn, tr, triệu, củ, tỷ...) including "2tr5" and "1 triệu 200 nghìn", zero words
-    ("không", "chưa có"), a leading "khoảng"/"tầm"/"gần", a sign or "âm", and trailing unit
-    words ("12 người", "500.000đ"). Never raises anything but ``NumberError``.
+    ("không", "ko có", "chưa có", "chưa làm"), polite particles ("dạ 12", "12 ạ"), an
+    estimate ("khoảng 30", "tầm 50": flagged), a sign or "âm", and trailing unit words
+    ("12 người", "500.000đ"). Never raises anything but ``NumberError``.
     """
-    # Enough precision that no sum or product of the typed digits is ever rounded.
+    if _LONG_DIGIT_RUN.search(text):
+        raise NumberError("too_big", text)  # before any arithmetic on thousands of digits
     if _LOOKALIKE.search(text):
-        raise NumberError("not_a_number", text)
+        raise NumberError("lookalike", text)
     with localcontext() as context:
+        # Enough precision that no sum or product of the typed digits is ever rounded.
         context.prec = max(28, 2 * len(text) + 30)
         try:
-            return _parse(text)
+            return _parse(text, units)
         except DecimalException as error:
             raise NumberError("not_a_number", text) from error
+
+
+def parse_number(text: str) -> Decimal:
+    """The value of ``read_number(text)``; an estimate gives its figure."""
+    return read_number(text).value
 
 
 def _locale(language: str) -> Locale:

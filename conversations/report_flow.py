@@ -1,21 +1,45 @@
-"""Filling in a report: choose it, answer question by question or by sections, review, submit."""
+"""Filling in a report: choose it, answer question by question, by sections or with a
+template of the whole form, review, submit."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from conversations.answer_parsing import AnswerError, Parsed, error_text, parse_answer, show_value
+from conversations.answer_parsing import (
+    ESTIMATE_NOTE,
+    MAX_TEXT,
+    AnswerError,
+    Parsed,
+    error_text,
+    excerpt,
+    parse_answer,
+    show_value,
+)
 from conversations.context import Assignment
 from conversations.deadlines import deadline_text
 from conversations.events import Button, SaveAnswers, Submit
-from conversations.fast_entry import FastEntry, parse_pairs, parse_section
+from conversations.fast_entry import (
+    EntryProblem,
+    FastEntry,
+    example_line,
+    example_section,
+    example_values,
+    parse_append,
+    parse_entry,
+    short_label,
+)
 from conversations.forms import Form, Question
 from conversations.session import Turn
 from conversations.text_normalise import fold
 from conversations.yes_no import parse_yes_no
 
 REVIEW_TEXT_WIDTH = 80
+# Acknowledgements quote a text answer this long at most; a list this long shows ids only.
+ACK_TEXT_WIDTH = 40
+ACK_LIST_VALUES = 8
+# A text this long may have been cut by the messenger: say how to add the rest.
+LONG_TEXT_HINT = 3500
 SHORTCUT_WORDS: dict[str, str] = {
     "bo qua": "skip",
     "boqua": "skip",
@@ -29,8 +53,12 @@ SHORTCUT_WORDS: dict[str, str] = {
     "0 for the whole section": "zero",
     "nop": "submit",
     "nop bao cao": "submit",
+    "nop lai": "submit",
+    "nop lai bao cao": "submit",
     "gui bao cao": "submit",
+    "gui lai": "submit",
     "submit": "submit",
+    "resubmit": "submit",
     "xem lai": "review",
     "review": "review",
     "tra loi tiep": "continue",
@@ -41,8 +69,21 @@ SHORTCUT_WORDS: dict[str, str] = {
     "lay so lieu": "consolidate",
     "lay so lieu tong hop": "consolidate",
     "tong hop so lieu": "consolidate",
+    "giu nguyen": "keep",
+    "giu": "keep",
+    "van the": "keep",
+    "nhu cu": "keep",
+    "keep": "keep",
+    "tiep": "keep",
+    "next": "keep",
+    "mau": "template",
+    "mau dien nhanh": "template",
+    "template": "template",
 }
 OPEN_STATUSES = ("none", "draft", "returned")  # a report that can still take answers
+# After "Quay lại", these keep the answer shown and move on ("ok" only where one is shown:
+# at a yes/no question without an answer it still means yes).
+KEEP_WORDS = frozenset({"ok", "oke", "okay", "dung roi", "dung"})
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -108,6 +149,21 @@ def _title(turn: Turn, a: Assignment) -> str:
     return f"{a.campaign_title.get(lang)} — {a.unit.name}"
 
 
+def _several_units(turn: Turn) -> bool:
+    """Whether replies must say which unit they are about."""
+    units = {u.code for u in turn.ctx.contact.units} if turn.ctx.contact else set()
+    units |= {a.unit.code for a in turn.ctx.assignments}
+    return len(units) > 1
+
+
+def _pending(turn: Turn, a: Assignment) -> dict[str, dict[str, Any]]:
+    """Corrections of a submitted report that differ from what the coordinator sees."""
+    if a.status != "submitted":
+        return {}
+    edits = turn.state.get("edits") or {}
+    return {k: v for k, v in edits.items() if dict(a.answers.get(k) or {}) != v}
+
+
 def _save(turn: Turn, a: Assignment, answers: dict[str, dict[str, Any]]) -> None:
     if not answers or a.status == "accepted":
         return
@@ -154,16 +210,29 @@ def _accepted_text(turn: Turn, a: Assignment) -> str:
                    campaign=a.campaign_title.get(turn.tr.language), unit=a.unit.name)
 
 
+def _shown(turn: Turn, q: Question, stored: dict[str, Any]) -> str:
+    """`4.2 = 150 người`, a text as its first words, a note after a dash."""
+    tr = turn.tr
+    shown = show_value(q, stored.get("value"), tr)
+    if q.type == "text":
+        shown = excerpt(shown, ACK_TEXT_WIDTH)
+    if stored.get("note"):
+        shown += " (" + tr("note: {note}", note=excerpt(stored["note"], ACK_TEXT_WIDTH)) + ")"
+    return f"{q.id} = {shown}"
+
+
 # ----------------------------------------------------------------------------- entry points
 
-def start(turn: Turn, arg: str = "") -> None:
+def start(turn: Turn, arg: str = "", purpose: str = "") -> None:
     tr = turn.tr
     step = turn.state.get("step", "idle")
     if step in ("answering", "confirming", "reviewing"):
         a = _current(turn)
         if a is None:
             return
-        if step == "reviewing":
+        if purpose == "template":
+            send_template(turn, a)
+        elif step == "reviewing":
             review(turn, a)
         elif step == "confirming":
             _confirm_next(turn, a)
@@ -177,9 +246,18 @@ def start(turn: Turn, arg: str = "") -> None:
         turn.say(tr("There is no report to file right now. Send /trangthai to see deadlines."))
         return
     if len(assignments) == 1:
-        begin(turn, assignments[0])
+        if purpose == "template":
+            _open_for_template(turn, assignments[0])
+        else:
+            begin(turn, assignments[0])
         return
-    lines = [tr("Which report would you like to file?")]
+    _choose(turn, assignments, tr("Which report would you like to file?"), purpose=purpose)
+
+
+def _choose(turn: Turn, assignments: list[Assignment], question: str, purpose: str = "",
+            held: str = "") -> None:
+    tr = turn.tr
+    lines = [question]
     buttons = []
     distinct_units = len({a.unit.code for a in assignments}) == len(assignments)
     for i, a in enumerate(assignments, start=1):
@@ -188,7 +266,15 @@ def start(turn: Turn, arg: str = "") -> None:
         label = a.unit.name if distinct_units else _title(turn, a)
         buttons.append(Button(f"pick:{i}", label))
     # Button data stays short (Telegram allows 64 bytes); the keys live in the state.
+    language = turn.state.get("language")
+    turn.state.clear()
+    if language:
+        turn.state["language"] = language
     turn.state.update({"step": "choosing", "choices": [a.key for a in assignments]})
+    if purpose:
+        turn.state["purpose"] = purpose
+    if held:
+        turn.state["held"] = held
     turn.say("\n".join(lines), buttons=tuple(buttons))
 
 
@@ -205,13 +291,19 @@ def _status_word(turn: Turn, a: Assignment) -> str:
     return tr("not started")
 
 
-def begin(turn: Turn, a: Assignment) -> None:
-    tr = turn.tr
+def _enter(turn: Turn, a: Assignment) -> None:
+    """Make `a` the report this conversation is about."""
     language = turn.state.get("language")
     turn.state.clear()
     if language:
         turn.state["language"] = language
     turn.state.update({"step": "answering", "assignment": a.key, "trail": []})
+    turn.address_for(a.unit.kind)
+
+
+def begin(turn: Turn, a: Assignment) -> None:
+    _enter(turn, a)
+    tr = turn.tr
     form = _form(turn, a)
     total = len(form.questions)
     header = tr("Report: {title}. Due {deadline}.", title=_title(turn, a),
@@ -239,14 +331,22 @@ def begin(turn: Turn, a: Assignment) -> None:
     if not unanswered:
         review(turn, a, prefix=header)
         return
+    done = total - len(unanswered)
     if a.answers:
         prefix = header + "\n" + tr("{done} of {total} questions are already answered.",
-                                     done=total - len(unanswered), total=total)
+                                     done=done, total=total)
     else:
-        prefix = header + "\n" + tr(
-            "{total} questions; each answer is saved at once. You may also send a whole "
-            "section in one message, for example: mục 4: 2, 150, 1, 300, 3.", total=total)
-    ask(turn, a, unanswered[0].id, prefix=prefix)
+        example = example_line(example_section(form), tr.language)
+        how = tr.plural(
+            "{n} question; each answer is saved at once. You may also send a whole section "
+            "in one message, for example: {example}; or the whole report at once with "
+            "/mau.",
+            "{n} questions; each answer is saved at once. You may also send a whole section "
+            "in one message, for example: {example}; or the whole report at once with "
+            "/mau.", total, example=example)
+        prefix = header + "\n" + how
+    ask(turn, a, unanswered[0].id, prefix=prefix,
+        extra=(Button("template", tr("Template for the whole report"), shortcut=True),))
 
 
 def cancel(turn: Turn) -> None:
@@ -287,40 +387,86 @@ def handle(turn: Turn) -> None:
 def _idle(turn: Turn) -> None:
     tr = turn.tr
     if turn.event.kind == "text":
-        drafts = [a for a in _open(turn) if a.status in OPEN_STATUSES]
-        if len(drafts) == 1:
-            a = drafts[0]
-            entry = _fast_entry(turn, a, loose=True)
-            if entry:
-                turn.state.update({"step": "answering", "assignment": a.key, "trail": []})
-                _apply_entry(turn, a, entry)
-                return
+        assignments = [a for a in _open(turn) if a.status != "accepted"]
+        fitting = [a for a in assignments if parse_entry(_form(turn, a), turn.event.text)]
+        if len(assignments) == 1 and fitting and not _several_units(turn):
+            _apply_held(turn, assignments[0], turn.event.text)
+            return
+        if fitting:
+            # Which report is meant is not clear: nothing is stored until the person says.
+            typed = excerpt(turn.event.text)
+            units = len({a.unit.code for a in assignments})
+            if units > 1:
+                question = tr.plural(
+                    "You report for {n} unit, so this answer (“{typed}”) was not saved yet. "
+                    "Which report is it for?",
+                    "You report for {n} units, so this answer (“{typed}”) was not saved yet. "
+                    "Which report is it for?", units, typed=typed)
+            else:
+                question = tr.plural(
+                    "{n} report is open, so this answer (“{typed}”) was not saved yet. Which "
+                    "report is it for?",
+                    "{n} reports are open, so this answer (“{typed}”) was not saved yet. "
+                    "Which report is it for?", len(assignments), typed=typed)
+            _choose(turn, assignments, question, held=turn.event.text)
+            return
     turn.say(tr("Send /baocao to fill in a report, /trangthai to see what is due, "
                 "/trogiup for help."))
+
+
+def _apply_held(turn: Turn, a: Assignment, held: str) -> None:
+    """Store a message typed before the report was chosen, now that it is."""
+    _enter(turn, a)
+    entry = parse_entry(_form(turn, a), held)
+    if not entry:
+        begin(turn, a)
+        return
+    if a.status == "submitted":
+        turn.state["step"] = "reviewing"
+    else:
+        unanswered = _unanswered(turn, a)
+        if unanswered:
+            turn.state["question"] = unanswered[0].id
+    _apply_entry(turn, a, entry)
 
 
 def _choosing(turn: Turn) -> None:
     token = offered_token(turn)
     choices = turn.state.get("choices") or []
+    held = turn.state.get("held") or ""
+    purpose = turn.state.get("purpose") or ""
     if token and token.startswith("pick:") and token[5:].isdigit():
         index = int(token[5:]) - 1
         a = turn.ctx.assignment(choices[index]) if 0 <= index < len(choices) else None
         if a is not None and a in _open(turn):
-            begin(turn, a)
+            if held:
+                _apply_held(turn, a, held)
+            elif purpose == "template":
+                _open_for_template(turn, a)
+            else:
+                begin(turn, a)
             return
     turn.state["step"] = "idle"
-    start(turn)
+    if held:
+        turn.state.pop("held", None)
+        turn.note(turn.tr("The answer typed before was not saved."))
+    start(turn, purpose=purpose)
 
 
-def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "") -> None:
+def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
+        extra: tuple[Button, ...] = ()) -> None:
     tr = turn.tr
     form = _form(turn, a)
     q = form.question(qid)
     assert q is not None
     section = form.section_of(qid)
     lines = [prefix, ""] if prefix else []
-    lines.append(tr("Section {section} · question {n}/{total}", section=section.id,
-                    n=form.position(qid), total=len(form.questions)))
+    if _several_units(turn):
+        lines.append(tr("Section {section} · question {n}/{total} · {unit}", section=section.id,
+                        n=form.position(qid), total=len(form.questions), unit=a.unit.name))
+    else:
+        lines.append(tr("Section {section} · question {n}/{total}", section=section.id,
+                        n=form.position(qid), total=len(form.questions)))
     if turn.state.get("section") != section.id or prefix:
         lines.append(section.title.get(tr.language))
     lines.append(f"{q.id}. {q.label.get(tr.language)}")
@@ -328,18 +474,24 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "") -> None:
         lines.append(q.help.get(tr.language))
     current = _answers(turn, a).get(qid)
     if current is not None:
-        lines.append(tr("Current answer: {value}", value=show_value(q, current.get("value"), tr)))
+        shown = show_value(q, current.get("value"), tr)
+        if q.type == "text":
+            shown = excerpt(shown, REVIEW_TEXT_WIDTH)
+        lines.append(tr("Current answer: {value}", value=shown))
     buttons: list[Button] = []
     if q.type == "yes_no":
         buttons += [Button(f"ans:{qid}:yes", tr("Yes")), Button(f"ans:{qid}:no", tr("No"))]
     elif q.type == "choice":
         buttons += [Button(f"ans:{qid}:{c.id}", c.label.get(tr.language)) for c in q.choices]
+    if current is not None:
+        buttons.append(Button("keep", tr("Keep"), shortcut=True))
     if q.numeric and _zeroable(turn, a, q):
         buttons.append(Button("zero", tr("0 for this whole section"), shortcut=True))
     if not q.required:
         buttons.append(Button("skip", tr("Skip"), shortcut=True))
     if turn.state.get("trail") or form.position(qid) > 1:
         buttons.append(Button("back", tr("Back"), shortcut=True))
+    buttons.extend(extra)
     received = a.received
     if received is not None and received.submitted and not turn.state.get("consolidated"):
         buttons.append(Button("consolidate", _consolidate_label(turn, a), shortcut=True))
@@ -382,6 +534,20 @@ def _answering(turn: Turn, a: Assignment) -> None:
         return
     token = offered_token(turn)
     trail: list[str] = list(turn.state.get("trail") or [])
+    current = _answers(turn, a).get(qid)
+    if token is None and turn.event.kind == "text" and current is not None \
+            and fold(turn.event.text).strip(" .!?") in KEEP_WORDS:
+        token = "keep"
+    if token in ("keep", "continue"):
+        if current is None:
+            ask(turn, a, qid, prefix=tr("This question has no answer yet; please answer it."))
+            return
+        turn.state["trail"] = [*trail, qid]
+        _next(turn, a, qid)
+        return
+    if token == "template":
+        send_template(turn, a)
+        return
     if token == "back":
         ids = [x.id for x in form.questions]
         position = ids.index(qid)
@@ -424,7 +590,11 @@ def _answering(turn: Turn, a: Assignment) -> None:
     if turn.event.kind != "text":
         ask(turn, a, qid)
         return
-    entry = _fast_entry(turn, a, loose=q.type != "text")
+    if _append(turn, a):
+        return
+    entry = parse_entry(form, turn.event.text)
+    if entry and _ambiguous_id(turn, a, q, entry):
+        return
     if entry:
         _apply_entry(turn, a, entry)
         return
@@ -440,56 +610,187 @@ def _answering(turn: Turn, a: Assignment) -> None:
         return
     _save(turn, a, {qid: parsed.stored()})
     turn.state["trail"] = [*trail, qid]
-    _next(turn, a, qid)
+    _next(turn, a, qid, prefix=_single_ack(turn, a, q, parsed))
 
 
-def _fast_entry(turn: Turn, a: Assignment, loose: bool) -> FastEntry | None:
+def _ambiguous_id(turn: Turn, a: Assignment, q: Question, entry: FastEntry) -> bool:
+    """`4.5 triệu` at the money question 8.3: question 4.5, or 4,5 million? Neither is
+    stored when only the second reading makes sense; the person says which."""
+    if not entry.bare or len(entry.pairs) != 1 or q.type == "text":
+        return False
     form = _form(turn, a)
-    text = turn.event.text
-    entry = parse_section(form, text)
-    if entry is not None:
-        return entry
-    return parse_pairs(form, text, need_separator=not loose)
+    qid, raw = entry.pairs[0]
+    try:
+        parse_answer(form.question(qid), raw, a.starts_at.year)  # type: ignore[arg-type]
+        return False
+    except AnswerError:
+        pass
+    try:
+        parse_answer(q, turn.event.text, a.starts_at.year)
+    except AnswerError:
+        return False
+    ask(turn, a, q.id, prefix=turn.tr(
+        "“{typed}” may be question {other}, or the answer to {qid}. Nothing was saved: for "
+        "{qid}, write the number with a comma (for example 4,5 triệu); for {other}, write "
+        "“{other} = …”.", typed=excerpt(turn.event.text), other=qid, qid=q.id))
+    return True
+
+
+def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed) -> str:
+    """One answer usually needs no acknowledgement (the next question is one); an estimate,
+    a long text and a pending correction do."""
+    tr = turn.tr
+    lines = []
+    if a.status == "submitted":
+        lines.append(_pending_line(turn, a, [_shown(turn, q, parsed.stored())]))
+    elif parsed.note and parsed.note.startswith(ESTIMATE_NOTE):
+        shown = {"value": parsed.value, "note": parsed.note.removeprefix(ESTIMATE_NOTE)
+                 .lstrip("; ")}
+        lines.append(tr("Saved as an estimate: {answer}.", answer=_shown(turn, q, shown)))
+    if q.type == "text" and len(str(parsed.value)) >= LONG_TEXT_HINT:
+        lines.append(_long_text_hint(turn, q, str(parsed.value)))
+    return "\n".join(lines)
+
+
+def _long_text_hint(turn: Turn, q: Question, text: str) -> str:
+    return turn.tr("Part {qid} has {length} characters. If it was longer and the messenger cut "
+                   "it, send the rest starting with “thêm:”.", qid=q.id,
+                   length=turn.tr.number(len(text)))
+
+
+def _append(turn: Turn, a: Assignment) -> bool:
+    """`thêm: …` adds to the text answered last (or being asked); True if it was one."""
+    tr = turn.tr
+    extra = parse_append(turn.event.text)
+    if extra is None:
+        return False
+    form = _form(turn, a)
+    answers = _answers(turn, a)
+    candidates = [turn.state.get("question"), *reversed(turn.state.get("trail") or [])]
+    target = next((form.question(c) for c in candidates if c and form.question(c)
+                   and form.question(c).type == "text"  # type: ignore[union-attr]
+                   and (answers.get(c) or {}).get("value")), None)
+    step = turn.state.get("step")
+    current = turn.state.get("question")
+    if target is None:
+        text = tr("There is no text answer to add to yet. Please answer the part first.")
+    else:
+        combined = f"{answers[target.id]['value']}\n{extra}"
+        if len(combined) > MAX_TEXT:
+            text = tr("Part {qid} would then have {length} characters; a part may have up to "
+                      "{limit}. Please shorten it.", qid=target.id,
+                      length=tr.number(len(combined)), limit=tr.number(MAX_TEXT))
+        else:
+            _save(turn, a, {target.id: {"value": combined, "note": ""}})
+            text = tr("Added to part {qid} ({length} characters now).", qid=target.id,
+                      length=tr.number(len(combined)))
+            if a.status == "submitted":
+                text += "\n" + _pending_line(turn, a, [])
+    if step == "reviewing":
+        _after_review_edit(turn, a, text)
+    elif current and form.question(current):
+        ask(turn, a, current, prefix=text)
+    else:
+        _next(turn, a, "", prefix=text)
+    return True
+
+
+def _problem_lines(turn: Turn, a: Assignment, problem: EntryProblem) -> list[str]:
+    tr = turn.tr
+    form = _form(turn, a)
+    if problem.code == "unknown_section":
+        sections = ", ".join(s.id for s in form.sections)
+        return ["• " + tr("This form has no section {section}. Its sections are: {sections}.",
+                          section=excerpt(problem.section_id, 12), sections=sections)]
+    if problem.code == "duplicate":
+        return ["• " + tr("{qid} was given two different values in this message, so neither "
+                          "was saved.", qid=problem.text)]
+    if problem.code == "unplaced":
+        return ["• " + tr("“{text}” does not say which question it answers (start the line "
+                          "with the question number, for example 4.2 150), so it was not "
+                          "saved.", text=excerpt(problem.text))]
+    section = form.section(problem.section_id)
+    assert section is not None
+    rows = [f"   {q.id} {short_label(q, tr.language)}" for q in section.questions]
+    example = example_line(section, tr.language)
+    pairs = " ".join(f"{q.id}={v}" for q, v in zip(
+        section.questions[:2], example_values(section, tr.language)[:2], strict=True))
+    if problem.code == "ambiguous_commas":
+        head = tr("Section {section}: in “{typed}” a comma may separate thousands or values, "
+                  "so nothing of section {section} was saved. Please separate the values "
+                  "with “, ” (comma and space) or “;”.", section=section.id,
+                  typed=excerpt(problem.text, 40))
+    else:
+        head = tr.plural(
+            "Section {section} of this report has {rows} rows ({ids}) but the message has "
+            "{n} value, so nothing of section {section} was saved. Its rows:",
+            "Section {section} of this report has {rows} rows ({ids}) but the message has "
+            "{n} values, so nothing of section {section} was saved. Its rows:",
+            problem.count, section=section.id, rows=len(section.questions),
+            ids=", ".join(q.id for q in section.questions))
+    return ["• " + head, *rows,
+            "   " + tr("For example: {example} — or row by row: {pairs}", example=example,
+                       pairs=pairs)]
+
+
+def _pending_line(turn: Turn, a: Assignment, shown: list[str]) -> str:
+    tr = turn.tr
+    answers = "; ".join(shown)
+    if shown:
+        text = tr("Correction of {unit} noted, not sent yet: {answers}.", unit=a.unit.name,
+                  answers=answers)
+    else:
+        text = ""
+    return (text + " " if text else "") + tr(
+        "The coordinator still sees the submitted report until you submit it again.")
 
 
 def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
     tr = turn.tr
     form = _form(turn, a)
-    if entry.section_id and form.section(entry.section_id) is None:
-        sections = ", ".join(s.id for s in form.sections)
-        turn.say(tr("This form has no section {section}. Its sections are: {sections}.",
-                    section=entry.section_id, sections=sections))
-        return
+    before = _answers(turn, a)
     accepted: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     pending: list[dict[str, Any]] = []
+    unchanged = 0
+    refused: list[str] = []
     for qid, raw in entry.pairs:
         q = form.question(qid)
         assert q is not None
         try:
             parsed: Parsed = parse_answer(q, raw, a.starts_at.year)
         except AnswerError as error:
-            problems.append(f"• {qid}: “{raw}” — {error_text(q, error, tr)}")
+            problems.append(f"• {qid}: “{excerpt(raw)}” — {error_text(q, error, tr)}")
+            refused.append(qid)
             continue
-        if parsed.implausible:
+        if dict(before.get(qid) or {}) == parsed.stored() and entry.template:
+            unchanged += 1  # a template sent back with the values it showed
+        elif parsed.implausible:
             pending.append({"qid": qid, "value": parsed.value, "note": parsed.note})
         else:
             accepted[qid] = parsed.stored()
-    for extra in entry.too_many:
-        problems.append("• " + tr("“{value}”: section {section} has only {count} questions.",
-                                  value=extra, section=entry.section_id,
-                                  count=len(form.section(entry.section_id).questions)))  # type: ignore[union-attr]
+    for problem in entry.problems:
+        problems.extend(_problem_lines(turn, a, problem))
     _save(turn, a, accepted)
     if accepted:  # "Quay lại" then goes back through them, as after answering one by one
         turn.state["trail"] = [*(turn.state.get("trail") or []),
                                *sorted(accepted, key=form.position)]
     lines = []
     if accepted:
-        shown = "; ".join(f"{qid} = {show_value(form.question(qid), v['value'], tr)}"  # type: ignore[arg-type]
-                          for qid, v in accepted.items())
-        lines.append(tr("Saved {count}: {answers}.", count=len(accepted), answers=shown))
+        lines.append(_saved_line(turn, a, accepted))
+    long_texts = [qid for qid, v in accepted.items()
+                  if form.question(qid).type == "text"  # type: ignore[union-attr]
+                  and len(str(v["value"])) >= LONG_TEXT_HINT]
+    lines.extend(_long_text_hint(turn, form.question(qid), accepted[qid]["value"])  # type: ignore[arg-type]
+                 for qid in long_texts)
+    empty = [qid for qid in entry.blanks if qid not in before]  # answered ones are kept
+    if empty:
+        lines.append(tr("Left empty in the template, not saved: {ids}.", ids=", ".join(empty)))
+    if unchanged:
+        lines.append(tr.plural("{n} answer sent as it was: unchanged.",
+                               "{n} answers sent as they were: unchanged.", unchanged))
     if problems:
-        lines.append(tr("Not accepted (please send these again):"))
+        lines.append(tr("Not saved (please send these again):"))
         lines.extend(problems)
     prefix = "\n".join(lines)
     step = turn.state.get("step")
@@ -503,14 +804,36 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
         return
     current = turn.state.get("question")
     answered = _answers(turn, a)
-    refused = [qid for qid, _raw in entry.pairs if qid not in answered]
     if refused:
         ask(turn, a, refused[0], prefix=prefix)
+    elif entry.whole_report and not _missing_required(turn, a):
+        review(turn, a, prefix=prefix)
     elif current and current not in answered:
         ask(turn, a, current, prefix=prefix)
     else:
         last = entry.pairs[-1][0] if entry.pairs else (current or "")
         _next(turn, a, last, prefix=prefix)
+
+
+def _saved_line(turn: Turn, a: Assignment, accepted: dict[str, dict[str, Any]]) -> str:
+    """What was stored: values when few, ids when many; for a submitted report, pending."""
+    tr = turn.tr
+    form = _form(turn, a)
+    ordered = sorted(accepted, key=form.position)
+    if len(ordered) <= ACK_LIST_VALUES:
+        shown = [_shown(turn, form.question(qid), accepted[qid])  # type: ignore[arg-type]
+                 for qid in ordered]
+    else:
+        shown = [", ".join(ordered)]
+    if a.status == "submitted":
+        return _pending_line(turn, a, shown)
+    answers = "; ".join(shown)
+    if _several_units(turn):
+        return tr.plural("Saved {n} answer for {unit}: {answers}.",
+                         "Saved {n} answers for {unit}: {answers}.", len(ordered),
+                         unit=a.unit.name, answers=answers)
+    return tr.plural("Saved {n} answer: {answers}.", "Saved {n} answers: {answers}.",
+                     len(ordered), answers=answers)
 
 
 def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
@@ -532,6 +855,8 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
     assert q is not None
     text = tr("{qid}. {label}: {value} is much higher than usual. Is this correct?",
               qid=q.id, label=q.label.get(tr.language), value=show_value(q, item["value"], tr))
+    if _several_units(turn):
+        text = f"{a.unit.name}: {text}"
     turn.state["step"] = "confirming"
     turn.say((prefix + "\n\n" if prefix else "") + text,
              buttons=(Button("confirm", tr("Yes, keep it")), Button("retype", tr("Re-enter"))))
@@ -545,13 +870,19 @@ def _confirming(turn: Turn, a: Assignment) -> None:
         return
     item = pending[0]
     token = offered_token(turn)
+    if token == "keep":
+        token = "confirm"
     if token is None and turn.event.kind == "text":
         yes = parse_yes_no(turn.event.text)
         token = "confirm" if yes else "retype" if yes is False else None
     if token == "confirm":
         _save(turn, a, {item["qid"]: {"value": item["value"], "note": item["note"]}})
         turn.state["pending"] = pending[1:]
-        _confirm_next(turn, a)
+        prefix = ""
+        if a.status == "submitted":
+            q = _form(turn, a).question(item["qid"])
+            prefix = _pending_line(turn, a, [_shown(turn, q, item)])  # type: ignore[arg-type]
+        _confirm_next(turn, a, prefix=prefix)
         return
     if token == "retype" or (turn.event.kind == "text" and token is None):
         turn.state.pop("pending", None)
@@ -565,6 +896,75 @@ def _confirming(turn: Turn, a: Assignment) -> None:
             _answering(turn, a)
         return
     _confirm_next(turn, a)
+
+
+# ----------------------------------------------------------------------------- template
+
+def send_template(turn: Turn, a: Assignment) -> None:
+    """The whole form as lines `4.2 <label> = ` to copy, fill in and send back in one go."""
+    tr = turn.tr
+    form = _form(turn, a)
+    answers = _answers(turn, a)
+    rows = []
+    for q in form.questions:
+        hint = _template_hint(turn, q)
+        stored = answers.get(q.id) or {}
+        value = "" if q.type == "text" else _typed_form(turn, q, stored.get("value"))
+        if q.type == "text" and stored.get("value"):
+            hint = tr("already written; leave empty to keep it")
+        label = short_label(q, tr.language) + (f" ({hint})" if hint else "")
+        rows.append(f"{q.id} {label} = {value}".rstrip() + (" " if not value else ""))
+    turn.note(tr("Template for {title}: copy the next message, write each figure after its "
+                 "“=”, and send it back. Empty lines are not saved; a text part may run over "
+                 "several lines.", title=_title(turn, a)))
+    step = turn.state.get("step")
+    if step not in ("answering", "reviewing"):
+        turn.state["step"] = "answering"
+    if turn.state.get("step") == "answering" and not turn.state.get("question"):
+        unanswered = _unanswered(turn, a)
+        turn.state["question"] = (unanswered or form.questions)[0].id
+    turn.say("\n".join(rows))
+
+
+def _template_hint(turn: Turn, q: Question) -> str:
+    tr = turn.tr
+    if q.type == "yes_no":
+        return tr("yes/no")
+    if q.type == "money":
+        return q.unit.get(tr.language) or tr("đồng")
+    if q.type == "date":
+        return tr("day/month")
+    if q.type == "choice":
+        return " / ".join(f"{i}. {c.label.get(tr.language)}"
+                          for i, c in enumerate(q.choices, start=1))
+    return ""
+
+
+def _typed_form(turn: Turn, q: Question, value: Any) -> str:
+    """A stored value written the way it would be typed, so the template parses back."""
+    if value is None:
+        return ""
+    tr = turn.tr
+    if q.type == "yes_no":
+        return ("có" if value else "không") if tr.language == "vi" else ("yes" if value else "no")
+    if q.numeric:
+        from decimal import Decimal
+
+        return tr.number(Decimal(str(value)))
+    if q.type == "date":
+        from datetime import date
+
+        return tr.date(date.fromisoformat(value))
+    if q.type == "choice":
+        return str(next((i for i, c in enumerate(q.choices, start=1) if c.id == value), ""))
+    return ""
+
+
+def _open_for_template(turn: Turn, a: Assignment) -> None:
+    _enter(turn, a)
+    if a.status == "submitted":
+        turn.state["step"] = "reviewing"
+    send_template(turn, a)
 
 
 # ----------------------------------------------------------------------------- review
@@ -587,25 +987,40 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
                 if len(shown) > REVIEW_TEXT_WIDTH:
                     shown = shown[: REVIEW_TEXT_WIDTH - 1].rstrip() + "…"
                 if stored.get("note"):
-                    shown += " — " + tr("note: {note}", note=stored["note"])
+                    shown += " — " + tr("note: {note}", note=excerpt(stored["note"],
+                                                                     REVIEW_TEXT_WIDTH))
             lines.append(f"{q.id}  {shown}")
     missing = _missing_required(turn, a)
     lines.append("")
     if missing:
         lines.append(tr("Still required: {ids}.", ids=", ".join(q.id for q in missing)))
-    lines.append(tr("To change an answer, send its number and the new value, for example "
-                    "“4.2 150”. When everything is right, press “Submit”."))
+    pending = _pending(turn, a)
+    if pending:
+        lines.append(tr("Corrections not sent yet: {ids}. The coordinator still sees the "
+                        "submitted report until you press “Submit again”.",
+                        ids=", ".join(sorted(pending, key=form.position))))
+        lines.append(tr("To change an answer, send its number and the new value, for example "
+                        "“4.2 150”."))
+    else:
+        lines.append(tr("To change an answer, send its number and the new value, for example "
+                        "“4.2 150”. When everything is right, press “Submit”."))
     turn.state["step"] = "reviewing"
-    buttons = [Button("submit", tr("Submit"))]
+    buttons = [_submit_button(turn, a)]
     if missing:
         buttons.append(Button("continue", tr("Answer the rest")))
     turn.say("\n".join(lines), buttons=tuple(buttons))
 
 
+def _submit_button(turn: Turn, a: Assignment) -> Button:
+    if a.status == "submitted":
+        return Button("submit", turn.tr("Submit again"))
+    return Button("submit", turn.tr("Submit"))
+
+
 def _after_review_edit(turn: Turn, a: Assignment, prefix: str) -> None:
     tr = turn.tr
     turn.state["step"] = "reviewing"
-    buttons = [Button("submit", tr("Submit")), Button("review", tr("Review all"))]
+    buttons = [_submit_button(turn, a), Button("review", tr("Review all"))]
     turn.say(prefix or tr("Nothing changed."), buttons=tuple(buttons))
 
 
@@ -621,6 +1036,9 @@ def _reviewing(turn: Turn, a: Assignment) -> None:
     if token == "consolidate":
         turn.state["back_to_review"] = True
         consolidate(turn, a, after="")
+        return
+    if token == "template":
+        send_template(turn, a)
         return
     if token == "continue":
         missing = _missing_required(turn, a) or _unanswered(turn, a)
@@ -638,14 +1056,16 @@ def _reviewing(turn: Turn, a: Assignment) -> None:
             turn.state["back_to_review"] = True
             ask(turn, a, q.id)
             return
-        entry = _fast_entry(turn, a, loose=True)
+        if _append(turn, a):
+            return
+        entry = parse_entry(form, turn.event.text)
         if entry:
             _apply_entry(turn, a, entry)
             return
     turn.say(tr("To change an answer, send its number and the new value, for example “4.2 150”; "
                 "to change a text part, send its number first, for example “IV”. "
                 "Press “Submit” when everything is right."),
-             buttons=(Button("submit", tr("Submit")), Button("review", tr("Review all"))))
+             buttons=(_submit_button(turn, a), Button("review", tr("Review all"))))
 
 
 def _submit(turn: Turn, a: Assignment) -> None:

@@ -25,7 +25,16 @@ class Turn:
     def __post_init__(self) -> None:
         language = (self.ctx.contact.language if self.ctx.contact
                     else self.state.get("language") or self.ctx.default_language)
-        self.tr = self.ctx.catalog.tr(language)
+        self.tr = self.ctx.catalog.tr(language, self._kinds())
+
+    def _kinds(self) -> tuple[str, ...]:
+        """The unit kinds the person is addressed for: the report open, else all their units."""
+        current = self.ctx.assignment(self.state.get("assignment"))
+        if current is not None:
+            return (current.unit.kind,)
+        if self.ctx.contact is not None:
+            return tuple(u.kind for u in self.ctx.contact.units)
+        return ()
 
     @property
     def received_at(self) -> datetime:
@@ -35,7 +44,11 @@ class Turn:
         return received if received <= self.now else self.now
 
     def switch_language(self, language: str) -> None:
-        self.tr = self.ctx.catalog.tr(language)
+        self.tr = self.ctx.catalog.tr(language, self._kinds())
+
+    def address_for(self, *kinds: str) -> None:
+        """Address the person as a reporter of these unit kinds from now on in this turn."""
+        self.tr = self.tr.addressing(kinds)
 
     def say(self, text: str, buttons: tuple[Button, ...] = ()) -> None:
         """Queue a message; its buttons are remembered so a typed number or label selects one."""

@@ -25,8 +25,25 @@ _YES = {
     "y",
     "dung",
     "u",
+    "co lam",
+    "da lam",
+    "lam roi",
+    "xong roi",
+    "co to chuc",
+    "to chuc",
+    "da to chuc",
+    "to chuc roi",
+    "ban hanh",
+    "co ban hanh",
+    "da ban hanh",
+    "ban hanh roi",
+    "da co",
+    "co a",
 }
-_NO = {"khong", "k", "ko", "kg", "chua", "chua co", "khong co", "no", "n", "sai"}
+_NO = {"khong", "k", "ko", "kg", "kh", "hong", "hok", "chua", "chua co", "khong co", "ko co",
+       "k co", "kg co", "kh co", "no", "n", "sai", "chua lam", "khong lam", "ko lam",
+       "chua to chuc", "khong to chuc", "ko to chuc", "chua ban hanh", "khong ban hanh",
+       "ko ban hanh", "chua xong", "chua co a"}
 
 # Punctuation around the answer and the polite particles "dạ ..." / "... ạ" carry no meaning.
 _EDGE_PUNCTUATION = re.compile(r"^[\s.,;:!?…~\"'()\-]+|[\s.,;:!?…~\"'()\-]+$")

@@ -21,7 +21,8 @@ def extract() -> Catalog:
     template = Catalog(domain=DOMAIN, project="baocao")
     for source in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT / source, method_map=[("**.py", "python")], keywords={"tr": None},
+            ROOT / source, method_map=[("**.py", "python")],
+            keywords={"tr": None, "plural": (1, 2)},
         ):
             template.add(message, locations=[(f"{source}/{filename}", lineno)],
                          auto_comments=comments, context=context)
@@ -54,7 +55,8 @@ def update(language: str) -> tuple[int, int]:
     with path.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
                  no_location=True, ignore_obsolete=True, include_previous=False)
-    untranslated = sum(1 for m in catalog if m.id and not m.string)
+    untranslated = sum(1 for m in catalog if m.id and not (
+        all(m.string) if isinstance(m.string, tuple) else m.string))
     return len([m for m in catalog if m.id]), untranslated
 
 

@@ -40,6 +40,7 @@ class UnitReport:
     reporters: tuple[Recipient, ...]
     coordinator_unit_id: int | None = None
     on_time: bool | None = None
+    kind: str = ""  # the unit kind: a school's reporter is addressed "thầy/cô"
 
     @property
     def submitted(self) -> bool:

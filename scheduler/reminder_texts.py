@@ -28,7 +28,8 @@ def _progress(unit: UnitReport, tr: Tr) -> str:
 
 
 def render(reminder: DueReminder, catalog: Catalog, now: datetime) -> OutboundMessage:
-    tr = catalog.tr(reminder.recipient.language)
+    kinds = [] if reminder.kind == "digest" else [u.kind for u in reminder.units if u.kind]
+    tr = catalog.tr(reminder.recipient.language, kinds)
     p = reminder.period
     title = p.campaign_title.get(tr.language)
     deadline = deadline_of(p, tr)

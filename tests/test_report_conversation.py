@@ -121,7 +121,7 @@ async def test_whole_sections_in_one_message_and_a_typo_corrected(app: App, pers
     reply = await thu.say("mục 3:\n1.500\n2O\n12 ghi chú: treo tại trụ sở UBND")
     assert "3.1 = 1.500" in reply and "3.3 = 12" in reply
     assert "3.2" in reply and "“2O”" in reply  # the letter O instead of a zero is refused
-    assert "Chưa đọc được số" in reply
+    assert "chữ O" in reply  # says what was wrong: a letter among the digits
     # The bot asks 3.2 again, the only one left in the section.
     assert "3.2. " in reply
     reply = await thu.say("20")
@@ -167,7 +167,7 @@ async def test_zero_for_the_rest_of_a_section_and_going_back(app: App, person):
 @pytest.mark.parametrize(("typed", "expected"), [
     ("-5", "giá trị âm"),
     ("2,5", "số nguyên"),
-    ("mười hai", "Chưa đọc được số"),
+    ("mười hai", "bằng chữ số"),
     ("???", "Chưa đọc được số"),
 ])
 async def test_bad_numbers_get_a_polite_explanation_and_the_same_question(
@@ -307,7 +307,8 @@ async def test_status_cancel_help_and_language(app: App, person):
     reply = await thu.say("/trangthai")
     assert "39" in reply  # 39 of 40 questions still unanswered
     reply = await thu.say("/trogiup")
-    assert "/baocao" in reply and "mục 4" in reply
+    assert "/baocao" in reply and "/mau" in reply
+    assert "mục 2: 2, 15, 3, 40" in reply  # an example for the commune's own form
     reply = await thu.say("/ngonngu en")
     assert "English" in reply
     reply = await thu.say("/status")

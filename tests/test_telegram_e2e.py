@@ -82,7 +82,8 @@ async def bot(seeded: Settings, flowing_clock: FlowingClock) -> AsyncIterator[Ru
 async def deep_link_sign_in(bot: Running, user: FakeUser, unit: str = "X-ANLAO") -> None:
     code = await invite(bot.app, unit)
     await user.send(f"/start {code}")
-    await user.wait_for("Anh/chị đã được đăng ký báo cáo cho")
+    address = "Thầy/cô" if unit.startswith(("TH", "MN", "GDNN", "TTHTCD")) else "Anh/chị"
+    await user.wait_for(f"{address} đã được đăng ký báo cáo cho")
 
 
 async def answer_everything(user: FakeUser, skip_until: int = 0) -> None:
@@ -129,7 +130,7 @@ async def test_sign_in_by_deep_link_and_report_the_whole_form(bot: Running, tg: 
     await thu.wait_for("đã được nộp")
     await thu.send("4.2 250")
     await thu.wait_for("4.2 = 250 người")
-    await thu.press("Nộp báo cáo")
+    await thu.press("Nộp lại báo cáo")  # the correction is pending until submitted again
     await thu.wait_for("thay đổi 1 câu trả lời")
     report = await stored_report(bot.app, "X-ANLAO")
     assert report.revision == 2 and report.answers["4.2"] == 250
@@ -139,7 +140,7 @@ async def test_sign_in_by_deep_link_and_report_the_whole_form(bot: Running, tg: 
 
 async def test_fast_entry_and_menu_commands_in_both_languages(bot: Running, tg: FakeTelegram):
     assert [c["command"] for c in tg.commands[("default", "vi")]] == [
-        "baocao", "trangthai", "huy", "trogiup", "ngonngu"]
+        "baocao", "mau", "trangthai", "huy", "trogiup", "ngonngu"]
     assert tg.commands[("default", "en")][0]["description"] == "Fill in or correct a report"
     assert tg.commands[("default", "vi")][0]["description"] == "Làm hoặc sửa báo cáo"
     lan = tg.user(1002, "Lan")
@@ -328,3 +329,49 @@ async def test_long_texts_are_split_and_files_can_be_sent(bot: Running, tg: Fake
     assert len(pieces) == 3 and all(len(m.text) <= 4096 for m in pieces)
     assert "\n".join(m.text for m in pieces) == long_text
     assert [bool(m.inline_keyboard) for m in pieces] == [False, False, True]
+
+
+PASTED_REPORT = ("mục 1: có; Số 125/KH-UBND ngày 25/9/2023\n"
+                 "mục 2: 5, 2, 30, 12 ghi chú: 2 tờ báo tường, 10 bài viết\n"
+                 "mục 3: 1.500, 20, 12\n"
+                 "mục 4: 2, 150, 1, 300, 3\n"
+                 "I: UBND xã ban hành kế hoạch, khai mạc ngày 02/10/2023.\n"
+                 "Các trường tổ chức nhiều hoạt động.\n"
+                 "IV: Đề nghị hỗ trợ sách cho thư viện.")
+PASTED_STORED = {"1.1": True, "1.2": "Số 125/KH-UBND ngày 25/9/2023", "2.1": 5, "2.2": 2,
+                 "2.3": 30, "2.4": 12, "3.1": 1500, "3.2": 20, "3.3": 12, "4.1": 2, "4.2": 150,
+                 "4.3": 1, "4.4": 300, "4.5": 3,
+                 "I": "UBND xã ban hành kế hoạch, khai mạc ngày 02/10/2023.\n"
+                      "Các trường tổ chức nhiều hoạt động.",
+                 "IV": "Đề nghị hỗ trợ sách cho thư viện."}
+
+
+async def test_a_pasted_multi_section_message(bot: Running, tg: FakeTelegram):
+    mai = tg.user(1010, "Mai")
+    await deep_link_sign_in(bot, mai)
+    await mai.send("/baocao")
+    await mai.wait_for("1.1. ")
+    await mai.send(PASTED_REPORT)
+    reply = await mai.wait_for("Đã lưu 16 câu")
+    assert "Chưa lưu" not in reply.text and "5.1. " in reply.text
+    report = await stored_report(bot.app, "X-ANLAO")
+    assert report.answers == PASTED_STORED
+    assert report.notes == {"2.4": "2 tờ báo tường, 10 bài viết"}
+
+
+async def test_the_template_button_and_a_filled_template(bot: Running, tg: FakeTelegram):
+    from .test_whole_report import EXPECTED, FIGURES, fill
+
+    vy = tg.user(1011, "Vy")
+    await deep_link_sign_in(bot, vy)
+    await vy.send("/baocao")
+    await vy.wait_for("1.1. ")
+    await vy.press("Mẫu điền nhanh")
+    template = await vy.wait_for(lambda m: (m.text or "").startswith("1.1 "))
+    assert len(template.text) <= 4096 and template.text.count("\n") == 39
+    await vy.send(fill(template.text, FIGURES))
+    await vy.wait_for("Đã lưu 40 câu")
+    await vy.press("Nộp báo cáo")
+    await vy.wait_for("đúng hạn")
+    report = await stored_report(bot.app, "X-ANLAO")
+    assert report.status == "submitted" and report.answers == EXPECTED

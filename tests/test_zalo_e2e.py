@@ -73,7 +73,7 @@ async def sign_in(bot: Running, user: FakeZaloUser, unit: str = "X-ANLAO",
     hello = await user.wait_for("mã mời")
     assert "Chia sẻ số điện thoại" not in hello.text  # Zalo cannot share a phone number
     await user.send(code.lower())
-    await user.wait_for("Chào mừng anh/chị")
+    await user.wait_for("đã được đăng ký")  # "anh/chị", or "thầy/cô" at a school
 
 
 async def test_a_zalo_reporter_submits_the_whole_form_by_typing_only(
@@ -192,3 +192,17 @@ async def test_a_zalo_webhook_without_the_secret_is_refused(settings: Settings, 
         await minh.wait_for("mã mời")
     finally:
         await running.stop()
+
+
+async def test_a_pasted_multi_section_message_on_zalo(bot: Running, zl: FakeZalo):
+    from .test_telegram_e2e import PASTED_REPORT, PASTED_STORED
+
+    mai = zl.user("0000000000000000ccc3", "Mai")
+    await sign_in(bot, mai)
+    await mai.send("/baocao")
+    await mai.wait_for("1.1. ")
+    await mai.send(PASTED_REPORT)
+    reply = await mai.wait_for("Đã lưu 16 câu")
+    assert "Chưa lưu" not in reply.text and "5.1. " in reply.text
+    report = await stored_report(bot.app, "X-ANLAO")
+    assert report.answers == PASTED_STORED

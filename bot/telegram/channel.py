@@ -62,6 +62,7 @@ def command_list(catalog: Catalog, language: str, coordinator: bool = False
     ]
     return ([] if not coordinator else extra) + [
         BotCommand(command="baocao", description=tr("Fill in or correct a report")),
+        BotCommand(command="mau", description=tr("Template of the whole report")),
         BotCommand(command="trangthai", description=tr("What is due and by when")),
         BotCommand(command="huy", description=tr("Stop the current report")),
         BotCommand(command="trogiup", description=tr("Help")),
