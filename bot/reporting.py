@@ -289,8 +289,10 @@ async def received_reports(session: AsyncSession, period: Period, unit: Unit,
                        Answer.num_value.is_not(None))
                 .group_by(Answer.question_id))).all():
             sums[qid] = _decimal(total)
+    kinds = {u.kind for u in senders}
     return ReceivedReports(
-        kind_names(u.kind for u in senders), len(senders), len(done),
+        kind_names(kinds) if len(kinds) == 1 else Text("đơn vị", "units"), len(senders),
+        len(done),
         tuple(u.name for u in senders if u not in done), sums)
 
 

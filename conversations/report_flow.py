@@ -1177,6 +1177,10 @@ def consolidate(turn: Turn, a: Assignment, after: str) -> None:
         lines.append(tr("Kept the answers already given for {ids}.", ids=", ".join(kept)))
     lines.append(tr("Add {unit}'s own activities to these figures: send the question number "
                     "and the new value, for example 4.2 300.", unit=a.unit.name))
+    current = turn.state.get("question")
+    if turn.state.get("step") == "answering" and current and current not in _answers(turn, a):
+        ask(turn, a, current, prefix="\n".join(lines))  # the question asked is still open
+        return
     _next(turn, a, after, prefix="\n".join(lines))
 
 
