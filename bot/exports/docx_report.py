@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -89,8 +89,9 @@ def _properties(template: DocxTemplate, data: ExportData, context: dict[str, Any
     props.subject = clean_text(context["subject"])
     props.comments = f"Tổng hợp bằng baocao. {context['coverage'].strip('()')}"
     props.language = "vi-VN"
-    when = local_naive(data.generated_at, zone_of(data))
-    if when is not None:
+    when = data.generated_at
+    if when is not None:  # stored in UTC ("…Z")
+        when = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
         props.created = props.modified = when
 
 

@@ -143,10 +143,12 @@ class ExportData:
 
     @property
     def questions(self) -> list[QuestionColumn]:
-        """Every block's questions, one column per id: numbers first, text parts last."""
+        """Every block's questions, one column per id, in form order (a text row such as 1.2
+        in its place); the free-text parts (I, II.2, …) last."""
         seen: dict[str, QuestionColumn] = {}
         for block in self.blocks:
             for q in block.questions:
                 seen.setdefault(q.id, q)
         columns = list(seen.values())
-        return [q for q in columns if q.type != "text"] + [q for q in columns if q.type == "text"]
+        parts = [q for q in columns if q.type == "text" and q.id == q.section_id]
+        return [q for q in columns if q not in parts] + parts
