@@ -572,7 +572,8 @@ def test_docx_layout_sums_and_texts(data: ExportData, tmp_path: Path) -> None:
     start = texts.index("BÁO CÁO")
     assert doc.paragraphs[start].runs[0].bold
     assert texts[start + 1] == "Kết quả thực hiện Tuần lễ hưởng ứng học tập suốt đời năm 2023"
-    assert ("(Tổng hợp từ báo cáo của 7/10 đơn vị đã nộp, số liệu đến 08:15 ngày 14/10/2023)"
+    assert ("(Kỳ báo cáo: 02/10 - 08/10/2023. Tổng hợp từ báo cáo của 7/10 đơn vị đã nộp, "
+            "số liệu đến 08:15 ngày 14/10/2023)"
             in texts)
 
     # parts in the order of the official form

@@ -158,8 +158,7 @@ def report_context(data: ExportData, progress: Progress | None = None) -> dict[s
         "subject": title,
         "period_label": clean_text(data.period_label),
         "source_line": f"Thực hiện {source}" if source else "",
-        "coverage": (f"(Tổng hợp từ báo cáo của {figures.submitted}/{len(main.units)} đơn vị "
-                     f"đã nộp, số liệu đến {as_of})"),
+        "coverage": _coverage(data, figures.submitted, len(main.units), as_of),
         "parts_before": parts_before,
         "results_heading": results_heading,
         "rows": _table_rows(table_questions, main, figures),
@@ -174,6 +173,13 @@ def report_context(data: ExportData, progress: Progress | None = None) -> dict[s
         "missing_as_of": (f"Đến {as_of}; hạn nộp: "
                           f"{_format_moment(data.deadline, zone)}"),
     }
+
+
+def _coverage(data: ExportData, submitted: int, asked: int, as_of: str) -> str:
+    period = clean_text(data.period_label).strip()
+    lead = f"Kỳ báo cáo: {period}. " if period else ""
+    return (f"({lead}Tổng hợp từ báo cáo của {submitted}/{asked} đơn vị đã nộp, số liệu "
+            f"đến {as_of})")
 
 
 def _recipients(lines: Sequence[str]) -> list[str]:
