@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.dispatcher import Dispatcher, utc_now
+from bot.exports.letterhead import ReportSettings
 from bot.settings import Settings
 from bot.storage.database import create_engine, sessionmaker, upgrade, write_sessions
 from conversations.i18n import Catalog
@@ -42,5 +43,6 @@ async def build_app(settings: Settings | None = None, *, migrate: bool = True,
     dispatcher = Dispatcher(sessions, catalog, settings.default_language,
                             settings.late_window_days, clock,
                             read_sessions=sessionmaker(read_engine),
-                            files_dir=Path(settings.files_dir))
+                            files_dir=Path(settings.files_dir),
+                            report_settings=ReportSettings.from_settings(settings))
     return App(settings, engine, sessions, catalog, dispatcher, read_engine, clock)

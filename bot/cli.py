@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import __version__, admin, demo, reporting, templates
 from bot.app import App, build_app
+from bot.exports.report_templates import template_exists
 from bot.local_chat import LocalChat, read_pasted, run_terminal
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.database import upgrade_sync
@@ -218,6 +219,11 @@ def forms_load(file: Path) -> None:
 def campaigns_load(file: Path) -> None:
     """Load or update a campaign YAML file (its forms must be loaded first)."""
     spec = _checked(lambda: load_campaign_file(file, _settings().timezone))
+    template = ((spec.raw or {}).get("report") or {}).get("template")
+    if template and not template_exists(template):
+        typer.echo(f"Error: {file}: report template {template} not found (give a .docx path, "
+                   "relative to the campaign file, or a shipped template's name)", err=True)
+        raise typer.Exit(1)
     campaign = _in_transaction(lambda s, a: admin.load_campaign(s, spec, a.clock()))
     typer.echo(f"Loaded campaign {campaign.key} (id {campaign.id}) with "
                f"{len(spec.periods)} period(s).")
@@ -397,18 +403,27 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, docx or png")] = "xlsx",
     period: Annotated[str | None, typer.Option("--period", help="period key")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="only this unit's subtree")] = None,
+    dialect: Annotated[str, typer.Option(
+        "--dialect", help="CSV only: comma (1500000, 12.5; any program) or excel-vi "
+                          "(';' and 12,5: Excel with Vietnamese regional settings)")] = "comma",
 ) -> None:
     """Write the campaign's table (xlsx, csv), consolidated report (docx) or chart (png)."""
     from bot.exports import writers
+    from bot.exports.csv_export import DIALECTS
+    from bot.exports.letterhead import ReportSettings
 
     if fmt not in writers.FORMATS:
         typer.echo(f"Error: --format must be one of {', '.join(writers.FORMATS)}", err=True)
+        raise typer.Exit(1)
+    if dialect not in DIALECTS:
+        typer.echo(f"Error: --dialect must be one of {', '.join(DIALECTS)}", err=True)
         raise typer.Exit(1)
 
     async def work(session: AsyncSession, a: App) -> int:
         p, c = await reporting.find_period(session, campaign, period, a.clock())
         scope = await reporting.scope_for_code(session, unit)
-        data = await reporting.export_data(session, p, c, scope, a.dispatcher.forms, a.clock())
+        data = await reporting.export_data(session, p, c, scope, a.dispatcher.forms, a.clock(),
+                                           ReportSettings.from_settings(a.settings))
         with typer.progressbar(length=max(1, len(data.units)), label="Writing") as bar:
             last = [0]
 
@@ -416,7 +431,7 @@ def export(
                 bar.update(done - last[0])
                 last[0] = done
 
-            writers.write(fmt, data, out, advance)
+            writers.write(fmt, data, out, advance, dialect=dialect)
             bar.update(max(0, len(data.units) - last[0]))
         return len(data.units)
 

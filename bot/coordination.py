@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox, reporting
+from bot.exports.letterhead import ReportSettings
 from bot.storage.context_loader import FormCache
 from bot.storage.models import (
     Campaign,
@@ -75,7 +76,13 @@ async def coordinator_data(session: AsyncSession, contact: ContactView, command:
                 label = FormCache.label(report.form)
                 used[label] = report.form
                 units.append(_unit_view(report, period, campaign, label, own))
-    return CoordinatorData(tuple(summaries), code, tuple(units)), used
+    chart_unit = ""
+    if command == "chart" and code:
+        unit = await session.scalar(select(Unit).where(Unit.code == code))
+        if unit is not None and any(s.contains(unit.path) or s.path == unit.path
+                                    for s in scopes):
+            chart_unit = unit.name
+    return CoordinatorData(tuple(summaries), code, tuple(units), chart_unit), used
 
 
 async def _is_target(session: AsyncSession, period: Period, unit: Unit) -> bool:
@@ -216,9 +223,11 @@ FILE_NAMES = {"xlsx": "bao-cao.xlsx", "csv": "bao-cao.csv", "docx": "bao-cao-ton
 
 
 async def make_export(session: AsyncSession, contact_id: int, role: str, period_id: int,
-                      fmt: str, forms: FormCache, files_dir: Path, now: datetime
+                      fmt: str, forms: FormCache, files_dir: Path, now: datetime,
+                      report_settings: ReportSettings | None = None, unit_code: str = ""
                       ) -> list[tuple[Path, str]]:
-    """Write the export of one period for each of the coordinator's scopes; (path, caption)."""
+    """Write the export of one period for each of the coordinator's scopes (or for one unit
+    inside them, `/bieudo CODE`); (path, caption)."""
     from bot.exports import writers
 
     period = await session.get(Period, period_id)
@@ -226,8 +235,16 @@ async def make_export(session: AsyncSession, contact_id: int, role: str, period_
     if period is None or campaign is None:
         return []
     made = []
-    for scope in await reporting.scopes_of(session, contact_id, role):
-        data = await reporting.export_data(session, period, campaign, scope, forms, now)
+    scopes = await reporting.scopes_of(session, contact_id, role)
+    if unit_code:
+        unit = await session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None or not any(s.contains(unit.path) or s.path == unit.path
+                                   for s in scopes):
+            return []  # never another unit's data (the engine has refused it already)
+        scopes = [reporting.Scope(unit.path, unit.name, include_self=True)]
+    for scope in scopes:
+        data = await reporting.export_data(session, period, campaign, scope, forms, now,
+                                           report_settings)
         if not data.units:
             continue
         folder = files_dir / uuid.uuid4().hex

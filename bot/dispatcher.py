@@ -25,6 +25,7 @@ from bot.coordination import (
     make_export,
     return_report,
 )
+from bot.exports.letterhead import ReportSettings
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.reporting import with_received
 from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
@@ -124,7 +125,8 @@ class Dispatcher:
                  clock: Callable[[], datetime] = utc_now,
                  contact_sharing_channels: frozenset[str] = frozenset({"telegram"}),
                  read_sessions: async_sessionmaker[AsyncSession] | None = None,
-                 files_dir: Path = Path("files")) -> None:
+                 files_dir: Path = Path("files"),
+                 report_settings: ReportSettings | None = None) -> None:
         self.sessions = sessions
         self.catalog = catalog
         self.default_language = default_language
@@ -137,6 +139,7 @@ class Dispatcher:
         self.reminders = ReminderStore(sessions, catalog, self.forms)
         self.read_sessions = read_sessions or sessions
         self.files_dir = files_dir
+        self.report_settings = report_settings
         # batches handled; events answered from the snapshot, and through the one-event path
         self.counts: Counter[str] = Counter()
 
@@ -243,7 +246,8 @@ class Dispatcher:
                 for period_id in export.period_ids:
                     made += await make_export(session, contact_id, role, period_id,
                                               export.format, self.forms, self.files_dir,
-                                              self.clock())
+                                              self.clock(), self.report_settings,
+                                              export.unit_code)
             async with self.sessions() as session, session.begin():
                 for path, caption in made:
                     outbox.enqueue_payload(session, event.channel, event.chat_id,

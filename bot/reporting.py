@@ -19,6 +19,12 @@ from sqlalchemy import Select, and_, func, or_, select, type_coerce
 from sqlalchemy import Text as SqlText
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.exports.letterhead import (
+    Letterhead,
+    ReportSettings,
+    default_letterhead,
+    letterhead_for,
+)
 from bot.exports.model import (
     ExportData,
     ProgressRow,
@@ -27,6 +33,7 @@ from bot.exports.model import (
     RevisionRow,
     UnitRow,
 )
+from bot.exports.report_templates import choose_template
 from bot.storage.context_loader import FormCache
 from bot.storage.models import (
     Answer,
@@ -503,7 +510,9 @@ async def unit_report(session: AsyncSession, period: Period, code: str, forms: F
 # ----------------------------------------------------------------------------- exports
 
 def columns_of(forms: Sequence[Form]) -> list[QuestionColumn]:
-    """One column per question id: the largest form's order, then ids only others have."""
+    """One column per question id in the largest form's order (a text row such as 1.2, the
+    plan's number and date, stays in its place), then ids only others have; the free-text
+    parts (I, II.2, …) last."""
     ordered = sorted(forms, key=lambda f: -len(f.questions))
     columns: dict[str, QuestionColumn] = {}
     for form in ordered:
@@ -512,10 +521,9 @@ def columns_of(forms: Sequence[Form]) -> list[QuestionColumn]:
                 if q.id not in columns:
                     columns[q.id] = QuestionColumn(
                         q.id, q.label.vi, q.type, section.id, section.title.vi, q.unit.vi,
-                        {c.id: c.label.vi for c in q.choices})
-    numeric = [c for c in columns.values() if c.type != "text"]
-    text = [c for c in columns.values() if c.type == "text"]
-    return numeric + text
+                        {c.id: c.label.vi for c in q.choices}, q.note and q.type != "text")
+    parts = [c for c in columns.values() if c.type == "text" and c.id == c.section_id]
+    return [c for c in columns.values() if c not in parts] + parts
 
 
 def _json_value(raw: str | float | None) -> Any:
@@ -540,9 +548,11 @@ def _number(value: Any) -> Decimal | None:
 
 
 async def export_data(session: AsyncSession, period: Period, campaign: Campaign, scope: Scope,
-                      forms: FormCache, now: datetime) -> ExportData:
+                      forms: FormCache, now: datetime,
+                      report_settings: ReportSettings | None = None) -> ExportData:
     """Everything an export needs, in a few set-based queries: one block per form and place on
-    the reporting line, each with its units and its own totals."""
+    the reporting line, each with its units and its own totals; the reporters of the units
+    that have not submitted; the heading and signature of the consolidated report."""
     lines = await lines_of(session, period, scope, forms)
     submissions = {s.unit_id: s for s in (await session.execute(
         select(Submission.id, Submission.unit_id, Submission.submitted_at,
@@ -586,6 +596,9 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     people_ids |= {r.changed_by for r, _, _ in revision_rows if r.changed_by}
     people = {c.id: c.name for c in (await session.scalars(
         select(Contact).where(Contact.id.in_(people_ids)))).all()} if people_ids else {}
+    waiting = {unit_id for unit_id in lines.block_of
+               if lines.state(unit_id)[0] not in COUNTED_STATUSES}
+    reporters, reminded = await _reporters_of(session, lines, waiting)
     blocks = []
     for block in lines.blocks:
         block_forms = {await forms.get(session, lines.form_ids[u.id]) for u in block.units}
@@ -602,7 +615,8 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
                 unit.code, unit.name, names.get(parents.get(unit.id), ""), unit.kind,
                 status, on_time, s.submitted_at if s and counted else None,
                 people.get(s.submitted_by, "") if s and s.submitted_by else "",
-                unit_answers, notes.get(unit.id, {})))
+                unit_answers, notes.get(unit.id, {}), reporters.get(unit.id, ()),
+                reminded.get(unit.id)))
             if counted:
                 for qid in numeric:
                     number = _number(unit_answers.get(qid))
@@ -610,8 +624,11 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
                         totals[qid] += number
         blocks.append(ReportBlock(
             block.title.vi, block.direct, block.form.title.vi, questions, rows,
-            {qid: _decimal(v) for qid, v in totals.items()}, block.covered_by.vi))
+            {qid: _decimal(v) for qid, v in totals.items()}, block.covered_by.vi,
+            block.form.id))
     root = await session.scalar(select(Unit).where(Unit.path == scope.path))
+    definition = campaign.definition or {}
+    report = definition.get("report") if isinstance(definition.get("report"), dict) else {}
     return ExportData(
         campaign_title=period.title_vi, period_label=period.label_vi, scope_name=scope.name,
         timezone=campaign.timezone, deadline=period.deadline, generated_at=now,
@@ -619,4 +636,45 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
         revisions=[RevisionRow(code, name, r.revision, r.question_id, r.old_value, r.new_value,
                                people.get(r.changed_by, "") if r.changed_by else "",
                                r.changed_at) for r, code, name in revision_rows],
-        source_document=(campaign.definition or {}).get("source", ""))
+        source_document=str(definition.get("source", "")),
+        letterhead=letterhead_for(await _unit_letterhead(session, root), report,
+                                  report_settings),
+        report_template=choose_template(
+            blocks[0].form_key if blocks else "", str(report.get("template") or ""),
+            report_settings.template_dir if report_settings else ""))
+
+
+async def _unit_letterhead(session: AsyncSession, unit: Unit | None) -> Letterhead:
+    """What the coordinator's unit writes on its reports when nobody has said otherwise."""
+    if unit is None:
+        return default_letterhead("", "")
+    parent = await session.get(Unit, unit.parent_id) if unit.parent_id else None
+    return default_letterhead(unit.name, unit.kind, parent.name if parent else "",
+                              parent.kind if parent else "")
+
+
+async def _reporters_of(session: AsyncSession, lines: Lines, waiting: set[int]
+                        ) -> tuple[dict[int, tuple[tuple[str, str], ...]], dict[int, datetime]]:
+    """The active reporters (name, phone) of every unit of the scope that has not submitted,
+    in one query over the scope, and when one of them was last reminded for the period."""
+    if not waiting:
+        return {}, {}
+    people: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    rows = await session.execute(
+        select(ContactUnit.unit_id, Contact.name, Contact.phone, Contact.id)
+        .join(Contact, Contact.id == ContactUnit.contact_id)
+        .join(Unit, Unit.id == ContactUnit.unit_id)
+        .where(lines.scope.condition(), Contact.role == "reporter", Contact.active.is_(True))
+        .order_by(Contact.name, Contact.id))
+    for unit_id, name, phone, contact_id in rows.all():
+        if unit_id in waiting:
+            people[unit_id].append((name or "", phone or "", contact_id))
+    contact_ids = {cid for entries in people.values() for _, _, cid in entries}
+    sent = await _last_reminders(session, lines.period.id, contact_ids)
+    reminded: dict[int, datetime] = {}
+    for unit_id, entries in people.items():
+        last = max((sent[cid] for _, _, cid in entries if cid in sent), default=None)
+        if last is not None:
+            reminded[unit_id] = last
+    return ({unit_id: tuple((n, p) for n, p, _ in entries)
+             for unit_id, entries in people.items()}, reminded)

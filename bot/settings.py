@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -114,6 +115,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "webhook_secret": (_token(r"[A-Za-z0-9_-]{1,256}"),
                        "expected 1-256 characters among A-Z, a-z, 0-9, _ and -"),
     "zalo_webhook_secret": (_token(r"\S{8,256}"), "expected 8-256 characters, no spaces"),
+    "report_template_dir": (lambda v: not v or Path(v).is_dir(),
+                            "expected a folder that exists (the office's .docx templates)"),
 }
 
 
@@ -178,6 +181,13 @@ class Settings(BaseSettings):
     zalo_rate_per_second: float = 10.0
     zalo_rate_per_chat: float = 1.0
     zalo_monthly_budget: int = 0  # messages a month, both directions; 0 = no budget
+    # The consolidated report (.docx): the office's templates, heading and signature block.
+    report_template_dir: str = ""
+    report_issuer: str = ""       # "UBND XÃ AN LÃO|BAN CHỈ ĐẠO XÂY DỰNG XHHT"
+    report_place: str = ""        # "An Lão"
+    report_signer: str = ""       # "TM. ỦY BAN NHÂN DÂN|KT. CHỦ TỊCH|PHÓ CHỦ TỊCH"
+    report_signer_name: str = ""
+    report_recipients: str = ""   # "UBND huyện (qua Phòng GD&ĐT)|Lưu: VT."
 
     @field_validator("telegram_bot_token", "zalo_bot_token", "webhook_secret",
                      "zalo_webhook_secret", mode="before")

@@ -199,6 +199,7 @@ def parse_campaign(raw: Any, source: str = "", default_timezone: str = DEFAULT_T
     periods = [replace(p, label=occurrence_text(p.label, first, p, every, is_label=True),
                        title=occurrence_text(title, first, p, every, is_label=False))
                for p in periods]
+    _report(raw.get("report"), key)
     correction_days = raw.get("correction_days", DEFAULT_CORRECTION_DAYS)
     if not isinstance(correction_days, int) or isinstance(correction_days, bool) \
             or correction_days < 0:
@@ -217,6 +218,30 @@ def parse_campaign(raw: Any, source: str = "", default_timezone: str = DEFAULT_T
         reports_to=reports_to,
         correction_days=correction_days,
     )
+
+
+REPORT_KEYS = ("template", "issuer", "place", "signer", "signer_name", "recipients", "symbol")
+
+
+def _report(raw: Any, where: str) -> dict[str, Any]:
+    """`report:` — the consolidated report's template and letterhead for this campaign:
+    each value a text, or (issuer, signer, recipients) a list of lines."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise CampaignError(f"{where}: report must be a mapping of {', '.join(REPORT_KEYS)}")
+    unknown = sorted(str(k) for k in raw if k not in REPORT_KEYS)
+    if unknown:
+        raise CampaignError(f"{where}: report has unknown {', '.join(unknown)}; "
+                            f"it takes {', '.join(REPORT_KEYS)}")
+    for name, value in raw.items():
+        lines = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and v.strip() for v in lines) or (
+                isinstance(value, list) and name not in ("issuer", "signer", "recipients")):
+            raise CampaignError(f"{where}: report {name} must be a text"
+                                + (" or a list of lines" if name in ("issuer", "signer",
+                                                                    "recipients") else ""))
+    return dict(raw)
 
 
 def _reports_to(raw: Any, where: str) -> tuple[str, ...]:
@@ -247,6 +272,12 @@ def load_campaign_file(path: Path, default_timezone: str = DEFAULT_TIMEZONE) -> 
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CampaignError(f"{path}: not valid YAML: {exc}") from exc
+    report = raw.get("report") if isinstance(raw, dict) else None
+    if isinstance(report, dict) and isinstance(report.get("template"), str):
+        # a template beside the campaign file is stored by its full path
+        beside = path.parent / report["template"]
+        if not Path(report["template"]).is_absolute() and beside.is_file():
+            raw = {**raw, "report": {**report, "template": str(beside.resolve())}}
     return parse_campaign(raw, str(path), default_timezone)
 
 

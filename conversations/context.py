@@ -229,6 +229,7 @@ class CoordinatorData:
     summaries: tuple[PeriodSummary, ...] = ()
     unit_code: str = ""
     units: tuple[UnitReportView, ...] = ()  # the asked unit, per current period, if in scope
+    chart_unit: str = ""  # `/bieudo CODE`: the unit's name when it is inside the scope
 
 
 @dataclass(frozen=True)

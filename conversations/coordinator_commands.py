@@ -342,6 +342,23 @@ EXPORT_FORMATS = {"xlsx": "xlsx", "excel": "xlsx", "csv": "csv", "docx": "docx",
                   "png": "png"}
 
 
+def chart(turn: Turn, arg: str) -> None:
+    """`/bieudo`: the progress chart of the units below; `/bieudo CODE`: of one unit's
+    subtree inside them (the schools of one commune)."""
+    data = _data(turn)
+    if data is None:
+        return
+    code = arg.strip().split(" ")[0] if arg.strip() else ""
+    if code and not data.chart_unit:
+        turn.say(turn.tr("The unit {code} is not among the units you coordinate.", code=code))
+        return
+    if not data.summaries:
+        turn.say(turn.tr("No report period is open for the units below yours."))
+        return
+    turn.effect(Export(tuple(s.period_id for s in data.summaries), "png", code))
+    turn.say(turn.tr("Preparing the file; it will arrive here in a moment."))
+
+
 def export(turn: Turn, arg: str, default: str = "xlsx") -> None:
     """`/xuat [csv|docx]` and `/bieudo`: the file comes to this chat in a moment."""
     data = _data(turn)

@@ -303,7 +303,7 @@ def _registered(turn: Turn) -> None:
         elif name == "export":
             coordinator_commands.export(turn, arg)
         elif name == "chart":
-            coordinator_commands.export(turn, "png", default="png")
+            coordinator_commands.chart(turn, arg)
         else:
             turn.say(tr("I don't know this command. Send /trogiup to see what I can do."))
         return
@@ -352,7 +352,7 @@ def coordinator_help(tr: Tr) -> str:
         tr("/tralai CODE reason — send a report back for correction"),
         tr("/duyet CODE — accept a submitted report"),
         tr("/xuat — the Excel file (/xuat csv, /xuat docx for the consolidated report)"),
-        tr("/bieudo — a chart of who has submitted"),
+        tr("/bieudo [CODE] — a chart of who has submitted (of one unit's units with its code)"),
         tr("/nhac — remind now every unit below yours that has not submitted (once an hour)"),
     ])
 

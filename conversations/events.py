@@ -131,6 +131,7 @@ class Export(Effect):
 
     period_ids: tuple[int, ...]
     format: str
+    unit_code: str = ""  # one unit's subtree inside the coordinator's (a chart of one commune)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ def form_columns(form: Form) -> list[QuestionColumn]:
                     section_title_vi=section.title.vi,
                     unit_vi=question.unit.vi,
                     choices_vi={c.id: c.label.vi for c in question.choices},
+                    has_note=question.note and question.type != "text",
                 )
             )
     return columns
@@ -224,7 +225,8 @@ def data() -> ExportData:
 
 
 def table_questions(data: ExportData) -> list[QuestionColumn]:
-    return [q for q in data.questions if q.type != "text"]
+    """The report sheet's columns: every question but the free-text parts (I, II.2, …)."""
+    return [q for q in data.questions if not (q.type == "text" and q.id == q.section_id)]
 
 
 def expected_unit_row(data: ExportData, index: int, with_text: bool = False) -> list[object]:
@@ -242,8 +244,15 @@ def expected_unit_row(data: ExportData, index: int, with_text: bool = False) -> 
         value = unit.answers.get(question.id)
         if question.type == "yes_no" and value is not None:
             value = "Có" if value else "Không"
+        if isinstance(value, str) and not value.strip() and not with_text:
+            value = None
         row.append(value)
     return row
+
+
+def header_of(question: QuestionColumn) -> str:
+    unit = f" ({question.unit_vi})" if question.unit_vi and question.numeric else ""
+    return f"{question.id}. {question.label_vi}{unit}"
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -257,13 +266,15 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
     path = tmp_path / "bao-cao.xlsx"
     write_xlsx(data, path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Báo cáo", "Tiến độ", "Ý kiến", "Lịch sử"]
+    assert wb.sheetnames == ["Báo cáo", "Chưa nộp", "Tiến độ", "Ý kiến", "Lịch sử"]
     ws = wb["Báo cáo"]
     questions = table_questions(data)
     width = 6 + len(questions)
     assert ws.max_column == width
     rows = [padded(r, width) for r in ws.iter_rows(values_only=True)]
-    assert len(rows) == 4 + len(data.units) + 1
+    # 4 title and header rows; 7 counted units in two districts, a subtotal each, the
+    # totals; a blank row, the heading of the units not counted and their 3 rows
+    assert len(rows) == 4 + 7 + 2 + 1 + 2 + 3
 
     assert rows[0][0] == "Tuần lễ hưởng ứng học tập suốt đời năm 2023"
     assert rows[1][0] == (
@@ -279,13 +290,18 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
         "Trạng thái",
         "Thời điểm nộp",
         "Người nộp",
-    ] + [f"{q.id}. {q.label_vi}" for q in questions]
+    ] + [header_of(q) for q in questions]
     assert rows[3][6] == "1.1. Đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?"
-    assert "1.2. Số, ngày ban hành kế hoạch" not in rows[3]  # text goes to "Ý kiến"
+    assert rows[3][7] == "1.2. Số, ngày ban hành kế hoạch"  # in its place, as on the form
+    assert rows[3][8] == "2.1. Số bài viết trên các báo (bài)"
     assert not any(h.startswith(("I.", "IV.")) for h in rows[3])
 
-    for index in range(len(data.units)):
-        assert rows[4 + index] == expected_unit_row(data, index), data.units[index].name
+    order = [0, 1, 2, 3, None, 5, 6, 9, None, "total", "blank", "waiting", 4, 7, 8]
+    for offset, index in enumerate(order, start=4):
+        if isinstance(index, int):
+            assert rows[offset] == expected_unit_row(data, index), data.units[index].name
+    assert rows[8][1] == "Cộng: Huyện An Lão" and rows[12][1] == "Cộng: Huyện Vĩnh Bảo"
+    assert rows[15][1].startswith("Các đơn vị chưa nộp")
 
     # the first unit: time in Vietnam, numbers as numbers, the skipped answer empty
     first = rows[4]
@@ -293,31 +309,38 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
     column = {q.id: 6 + i for i, q in enumerate(questions)}
     assert first[column["8.3"]] == 1_500_000 and isinstance(first[column["8.3"]], int)
     assert first[column["4.4"]] is None
+    assert first[column["1.2"]] == TEXTS[("1.2", 0)]
     assert rows[4 + 2][column["1.1"]] == "Không"
-    assert rows[4 + 8][6:] == [None] * len(questions)  # not submitted: no answers
+    assert rows[-1][6:] == [None] * len(questions)  # not submitted: no answers
 
-    totals = rows[-1]
+    totals = rows[13]
     assert totals[:6] == [None, "Tổng cộng (các đơn vị đã nộp)", None, None, None, None]
+    values = [padded(r, width) for r in load_workbook(path, data_only=True)["Báo cáo"]
+              .iter_rows(values_only=True)][13]
     for question in questions:
         value = totals[column[question.id]]
         if question.numeric:
-            assert value == data.main.totals[question.id], question.id
-            assert isinstance(value, int)
-        else:
+            letter = ws.cell(4, 1 + column[question.id]).column_letter
+            assert value == f"=SUBTOTAL(9,{letter}5:{letter}13)", question.id
+            assert values[column[question.id]] == data.main.totals[question.id], question.id
+            assert isinstance(values[column[question.id]], int)
+        elif question.type == "yes_no":
             assert value == "Có: 6/7"  # seven submitted, Thị trấn An Lão said no
-    # a hand check of one sum: submitted units 0, 1, 2, 3, 5, 6, 9 → (i + 1) × 100 000 × 15
-    assert totals[column["8.3"]] == 1_500_000 * (1 + 2 + 3 + 4 + 6 + 7 + 10)
-    # 4.4 is the 13th question: (2 + 3 + 4 + 6 + 7 + 10) × 13, unit 0 having skipped it
-    assert totals[column["4.4"]] == data.main.totals["4.4"] == 416
+        else:
+            assert value is None
+    # a hand check of one sum: submitted units 0, 1, 2, 3, 5, 6, 9 → (i + 1) × 1 500 000
+    assert values[column["8.3"]] == 1_500_000 * (1 + 2 + 3 + 4 + 6 + 7 + 10)
+    # 4.4 is the 13th row of the form: (2 + 3 + 4 + 6 + 7 + 10) × 13, unit 0 having skipped it
+    assert values[column["4.4"]] == data.main.totals["4.4"] == 416
 
     # formats and layout
     assert ws.freeze_panes == "C5"
-    assert ws.auto_filter.ref == f"A4:{ws.cell(4, width).column_letter}14"
+    assert ws.auto_filter.ref == f"A4:{ws.cell(4, width).column_letter}13"
     assert ws.cell(5, 5).number_format == "dd/mm/yyyy hh:mm"
     assert ws.cell(5, 1 + column["8.3"]).number_format == "#,##0"
-    assert ws.cell(len(rows), 1 + column["8.3"]).number_format == "#,##0"
-    assert ws.cell(len(rows), 2).font.bold
-    assert ws.column_dimensions["B"].width >= 30
+    assert ws.cell(14, 1 + column["8.3"]).number_format == "#,##0"
+    assert ws.cell(14, 2).font.bold
+    assert ws.column_dimensions["B"].width >= 28
 
 
 def test_xlsx_progress_opinion_and_history_sheets(data: ExportData, tmp_path: Path) -> None:
@@ -347,7 +370,6 @@ def test_xlsx_progress_opinion_and_history_sheets(data: ExportData, tmp_path: Pa
     opinions = [list(r) for r in wb["Ý kiến"].iter_rows(values_only=True)]
     assert opinions == [
         ["Mã", "Đơn vị", "Mục", "Nội dung", "Ý kiến"],
-        ["AL-AT", "Xã An Thắng", "1.2", "Số, ngày ban hành kế hoạch", TEXTS[("1.2", 0)]],
         [
             "AL-AT",
             "Xã An Thắng",
@@ -365,12 +387,14 @@ def test_xlsx_progress_opinion_and_history_sheets(data: ExportData, tmp_path: Pa
             "Kế hoạch số 88/KH-UBND",
         ],
         ["AL-BT", "Xã Bát Trang", "I", "Công tác chỉ đạo; kết quả đạt được", TEXTS[("I", 3)]],
-        ["AL-CT", "Xã Chiến Thắng", "I", "Công tác chỉ đạo; kết quả đạt được", TEXTS[("I", 4)]],
         ["VB-DH", "Xã Dũng Tiến", "I", "Công tác chỉ đạo; kết quả đạt được", TEXTS[("I", 5)]],
         # a text beginning with "=" stays text, not a formula
         ["VB-VL", "Xã Vĩnh Long", "IV", "Đề xuất, kiến nghị", TEXTS[("IV", 9)]],
+        # a draft's text comes after the counted units', greyed (the 1.2 text is a column)
+        ["AL-CT", "Xã Chiến Thắng", "I", "Công tác chỉ đạo; kết quả đạt được", TEXTS[("I", 4)]],
     ]
-    assert wb["Ý kiến"].cell(10, 5).data_type == "s"
+    assert wb["Ý kiến"].cell(8, 5).data_type == "s"
+    assert wb["Ý kiến"].cell(9, 5).font.color.rgb.endswith("808080")
 
     history = [list(r) for r in wb["Lịch sử"].iter_rows(values_only=True)]
     assert history == [
@@ -422,7 +446,9 @@ def test_xlsx_number_choice_and_date_cells(tmp_path: Path) -> None:
     rows = [list(r) for r in ws.iter_rows(min_row=5, values_only=True)]
     assert rows[0][6:] == [12.5, "Trực tuyến", datetime(2023, 10, 2)]
     assert rows[1][6:] == [40, "Trực tiếp", datetime(2023, 10, 3)]
-    assert rows[2][1] == "Tổng cộng (các đơn vị đã nộp)" and rows[2][6] == 52.5
+    assert rows[2][1] == "Tổng cộng (các đơn vị đã nộp)" and rows[2][6] == "=SUBTOTAL(9,G5:G6)"
+    stored = load_workbook(path, data_only=True)["Báo cáo"]
+    assert stored.cell(7, 7).value == 52.5
     assert ws.cell(5, 9).number_format == "dd/mm/yyyy"
 
 
@@ -463,7 +489,7 @@ def test_csv_has_bom_header_and_every_unit_row(data: ExportData, tmp_path: Path)
     assert raw.startswith(codecs.BOM_UTF8)
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == [
+    expected_header = [
         "Tuyến báo cáo",
         "Mã đơn vị",
         "Tên đơn vị",
@@ -471,33 +497,46 @@ def test_csv_has_bom_header_and_every_unit_row(data: ExportData, tmp_path: Path)
         "Trạng thái",
         "Thời điểm nộp",
         "Người nộp",
-    ] + [f"{q.id}. {q.label_vi}" for q in data.questions]
+    ]
+    for q in data.questions:  # each question, then its note where the form takes one
+        expected_header.append(header_of(q))
+        if q.has_note:
+            expected_header.append(header_of(q) + " (ghi chú)")
+    assert rows[0] == expected_header
     assert "IV. Đề xuất, kiến nghị" in rows[0]  # text questions are columns here
     assert len(rows) == 1 + len(data.units)  # no totals row
 
     for index in range(len(data.units)):
+        unit = data.units[index]
         expected = ["Các xã, phường, thị trấn: báo cáo gửi lên cấp tổng hợp"]
-        for value in expected_unit_row(data, index, with_text=True):
+        values = expected_unit_row(data, index, with_text=True)
+        fields = values[:6]
+        for q, value in zip(data.questions, values[6:], strict=True):
+            fields.append(value)
+            if q.has_note:
+                fields.append(unit.notes.get(q.id, ""))
+        for value in fields:
             if value is None:
                 value = ""
             elif isinstance(value, datetime):
                 value = value.strftime("%Y-%m-%d %H:%M")
             elif isinstance(value, str) and value.startswith(("-", "=")):
-                value = "'" + value  # Excel would take it for a formula
+                value = "\u2060" + value  # Excel would take it for a formula
             expected.append(str(value))
         assert rows[1 + index] == expected, data.units[index].name
 
-    column = rows[0].index("8.3. Tổng kinh phí khen thưởng")
+    column = rows[0].index("8.3. Tổng kinh phí khen thưởng (đồng)")
     assert rows[1][column] == "1500000"
     assert rows[1][5] == "2023-10-10 09:30"
-    assert rows[4][rows[0].index("I. " + data.questions[-4].label_vi)].startswith("'- Tổ chức")
+    part_one = next(h for h in rows[0] if h.startswith("I. "))
+    assert rows[4][rows[0].index(part_one)] == "\u2060" + TEXTS[("I", 3)]
 
 
 def test_csv_writes_to_a_stream_and_decimals_plainly(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     write_csv(extra_types_data(), buffer)
     rows = list(csv.reader(io.StringIO(buffer.getvalue().decode("utf-8-sig"))))
-    assert rows[1][7:] == ["12.5", "Trực tuyến", "2023-10-02", "'- Cần hỗ trợ thêm."]
+    assert rows[1][7:] == ["12.5", "Trực tuyến", "2023-10-02", "\u2060- Cần hỗ trợ thêm."]
     assert rows[2][7:] == ["40", "Trực tiếp", "2023-10-03", ""]
 
 
@@ -515,38 +554,34 @@ def test_docx_layout_sums_and_texts(data: ExportData, tmp_path: Path) -> None:
 
     normal = doc.styles["Normal"]
     assert normal.font.name == "Times New Roman"
-    assert normal.font.size.pt == 13
+    assert normal.font.size.pt == 14
     fonts = normal.element.rPr.find(qn("w:rFonts"))
     assert fonts.get(qn("w:eastAsia")) == "Times New Roman"
-    section = doc.sections[0]
-    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
-    assert round(section.left_margin.cm, 1) == 3.0 and round(section.right_margin.cm, 1) == 2.0
 
-    heading, results, signature = doc.tables
-    left, right = heading.rows[0].cells
-    assert [p.text for p in left.paragraphs][0] == "THÀNH PHỐ HẢI PHÒNG"
-    assert left.paragraphs[0].runs[0].bold
-    assert "Số: ..../BC-..." in [p.text for p in left.paragraphs]
-    assert [p.text for p in right.paragraphs] == [
+    heading, results, signature, missing = doc.tables
+    right = heading.rows[0].cells[1]
+    assert [p.text for p in right.paragraphs if p.text] == [
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
-        "....., ngày 14 tháng 10 năm 2023",
     ]
-    assert right.paragraphs[1].runs[0].underline and right.paragraphs[1].runs[0].bold
-    assert right.paragraphs[2].runs[0].italic
+    assert right.paragraphs[1].runs[0].bold
+    # no place known (no letterhead): left for the office to write
+    assert heading.rows[1].cells[1].text == "......, ngày 14 tháng 10 năm 2023"
 
     texts = [p.text for p in doc.paragraphs]
     start = texts.index("BÁO CÁO")
     assert doc.paragraphs[start].runs[0].bold
-    assert texts[start + 1] == "Tuần lễ hưởng ứng học tập suốt đời năm 2023"
-    assert "(Tổng hợp từ 7 đơn vị đã nộp / 10 đơn vị)" in texts
+    assert texts[start + 1] == "Kết quả thực hiện Tuần lễ hưởng ứng học tập suốt đời năm 2023"
+    assert ("(Kỳ báo cáo: 02/10 - 08/10/2023. Tổng hợp từ báo cáo của 7/10 đơn vị đã nộp, "
+            "số liệu đến 08:15 ngày 14/10/2023)"
+            in texts)
 
     # parts in the order of the official form
     headings = [t for t in texts if t.split(". ")[0] in ("I", "II", "III", "IV", "1", "2")]
     assert headings == [
         "I. Công tác chỉ đạo; kết quả đạt được",
         "II. Kết quả cụ thể",
-        "1. Các kết quả theo từng hoạt động đã thực hiện",
+        "1. Các kết quả theo từng nội dung",
         "2. Những thuận lợi và khó khăn",
         "III. Kế hoạch tiếp theo",
         "IV. Đề xuất, kiến nghị",
@@ -579,7 +614,8 @@ def test_docx_layout_sums_and_texts(data: ExportData, tmp_path: Path) -> None:
         "6/7 đơn vị",
         "Xã Bát Trang: Kế hoạch số 88/KH-UBND",
     ]
-    assert by_label["- Số, ngày ban hành kế hoạch"][1] == "1/7 đơn vị"
+    assert by_label["- Số, ngày ban hành kế hoạch"][1] == "1/7 đơn vị có"
+    assert by_label["Xã An Thắng"][1] == TEXTS[("1.2", 0)]  # the plan, unit by unit
     assert by_label["- Tổng kinh phí khen thưởng"][1] == "49.500.000 đồng"
     assert by_label["- Số người tham gia hội thảo, tọa đàm"][1] == (
         f"{int(data.main.totals['4.2']):,} người".replace(",", ".")
@@ -595,12 +631,16 @@ def test_docx_layout_sums_and_texts(data: ExportData, tmp_path: Path) -> None:
         str(int(data.main.totals["6.2"]))  # no unit in the form
     )
     numeric_rows = [r for r in rows if r[0].startswith("- ")]
-    assert len(numeric_rows) == len(table_questions(data)) + 1  # + the text row 1.2
-    section_rows = [r for r in rows[1:] if not r[0].startswith("- ")]
-    assert [r[0].split(".")[0] for r in section_rows] == [str(n) for n in range(1, 9)]
+    assert len(numeric_rows) == len(table_questions(data))
+    section_rows = [r for r in results.rows[1:] if r.cells[0].paragraphs[0].runs[0].bold]
+    assert [r.cells[0].text.split(".")[0] for r in section_rows] == [
+        str(n) for n in range(1, 9)]
 
-    sign = [p.text for p in signature.rows[0].cells[1].paragraphs]
-    assert sign == ["NGƯỜI LẬP BÁO CÁO", "(Ký, ghi rõ họ tên)"]
+    sign = [p.text for p in signature.rows[0].cells[1].paragraphs if p.text]
+    assert sign == []  # no signer known: the office writes it in
+    assert [p.text for p in signature.rows[0].cells[0].paragraphs if p.text] == ["Nơi nhận:"]
+    assert [r.cells[1].text for r in missing.rows[1:]] == [
+        "Xã Chiến Thắng", "Xã Hưng Nhân", "Thị trấn Vĩnh Bảo"]
 
 
 def test_docx_month_form_numbers_its_parts(tmp_path: Path) -> None:
@@ -612,7 +652,7 @@ def test_docx_month_form_numbers_its_parts(tmp_path: Path) -> None:
     assert headings == [
         "I. Công tác chỉ đạo; kết quả đạt được",
         "II. Kết quả cụ thể",
-        "1. Các kết quả theo từng hoạt động đã thực hiện",
+        "1. Các kết quả theo từng nội dung",
         "III. Những thuận lợi và khó khăn",
         "IV. Đề xuất, kiến nghị",
     ]
@@ -637,10 +677,10 @@ def test_chart_png_without_glyph_warnings(data: ExportData, tmp_path: Path) -> N
     assert raw.startswith(PNG_SIGNATURE)
     assert len(raw) > 10_000
     width, height = png_size(raw)
-    assert width == 1200  # 8 in at 150 dpi
+    assert width == 1200  # 6 in at 200 dpi
 
 
-def test_chart_grows_with_bars_up_to_forty(data: ExportData) -> None:
+def test_chart_grows_with_its_rows(data: ExportData) -> None:
     def height(count: int) -> int:
         rows = [
             ProgressRow(
@@ -649,15 +689,16 @@ def test_chart_grows_with_bars_up_to_forty(data: ExportData) -> None:
             )
             for i in range(count)
         ]
+        units = [replace(data.units[0], code=f"U{i}") for i in range(40)]  # > 30: grouped
         buffer = io.BytesIO()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            write_chart_png(replace(data, progress=rows), buffer)
+            write_chart_png(replace(with_block(data, units=units), progress=rows), buffer)
         assert not [w for w in caught if "Glyph" in str(w.message)]
         return png_size(buffer.getvalue())[1]
 
-    assert height(5) < height(20) < height(40)
-    assert height(40) == height(120)  # the rest summed as "Các đơn vị khác"
+    assert height(5) < height(20) < height(40) < height(80)
+    assert height(90) == height(120)  # past 90 rows the closest to complete are summed
 
 
 def test_chart_with_no_progress_and_odd_names(data: ExportData, tmp_path: Path) -> None:

@@ -1,10 +1,18 @@
-"""A progress chart (.png) a coordinator can read on a phone.
+"""A progress chart (.png) a coordinator reads on a phone, at any size of scope.
 
-One horizontal stacked bar per sub-unit of the scope: on time (green), late (orange), not
-submitted (grey; drafts are part of it), each as a share of the sub-unit's units, with the
-counts written on the bars. Drawn with matplotlib's object API and the Agg canvas,
-so nothing touches pyplot's global state; DejaVu Sans (bundled with matplotlib) has every
-Vietnamese letter.
+Up to `MAX_UNITS` units asked to report, one row per unit, coloured by its state; more, one
+bar per sub-unit one level down (the communes of a province, each counting its own report and
+its schools'), split into on time, late, drafts, returned and not started. Either way the rows
+are sorted by completion, the units furthest behind first, and every row is drawn with its
+label: nothing missing hides in an "others" bar. Only sub-units that have every report in are
+gathered into one bar when there are too many rows, and past `MAX_BARS` the rows closest to
+complete are summed last, saying how many and how far along they are. The title says as of
+when and the deadline. `/bieudo CODE` draws one sub-unit's own units.
+
+The image is 1200 px wide with 10 pt text at 200 dpi (28 px letters), within Telegram's photo
+limits (width + height ≤ 10,000 px, sides at most 1:20). Drawn with matplotlib's object API
+and the Agg canvas, so nothing touches pyplot's global state; DejaVu Sans (bundled with
+matplotlib) has every Vietnamese letter.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,21 +28,47 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.exports.model import ExportData, ProgressRow
+from bot.exports.model import ExportData, ProgressRow, UnitRow
+from bot.exports.xlsx_export import local_naive, zone_of
 
 Progress = Callable[[int, int], None]
 
-MAX_BARS = 40
-OTHERS = "Các đơn vị khác"
-WIDTH_IN = 8.0
-DPI = 150
-BAR_IN = 0.36  # height per bar (room for a two-line label)
-BASE_IN = 1.9  # title, axis and legend
-LABEL_CHARS = 26  # wrap unit names after this many characters
-
-COLORS = {"on_time": "#2e7d32", "late": "#ef8f00", "missing": "#b0b0b0"}
-LABELS = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp"}
+MAX_UNITS = 30    # up to this many units: a row per unit; more: a bar per sub-unit
+MAX_BARS = 90     # rows drawn at most (the image stays within Telegram's photo limits)
+WIDTH_IN = 6.0
+DPI = 200
+ROW_IN = 0.42     # height per row (room for a two-line label)
+BASE_IN = 2.3     # title, axis and legend
+LABEL_CHARS = 24  # wrap unit names after this many characters
 FONT = "DejaVu Sans"
+FONT_PT = 10
+
+STATES = ("not_started", "returned", "drafts", "late", "on_time")  # furthest behind first
+COLORS = {"on_time": "#2e7d32", "late": "#f9a825", "drafts": "#64b5f6",
+          "returned": "#d81b60", "not_started": "#bdbdbd"}
+TEXT_COLORS = {"on_time": "white", "late": "#202020", "drafts": "#202020",
+               "returned": "white", "not_started": "#202020"}
+LABELS = {"on_time": "Đúng hạn", "late": "Muộn", "drafts": "Đang soạn",
+          "returned": "Trả lại", "not_started": "Chưa bắt đầu"}
+UNIT_STATE = {"none": "not_started", "returned": "returned", "draft": "drafts"}
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    counts: dict[str, int]  # state → units
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return self.counts.get("on_time", 0) + self.counts.get("late", 0)
+
+    @property
+    def share(self) -> float:
+        return self.done / self.total if self.total else 0.0
 
 
 def _printable(text: str) -> str:
@@ -54,53 +89,102 @@ def _label(name: str) -> str:
     return "\n".join(lines)
 
 
-def _bars(progress: Sequence[ProgressRow]) -> list[tuple[str, int, int, int]]:
-    """(label, on time, late, not submitted) per bar; beyond MAX_BARS the rest are summed."""
-    rows = list(progress)
-    shown = rows if len(rows) <= MAX_BARS else rows[: MAX_BARS - 1]
-    bars = [(_label(r.name), r.on_time, r.late, _missing(r)) for r in shown]
-    rest = rows[len(shown) :]
-    if rest:
-        bars.append(
-            (
-                f"{OTHERS} ({len(rest)})",
-                sum(r.on_time for r in rest),
-                sum(r.late for r in rest),
-                sum(_missing(r) for r in rest),
-            )
-        )
-    return bars
+def _unit_state(unit: UnitRow) -> str:
+    if unit.counted:
+        return "late" if unit.on_time is False else "on_time"
+    return UNIT_STATE.get(unit.status, "not_started")
 
 
-def _missing(row: ProgressRow) -> int:
-    return max(row.missing, row.total - row.on_time - row.late, 0)
+def unit_bars(units: Sequence[UnitRow]) -> list[Bar]:
+    """One row per unit, furthest behind first, then by name."""
+    rows = [Bar(_label(u.name), {_unit_state(u): 1}) for u in units]
+    order = {state: n for n, state in enumerate(STATES)}
+    return sorted(rows, key=lambda b: (order[next(iter(b.counts))], b.label))
+
+
+def group_bars(progress: Sequence[ProgressRow], limit: int = MAX_BARS) -> list[Bar]:
+    """One bar per sub-unit, least complete first. Past `limit`, the complete ones become one
+    bar, then the rows closest to complete are summed into the last."""
+    bars = [Bar(_label(r.name), {"on_time": r.on_time, "late": r.late, "drafts": r.drafts,
+                                 "returned": r.returned, "not_started": r.not_started})
+            for r in progress if r.total]
+    bars.sort(key=lambda b: (b.share, -(b.total - b.done), b.label))
+    if len(bars) <= limit:
+        return bars
+    complete = [b for b in bars if b.done == b.total]
+    behind = [b for b in bars if b.done < b.total]
+    tail: list[Bar] = []
+    if complete:
+        tail.append(_summed(f"{len(complete)} đơn vị đã nộp đủ", complete))
+    room = limit - len(tail)
+    if len(behind) > room:
+        rest = behind[room - 1:]
+        behind = behind[:room - 1]
+        lowest = min(b.share for b in rest)
+        tail.insert(0, _summed(f"… {len(rest)} đơn vị khác\n(đã nộp từ {lowest:.0%})", rest))
+    return behind + tail
+
+
+def _summed(label: str, bars: Sequence[Bar]) -> Bar:
+    counts: dict[str, int] = {}
+    for bar in bars:
+        for state, count in bar.counts.items():
+            counts[state] = counts.get(state, 0) + count
+    return Bar(label, counts)
+
+
+def _moment(data: ExportData) -> tuple[str, str]:
+    zone = zone_of(data)
+    now = local_naive(data.generated_at, zone)
+    deadline = local_naive(data.deadline, zone)
+    as_of = f"{now:%H:%M} {now:%d/%m/%Y}" if now else ""
+    if deadline is None:
+        due = ""
+    elif (deadline.hour, deadline.minute) == (0, 0):
+        due = f"trước ngày {deadline:%d/%m/%Y}"
+    else:
+        due = f"{deadline:%H:%M} {deadline:%d/%m/%Y}"
+    return as_of, due
+
+
+def chart_figure(data: ExportData) -> tuple[Figure, list[Bar], bool]:
+    """The figure, its rows (top first) and whether they are sub-units (grouped)."""
+    units = data.units
+    grouped = len(units) > MAX_UNITS
+    bars = group_bars(data.progress) if grouped else unit_bars(units)
+    height = BASE_IN + ROW_IN * max(len(bars), 2)
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    as_of, due = _moment(data)
+    title = textwrap.fill(f"Tiến độ nộp báo cáo — {_printable(data.campaign_title)}", 44)
+    scope = _printable(data.scope_name)
+    detail = f"{scope} · đến {as_of}" if scope else f"Đến {as_of}"
+    if due:
+        detail += f"\nHạn nộp: {due}"
+    figure.text(0.02, 1 - 0.1 / height, title, ha="left", va="top", fontsize=12,
+                fontweight="bold")
+    figure.text(0.02, 1 - 0.62 / height, detail, ha="left", va="top", fontsize=FONT_PT - 1,
+                color="#303030")
+    if bars:
+        _draw(axes, bars, grouped)
+    else:
+        axes.text(0.5, 0.5, "Chưa có đơn vị nào trong phạm vi", ha="center", va="center",
+                  transform=axes.transAxes)
+        axes.set_axis_off()
+    if grouped:
+        figure.text(0.02, 0.004, "Mỗi thanh: các đơn vị thuộc một đơn vị. /bieudo MÃ: xem "
+                    "riêng từng đơn vị.", fontsize=FONT_PT - 2, color="#505050", va="bottom")
+    figure.tight_layout(rect=(0, 0.25 / height if grouped else 0, 1, 1 - 1.0 / height))
+    return figure, bars, grouped
 
 
 def write_chart_png(
     data: ExportData, out: BinaryIO | Path, progress: Progress | None = None
 ) -> None:
-    """Draw the progress chart of ``data.progress`` as a PNG."""
-    bars = _bars(data.progress)
-    height = BASE_IN + BAR_IN * max(len(bars), 2)
-    with matplotlib.rc_context({"font.family": FONT, "font.size": 9}):
-        figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
-        FigureCanvasAgg(figure)
-        axes = figure.add_subplot()
-        title = textwrap.fill(f"Tiến độ nộp báo cáo — {_printable(data.campaign_title)}", 60)
-        axes.set_title(title, fontsize=12, fontweight="bold", loc="left", pad=24)
-        if bars:
-            _draw(axes, bars)
-        else:
-            axes.text(
-                0.5,
-                0.5,
-                "Chưa có đơn vị nào trong phạm vi",
-                ha="center",
-                va="center",
-                transform=axes.transAxes,
-            )
-            axes.set_axis_off()
-        figure.tight_layout()
+    """Draw the progress chart of `data` as a PNG."""
+    with matplotlib.rc_context({"font.family": FONT, "font.size": FONT_PT}):
+        figure, bars, _ = chart_figure(data)
         if isinstance(out, Path | str):
             figure.savefig(str(out), format="png", dpi=DPI)
         else:
@@ -109,58 +193,41 @@ def write_chart_png(
         progress(len(bars), len(bars))
 
 
-def _draw(axes: Any, bars: list[tuple[str, int, int, int]]) -> None:
-    """Each bar is the sub-unit's units as 100 %, so small and large sub-units compare;
-    the segments carry the counts and the right-hand label "submitted/total (share)"."""
-    labels = [b[0] for b in bars]
+def _draw(axes: Any, bars: list[Bar], grouped: bool) -> None:
+    """Each bar is its units as 100 %, so small and large sub-units compare; the segments
+    carry the counts (a unit's row, its state) and the right-hand label submitted/total."""
     positions = list(range(len(bars)))
-    totals = [b[1] + b[2] + b[3] for b in bars]
     left = [0.0] * len(bars)
-    for index, key in enumerate(("on_time", "late", "missing"), start=1):
-        counts = [b[index] for b in bars]
-        shares = [c / t if t else 0.0 for c, t in zip(counts, totals, strict=True)]
-        container = axes.barh(
-            positions,
-            shares,
-            left=left,
-            color=COLORS[key],
-            label=LABELS[key],
-            height=0.72,
-            edgecolor="white",
-            linewidth=0.5,
-        )
-        # a count fits inside its segment from about 4 % of the width on
-        texts = [
-            str(c) if c and share * 100 >= 3 + 1.5 * len(str(c)) else ""
-            for c, share in zip(counts, shares, strict=True)
-        ]
-        axes.bar_label(
-            container,
-            labels=texts,
-            label_type="center",
-            fontsize=8,
-            color="white" if key != "missing" else "#202020",
-        )
+    totals_by_state = {state: sum(b.counts.get(state, 0) for b in bars) for state in STATES}
+    for state in reversed(STATES):  # on time first, from the left
+        counts = [b.counts.get(state, 0) for b in bars]
+        shares = [c / b.total if b.total else 0.0 for c, b in zip(counts, bars, strict=True)]
+        if not any(counts):
+            continue
+        container = axes.barh(positions, shares, left=left, color=COLORS[state],
+                              label=f"{LABELS[state]} ({totals_by_state[state]})", height=0.72,
+                              edgecolor="white", linewidth=0.6)
+        if grouped:  # a count fits inside its segment from about 5 % of the width on
+            texts = [str(c) if c and share * 100 >= 4 + 2 * len(str(c)) else ""
+                     for c, share in zip(counts, shares, strict=True)]
+        else:
+            texts = [LABELS[state] if c else "" for c in counts]
+        axes.bar_label(container, labels=texts, label_type="center", fontsize=FONT_PT - 1,
+                       color=TEXT_COLORS[state])
         left = [a + b for a, b in zip(left, shares, strict=True)]
-    for position, (_name, on_time, late, _not_submitted), total in zip(
-        positions, bars, totals, strict=True
-    ):
-        done = on_time + late
-        rate = f" ({done / total:.0%})" if total else ""
-        axes.text(1.01, position, f"{done}/{total}{rate}", va="center", fontsize=8, color="#202020")
-    axes.set_yticks(positions, labels)
-    axes.set_ylim(len(bars) - 0.5, -0.5)  # first sub-unit on top, no empty margins
-    axes.set_xlim(0, 1.2)
-    axes.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0%", "25%", "50%", "75%", "100%"])
-    axes.set_xlabel("Tỷ lệ đơn vị (số trên thanh: số đơn vị; bên phải: đã nộp/tổng số)")
+    if grouped:
+        for position, bar in zip(positions, bars, strict=True):
+            axes.text(1.015, position, f"{bar.done}/{bar.total}\n({bar.share:.0%})",
+                      va="center", fontsize=FONT_PT - 1, color="#202020", linespacing=0.95)
+    axes.set_yticks(positions, [b.label for b in bars])
+    axes.tick_params(axis="y", labelsize=FONT_PT, length=0)
+    axes.set_ylim(len(bars) - 0.5, -0.5)  # the furthest behind on top, no empty margins
+    axes.set_xlim(0, 1.0)
+    axes.set_xticks([0, 0.5, 1.0], ["0%", "50%", "100%"])
+    axes.tick_params(axis="x", labelsize=FONT_PT - 1)
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="x", color="#e0e0e0", linewidth=0.6)
     axes.set_axisbelow(True)
-    axes.legend(
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.0),
-        ncols=3,
-        frameon=False,
-        fontsize=9,
-        borderaxespad=0.2,
-    )
+    axes.legend(loc="lower left", bbox_to_anchor=(-0.02, 1.0), ncols=3, frameon=False,
+                fontsize=FONT_PT - 1, borderaxespad=0.2, handlelength=1.0,
+                columnspacing=0.8)

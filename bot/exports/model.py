@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.exports.letterhead import Letterhead
+
 
 @dataclass(frozen=True)
 class QuestionColumn:
@@ -18,6 +20,7 @@ class QuestionColumn:
     section_title_vi: str
     unit_vi: str = ""  # "người", "đồng", …
     choices_vi: Mapping[str, str] = field(default_factory=dict)  # choice id → label
+    has_note: bool = False  # the form takes a note ("Ghi chú") on this row
 
     @property
     def numeric(self) -> bool:
@@ -37,6 +40,15 @@ class UnitRow:
     answers: Mapping[str, Any]  # question id → stored value: int, "12.5", True/False, "2023-10-02",
                                 #   a choice id, text; None = skipped; absent = not answered
     notes: Mapping[str, str] = field(default_factory=dict)
+    # For a unit that has not submitted: its reporters (name, phone) and when one of them was
+    # last reminded for this period.
+    reporters: tuple[tuple[str, str], ...] = ()
+    last_reminded: datetime | None = None
+
+    @property
+    def counted(self) -> bool:
+        """Its figures are in the totals (submitted or accepted)."""
+        return self.status in ("submitted", "accepted")
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,7 @@ class ReportBlock:
     totals: Mapping[str, Decimal]         # per numeric question: sum over SUBMITTED units
     # For a block from further down: whose reports already hold its figures ("xã, phường").
     covered_by: str = ""
+    form_key: str = ""                    # the form's id, e.g. tuan-le-htsd
 
     @property
     def note(self) -> str:
@@ -115,6 +128,8 @@ class ExportData:
     progress: Sequence[ProgressRow]       # per direct sub-unit of the scope
     revisions: Sequence[RevisionRow] = ()
     source_document: str = ""             # e.g. the plan the report answers, for the docx
+    letterhead: Letterhead = field(default_factory=Letterhead)
+    report_template: str = ""             # the office's .docx template; "" = the shipped one
 
     @property
     def main(self) -> ReportBlock:
@@ -128,10 +143,12 @@ class ExportData:
 
     @property
     def questions(self) -> list[QuestionColumn]:
-        """Every block's questions, one column per id: numbers first, text parts last."""
+        """Every block's questions, one column per id, in form order (a text row such as 1.2
+        in its place); the free-text parts (I, II.2, …) last."""
         seen: dict[str, QuestionColumn] = {}
         for block in self.blocks:
             for q in block.questions:
                 seen.setdefault(q.id, q)
         columns = list(seen.values())
-        return [q for q in columns if q.type != "text"] + [q for q in columns if q.type == "text"]
+        parts = [q for q in columns if q.type == "text" and q.id == q.section_id]
+        return [q for q in columns if q not in parts] + parts

@@ -11,7 +11,8 @@ FORMATS = ("xlsx", "csv", "docx", "png")
 
 
 def write(fmt: str, data: ExportData, out: Path,
-          progress: Callable[[int, int], None] | None = None) -> None:
+          progress: Callable[[int, int], None] | None = None, *, dialect: str = "comma") -> None:
+    """Write `data` as `fmt` to `out` (a path or a binary stream); `dialect` is the CSV's."""
     if fmt == "xlsx":
         from bot.exports.xlsx_export import write_xlsx
 
@@ -19,7 +20,7 @@ def write(fmt: str, data: ExportData, out: Path,
     elif fmt == "csv":
         from bot.exports.csv_export import write_csv
 
-        write_csv(data, out, progress)
+        write_csv(data, out, progress, dialect=dialect)
     elif fmt == "docx":
         from bot.exports.docx_report import write_docx
 

@@ -1,10 +1,21 @@
-"""The coordinator's workbook: every unit's answers, progress, free-text opinions, history.
+"""The coordinator's workbook: every unit's answers, progress, who has not submitted,
+free-text opinions, history; ready to print and to compute in.
 
 Written with openpyxl in write-only mode, so rows stream to disk as they are made: 10,000
 units × 40 questions take a few seconds and little memory. Values are typed cells (numbers as
 numbers, times as date-times in the campaign's time zone) so the coordinator can sort, filter
-and add up in Excel; the totals row carries the values, not formulas, so the file also reads
-back without a spreadsheet program.
+and add up in Excel. The units whose figures count come first, a subtotal row per parent unit
+(a commune's schools) with outline grouping, then the totals row: SUBTOTAL formulas, each with
+its value stored beside it in the file (what Excel shows before it recalculates, and what a
+program reads), the two always agreeing. Drafts, returned and unstarted reports follow the
+totals, greyed, outside every formula. Every sheet has borders, prints one page wide on A4
+landscape with the header row repeated and "Trang N/M" in the footer.
+
+How a program finds the unit table of a report sheet: the header row is the first row whose
+column A is "Mã đơn vị"; below it every row with a unit code in column A is one unit (subtotal,
+totals and section rows have none); a question's column is headed "<id>. <label>" (the unit
+after it in brackets, "4.2. Số người tham gia hội thảo, tọa đàm (người)"), so its id is the
+text before the first ". ".
 
 The helpers at the top (status words, local times, typed values) are shared by the CSV and
 DOCX writers.
@@ -20,11 +31,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
+from lxml.etree import fromstring as _fromstring
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.properties import Outline, PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.exports.model import ExportData, QuestionColumn, ReportBlock, UnitRow
@@ -54,6 +69,10 @@ UNIT_HEADERS = (
     "Người nộp",
 )
 TOTALS_LABEL = "Tổng cộng (các đơn vị đã nộp)"
+SUBTOTAL_LABEL = "Cộng: {name}"
+WAITING_LABEL = ("Các đơn vị chưa nộp (đang soạn, trả lại, chưa bắt đầu): số liệu chưa tính "
+                 "vào tổng")
+MISSING_SHEET = "Chưa nộp"
 NOTE_SUFFIX = " (ghi chú)"
 
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
@@ -173,7 +192,9 @@ def submitted_units(data: ExportData) -> list[UnitRow]:
 
 
 def question_header(question: QuestionColumn) -> str:
-    return f"{question.id}. {question.label_vi}"
+    """ "4.2. Số người tham gia hội thảo, tọa đàm (người)": the id, the label, the unit."""
+    unit = f" ({question.unit_vi})" if question.unit_vi and question.numeric else ""
+    return f"{question.id}. {question.label_vi}{unit}"
 
 
 def is_section_text(question: QuestionColumn) -> bool:
@@ -181,7 +202,6 @@ def is_section_text(question: QuestionColumn) -> bool:
     return question.type == "text" and question.id == question.section_id
 
 
-# --- the workbook ---------------------------------------------------------------------------
 
 
 class _ReusedCell(Cell):
@@ -206,54 +226,143 @@ class _ReusedCell(Cell):
         return "<reused cell>"
 
 
-class _Cells:
-    """Styled write-only cells, one per (sheet, column, style), reused row after row.
+class _Row(list):
+    """A row of table cells, each `(style id, kind, value)` or None, written straight to the
+    sheet's XML (see `_Writer`): openpyxl's cell by cell path took two thirds of the time."""
 
-    openpyxl writes each appended row at once, so a cell object can carry a new value on
-    every row; building styled cells anew for 400,000 values would triple the run time.
-    """
+    __slots__ = ("outline",)
+
+    def __init__(self, cells: Iterable[Any] = (), outline: int = 0) -> None:
+        super().__init__(cells)
+        self.outline = outline
+
+
+_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+class _Writer(WorksheetWriter):
+    """openpyxl's sheet writer with a fast path for `_Row`s, which also writes a formula with
+    its value stored beside it (`<f>` and `<v>`), which openpyxl cannot: Excel shows the value
+    until it recalculates, a program reads it as is."""
+
+    def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
+        if type(row) is not _Row:
+            cells = WriteOnlyWorksheet._values_to_row(self.ws, row, row_idx)
+            super().write_row(xf, cells, row_idx)
+            return
+        attrs = f' r="{row_idx}"'
+        dims = self.ws.row_dimensions.get(row_idx)
+        if dims is not None:
+            attrs += "".join(f' {k}="{v}"' for k, v in dims if k != "r")
+        if row.outline:
+            attrs += f' outlineLevel="{row.outline}"'
+        parts = [f'<row xmlns="{_SHEET_NS}"{attrs}>']
+        number = str(row_idx)
+        for column, item in enumerate(row):
+            if item is None:
+                continue
+            style, kind, value = item
+            ref = _LETTERS[column] + number
+            if kind == "n":
+                parts.append(f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>')
+            elif kind == "s":
+                parts.append(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space='
+                             f'"preserve">{_escape(value)}</t></is></c>')
+            elif kind == "e":
+                parts.append(f'<c r="{ref}" s="{style}"/>')
+            elif kind == "f":
+                formula, cached = value
+                parts.append(f'<c r="{ref}" s="{style}"><f>{_escape(formula)}</f>'
+                             f'<v>{cached!r}</v></c>')
+            else:  # "b"
+                parts.append(f'<c r="{ref}" s="{style}" t="b"><v>{value}</v></c>')
+        parts.append("</row>")
+        xf.write(_fromstring("".join(parts)))
+
+
+_LETTERS = [get_column_letter(n) for n in range(1, 16385)]  # index 0 → "A"
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _escape(text: str) -> str:
+    return text.translate(_ESCAPES)
+
+
+def _start(ws: Any) -> None:
+    """Open the sheet's stream with our writer, once its columns, views and properties are
+    set (they are written before the first row)."""
+    writer = _Writer(ws)
+    writer.write_top()
+    ws._writer = writer
+    ws._values_to_row = lambda values, row_idx: values  # our writer converts the rest
+
+
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_BOLD = Font(name="Calibri", bold=True)
+_GREY = Font(name="Calibri", italic=True, color="808080")
+_PLAIN = Font(name="Calibri")
+_TITLE = Font(name="Calibri", bold=True, size=14)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+NORMAL, BOLD, GREY, TOTAL = "normal", "bold", "grey", "total"
+
+
+class _Cells:
+    """Table cells as `(style id, kind, value)`: one openpyxl cell per (column, format,
+    look) gives the style's id in the workbook's table, looked up once. Every cell of a table
+    has a border, empty ones included."""
 
     def __init__(self, ws: Any, wrap_columns: Iterable[int] = ()) -> None:
         self.ws = ws
         self.wrap_columns = frozenset(wrap_columns)
-        self._cache: dict[tuple[int, str, bool], WriteOnlyCell] = {}
+        self._cache: dict[tuple[int, str, str], int] = {}
 
-    def get(self, column: int, value: Any, number_format: str = "", bold: bool = False) -> Any:
+    def get(self, column: int, value: Any, number_format: str = "", look: str = NORMAL) -> Any:
+        style = self.style(column, number_format, look)
         if value is None:
-            return None
+            return (style, "e", None)
         if isinstance(value, str):
-            if not value.startswith("=") and not bold and column not in self.wrap_columns:
-                return value
-            cell = self._styled(column, "", bold)
-            cell.value = value
-            cell.data_type = "s"  # a text answer "=…" is not a formula
-            return cell
-        if not number_format and not bold:
-            return value
-        cell = self._styled(column, number_format, bold)
-        cell.value = value
-        return cell
+            return (style, "s", value) if value else (style, "e", None)
+        if isinstance(value, bool):
+            return (style, "b", int(value))
+        if isinstance(value, int | float):
+            return (style, "n", value)
+        if isinstance(value, Decimal):
+            return (style, "n", plain_number(value))
+        if isinstance(value, datetime | date):
+            return (style, "n", to_excel(value))
+        return (style, "s", clean_text(value))
 
-    def _styled(self, column: int, number_format: str, bold: bool) -> WriteOnlyCell:
-        key = (column, number_format, bold)
-        cell = self._cache.get(key)
-        if cell is None:
+    def number(self, column: int, value: int, look: str = NORMAL) -> Any:
+        """The common case, kept short: a whole number."""
+        return (self.style(column, INTEGER_FORMAT, look), "n", value)
+
+    def formula(self, column: int, formula: str, cached: Any, number_format: str,
+                look: str = TOTAL) -> Any:
+        return (self.style(column, number_format, look), "f", (formula[1:], cached))
+
+    def style(self, column: int, number_format: str, look: str) -> int:
+        key = (column, number_format, look)
+        style = self._cache.get(key)
+        if style is None:
             cell = _ReusedCell(self.ws)
             if number_format:
                 cell.number_format = number_format
-            if bold:
+            cell.border = _BORDER
+            if look in (BOLD, TOTAL):
                 cell.font = _BOLD
+            elif look == GREY:
+                cell.font = _GREY
+            if look == TOTAL:
+                cell.fill = _TOTAL_FILL
             if column in self.wrap_columns:
                 cell.alignment = _WRAP
-            self._cache[key] = cell
-        return cell
-
-
-_BOLD = Font(name="Calibri", bold=True)
-_TITLE = Font(name="Calibri", bold=True, size=14)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            style = self._cache[key] = cell.style_id
+        return style
 
 
 def _header_row(ws: Any, titles: Iterable[str]) -> list[WriteOnlyCell]:
@@ -263,6 +372,7 @@ def _header_row(ws: Any, titles: Iterable[str]) -> list[WriteOnlyCell]:
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
         cell.alignment = _HEADER_ALIGN
+        cell.border = _BORDER
         row.append(cell)
     return row
 
@@ -273,17 +383,19 @@ def _title_cell(ws: Any, text: str, font: Font = _TITLE) -> WriteOnlyCell:
     return cell
 
 
-def _print_setup(ws: Any, title_rows: str = "1:1", title_cols: str | None = None) -> None:
-    """A4 landscape, the header repeated on every printed page; narrow sheets fit the width."""
+def _print_setup(ws: Any, title_rows: str = "1:1") -> None:
+    """A4 landscape, one page wide, the header repeated on every page, "Trang N/M" below."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    if not title_cols:
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_options.horizontalCentered = True
     ws.print_title_rows = title_rows
-    if title_cols:
-        ws.print_title_cols = title_cols
+    ws.HeaderFooter.oddFooter.center.text = "Trang &P/&N"
+    ws.HeaderFooter.oddFooter.right.text = "&A"
 
 
 def _widths(ws: Any, widths: Iterable[float]) -> None:
@@ -313,7 +425,7 @@ def _format_moment(moment: datetime | None, zone: ZoneInfo) -> str:
 def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None = None) -> None:
     """Write the workbook: a "Báo cáo" sheet for the reports that come to the scope's level,
     a sheet for each block from further down (its own totals, never added to the first),
-    then "Tiến độ", "Ý kiến", "Lịch sử"."""
+    then "Chưa nộp", "Tiến độ", "Ý kiến", "Lịch sử"."""
     zone = zone_of(data)
     wb = Workbook(write_only=True)
     # Write-only sheets stream to their own files, so they can be filled in any order.
@@ -321,6 +433,7 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
     blocks = [main] + [b for b in data.blocks if b is not main]
     names: set[str] = set()
     report_sheets = [(wb.create_sheet(_sheet_name(b, b is main, names)), b) for b in blocks]
+    missing_ws = wb.create_sheet(MISSING_SHEET)
     progress_ws = wb.create_sheet("Tiến độ")
     opinions = wb.create_sheet("Ý kiến")
     history = wb.create_sheet("Lịch sử")
@@ -329,6 +442,7 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
     done = 0
     for ws, block in report_sheets:
         done = _block_sheet(ws, data, block, zone, opinion_rows, progress, done, total)
+    _missing_sheet(missing_ws, data, blocks, zone)
     _progress_sheet(progress_ws, data)
     _history_sheet(history, data, zone, {q.id: q for q in data.questions})
 
@@ -348,23 +462,52 @@ def _sheet_name(block: ReportBlock, first: bool, taken: set[str]) -> str:
         title = block.title.removeprefix("Các ").strip() or "Khác"
         name = re.sub(r"[\[\]:*?/\\]", " ", title[:1].upper() + title[1:])[:31].strip()
     base, n = name, 2
-    while name in taken:
+    while name in taken or name in (MISSING_SHEET, "Tiến độ", "Ý kiến", "Lịch sử"):
         suffix = f" ({n})"
         name, n = base[:31 - len(suffix)] + suffix, n + 1
     taken.add(name)
     return name
 
 
+def _header_height(headers: list[str], widths: list[float]) -> float:
+    lines = max(_lines(h, int(w)) for h, w in zip(headers, widths, strict=True))
+    return min(max(15.0 * lines + 6, 45.0), 160.0)
+
+
+def _groups(units: list[UnitRow]) -> list[tuple[str, list[UnitRow]]]:
+    """The counted units, by parent unit in tree order (units come sorted by tree path)."""
+    groups: list[tuple[str, list[UnitRow]]] = []
+    for unit in units:
+        if groups and groups[-1][0] == unit.parent_name:
+            groups[-1][1].append(unit)
+        else:
+            groups.append((unit.parent_name, [unit]))
+    return groups
+
+
 def _block_sheet(report: Any, data: ExportData, block: ReportBlock, zone: ZoneInfo,
                  opinion_rows: _Opinions, progress: Progress | None, done: int,
                  total: int) -> int:
-    """Title rows, header, one row per unit of the block, the block's totals."""
-    table_questions = [q for q in block.questions if q.type != "text"]
+    """Title rows, header, the counted units (a subtotal per parent when there are several),
+    the totals row, then the units whose figures do not count yet, greyed."""
+    table_questions = [q for q in block.questions if not is_section_text(q)]
     header_row = 4
+    headers = list(UNIT_HEADERS) + [question_header(q) for q in table_questions]
+    widths = [13.0, 30.0, 22.0, 21.0, 15.0, 18.0] + [
+        22.0 if q.type == "text" else 11.0 for q in table_questions]
     report.freeze_panes = f"C{header_row + 1}"
-    _print_setup(report, title_rows=f"{header_row}:{header_row}", title_cols="A:B")
-    _widths(report, [14, 34, 26, 17, 17, 22] + [16] * len(table_questions))
-    report.row_dimensions[header_row].height = 90
+    _print_setup(report, title_rows=f"{header_row}:{header_row}")
+    _widths(report, widths)
+    report.row_dimensions[header_row].height = _header_height(headers, widths)
+    report.sheet_properties.outlinePr = Outline(summaryBelow=True, summaryRight=True)
+
+    counted = [u for u in block.units if u.counted]
+    waiting = [u for u in block.units if not u.counted]
+    groups = _groups(counted)
+    grouped = len(groups) > 1
+    if grouped:
+        report.sheet_format.outlineLevelRow = 1
+    _start(report)
     report.append([_title_cell(report, data.campaign_title)])
     details = [
         f"Kỳ báo cáo: {data.period_label}" if data.period_label else "",
@@ -375,64 +518,141 @@ def _block_sheet(report: Any, data: ExportData, block: ReportBlock, zone: ZoneIn
     report.append([_title_cell(report, "; ".join(d for d in details if d), _BOLD)])
     line = f"{block.title} — {block.form_title}" if block.form_title else block.title
     report.append([_title_cell(report, f"{line}. {block.note}".strip(" ."), _BOLD)])
-    headers = list(UNIT_HEADERS) + [question_header(q) for q in table_questions]
     report.append(_header_row(report, headers))
-    last_row = header_row + max(len(block.units), 1)
-    report.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
 
-    cells = _Cells(report)
-    columns = [
-        (column, q.id, q.numeric, q)
-        for column, q in enumerate(table_questions, start=len(UNIT_HEADERS) + 1)
-    ]
-    for unit in block.units:
-        when = local_naive(unit.submitted_at, zone)
-        row: list[Any] = [
-            cells.get(1, clean_text(unit.code)),
-            cells.get(2, clean_text(unit.name)),
-            cells.get(3, clean_text(unit.parent_name) or None),
-            status_vi(unit, data.deadline),
-            cells.get(5, when, DATETIME_FORMAT),
-            cells.get(6, clean_text(unit.submitted_by) or None),
-        ]
-        answers = unit.answers
-        for column, qid, numeric, question in columns:
-            stored = answers.get(qid)
-            if stored is None:
-                row.append(None)
-            elif numeric and type(stored) is int:  # the common case, kept short
-                row.append(cells.get(column, stored, INTEGER_FORMAT))
-            else:
-                value = typed_value(question, stored)
-                row.append(cells.get(column, value, _number_format(value)))
-        report.append(row)
-        opinion_rows.add_unit(unit, block.questions)
-        done += 1
-        if progress is not None and done % PROGRESS_STEP == 0:
-            progress(done, total)
-
-    totals_row: list[Any] = [None, TOTALS_LABEL, None, None, None, None]
-    submitted = [unit for unit in block.units if unit.status in SUBMITTED_STATUSES]
-    for question in table_questions:
-        value: Any = None
-        if question.numeric:
-            number = to_decimal(block.totals.get(question.id))
-            value = plain_number(number) if number is not None else None
-        elif question.type == "yes_no":
-            yes = sum(1 for unit in submitted if unit.answers.get(question.id) is True)
-            value = f"{YES}: {yes}/{len(submitted)}"
-        totals_row.append(value)
-    report.append(
-        [
-            cells.get(column, value, _number_format(value), bold=True)
-            for column, value in enumerate(totals_row, start=1)
-        ]
-    )
+    cells = _Cells(report, wrap_columns=[
+        len(UNIT_HEADERS) + 1 + i for i, q in enumerate(table_questions) if q.type == "text"])
+    columns = [(column, q.id, q.numeric, q)
+               for column, q in enumerate(table_questions, start=len(UNIT_HEADERS) + 1)]
+    numeric = [(column, q) for column, _, is_number, q in columns if is_number]
+    row_index = header_row
+    first_row = header_row + 1
+    for name, units in groups:
+        start = row_index + 1
+        sums = dict.fromkeys((c for c, _ in numeric), Decimal(0))
+        for unit in units:
+            row_index += 1
+            report.append(_unit_row(cells, unit, data, zone, columns, NORMAL, sums,
+                                    outline=1 if grouped else 0))
+            opinion_rows.add_unit(unit, block.questions)
+            done += 1
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress(done, total)
+        if grouped:
+            row_index += 1
+            report.append(_sum_row(cells, SUBTOTAL_LABEL.format(name=name or "(không rõ)"),
+                                   start, row_index - 1, numeric, sums, BOLD, table_questions,
+                                   units))
+    totals = {c: to_decimal(block.totals.get(q.id)) or Decimal(0) for c, q in numeric}
+    row_index += 1
+    report.append(_sum_row(cells, TOTALS_LABEL, first_row, row_index - 1,
+                           numeric, totals, TOTAL, table_questions, counted))
+    last_row = row_index
+    if waiting:
+        report.append([])
+        report.append([None, _title_cell(report, WAITING_LABEL, _GREY)])
+        for unit in waiting:
+            report.append(_unit_row(cells, unit, data, zone, columns, GREY, None))
+            opinion_rows.add_unit(unit, block.questions)
+            done += 1
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress(done, total)
+    report.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row - 1}" \
+        if last_row - 1 > header_row else None
     return done
 
 
+def _unit_row(cells: _Cells, unit: UnitRow, data: ExportData, zone: ZoneInfo,
+              columns: list[tuple[int, str, bool, QuestionColumn]], look: str,
+              sums: dict[int, Decimal] | None, outline: int = 0) -> _Row:
+    when = local_naive(unit.submitted_at, zone)
+    row: list[Any] = [
+        cells.get(1, clean_text(unit.code), "", look),
+        cells.get(2, clean_text(unit.name), "", look),
+        cells.get(3, clean_text(unit.parent_name) or None, "", look),
+        cells.get(4, status_vi(unit, data.deadline), "", look),
+        cells.get(5, when, DATETIME_FORMAT, look),
+        cells.get(6, clean_text(unit.submitted_by) or None, "", look),
+    ]
+    answers = unit.answers
+    for column, qid, numeric, question in columns:
+        stored = answers.get(qid)
+        if numeric and type(stored) is int:  # the common case, kept short
+            row.append(cells.number(column, stored, look))
+            if sums is not None:
+                sums[column] += stored
+            continue
+        value = typed_value(question, stored) if stored is not None else None
+        if isinstance(value, str) and not value.strip():
+            value = None
+        row.append(cells.get(column, value, _number_format(value), look))
+        if sums is not None and numeric and isinstance(value, int | float) \
+                and not isinstance(value, bool):
+            sums[column] += to_decimal(value) or Decimal(0)
+    return _Row(row, outline)
+
+
+def _sum_row(cells: _Cells, label: str, first: int, last: int,
+             numeric: list[tuple[int, QuestionColumn]], sums: dict[int, Decimal], look: str,
+             questions: list[QuestionColumn], units: list[UnitRow]) -> _Row:
+    """Subtotal or totals: SUBTOTAL(9, …) per number column, which leaves out the subtotal
+    rows inside its range and rows hidden by a filter, with its value stored beside it."""
+    row: list[Any] = [cells.get(1, None, "", look), cells.get(2, label, "", look)]
+    row += [cells.get(c, None, "", look) for c in range(3, len(UNIT_HEADERS) + 1)]
+    by_column = dict(numeric)
+    for column, question in enumerate(questions, start=len(UNIT_HEADERS) + 1):
+        if column in by_column and last < first:  # nothing to add up: no formula
+            row.append(cells.number(column, 0, look))
+        elif column in by_column:
+            value = plain_number(sums[column])
+            letter = get_column_letter(column)
+            row.append(cells.formula(column, f"=SUBTOTAL(9,{letter}{first}:{letter}{last})",
+                                     value, _number_format(value) or INTEGER_FORMAT, look))
+        elif question.type == "yes_no":
+            yes = sum(1 for unit in units if unit.answers.get(question.id) is True)
+            row.append(cells.get(column, f"{YES}: {yes}/{len(units)}", "", look))
+        else:
+            row.append(cells.get(column, None, "", look))
+    return _Row(row)
+
+
+def _missing_sheet(ws: Any, data: ExportData, blocks: list[ReportBlock],
+                   zone: ZoneInfo) -> None:
+    """Who has not submitted, with whom to call: reporters, phones, the last reminder."""
+    ws.freeze_panes = "A2"
+    _print_setup(ws)
+    _widths(ws, [14, 34, 24, 26, 18, 28, 16, 17])
+    _start(ws)
+    ws.append(_header_row(ws, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Tuyến báo cáo",
+                               "Trạng thái", "Người báo cáo", "Điện thoại", "Nhắc lần cuối"]))
+    cells = _Cells(ws, wrap_columns=(6, 7))
+    row_index = 1
+    for block in blocks:
+        for unit in block.units:
+            if unit.counted:
+                continue
+            row_index += 1
+            if len(unit.reporters) > 1:
+                ws.row_dimensions[row_index].height = 15 * min(len(unit.reporters), 10)
+            names = "\n".join(clean_text(n) for n, _ in unit.reporters)
+            phones = "\n".join(clean_text(p) for _, p in unit.reporters)
+            ws.append(_Row([
+                cells.get(1, clean_text(unit.code)),
+                cells.get(2, clean_text(unit.name)),
+                cells.get(3, clean_text(unit.parent_name) or None),
+                cells.get(4, clean_text(block.title)),
+                cells.get(5, "Chưa bắt đầu" if unit.status == "none"
+                          else status_vi(unit, data.deadline)),
+                cells.get(6, names or "(chưa có người báo cáo)"),
+                cells.get(7, phones.strip() or None),
+                cells.get(8, local_naive(unit.last_reminded, zone), DATETIME_FORMAT),
+            ]))
+    if row_index == 1:
+        ws.append(_Row([None, cells.get(2, "Tất cả các đơn vị đã nộp báo cáo.")]))
+
+
 class _Opinions:
-    """The "Ý kiến" sheet: one row per free-text answer or note, tall enough for its text."""
+    """The "Ý kiến" sheet: one row per free-text part or note, tall enough for its text."""
 
     WIDTHS = (14, 28, 14, 34, 70)
     LINE_PT = 15
@@ -444,20 +664,19 @@ class _Opinions:
         ws.freeze_panes = "A2"
         _print_setup(ws)
         _widths(ws, self.WIDTHS)
+        _start(ws)
         ws.append(_header_row(ws, ["Mã", "Đơn vị", "Mục", "Nội dung", "Ý kiến"]))
 
     def add_unit(self, unit: UnitRow, questions: Iterable[QuestionColumn]) -> None:
         answers = unit.answers
         notes = unit.notes
         for question in questions:
-            if question.type == "text":
+            if is_section_text(question):
                 text = answers.get(question.id)
                 if text is None or not str(text).strip():
                     continue
-                section_level = is_section_text(question)
-                topic = question.section_title_vi if section_level else question.label_vi
-                self._add(unit, question.id, topic, text)
-            else:
+                self._add(unit, question.id, question.section_title_vi, text)
+            elif question.type != "text":
                 note = notes.get(question.id)
                 if note and str(note).strip():
                     self._add(unit, question.id + NOTE_SUFFIX, question.label_vi, note)
@@ -470,14 +689,15 @@ class _Opinions:
         if lines > 1:  # write-only rows: the height must be known before the row is written
             self.ws.row_dimensions[self.row].height = self.LINE_PT * min(lines, 27)
         cells = self.cells
+        look = NORMAL if unit.counted else GREY
         self.ws.append(
-            [
-                cells.get(1, clean_text(unit.code)),
-                cells.get(2, clean_text(unit.name)),
-                cells.get(3, item),
-                cells.get(4, topic),
-                cells.get(5, body),
-            ]
+            _Row([
+                cells.get(1, clean_text(unit.code), "", look),
+                cells.get(2, clean_text(unit.name), "", look),
+                cells.get(3, item, "", look),
+                cells.get(4, topic, "", look),
+                cells.get(5, body, "", look),
+            ])
         )
 
 
@@ -491,6 +711,7 @@ def _progress_sheet(ws: Any, data: ExportData) -> None:
     ws.freeze_panes = "A2"
     _print_setup(ws)
     _widths(ws, [14, 34, 14, 12, 12, 12, 12, 14, 16])
+    _start(ws)
     ws.append(
         _header_row(
             ws,
@@ -515,17 +736,17 @@ def _progress_sheet(ws: Any, data: ExportData) -> None:
         counts = [item.total, item.on_time, item.late, item.returned, item.drafts,
                   item.not_started]
         sums = [a + b for a, b in zip(sums, counts, strict=True)]
-        ws.append(
+        ws.append(_Row(
             [cells.get(1, clean_text(item.code)), cells.get(2, clean_text(item.name))]
-            + [cells.get(3 + i, n, INTEGER_FORMAT) for i, n in enumerate(counts)]
+            + [cells.number(3 + i, n) for i, n in enumerate(counts)]
             + [cells.get(rate_column, item.on_time_rate, PERCENT_FORMAT)]
-        )
+        ))
     rate = sums[1] / sums[0] if sums[0] else 0.0
-    ws.append(
-        [None, cells.get(2, "Tổng cộng", bold=True)]
-        + [cells.get(3 + i, n, INTEGER_FORMAT, bold=True) for i, n in enumerate(sums)]
-        + [cells.get(rate_column, rate, PERCENT_FORMAT, bold=True)]
-    )
+    ws.append(_Row(
+        [cells.get(1, None, "", TOTAL), cells.get(2, "Tổng cộng", "", TOTAL)]
+        + [cells.number(3 + i, n, TOTAL) for i, n in enumerate(sums)]
+        + [cells.get(rate_column, rate, PERCENT_FORMAT, TOTAL)]
+    ))
 
 
 def _history_sheet(
@@ -534,6 +755,7 @@ def _history_sheet(
     ws.freeze_panes = "A2"
     _print_setup(ws)
     _widths(ws, [34, 10, 10, 24, 24, 22, 17])
+    _start(ws)
     ws.append(
         _header_row(
             ws,
@@ -545,17 +767,17 @@ def _history_sheet(
         question = by_id.get(item.question_id)
         old = _history_value(question, item.old_value)
         new = _history_value(question, item.new_value)
-        ws.append(
+        ws.append(_Row(
             [
                 cells.get(1, clean_text(item.unit_name)),
-                item.revision,
+                cells.get(2, item.revision),
                 cells.get(3, clean_text(item.question_id)),
                 cells.get(4, old, _number_format(old)),
                 cells.get(5, new, _number_format(new)),
                 cells.get(6, clean_text(item.changed_by) or None),
                 cells.get(7, local_naive(item.changed_at, zone), DATETIME_FORMAT),
             ]
-        )
+        ))
 
 
 def _history_value(question: QuestionColumn | None, stored: Any) -> Any:
