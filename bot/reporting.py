@@ -606,6 +606,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
         numeric = [q.id for q in questions if q.numeric]
         rows = []
         totals = {qid: Decimal(0) for qid in numeric}
+        whole = dict.fromkeys(numeric, 0)
         for unit in block.units:
             status, on_time = lines.state(unit.id)
             s = submissions.get(unit.id)
@@ -619,12 +620,16 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
                 reminded.get(unit.id)))
             if counted:
                 for qid in numeric:
-                    number = _number(unit_answers.get(qid))
-                    if number is not None:
-                        totals[qid] += number
+                    value = unit_answers.get(qid)
+                    if type(value) is int:  # most answers: added without a Decimal
+                        whole[qid] += value
+                    elif value is not None:
+                        number = _number(value)
+                        if number is not None:
+                            totals[qid] += number
         blocks.append(ReportBlock(
             block.title.vi, block.direct, block.form.title.vi, questions, rows,
-            {qid: _decimal(v) for qid, v in totals.items()}, block.covered_by.vi,
+            {qid: _decimal(v + whole[qid]) for qid, v in totals.items()}, block.covered_by.vi,
             block.form.id))
     root = await session.scalar(select(Unit).where(Unit.path == scope.path))
     definition = campaign.definition or {}
