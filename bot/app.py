@@ -43,4 +43,8 @@ async def build_app(settings: Settings | None = None, *, migrate: bool = True,
                             settings.late_window_days, clock,
                             read_sessions=sessionmaker(read_engine),
                             files_dir=Path(settings.files_dir))
+    if settings.web_console():
+        from bot.web.links import WebLinks
+
+        dispatcher.web_links = WebLinks(settings.public_url, settings.timezone)
     return App(settings, engine, sessions, catalog, dispatcher, read_engine, clock)

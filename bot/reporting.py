@@ -420,7 +420,7 @@ async def missing_units(session: AsyncSession, lines: Lines, block: Block,
                    Contact.active.is_(True)).order_by(Contact.name))).all():
         people[unit_id].append((contact.name, contact.phone or "", contact.id))
     contact_ids = {cid for entries in people.values() for _, _, cid in entries}
-    reminded = await _last_reminders(session, lines.period.id, contact_ids)
+    reminded = await last_reminders(session, lines.period.id, contact_ids)
     result = []
     for unit in waiting:
         entries = people.get(unit.id, [])
@@ -430,7 +430,7 @@ async def missing_units(session: AsyncSession, lines: Lines, block: Block,
     return result
 
 
-async def _last_reminders(session: AsyncSession, period_id: int,
+async def last_reminders(session: AsyncSession, period_id: int,
                           contact_ids: set[int]) -> dict[int, datetime]:
     """When each person was last sent a reminder for this period (keys remind:/nudge:)."""
     if not contact_ids:

@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("vi", "en")
 SECRETS = frozenset({"telegram_bot_token", "zalo_bot_token", "webhook_secret",
-                     "zalo_webhook_secret"})
+                     "zalo_webhook_secret", "web_secret"})
 # Variables that are not BAOCAO_<FIELD>: the names the messengers' own docs use.
 ENV_NAMES = {"telegram_bot_token": "TELEGRAM_BOT_TOKEN", "telegram_api_base": "TELEGRAM_API_BASE",
              "zalo_bot_token": "ZALO_BOT_TOKEN", "zalo_api_base": "ZALO_API_BASE"}
@@ -114,6 +114,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "webhook_secret": (_token(r"[A-Za-z0-9_-]{1,256}"),
                        "expected 1-256 characters among A-Z, a-z, 0-9, _ and -"),
     "zalo_webhook_secret": (_token(r"\S{8,256}"), "expected 8-256 characters, no spaces"),
+    "web_secret": (_token(r"\S{32,256}"),
+                   "expected 32-256 characters without spaces (a random string, e.g. from "
+                   "`openssl rand -hex 32`)"),
 }
 
 
@@ -167,6 +170,8 @@ class Settings(BaseSettings):
     files_keep_days: float = 30.0  # exports older than this are deleted; 0 keeps them
     public_url: str = ""
     file_link_hours: float = 24.0
+    # Signs the web console's session cookies; the console runs only with it and public_url.
+    web_secret: SecretStr | None = None
     dedupe_retention_days: float = 7.0  # processed message keys are forgotten after this
 
     zalo_bot_token: SecretStr | None = Field(
@@ -180,7 +185,7 @@ class Settings(BaseSettings):
     zalo_monthly_budget: int = 0  # messages a month, both directions; 0 = no budget
 
     @field_validator("telegram_bot_token", "zalo_bot_token", "webhook_secret",
-                     "zalo_webhook_secret", mode="before")
+                     "zalo_webhook_secret", "web_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         """`TELEGRAM_BOT_TOKEN=` (empty, as in a .env template) means not configured."""
@@ -212,6 +217,10 @@ class Settings(BaseSettings):
             found.append(("Zalo", f"webhook {self.zalo_webhook_url}" if self.zalo_webhook_url
                           else "long polling"))
         return found
+
+    def web_console(self) -> bool:
+        """The coordinators' web console runs when it has a public address and a secret."""
+        return bool(self.public_url) and self.web_secret is not None
 
     def safe_database_url(self) -> str:
         return mask_url(self.database_url)
