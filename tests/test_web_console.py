@@ -24,7 +24,6 @@ from .web_console import (
     START,
     base_url,
     client,
-    console,  # noqa: F401  (the fixture)
     coordinator,
     csrf_of,
     link_from_chat,
@@ -78,7 +77,7 @@ async def test_a_link_from_the_chat_signs_in_once_and_the_board_counts_every_uni
         counts = re.search(r'<table class="counts" id="counts">(.*?)</table>', html, re.S)
         assert counts
         rows = {text_of(r).split(" ")[0] + " " + text_of(r).split(" ")[1]:
-                [int(n) for n in re.findall(r'<td class="n[^"]*">(\d+)</td>', r)]
+                [int(n) for n in re.findall(r'<td class="n[^"]*"[^>]*>(\d+)</td>', r)]
                 for r in re.findall(r"<tr class=\"(?:direct|below|all)\">(.*?)</tr>",
                                     counts.group(1), re.S)}
         # units, not started, draft, returned, on time, late, accepted
@@ -92,11 +91,10 @@ async def test_a_link_from_the_chat_signs_in_once_and_the_board_counts_every_uni
         assert an_lao and "Trường Tiểu học An Lão" in an_lao.group(1)
         assert "Đang soạn" in text_of(an_lao.group(1))
         # The link works once: a second sign-in (another browser) is refused, clearly.
-    async with client() as other:
-        async with other.get(link) as again:
-            assert again.status == 410
-            assert "Liên kết này đã được sử dụng" in text_of(await again.text())
-            assert "/web" in text_of(await again.text())
+    async with client() as other, other.get(link) as again:
+        assert again.status == 410
+        assert "Liên kết này đã được sử dụng" in text_of(await again.text())
+        assert "/web" in text_of(await again.text())
 
 
 async def test_a_link_expires_after_ten_minutes(console: Running, tg: FakeTelegram):
@@ -140,9 +138,8 @@ async def test_every_post_needs_the_session_csrf_token(console: Running, tg: Fak
             assert still.status == 200  # not signed out by a forged post
     # The sign-in form is tied to the browser that showed it.
     link = await link_from_chat(boss)
-    async with client() as http:
-        async with http.get(link) as page:
-            token = csrf_of(await page.text())
+    async with client() as http, http.get(link) as page:
+        token = csrf_of(await page.text())
     async with client() as stranger, stranger.post(link, data={"csrf": token},
                                                    allow_redirects=False) as refused:
         assert refused.status == 403
@@ -234,7 +231,7 @@ async def test_a_coordinator_sees_only_their_subtree_and_the_rest_is_not_found(
             table = list(csv.reader(io.StringIO((await f.read()).decode("utf-8-sig"))))
         codes = {row[1] for row in table[1:]}
         assert {"TH-ANLAO", "THCS-ANLAO", "TTHTCD-ANLAO"} == codes
-    assert not [m for m in people["X-ANLAO"].messages() if "sai" == m.text[-3:]]
+    assert not [m for m in people["X-ANLAO"].messages() if m.text[-3:] == "sai"]
 
 
 async def test_sign_out_ends_the_session_even_for_a_copied_cookie(console: Running,
@@ -344,3 +341,95 @@ async def test_web_in_chat_without_the_console_says_it_is_off(tg: FakeTelegram, 
         await reporter.wait_for("dành cho cán bộ tổng hợp")
     finally:
         await running.stop()
+
+
+# ----------------------------------------------------------------------------- the engine
+
+def _engine_turn(chat_id: str, role: str, link: object) -> object:
+    from datetime import datetime
+
+    from conversations.context import ContactView, Context, UnitView
+    from conversations.engine import advance
+    from conversations.events import InboundEvent
+    from conversations.i18n import Catalog
+
+    now = datetime(2023, 10, 9, 2, 0, tzinfo=START.tzinfo)
+    contact = ContactView(7, "Cán bộ", role, "vi", (UnitView("HP", "Hải Phòng", "province"),))
+    ctx = Context(catalog=Catalog(), forms={}, contact=contact, web_link=link)
+    event = InboundEvent("telegram", chat_id, "42", "1", "text", now, text="/bangdieukhien")
+    return advance({}, event, ctx, now)
+
+
+def test_the_engine_hands_out_the_link_only_to_a_coordinator_in_a_private_chat():
+    from conversations.context import WebLinkView
+    from conversations.events import IssueWebLink
+
+    link = WebLinkView("https://bot.example.org/web/l/abc", "hash", START + timedelta(minutes=10))
+    result = _engine_turn("42", "coordinator", link)
+    assert result.effects == (IssueWebLink("hash", link.expires_at),)
+    assert "https://bot.example.org/web/l/abc" in result.messages[0].text
+    assert "09:10 ngày 09/10/2023" in result.messages[0].text
+    in_group = _engine_turn("-100123", "coordinator", link)
+    assert in_group.effects == () and "trò chuyện riêng" in in_group.messages[0].text
+    assert "/web/l/" not in in_group.messages[0].text
+    reporter = _engine_turn("42", "reporter", link)
+    assert reporter.effects == () and "dành cho cán bộ tổng hợp" in reporter.messages[0].text
+    off = _engine_turn("42", "coordinator", None)
+    assert off.effects == () and "BAOCAO_WEB_SECRET" in off.messages[0].text
+
+
+# ----------------------------------------------------------------------------- settings, CLI
+
+def test_the_web_secret_is_checked_and_never_shown():
+    from bot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings(database_url="sqlite+aiosqlite:///x.db", web_secret="short secret")
+    assert refused.value.lines == [
+        "BAOCAO_WEB_SECRET=(hidden): expected 32-256 characters without spaces (a random "
+        "string, e.g. from `openssl rand -hex 32`)"]
+    ok = load_settings(database_url="sqlite+aiosqlite:///x.db", web_secret="x" * 40,
+                       public_url="https://bot.example.org")
+    assert ok.web_console()
+    assert not load_settings(database_url="sqlite+aiosqlite:///x.db",
+                             web_secret="x" * 40).web_console()
+
+
+async def test_an_admin_gets_a_link_at_the_terminal_that_signs_the_coordinator_in(
+        console: Running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from bot import admin
+    from bot.cli import app
+
+    from .web_console import SECRET
+
+    people = tmp_path / "people.csv"
+    people.write_text("name,phone,unit_code,role\nNguyễn Văn Sở,0912345678,HP,coordinator\n"
+                      "Cô Lan,0987654321,TH-ANLAO,reporter\n", encoding="utf-8")
+    async with console.app.sessions() as session, session.begin():
+        await admin.import_contacts(session, people, console.clock())
+    assert console.settings is not None
+    monkeypatch.setenv("BAOCAO_DATABASE_URL", console.settings.database_url)
+    monkeypatch.setenv("BAOCAO_PUBLIC_URL", base_url(console))
+    monkeypatch.setenv("BAOCAO_WEB_SECRET", SECRET)
+    monkeypatch.chdir(tmp_path)
+
+    def baocao(*args: str):  # noqa: ANN202
+        return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+    made = await asyncio.to_thread(baocao, "web", "link", "--phone", "0912 345 678")
+    assert made.exit_code == 0, made.output
+    link = re.search(r"http://\S+/web/l/\S+", made.output).group(0)
+    assert "Nguyễn Văn Sở" in made.output and "works once" in made.output
+    async with client() as http:
+        assert (await sign_in(http, link)).status == 303
+        async with http.get(base_url(console) + "/web/") as page:
+            assert "Nguyễn Văn Sở" in text_of(await page.text())
+    refused = await asyncio.to_thread(baocao, "web", "link", "--phone", "0987654321")
+    assert refused.exit_code == 1 and "reporter" in refused.output
+    monkeypatch.delenv("BAOCAO_WEB_SECRET")
+    off = await asyncio.to_thread(baocao, "web", "link", "--phone", "0912345678")
+    assert off.exit_code == 2 and "BAOCAO_WEB_SECRET" in off.output

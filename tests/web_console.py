@@ -5,12 +5,10 @@ chat, and coordinators who get their sign-in link by sending /web."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot import admin
 from bot.runtime import Running, start
@@ -28,8 +26,8 @@ LINK = re.compile(r"http://127\.0\.0\.1:\d+/web/l/[A-Za-z0-9_-]+")
 START = datetime(2023, 10, 9, 9, 0, tzinfo=VN)
 
 
-@pytest.fixture
-async def console(tg: FakeTelegram, db_url: str, tmp_path: Path) -> AsyncIterator[Running]:
+async def start_console(tg: FakeTelegram, db_url: str, tmp_path: Path) -> Running:
+    """The bot with its console on a free port; `running.clock` is a FlowingClock tests set."""
     port = free_port()
     clock = FlowingClock(START)
     settings = Settings(database_url=db_url, telegram_bot_token=tg.token,
@@ -40,8 +38,7 @@ async def console(tg: FakeTelegram, db_url: str, tmp_path: Path) -> AsyncIterato
     running = await start(settings, clock=clock)
     running.clock = clock
     await seed_reference_data(running.app, tmp_path)
-    yield running
-    await running.stop()
+    return running
 
 
 def base_url(bot: Running) -> str:

@@ -25,7 +25,7 @@ from conversations.reporting_lines import StateCounts
 from conversations.text_normalise import fold
 
 STATES = ("missing", "none", "draft", "returned", "submitted", "on_time", "late", "accepted")
-SORTS = ("line", "late", "name")
+SORTS = ("line", "late")
 
 
 @dataclass
@@ -242,7 +242,7 @@ def apply(blocks: Sequence[BlockView], filters: Filters) -> int:
             any_visible |= row.visible
         if filters.sort == "late":
             rows.sort(key=lateness_key)
-        elif filters.sort == "name":
+        else:
             rows.sort(key=lambda r: fold(r.name))
         return any_visible
 
