@@ -126,6 +126,9 @@ class Console:
             response = self._message(request, 404, "not_found")
         except web.HTTPMethodNotAllowed:
             response = self._message(request, 405, "not_found")
+        except web.HTTPRedirection as redirect:
+            redirect.headers.update(SECURITY_HEADERS)
+            raise
         response.headers.update(SECURITY_HEADERS)
         if not request.path.startswith("/web/static/"):
             response.headers["Cache-Control"] = "no-store"
