@@ -433,3 +433,20 @@ async def test_an_admin_gets_a_link_at_the_terminal_that_signs_the_coordinator_i
     monkeypatch.delenv("BAOCAO_WEB_SECRET")
     off = await asyncio.to_thread(baocao, "web", "link", "--phone", "0912345678")
     assert off.exit_code == 2 and "BAOCAO_WEB_SECRET" in off.output
+
+
+def test_an_answer_shows_its_note_and_the_flag_issue_18_will_set():
+    """Issue 18 adds "cần kiểm tra" flags to answers: a `flag` in the stored answer (a reason,
+    or true) is carried to the unit page beside the note."""
+    from bot.web.unit_page import answer_sections
+    from conversations.i18n import Catalog
+
+    from .test_report_conversation import COMMUNE_FORM
+
+    tr = Catalog().tr("vi")
+    sections = answer_sections(COMMUNE_FORM, {
+        "4.2": {"value": 1500, "note": "2 lớp trực tuyến", "flag": "gấp 10 lần năm trước"},
+        "4.1": {"value": 3, "note": ""}}, tr)
+    lines = {a.qid: a for s in sections for a in s.answers}
+    assert lines["4.2"].value == "1.500 người" and lines["4.2"].note == "2 lớp trực tuyến"
+    assert lines["4.2"].flag == "gấp 10 lần năm trước" and lines["4.1"].flag is None
