@@ -54,6 +54,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(30)
+    driver.implicitly_wait(10)  # an element looked for after a click waits for the new page
     try:
         yield driver
     finally:
@@ -86,6 +87,15 @@ def counts_row(driver: Any, label: str) -> list[int]:
     raise AssertionError(f"no row {label!r} in the counts")
 
 
+def wait_for_text(driver: Any, css: str, text: str) -> None:
+    """Wait until the element shows the text: after a click, the old page may still be there."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 15).until(
+        lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css)))
+
+
 def visible_units(driver: Any) -> list[str]:
     from selenium.webdriver.common.by import By
 
@@ -93,73 +103,83 @@ def visible_units(driver: Any) -> list[str]:
             if a.is_displayed()]
 
 
-async def test_a_coordinator_signs_in_from_the_chat_reads_the_board_and_returns_a_report(
-        console: Running, tg: FakeTelegram, browser: Any):
+def signs_in_and_reads_the_board(driver: Any, link: str) -> None:
     from selenium.webdriver.common.by import By
 
+    driver.get(link)
+    assert "Đăng nhập bảng điều khiển" in driver.find_element(By.TAG_NAME, "h1").text
+    driver.find_element(By.CSS_SELECTOR, "form button").click()
+    wait_for_text(driver, "#counts", "Tất cả đơn vị")
+    assert driver.current_url.endswith("/web/")
+    assert "Tuần lễ hưởng ứng học tập suốt đời năm 2023" in driver.find_element(
+        By.TAG_NAME, "h1").text
+    # units, not started, draft, returned, on time, late, accepted
+    assert counts_row(driver, "Các xã, phường") == [3, 2, 0, 0, 1, 0, 0]
+    assert counts_row(driver, "Các trường") == [6, 4, 1, 0, 1, 0, 0]
+    assert counts_row(driver, "Tất cả đơn vị") == [9, 6, 1, 0, 2, 0, 0]
+    # Schools sit under their commune, shown on a click.
+    assert "Trường Tiểu học An Lão" not in visible_units(driver)
+    driver.find_element(
+        By.CSS_SELECTOR, "li.unit[data-search^='xa an lao'] > details.below > summary").click()
+    assert "Trường Tiểu học An Lão" in visible_units(driver)
+    # The search, without diacritics, filters as one types (the small script).
+    driver.find_element(By.ID, "search").send_keys("an thang")
+    assert sorted(visible_units(driver)) == ["Trung tâm GDNN-GDTX An Thắng",
+                                             "Trường Mầm non An Thắng", "Xã An Thắng"]
+    driver.get(driver.current_url)  # as it was
+
+    desktop = screenshot(driver, DESKTOP, "board-desktop.png")
+    phone = screenshot(driver, PHONE, "board-phone.png")
+    assert desktop.stat().st_size > 20_000 and phone.stat().st_size > 20_000
+    # On a phone the page fits the screen's width: nothing to scroll sideways.
+    driver.set_window_size(*PHONE)
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    inner = driver.execute_script("return window.innerWidth")
+    assert width <= inner, (width, inner)
+    driver.set_window_size(*DESKTOP)
+
+
+def returns_a_report(driver: Any, reason: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.LINK_TEXT, "Xã An Lão").click()
+    wait_for_text(driver, "h1", "Xã An Lão")
+    assert "Đã nộp đúng hạn" in driver.find_element(By.ID, "state").text
+    assert driver.find_element(By.ID, "q-4.2").text.startswith("4.2")
+    driver.find_element(By.ID, "reason").send_keys(reason)
+    driver.find_element(By.ID, "return").click()
+    wait_for_text(driver, "#flash", "Đã trả lại báo cáo của Xã An Lão")
+    assert "Trả lại" in driver.find_element(By.ID, "state").text
+    assert reason in driver.find_element(By.ID, "history").text
+    screenshot(driver, PHONE, "unit-phone.png")
+
+
+def reads_in_english_and_signs_out(driver: Any, base: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    # Back on the board the counts moved: one commune returned.
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Bảng theo dõi").click()
+    wait_for_text(driver, "#counts", "Tất cả đơn vị")
+    assert counts_row(driver, "Các xã, phường") == [3, 2, 0, 1, 0, 0, 0]
+    driver.find_element(By.CSS_SELECTOR, "button[name=lang][value=en]").click()
+    wait_for_text(driver, "section.counts h2", "Reports by state")
+    assert counts_row(driver, "All units") == [9, 6, 1, 1, 1, 0, 0]
+    driver.find_element(By.ID, "sign-out").click()
+    wait_for_text(driver, "h1", "Anh/chị đã đăng xuất")
+    driver.get(base + "/web/")
+    assert "chưa đăng nhập" in driver.find_element(By.TAG_NAME, "h1").text
+
+
+async def test_a_coordinator_signs_in_from_the_chat_reads_the_board_and_returns_a_report(
+        console: Running, tg: FakeTelegram, browser: Any):
     people = await report_through_chat(console, tg)
     boss = await coordinator(console, tg, "HP", 4200, "Cán bộ Sở GD&ĐT")
     link = await link_from_chat(boss)
-
-    await run(browser.get, link)
-    assert "Đăng nhập bảng điều khiển" in browser.find_element(By.TAG_NAME, "h1").text
-    await run(browser.find_element(By.CSS_SELECTOR, "form button").click)
-    await run(lambda: browser.find_element(By.ID, "counts"))
-    assert browser.current_url.endswith("/web/")
-    assert "Tuần lễ hưởng ứng học tập suốt đời năm 2023" in browser.find_element(
-        By.TAG_NAME, "h1").text
-    # units, not started, draft, returned, on time, late, accepted
-    assert counts_row(browser, "Các xã, phường") == [3, 2, 0, 0, 1, 0, 0]
-    assert counts_row(browser, "Các trường") == [6, 4, 1, 0, 1, 0, 0]
-    assert counts_row(browser, "Tất cả đơn vị") == [9, 6, 1, 0, 2, 0, 0]
-    # Schools sit under their commune, shown on a click.
-    assert "Trường Tiểu học An Lão" not in visible_units(browser)
-    summary = browser.find_element(
-        By.CSS_SELECTOR, "li.unit[data-search^='xa an lao'] > details.below > summary")
-    await run(summary.click)
-    assert "Trường Tiểu học An Lão" in visible_units(browser)
-    # The search, without diacritics, filters as one types (the small script).
-    search = browser.find_element(By.ID, "search")
-    await run(search.send_keys, "an thang")
-    assert sorted(visible_units(browser)) == ["Trung tâm GDNN-GDTX An Thắng",
-                                              "Trường Mầm non An Thắng", "Xã An Thắng"]
-    await run(search.clear)
-    await run(browser.get, browser.current_url)  # as it was
-
-    desktop = await run(screenshot, browser, DESKTOP, "board-desktop.png")
-    phone = await run(screenshot, browser, PHONE, "board-phone.png")
-    assert desktop.stat().st_size > 20_000 and phone.stat().st_size > 20_000
-    # On a phone the page fits the screen's width: nothing to scroll sideways.
-    browser.set_window_size(*PHONE)
-    width = browser.execute_script("return document.documentElement.scrollWidth")
-    inner = browser.execute_script("return window.innerWidth")
-    assert width <= inner, (width, inner)
-    browser.set_window_size(*DESKTOP)
-
-    # One unit: its report, then back for correction with a reason.
-    await run(browser.find_element(By.LINK_TEXT, "Xã An Lão").click)
-    assert "Xã An Lão" in browser.find_element(By.TAG_NAME, "h1").text
-    assert "Đã nộp đúng hạn" in browser.find_element(By.ID, "state").text
-    assert browser.find_element(By.ID, "q-4.2").text.startswith("4.2")
+    # Every browser step runs in a thread: the bot serves the pages on this event loop.
+    await run(signs_in_and_reads_the_board, browser, link)
     reason = "Số liệu mục 5 chưa khớp với danh sách lớp, đề nghị rà soát lại"
-    await run(browser.find_element(By.ID, "reason").send_keys, reason)
-    await run(browser.find_element(By.ID, "return").click)
-    flash = await run(lambda: browser.find_element(By.ID, "flash").text)
-    assert "Đã trả lại báo cáo của Xã An Lão" in flash
-    assert "Trả lại" in browser.find_element(By.ID, "state").text
-    assert reason in browser.find_element(By.ID, "history").text
-    await run(screenshot, browser, PHONE, "unit-phone.png")
+    await run(returns_a_report, browser, reason)
     told = await people["X-ANLAO"].wait_for(reason)
     assert "/baocao" in told.text
-
-    # Back on the board the counts moved: one commune returned.
-    await run(browser.find_element(By.PARTIAL_LINK_TEXT, "Bảng theo dõi").click)
-    assert counts_row(browser, "Các xã, phường") == [3, 2, 0, 1, 0, 0, 0]
-    # English on request, then sign out.
-    await run(browser.find_element(By.CSS_SELECTOR, "button[name=lang][value=en]").click)
-    assert "Reports by state" in browser.page_source
-    assert counts_row(browser, "All units") == [9, 6, 1, 1, 1, 0, 0]
-    await run(browser.find_element(By.ID, "sign-out").click)
-    assert "Bạn đã đăng xuất" in browser.page_source or "đã đăng xuất" in browser.page_source
-    await run(browser.get, console.settings.public_url + "/web/")
-    assert "chưa đăng nhập" in browser.page_source
+    assert console.settings is not None
+    await run(reads_in_english_and_signs_out, browser, console.settings.public_url)
