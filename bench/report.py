@@ -130,6 +130,22 @@ def memory(d: dict[str, Any]) -> str:
               f"{g['rss_idle']['value_mb']:.0f} MB {_v(g['rss_idle']['pass'])}" + extra)
 
 
+def board(d: dict[str, Any]) -> str:
+    s, g = d["seeded"], d["goals"]["board_p95_ms"]
+    out = [f"**Web console board** ({d['at']}; {s['units_asked']:,} asked units: "
+           f"{s['communes']} communes × {d['parameters']['schools_per_commune']} schools, "
+           f"{s['submissions']:,} reports, {s['answers']:,} answers; "
+           f"{d['parameters']['rounds']} requests a page after 2 warm-ups)\n"]
+    rows = [[label, p["path"], f"{p['p50_ms']:.0f}", f"{p['p95_ms']:.0f}", f"{p['max_ms']:.0f}",
+             f"{p['kb']:.0f}"] for label, p in d["pages"].items()]
+    out.append(_table(["page", "GET", "p50 ms", "p95 ms", "max ms", "KB"], rows))
+    out.append("")
+    out.append(_table(["goal", "result", "target", "verdict"],
+                      [["board served (p95)", f"**{g['value']:.0f} ms**", f"< {g['target']:.0f} ms",
+                        _v(g["pass"])]]))
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
@@ -137,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     suffix = "-quick" if args.quick else ""
     for name, render in (("inbound", inbound), ("inbound-postgres", inbound),
                          ("reminders", reminders),
-                         ("exports", exports), ("memory", memory)):
+                         ("exports", exports), ("memory", memory), ("board", board)):
         path = RESULTS / f"{name}{suffix}.json"
         if not path.exists():
             print(f"({name}: no results yet — run `python -m bench.{name}`)\n")

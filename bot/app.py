@@ -45,4 +45,8 @@ async def build_app(settings: Settings | None = None, *, migrate: bool = True,
                             read_sessions=sessionmaker(read_engine),
                             files_dir=Path(settings.files_dir),
                             report_settings=ReportSettings.from_settings(settings))
+    if settings.web_console():
+        from bot.web.links import WebLinks
+
+        dispatcher.web_links = WebLinks(settings.public_url, settings.timezone)
     return App(settings, engine, sessions, catalog, dispatcher, read_engine, clock)

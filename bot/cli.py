@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 import yaml
@@ -44,9 +45,10 @@ campaigns_app = typer.Typer(help="Campaigns and their periods (YAML).", no_args_
 invite_app = typer.Typer(help="Invite codes for signing in.", no_args_is_help=True)
 demo_app = typer.Typer(help="A demo province to try the bot.", no_args_is_help=True)
 remind_app = typer.Typer(help="Deadline reminders.", no_args_is_help=True)
+web_app = typer.Typer(help="The coordinators' web console.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (units_app, "units"), (contacts_app, "contacts"),
                   (forms_app, "forms"), (campaigns_app, "campaigns"), (invite_app, "invite"),
-                  (demo_app, "demo"), (remind_app, "remind")):
+                  (demo_app, "demo"), (remind_app, "remind"), (web_app, "web")):
     app.add_typer(sub, name=name)
 
 
@@ -546,6 +548,39 @@ def run() -> None:
         pass
 
 
+@web_app.command("link")
+def web_link(phone: Annotated[str, typer.Option("--phone", help="the coordinator's phone "
+                                                 "number, as imported")]) -> None:
+    """A one-time link (10 minutes) that signs a coordinator in to the web console, as /web
+    gives in chat."""
+    settings = _settings()
+    if not settings.web_console():
+        typer.echo("The web console is off: set BAOCAO_PUBLIC_URL and BAOCAO_WEB_SECRET "
+                   "(see the README, Settings).", err=True)
+        raise typer.Exit(2)
+    normalised = normalise_phone(phone)
+    if normalised is None:
+        typer.echo(f"Not a phone number: {phone}", err=True)
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession, a: App) -> str:
+        from bot.web.links import WebLinks
+
+        contact = await session.scalar(select(Contact).where(Contact.phone == normalised))
+        if contact is None or not contact.active:
+            raise admin.AdminError(f"no contact has the phone number {phone}")
+        if contact.role not in ("coordinator", "admin"):
+            raise admin.AdminError(f"{contact.name or phone} is a reporter; the console is for "
+                                   "coordinators and admins")
+        link = await WebLinks(settings.public_url, settings.timezone).create(
+            session, contact.id, a.clock())
+        local = link.expires_at.astimezone(ZoneInfo(settings.timezone))
+        return f"{link.url}\nFor {contact.name or phone}; works once, until " \
+               f"{local:%H:%M %d/%m/%Y}."
+
+    typer.echo(_in_transaction(work))
+
+
 @app.command("status")
 def status() -> None:
     """What is configured, and how many units, contacts, open periods and undelivered
@@ -557,6 +592,9 @@ def status() -> None:
     for name in ("Telegram", "Zalo"):
         typer.echo(f"{name}: {channels.get(name, 'not configured')}")
     typer.echo(f"Public URL for downloads: {settings.public_url or 'not set'}")
+    console = ("on, at " + settings.public_url.rstrip("/") + "/web/" if settings.web_console()
+               else "off (needs BAOCAO_PUBLIC_URL and BAOCAO_WEB_SECRET)")
+    typer.echo(f"Web console: {console}")
     typer.echo(f"Time zone: {settings.timezone}; default language: "
                f"{settings.default_language}")
     typer.echo(f"Exports: {settings.files_dir} (kept {settings.files_keep_days:g} days)")

@@ -33,12 +33,15 @@ from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.database import dialect_insert
 from bot.storage.effects import apply_effects
 from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
+from bot.web import links as web_links
+from bot.web.links import WebLinks
 from conversations.context import Context
 from conversations.engine import advance, needs_received, parse_command
 from conversations.events import (
     AcceptReport,
     Export,
     InboundEvent,
+    IssueWebLink,
     LinkIdentity,
     OutboundMessage,
     Register,
@@ -140,6 +143,7 @@ class Dispatcher:
         self.read_sessions = read_sessions or sessions
         self.files_dir = files_dir
         self.report_settings = report_settings
+        self.web_links: WebLinks | None = None  # set when the web console is turned on
         # batches handled; events answered from the snapshot, and through the one-event path
         self.counts: Counter[str] = Counter()
 
@@ -295,6 +299,8 @@ class Dispatcher:
                                                      command[1], now, self.late_window,
                                                      self.forms)
                 ctx = replace(ctx, coordination=data, forms={**ctx.forms, **forms})
+            elif command[0] == "web" and self.web_links is not None:
+                ctx = replace(ctx, web_link=self.web_links.prepare(now))
         result = advance(state, event, ctx, now)
         own = []
         for effect in result.effects:
@@ -304,6 +310,9 @@ class Dispatcher:
                 await accept_report(session, effect, identity.contact_id, self.catalog, now)
             elif isinstance(effect, Export) and ctx.contact is not None:
                 exports.append(FileToMake(event, ctx.contact.id, ctx.contact.role, effect))
+            elif isinstance(effect, IssueWebLink) and ctx.contact is not None:
+                web_links.store(session, ctx.contact.id, effect.token_hash, effect.expires_at,
+                                now)
             else:
                 own.append(effect)
         await apply_effects(session, tuple(own), identity, now, self.default_language,

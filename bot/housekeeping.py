@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.budget import CHANNEL as BUDGET_CHANNEL
-from bot.storage.models import FileLink, ProcessedMessage
+from bot.storage.models import FileLink, ProcessedMessage, WebLink, WebSession
 
 log = logging.getLogger(__name__)
 EXPORT_FOLDER = re.compile(r"[0-9a-f]{32}")  # coordination.make_export: one uuid4 hex each
@@ -66,12 +66,24 @@ async def prune_file_links(sessions: async_sessionmaker[AsyncSession], now: date
     return result.rowcount or 0
 
 
+async def prune_web_sign_ins(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Web console links and sessions a day after they expired or ended (for a day, a link
+    opened late still says "expired" rather than "not valid")."""
+    day_ago = now - timedelta(days=1)
+    async with sessions() as session, session.begin():
+        links = await session.execute(delete(WebLink).where(WebLink.expires_at < day_ago))
+        ended = await session.execute(delete(WebSession).where(
+            or_(WebSession.expires_at < day_ago, WebSession.ended_at < day_ago)))
+    return (links.rowcount or 0) + (ended.rowcount or 0)
+
+
 async def housekeeping(sessions: async_sessionmaker[AsyncSession], files_dir: Path,
                        now: datetime, retention: timedelta, keep_files: timedelta) -> None:
     """Each chore on its own: one failing does not stop the others."""
     try:
         pruned = await prune_processed(sessions, now, retention)
         links = await prune_file_links(sessions, now)
+        links += await prune_web_sign_ins(sessions, now)
     except Exception:
         log.exception("pruning processed messages and expired links failed")
         pruned = links = 0

@@ -249,22 +249,26 @@ class ReminderStore:
         return [(r, render(r, self.catalog, at).text) for r in due]
 
     async def nudge(self, session: AsyncSession, campaign_key: str, now: datetime,
-                    scope_path: str | None = None, by: int | None = None) -> int:
+                    scope_path: str | None = None, by: int | None = None,
+                    unit_id: int | None = None) -> int:
         """Remind every reporter of a unit (in scope) that has not submitted: now, or at the
-        end of quiet hours; never someone reminded by any nudge in the last hour."""
+        end of quiet hours; never someone reminded by any nudge in the last hour. With
+        `unit_id` (the web console's "remind this unit"), that unit only, and it is not
+        counted as the coordinator's hourly "remind everyone"."""
         queued = 0
-        for nudging in await self.nudge_plans(session, now, campaign_key, scope_path):
+        for nudging in await self.nudge_plans(session, now, campaign_key, scope_path, unit_id):
             queued += await self.enqueue(session, nudging.due, now, nudging.held_until(now))
         campaign_id = await session.scalar(select(Campaign.id).where(
             Campaign.key == campaign_key))
-        if campaign_id is not None:
+        if campaign_id is not None and unit_id is None:
             session.add(Nudge(contact_id=by, campaign_id=campaign_id, at=now))
         return queued
 
     async def nudge_plans(self, session: AsyncSession, now: datetime,
-                          campaign_key: str | None = None, scope_path: str | None = None
-                          ) -> list[NudgePlan]:
-        """Per open period: who `/nhac` reminds (and who not, and why), and when it may go."""
+                          campaign_key: str | None = None, scope_path: str | None = None,
+                          unit_id: int | None = None) -> list[NudgePlan]:
+        """Per open period: who `/nhac` reminds (and who not, and why), and when it may go;
+        with `unit_id`, for that one unit."""
         snapshots = [s for s in await self.snapshots(session, now, campaign_key)
                      if s.starts_at <= now and (s.lock_at is None or now < s.lock_at)]
         if not snapshots:
@@ -273,6 +277,8 @@ class ReminderStore:
         if scope_path is not None:
             inside = set((await session.scalars(select(Unit.id).where(
                 below(scope_path)))).all())
+        if unit_id is not None:
+            inside = {unit_id} & inside if inside is not None else {unit_id}
         recent = await _recently_nudged(session, now)
         stamp = now.strftime("%Y%m%dT%H%M%S")
         plans = []

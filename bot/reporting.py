@@ -429,7 +429,7 @@ async def missing_units(session: AsyncSession, lines: Lines, block: Block,
                    Contact.active.is_(True)).order_by(Contact.name))).all():
         people[unit_id].append((contact.name, contact.phone or "", contact.id))
     contact_ids = {cid for entries in people.values() for _, _, cid in entries}
-    reminded = await _last_reminders(session, lines.period.id, contact_ids)
+    reminded = await last_reminders(session, lines.period.id, contact_ids)
     result = []
     for unit in waiting:
         entries = people.get(unit.id, [])
@@ -439,7 +439,7 @@ async def missing_units(session: AsyncSession, lines: Lines, block: Block,
     return result
 
 
-async def _last_reminders(session: AsyncSession, period_id: int,
+async def last_reminders(session: AsyncSession, period_id: int,
                           contact_ids: set[int]) -> dict[int, datetime]:
     """When each person was last sent a reminder for this period (keys remind:/nudge:)."""
     if not contact_ids:
@@ -675,7 +675,7 @@ async def _reporters_of(session: AsyncSession, lines: Lines, waiting: set[int]
         if unit_id in waiting:
             people[unit_id].append((name or "", phone or "", contact_id))
     contact_ids = {cid for entries in people.values() for _, _, cid in entries}
-    sent = await _last_reminders(session, lines.period.id, contact_ids)
+    sent = await last_reminders(session, lines.period.id, contact_ids)
     reminded: dict[int, datetime] = {}
     for unit_id, entries in people.items():
         last = max((sent[cid] for _, _, cid in entries if cid in sent), default=None)

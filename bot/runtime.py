@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -58,6 +59,7 @@ class Running:
     clock: Callable[[], datetime] = utc_now
     zalo_budget: int = 0
     settings: Settings | None = None
+    console: Any = None  # bot.web.server.Console when the web console runs
 
     async def reminder_tick(self) -> int:
         """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
@@ -154,6 +156,7 @@ async def _start(running: Running, settings: Settings, clock: Callable[[], datet
                           timedelta(hours=settings.file_link_hours), app.catalog,
                           settings.timezone)
         links.routes(web_app)
+        _start_console(running, settings, clock, web_app)
     if settings.telegram_bot_token is not None:
         await _start_telegram(running, settings, clock, web_app, webhooks)
     if settings.zalo_bot_token is not None:
@@ -172,6 +175,26 @@ async def _start(running: Running, settings: Settings, clock: Callable[[], datet
         for register in webhooks:
             await register()
     _start_scheduler(running, settings.reminder_tick_seconds)
+
+
+def _start_console(running: Running, settings: Settings, clock: Callable[[], datetime],
+                   web_app: web.Application) -> None:
+    """The coordinators' web console under /web, when it has its secret."""
+    if settings.web_secret is None:
+        log.warning("Web console off: set BAOCAO_WEB_SECRET to turn it on")
+        return
+    from bot.web.server import Console
+
+    app = running.app
+    console = Console(app.sessions, app.dispatcher.read_sessions, app.catalog,
+                      app.dispatcher.forms, app.dispatcher.reminders,
+                      settings.web_secret.get_secret_value(), settings.public_url, clock,
+                      timedelta(days=settings.late_window_days),
+                      on_commit=app.dispatcher.on_commit)
+    console.mount(web_app)
+    running.console = console
+    log.info("Web console at %s/web/ (coordinators send /web for a link)",
+             settings.public_url.rstrip("/"))
 
 
 def _link_key(settings: Settings) -> bytes:

@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("vi", "en")
 SECRETS = frozenset({"telegram_bot_token", "zalo_bot_token", "webhook_secret",
-                     "zalo_webhook_secret"})
+                     "zalo_webhook_secret", "web_secret"})
 # Variables that are not BAOCAO_<FIELD>: the names the messengers' own docs use.
 ENV_NAMES = {"telegram_bot_token": "TELEGRAM_BOT_TOKEN", "telegram_api_base": "TELEGRAM_API_BASE",
              "zalo_bot_token": "ZALO_BOT_TOKEN", "zalo_api_base": "ZALO_API_BASE"}
@@ -117,6 +117,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "zalo_webhook_secret": (_token(r"\S{8,256}"), "expected 8-256 characters, no spaces"),
     "report_template_dir": (lambda v: not v or Path(v).is_dir(),
                             "expected a folder that exists (the office's .docx templates)"),
+    "web_secret": (_token(r"\S{32,256}"),
+                   "expected 32-256 characters without spaces (a random string, e.g. from "
+                   "`openssl rand -hex 32`)"),
 }
 
 
@@ -170,6 +173,8 @@ class Settings(BaseSettings):
     files_keep_days: float = 30.0  # exports older than this are deleted; 0 keeps them
     public_url: str = ""
     file_link_hours: float = 24.0
+    # Signs the web console's session cookies; the console runs only with it and public_url.
+    web_secret: SecretStr | None = None
     dedupe_retention_days: float = 7.0  # processed message keys are forgotten after this
 
     zalo_bot_token: SecretStr | None = Field(
@@ -190,7 +195,7 @@ class Settings(BaseSettings):
     report_recipients: str = ""   # "UBND huyện (qua Phòng GD&ĐT)|Lưu: VT."
 
     @field_validator("telegram_bot_token", "zalo_bot_token", "webhook_secret",
-                     "zalo_webhook_secret", mode="before")
+                     "zalo_webhook_secret", "web_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         """`TELEGRAM_BOT_TOKEN=` (empty, as in a .env template) means not configured."""
@@ -222,6 +227,10 @@ class Settings(BaseSettings):
             found.append(("Zalo", f"webhook {self.zalo_webhook_url}" if self.zalo_webhook_url
                           else "long polling"))
         return found
+
+    def web_console(self) -> bool:
+        """The coordinators' web console runs when it has a public address and a secret."""
+        return bool(self.public_url) and self.web_secret is not None
 
     def safe_database_url(self) -> str:
         return mask_url(self.database_url)

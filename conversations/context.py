@@ -233,6 +233,17 @@ class CoordinatorData:
 
 
 @dataclass(frozen=True)
+class WebLinkView:
+    """A fresh one-time link to the web console, made by the shell for `/web`; the engine
+    hands it out (and records it with IssueWebLink) or not."""
+
+    url: str
+    token_hash: str
+    expires_at: datetime
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True)
 class Context:
     catalog: Catalog
     forms: Mapping[str, Form]
@@ -246,6 +257,7 @@ class Context:
     open_tasks: tuple[TaskView, ...] = ()
     nudge: NudgeInfo | None = None
     coordination: CoordinatorData | None = None
+    web_link: WebLinkView | None = None  # loaded for `/web` when the console is turned on
 
     @property
     def language(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from conversations.answer_parsing import show_value
 from conversations.context import BlockSummary, CoordinatorData, PeriodSummary, UnitReportView
 from conversations.deadlines import deadline_phrase
-from conversations.events import AcceptReport, Export, Nudge, ReturnReport
+from conversations.events import AcceptReport, Export, IssueWebLink, Nudge, ReturnReport
 from conversations.forms import Form
 from conversations.i18n import Tr
 from conversations.reporting_lines import StateCounts
@@ -375,3 +375,29 @@ def export(turn: Turn, arg: str, default: str = "xlsx") -> None:
         return
     turn.effect(Export(tuple(s.period_id for s in data.summaries), fmt))
     turn.say(tr("Preparing the file; it will arrive here in a moment."))
+
+
+# ----------------------------------------------------------------------------- web console
+
+def web_link(turn: Turn) -> None:
+    """`/web`: a one-time link (10 minutes) that signs the coordinator in to the web console;
+    only in a private chat, since whoever opens it is signed in as them."""
+    tr = turn.tr
+    if not is_coordinator(turn):
+        refuse(turn)
+        return
+    if turn.event.chat_id != turn.event.user_id:
+        turn.say(tr("For your safety the sign-in link is sent only in a private chat: please "
+                    "send /web to the bot directly."))
+        return
+    link = turn.ctx.web_link
+    if link is None:
+        turn.say(tr("The web console is not turned on for this bot. Please ask the "
+                    "administrator (it needs BAOCAO_PUBLIC_URL and BAOCAO_WEB_SECRET)."))
+        return
+    turn.effect(IssueWebLink(link.token_hash, link.expires_at))
+    turn.say(tr("Your link to the web console (every unit's state, the reports, the files):")
+             + "\n" + link.url + "\n"
+             + tr("It works once, until {time}. Please do not forward it: whoever opens it is "
+                  "signed in as you. Send /web again for a new one.",
+                  time=tr.datetime(link.expires_at, link.timezone)))

@@ -59,9 +59,11 @@ COMMANDS: dict[str, str] = {
     "accept": "accept",
     "mau": "template",
     "template": "template",
+    "web": "web",
+    "bangdieukhien": "web",
 }
 COORDINATOR_COMMANDS = frozenset({"nudge", "summary", "missing", "view", "return", "accept",
-                                  "export", "chart"})
+                                  "export", "chart", "web"})
 # Commands people type without the slash, folded (no diacritics, lower case).
 WORD_COMMANDS: dict[str, str] = {
     "bao cao": "report",
@@ -304,6 +306,8 @@ def _registered(turn: Turn) -> None:
             coordinator_commands.export(turn, arg)
         elif name == "chart":
             coordinator_commands.chart(turn, arg)
+        elif name == "web":
+            coordinator_commands.web_link(turn)
         else:
             turn.say(tr("I don't know this command. Send /trogiup to see what I can do."))
         return
@@ -354,6 +358,7 @@ def coordinator_help(tr: Tr) -> str:
         tr("/xuat — the Excel file (/xuat csv, /xuat docx for the consolidated report)"),
         tr("/bieudo [CODE] — a chart of who has submitted (of one unit's units with its code)"),
         tr("/nhac — remind now every unit below yours that has not submitted (once an hour)"),
+        tr("/web — a link to the web console: every unit's state, reports, files"),
     ])
 
 

@@ -135,6 +135,15 @@ class Export(Effect):
 
 
 @dataclass(frozen=True)
+class IssueWebLink(Effect):
+    """Keep a one-time sign-in link to the web console (only its token's hash) for the
+    coordinator who asked for it; the shell made the token before the engine ran."""
+
+    token_hash: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class SetLanguage(Effect):
     language: str
 

@@ -1,5 +1,6 @@
 """Keep the catalogs in step with the code: `python -m locales.catalog_tools` extracts every
-`tr("…")` string and merges it into locales/<lang>/LC_MESSAGES/baocao.po."""
+`tr("…")` string (of the Python code and of the web console's Jinja templates) and merges it
+into locales/<lang>/LC_MESSAGES/baocao.po."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ def extract() -> Catalog:
     template = Catalog(domain=DOMAIN, project="baocao")
     for source in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT / source, method_map=[("**.py", "python")],
+            ROOT / source, method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+            options_map={"**/templates/**.html": {"trim_blocks": "true",
+                                                  "lstrip_blocks": "true"}},
             keywords={"tr": None, "plural": (1, 2)},
         ):
             template.add(message, locations=[(f"{source}/{filename}", lineno)],

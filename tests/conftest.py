@@ -122,3 +122,13 @@ def person(app: App):  # noqa: ANN201
         return Person(app, user)
 
     return make
+
+
+@pytest.fixture
+async def console(tg, db_url: str, tmp_path: Path) -> AsyncIterator:  # noqa: ANN001
+    """The real bot with its web console on, on the fake Telegram server (tests/web_console.py)."""
+    from .web_console import start_console
+
+    running = await start_console(tg, db_url, tmp_path)
+    yield running
+    await running.stop()

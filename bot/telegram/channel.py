@@ -59,6 +59,7 @@ def command_list(catalog: Catalog, language: str, coordinator: bool = False
         BotCommand(command="xuat", description=tr("Excel file of the reports")),
         BotCommand(command="bieudo", description=tr("Chart of who has reported")),
         BotCommand(command="nhac", description=tr("Remind units that have not reported")),
+        BotCommand(command="web", description=tr("Web console: every unit, reports, files")),
     ]
     return ([] if not coordinator else extra) + [
         BotCommand(command="baocao", description=tr("Fill in or correct a report")),
