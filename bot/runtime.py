@@ -21,7 +21,9 @@ from bot.budget import check_zalo_budget
 from bot.dispatcher import utc_now
 from bot.file_links import FileLinks
 from bot.flood_control import FloodControl
+from bot.health import Health
 from bot.inbox import InboxWorker, release_claims
+from bot.instance import InstanceId, acquire, id_file
 from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
 from bot.telegram.channel import (
@@ -53,6 +55,8 @@ class Running:
     web_runner: web.AppRunner | None = None
     clock: Callable[[], datetime] = utc_now
     zalo_budget: int = 0
+    health: Health = field(default_factory=lambda: Health(utc_now, "local"))
+    instance: InstanceId = field(default_factory=lambda: InstanceId("local"))
 
     async def reminder_tick(self) -> int:
         """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
@@ -85,6 +89,7 @@ class Running:
             with contextlib.suppress(Exception):
                 await cleanup()
         await self.app.close()
+        self.instance.release()
 
 
 def release_free_memory() -> None:
@@ -101,8 +106,13 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     worker = InboxWorker(app.sessions, app.dispatcher, clock,
                          read_sessions=app.dispatcher.read_sessions)
     await release_claims(app.sessions)
-    running = Running(app, stop, worker, clock=clock, zalo_budget=settings.zalo_monthly_budget)
+    instance = acquire(id_file(settings.database_url, settings.instance_file),
+                       settings.instance_id)
+    running = Running(app, stop, worker, clock=clock, zalo_budget=settings.zalo_monthly_budget,
+                      health=Health(clock, str(instance)), instance=instance)
     running.tasks.append(asyncio.create_task(worker.run(stop), name="inbox"))
+    running.tasks.append(asyncio.create_task(running.health.watch(app.sessions, stop),
+                                             name="watchdog"))
     app.dispatcher.on_commit.append(running.wake_senders)
     web_app = web.Application()
     webhooks: list[Callable[[], Awaitable[None]]] = []
@@ -156,7 +166,7 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="tg-sender"))
     receiver = TelegramReceiver(bot, app.sessions, clock, running.worker.wake,
-                                handle_now=running.worker.handle_now)
+                                handle_now=running.worker.handle_now, health=running.health)
     if settings.webhook_url:
         secret = webhook_secret(token, settings.webhook_secret.get_secret_value()
                                 if settings.webhook_secret else "")
@@ -185,7 +195,8 @@ async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], 
                           read_sessions=app.dispatcher.read_sessions)
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="zalo-sender"))
-    receiver = zalo_channel.ZaloReceiver(client, app.sessions, clock, running.worker.wake)
+    receiver = zalo_channel.ZaloReceiver(client, app.sessions, clock, running.worker.wake,
+                                         health=running.health)
     if settings.zalo_webhook_url:
         secret = zalo_channel.webhook_secret(
             token, settings.zalo_webhook_secret.get_secret_value()

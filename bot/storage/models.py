@@ -258,6 +258,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A sender holds a row until then; a crash frees it for one resend after the lease.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which instance holds it: after a restart an instance takes its own claims back at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed: Mapped[str | None] = mapped_column(Text)
 
@@ -326,3 +328,17 @@ class FileLink(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Heartbeat(Base):
+    """What one part of a running instance (a poller, a sender) last managed, and its last
+    error: read by the watchdog and by `baocao status`."""
+
+    __tablename__ = "heartbeats"
+    instance_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    component: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # updates that could not be read
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
