@@ -162,7 +162,8 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
     transport = TelegramTransport(bot, app.catalog)
     sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),
-                          read_sessions=app.dispatcher.read_sessions)
+                          read_sessions=app.dispatcher.read_sessions,
+                          instance_id=str(running.instance), health=running.health)
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="tg-sender"))
     receiver = TelegramReceiver(bot, app.sessions, clock, running.worker.wake,
@@ -192,7 +193,8 @@ async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], 
     sender = OutboxSender(app.sessions, ZaloTransport(client, app.catalog, links), clock,
                           app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),
-                          read_sessions=app.dispatcher.read_sessions)
+                          read_sessions=app.dispatcher.read_sessions,
+                          instance_id=str(running.instance), health=running.health)
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="zalo-sender"))
     receiver = zalo_channel.ZaloReceiver(client, app.sessions, clock, running.worker.wake,
