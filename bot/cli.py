@@ -326,8 +326,10 @@ def export(
                 bar.update(done - last[0])
                 last[0] = done
 
-            writers.write(fmt, data, out, advance)
+            skipped = writers.write(fmt, data, out, advance)
             bar.update(max(0, len(data.units) - last[0]))
+        for item in skipped:
+            typer.echo(f"Left out (not a value the file can hold): {item}", err=True)
         return len(data.units)
 
     count = _reporting_command(work)

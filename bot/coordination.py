@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox, reporting
+from bot.exports.model import Skipped
 from bot.storage.context_loader import FormCache
 from bot.storage.models import (
     Campaign,
@@ -155,8 +156,9 @@ FILE_NAMES = {"xlsx": "bao-cao.xlsx", "csv": "bao-cao.csv", "docx": "bao-cao-ton
 
 async def make_export(session: AsyncSession, contact_id: int, role: str, period_id: int,
                       fmt: str, forms: FormCache, files_dir: Path, now: datetime
-                      ) -> list[tuple[Path, str]]:
-    """Write the export of one period for each of the coordinator's scopes; (path, caption)."""
+                      ) -> list[tuple[Path, str, list[Skipped]]]:
+    """Write the export of one period for each of the coordinator's scopes; (path, caption,
+    the values left out because no file can hold them)."""
     from bot.exports import writers
 
     period = await session.get(Period, period_id)
@@ -171,8 +173,8 @@ async def make_export(session: AsyncSession, contact_id: int, role: str, period_
         folder = files_dir / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{campaign.key}-{_slug(scope.name)}-{FILE_NAMES[fmt]}"
-        writers.write(fmt, data, path)
-        made.append((path, f"{campaign.title_vi} — {scope.name}"))
+        skipped = writers.write(fmt, data, path)
+        made.append((path, f"{campaign.title_vi} — {scope.name}", skipped))
     return made
 
 

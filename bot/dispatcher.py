@@ -24,6 +24,7 @@ from bot.coordination import (
     make_export,
     return_report,
 )
+from bot.exports.model import Skipped
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
 from bot.storage.context_loader import FormCache, identity_for, load_context
@@ -42,7 +43,7 @@ from conversations.events import (
     SetLanguage,
     StepResult,
 )
-from conversations.i18n import Catalog
+from conversations.i18n import Catalog, Tr
 
 log = logging.getLogger(__name__)
 MENU_CHANNELS = frozenset({"telegram"})  # channels with a per-chat command menu
@@ -50,6 +51,27 @@ MENU_CHANNELS = frozenset({"telegram"})  # channels with a per-chat command menu
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+SKIPPED_SHOWN = 10
+
+
+def export_notes(tr: Tr, fmt: str, failed: bool, skipped: Sequence[Skipped]) -> list[str]:
+    """What the coordinator reads beside (or instead of) an export."""
+    notes = []
+    if failed:
+        notes.append(tr("The {format} file could not be made. The error has been recorded; "
+                        "please try again later, or tell the administrator if it happens "
+                        "again.", format=fmt.upper()))
+    if skipped:
+        shown = "; ".join(str(s) for s in skipped[:SKIPPED_SHOWN])
+        more = len(skipped) - SKIPPED_SHOWN
+        if more > 0:
+            shown += "; " + tr("and {count} more", count=more)
+        notes.append(tr("{count} stored value(s) could not be written into the file and were "
+                        "left out: {values}. Please ask these units to correct them.",
+                        count=len(skipped), values=shown))
+    return notes
 
 
 def _reader_language(result: StepResult, ctx: Context) -> str:
@@ -220,21 +242,36 @@ class Dispatcher:
 
     async def _export(self, event: InboundEvent, contact_id: int, role: str,
                       export: Export) -> None:
-        """Files are made after the commit, reading a snapshot without blocking writers."""
+        """Files are made after the commit, reading a snapshot without blocking writers. The
+        coordinator is told when a file could not be made, and which values a file left
+        out."""
+        made: list[tuple[Path, str, list[Skipped]]] = []
+        failed = False
         try:
-            made: list[tuple[Path, str]] = []
             async with self.read_sessions() as session:
                 for period_id in export.period_ids:
                     made += await make_export(session, contact_id, role, period_id,
                                               export.format, self.forms, self.files_dir,
                                               self.clock())
+        except Exception:
+            log.exception("export %s failed", export)
+            failed = True
+        try:
             async with self.sessions() as session, session.begin():
-                for path, caption in made:
+                language = await session.scalar(select(Contact.language).where(
+                    Contact.id == contact_id)) or self.default_language
+                tr = self.catalog.tr(language)
+                for path, caption, _skipped in made:
                     outbox.enqueue_payload(session, event.channel, event.chat_id,
                                            document_payload(path, caption, export.format),
                                            self.clock())
+                notes = export_notes(tr, export.format, failed,
+                                     [s for *_rest, skipped in made for s in skipped])
+                outbox.enqueue(session, event.channel, event.chat_id,
+                               [OutboundMessage(text) for text in notes], self.clock(),
+                               language)
         except Exception:
-            log.exception("export %s failed", export)
+            log.exception("could not queue the files of export %s", export)
             return
         for callback in self.on_commit:
             callback()

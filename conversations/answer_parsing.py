@@ -16,6 +16,18 @@ from conversations.text_normalise import clean, fold
 from conversations.yes_no import parse_yes_no
 
 MAX_TEXT = 3000
+# Hard ceilings (exclusive) of every figure, whatever the form says: the database column
+# (Numeric(24, 6)), Decimal's context and every export hold them, and a sum over a thousand
+# units, with room. A count of people or classes never nears 10^12; money stays below 10^15 đồng.
+MAX_BY_TYPE: dict[str, int] = {"count": 10**12, "money": 10**15, "number": 10**12}
+
+
+def within_bounds(question_type: str, value: Decimal) -> bool:
+    """True if `value` is a finite figure below the ceiling of its type (and above minus it)."""
+    limit = MAX_BY_TYPE.get(question_type)
+    if limit is None:
+        return True
+    return value.is_finite() and -limit < value < limit
 _NOTE = re.compile(r"(?i)(?:\bghi\s*ch[uú]\b|\bgc\b|\bnote\b)\s*[:\-]?\s*")
 _PAREN_NOTE = re.compile(r"^(?P<value>[^()]*?)\s*\((?P<note>[^()]*)\)\s*$")
 
@@ -81,6 +93,8 @@ def _number(question: Question, text: str, note: str) -> Parsed:
         value = parse_number(text)
     except NumberError as exc:
         raise AnswerError("not_a_number") from exc
+    if not within_bounds(question.type, value):
+        raise AnswerError("too_large", max=MAX_BY_TYPE[question.type] - 1)
     if question.type in ("count", "money") and not is_whole(value):
         raise AnswerError("not_whole")
     if value < 0 and (question.min is None or question.min >= 0):
@@ -92,6 +106,21 @@ def _number(question: Question, text: str, note: str) -> Parsed:
     implausible = question.soft_max is not None and value > question.soft_max
     stored: Any = int(value) if question.type in ("count", "money") else _decimal_str(value)
     return Parsed(stored, note, implausible)
+
+
+def button_answer(question: Question, raw: str, default_year: int) -> Parsed:
+    """The value a button press carries (`ans:<question>:<value>`). Its data comes from the
+    person's client and may be forged: yes/no and choices take only their own values, any
+    other value is read exactly as if it had been typed."""
+    if question.type == "yes_no":
+        if raw not in ("yes", "no"):
+            raise AnswerError("not_yes_no")
+        return Parsed(raw == "yes")
+    if question.type == "choice":
+        if raw not in {c.id for c in question.choices}:
+            raise AnswerError("not_a_choice", count=len(question.choices))
+        return Parsed(raw)
+    return parse_answer(question, raw, default_year)
 
 
 def _decimal_str(value: Decimal) -> str | int:
@@ -111,9 +140,14 @@ def show_value(question: Question, stored: Any, tr: Tr) -> str:
     if stored is None:
         return tr("(skipped)")
     if question.numeric:
-        number = tr.number(Decimal(str(stored)))
+        try:
+            number = Decimal(str(stored)) if not isinstance(stored, bool) else None
+        except (ArithmeticError, ValueError):  # stored before values were checked
+            number = None
+        if number is None or not within_bounds(question.type, number):
+            return tr("(unreadable value)")
         unit = question.unit.get(tr.language)
-        return f"{number} {unit}".strip()
+        return f"{tr.number(number)} {unit}".strip()
     if question.type == "yes_no":
         return tr("Yes") if stored else tr("No")
     if question.type == "date":
@@ -137,6 +171,10 @@ def error_text(question: Question, error: AnswerError, tr: Tr) -> str:
         return tr("The smallest accepted value is {min}.", min=tr.number(error.params["min"]))
     if code == "above_max":
         return tr("The largest accepted value is {max}.", max=tr.number(error.params["max"]))
+    if code == "too_large":
+        return tr("This number is larger than any real figure for this question (at most "
+                  "{max}). Please check it and send it again.",
+                  max=tr.number(error.params["max"]))
     if code == "not_yes_no":
         return tr("Please answer “có” (yes) or “không” (no).")
     if code in ("not_a_date", "invalid_date"):

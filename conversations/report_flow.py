@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.answer_parsing import AnswerError, Parsed, error_text, parse_answer, show_value
+from conversations.answer_parsing import (
+    AnswerError,
+    Parsed,
+    button_answer,
+    error_text,
+    parse_answer,
+    show_value,
+)
 from conversations.context import Assignment
 from conversations.deadlines import deadline_text
 from conversations.events import Button, SaveAnswers, Submit
@@ -377,25 +384,23 @@ def _answering(turn: Turn, a: Assignment) -> None:
         _next(turn, a, zeroed[-1].id if zeroed else qid,
               prefix=tr("Saved 0 for {ids}.", ids=ids) if zeroed else "")
         return
-    if token and token.startswith("ans:"):
-        button_qid, _, raw = token[4:].rpartition(":")
+    pressed = token is not None and token.startswith("ans:")
+    if pressed:
+        button_qid, _, raw = token[4:].rpartition(":")  # type: ignore[index]
         if button_qid != qid:
             ask(turn, a, qid, prefix=tr("That button belongs to an earlier question."))
             return
-        value: Any = (raw == "yes") if q.type == "yes_no" else raw
-        _save(turn, a, {qid: {"value": value, "note": ""}})
-        turn.state["trail"] = [*trail, qid]
-        _next(turn, a, qid)
-        return
-    if turn.event.kind != "text":
+    elif turn.event.kind != "text":
         ask(turn, a, qid)
         return
-    entry = _fast_entry(turn, a, loose=q.type != "text")
-    if entry:
-        _apply_entry(turn, a, entry)
-        return
+    else:
+        entry = _fast_entry(turn, a, loose=q.type != "text")
+        if entry:
+            _apply_entry(turn, a, entry)
+            return
     try:
-        parsed = parse_answer(q, turn.event.text, a.starts_at.year)
+        parsed = button_answer(q, raw, a.starts_at.year) if pressed \
+            else parse_answer(q, turn.event.text, a.starts_at.year)
     except AnswerError as error:
         ask(turn, a, qid, prefix=error_text(q, error, tr))
         return

@@ -83,3 +83,84 @@ class ExportData:
     progress: Sequence[ProgressRow]       # per direct sub-unit of the scope
     revisions: Sequence[RevisionRow] = ()
     source_document: str = ""             # e.g. the plan the report answers, for the docx
+
+
+# --- values the files can hold ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A stored value an export could not render and left out (written before values were
+    checked at the edge): where it is, and what it was, shortened."""
+
+    unit_code: str
+    question_id: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.unit_code} {self.question_id} ({self.value})"
+
+
+def renderable(question: QuestionColumn, stored: Any) -> bool:
+    """True if `stored` is a value of the question's type that every export can write."""
+    from conversations.answer_parsing import within_bounds
+
+    if stored is None:
+        return True
+    if question.numeric:
+        if isinstance(stored, bool) or not isinstance(stored, int | float | str | Decimal):
+            return False
+        try:
+            number = Decimal(stored) if isinstance(stored, int) else Decimal(str(stored).strip())
+        except (ArithmeticError, ValueError):
+            return False
+        return within_bounds(question.type, number)
+    if question.type == "yes_no":
+        return isinstance(stored, bool)
+    return isinstance(stored, str | int | float) and not isinstance(stored, bool)
+
+
+def _shown(stored: Any) -> str:
+    try:
+        text = str(stored)
+    except ValueError:  # an int longer than Python prints
+        return "…"
+    return text if len(text) <= 24 else text[:20] + "…"
+
+
+def checked(data: ExportData) -> tuple[ExportData, list[Skipped]]:
+    """`data` without the values no file can hold, and the list of those values. Totals that
+    are not a finite figure are left out the same way."""
+    from dataclasses import replace
+
+    from conversations.answer_parsing import MAX_BY_TYPE
+
+    by_id = {q.id: q for q in data.questions}
+    skipped: list[Skipped] = []
+    units = []
+    for unit in data.units:
+        bad = [qid for qid, value in unit.answers.items()
+               if qid in by_id and not renderable(by_id[qid], value)]
+        if bad:
+            skipped += [Skipped(unit.code, qid, _shown(unit.answers[qid])) for qid in bad]
+            unit = replace(unit, answers={k: v for k, v in unit.answers.items() if k not in bad})
+        units.append(unit)
+    revisions = []
+    for item in data.revisions:
+        question = by_id.get(item.question_id)
+        if question is not None:
+            if not renderable(question, item.old_value):
+                item = replace(item, old_value=None)
+            if not renderable(question, item.new_value):
+                item = replace(item, new_value=None)
+        revisions.append(item)
+    limit = max(MAX_BY_TYPE.values()) * 10**6  # a sum over a million units
+    totals = {}
+    for qid, total in data.totals.items():
+        good = isinstance(total, Decimal) and total.is_finite() and abs(total) < limit
+        totals[qid] = total if good else Decimal(0)
+        if not good:
+            skipped.append(Skipped("∑", qid, _shown(total)))
+    if not skipped and revisions == list(data.revisions):
+        return data, []
+    return replace(data, units=units, revisions=revisions, totals=totals), skipped
