@@ -30,7 +30,13 @@ from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
 from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.database import dialect_insert
 from bot.storage.effects import apply_effects
-from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
+from bot.storage.models import (
+    Contact,
+    ConversationState,
+    InboxMessage,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from conversations.context import Context
 from conversations.engine import advance, parse_command
 from conversations.events import (
@@ -44,6 +50,7 @@ from conversations.events import (
     StepResult,
 )
 from conversations.i18n import Catalog, Tr
+from conversations.private_only import not_here
 
 log = logging.getLogger(__name__)
 MENU_CHANNELS = frozenset({"telegram"})  # channels with a per-chat command menu
@@ -145,6 +152,7 @@ class Dispatcher:
         self.files_dir = files_dir
         # batches handled; events answered from the snapshot, and through the one-event path
         self.counts: Counter[str] = Counter()
+        self.bot_names: dict[str, str] = {}  # channel → the bot's username, for links to it
 
     async def handle(self, event: InboundEvent, *, acks: Sequence[dict[str, Any]] = (),
                      inbox_id: int | None = None) -> bool:
@@ -293,6 +301,9 @@ class Dispatcher:
                        acks: Sequence[dict[str, Any]], exports: list[FileToMake],
                        now: datetime) -> None:
         """Load, advance and write one event, inside the caller's transaction."""
+        if not event.personal:
+            await self._not_here(session, event, acks, now)
+            return
         identity = await identity_for(session, event, now)
         row = await session.get(ConversationState, identity.id)
         state = dict(row.state) if row else {}
@@ -337,6 +348,22 @@ class Dispatcher:
                                         "language": contact.language}, now)
         outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
                        _reader_language(result, ctx))
+
+    async def _not_here(self, session: AsyncSession, event: InboundEvent,
+                        acks: Sequence[dict[str, Any]], now: datetime) -> None:
+        """A group, a channel or a shared sender id: no identity is looked up or bound, no
+        state changes; the chat is told once a day how to reach the bot privately."""
+        for ack in acks:
+            outbox.enqueue_payload(session, event.channel, event.chat_id, ack, now)
+        tr = self.catalog.tr(self.default_language)
+        row = outbox.payload_row(
+            event.channel, event.chat_id,
+            outbox.to_payload(OutboundMessage(not_here(tr, self.bot_names.get(event.channel,
+                                                                              ""))),
+                              self.default_language),
+            now, dedupe_key=f"not-here:{event.channel}:{event.chat_id}:{now.date().isoformat()}")
+        await session.execute(dialect_insert(session)(OutboxMessage).values(**row)
+                              .on_conflict_do_nothing())
 
     async def _seen(self, session: AsyncSession, event: InboundEvent) -> bool:
         return await session.scalar(select(ProcessedMessage.message_id).where(

@@ -155,6 +155,7 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
     running.cleanups.append(bot.session.close)
     me = await bot.get_me()
     running.telegram_username = me.username or ""
+    app.dispatcher.bot_names["telegram"] = running.telegram_username
     await register_commands(bot, app.catalog, settings.default_language)
     flood = FloodControl(per_second=settings.telegram_rate_per_second,
                          per_chat_per_second=settings.telegram_rate_per_chat,

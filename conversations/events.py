@@ -24,6 +24,16 @@ class InboundEvent:
     phone: str = ""
     display_name: str = ""
     contact_user_id: str = ""  # whose phone a shared contact is; must be the sender's own
+    # "private", or where else it was written ("group", "supergroup", "channel").
+    chat_type: str = "private"
+    # Sent under an id many people share (an anonymous group admin, "send as channel").
+    anonymous: bool = False
+
+    @property
+    def personal(self) -> bool:
+        """A private chat with one identifiable person: the only place reports and
+        coordinator answers are given, and the only sender an identity may be bound to."""
+        return self.chat_type == "private" and not self.anonymous
 
 
 @dataclass(frozen=True)

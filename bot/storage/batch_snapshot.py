@@ -238,7 +238,7 @@ class BatchSnapshot:
         trusted to answer it (then the one-event path handles it)."""
         key = (event.channel, event.user_id)
         account = self.accounts.get(key)
-        if (self.all_stale or account is None or key in self.stale_accounts
+        if (not event.personal or self.all_stale or account is None or key in self.stale_accounts
                 or account.contact_id is None or account.chat_id != event.chat_id
                 or event.kind not in FAST_KINDS):
             return None

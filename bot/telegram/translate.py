@@ -12,6 +12,9 @@ from conversations.events import InboundEvent
 
 CHANNEL = "telegram"
 EDIT_LIMIT = 4096
+# Ids Telegram uses for everyone at once: anonymous group admins ("GroupAnonymousBot") and
+# messages sent "as" a channel. They identify no person.
+SHARED_SENDER_IDS = frozenset({1087968824, 136817688})
 
 
 def received(update: Update, now: datetime) -> Received | None:
@@ -23,15 +26,20 @@ def received(update: Update, now: datetime) -> Received | None:
     return None
 
 
-def _base(update_id: int, chat_id: int, user: Any, now: datetime) -> dict[str, Any]:
+def _base(update_id: int, chat: Any, user: Any, now: datetime,
+          sender_chat: Any = None) -> dict[str, Any]:
+    chat_id = chat.id if chat is not None else user.id
     return {"channel": CHANNEL, "chat_id": str(chat_id),
             "user_id": str(user.id) if user else str(chat_id),
             "message_id": str(update_id), "received_at": now,
-            "display_name": user.full_name if user else ""}
+            "display_name": user.full_name if user else "",
+            "chat_type": chat.type if chat is not None else "private",
+            "anonymous": user is None or user.id in SHARED_SENDER_IDS
+            or sender_chat is not None}
 
 
 def _message(update_id: int, message: Message, now: datetime) -> Received:
-    base = _base(update_id, message.chat.id, message.from_user, now)
+    base = _base(update_id, message.chat, message.from_user, now, message.sender_chat)
     if message.contact is not None:
         event = InboundEvent(kind="contact", phone=message.contact.phone_number,
                              contact_user_id=str(message.contact.user_id or ""), **base)
@@ -42,12 +50,12 @@ def _message(update_id: int, message: Message, now: datetime) -> Received:
 
 def _callback(update_id: int, query: CallbackQuery, now: datetime) -> Received:
     message = query.message
-    chat_id = message.chat.id if message is not None else query.from_user.id
+    chat = message.chat if message is not None else None
     event = InboundEvent(kind="button", payload=query.data or "",
-                         **_base(update_id, chat_id, query.from_user, now))
+                         **_base(update_id, chat, query.from_user, now))
     acks: list[dict[str, Any]] = [{"kind": "callback_answer", "callback_id": query.id}]
     text = getattr(message, "text", None)
-    if message is not None and text:
+    if message is not None and text and event.personal:
         label = _pressed_label(message, query.data or "")
         shown = f"{text}\n\n→ {label}" if label else text
         acks.append({"kind": "edit", "message_id": message.message_id,

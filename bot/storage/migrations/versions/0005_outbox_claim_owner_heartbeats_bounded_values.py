@@ -8,6 +8,10 @@ Create Date: 2026-12-01 09:00:00
   back at once instead of waiting for the lease.
 - heartbeats: what each poller and sender of each instance last managed (watchdog, `baocao
   status`).
+- identities: a message in a group used to move a person's notifications there, and the
+  shared ids of anonymous group admins and "send as channel" could be bound to a contact.
+  A Telegram identity's chat goes back to the private chat (whose id is the user id), and
+  the shared ids are unbound.
 - answers.num_value: values outside what a report figure may be (|x| >= 10^15, or NaN) were
   stored before the bounds existed; they broke every export and sum. Their num_value is
   cleared, so SQL totals skip them; the exports list them as skipped values.
@@ -40,6 +44,10 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("instance_id", "component", name=op.f("pk_heartbeats")),
     )
+    op.execute(sa.text("UPDATE identities SET chat_id = external_user_id "
+                       "WHERE channel = 'telegram' AND chat_id LIKE '-%'"))
+    op.execute(sa.text("UPDATE identities SET contact_id = NULL WHERE channel = 'telegram' "
+                       "AND external_user_id IN ('1087968824', '136817688')"))
     # NaN compares above every number on PostgreSQL; SQLite keeps NaN as NULL already.
     op.execute(sa.text("UPDATE answers SET num_value = NULL WHERE num_value >= :big "
                        "OR num_value <= :small").bindparams(big=LARGEST, small=-LARGEST))
