@@ -52,7 +52,9 @@ class FileLinks:
             stamp = int(request.query.get("exp", ""))
         except ValueError:
             return web.Response(status=403, text="Link không hợp lệ.")
-        if not hmac.compare_digest(self._sign(token, stamp), request.query.get("sig", "")):
+        # Compared as bytes: compare_digest refuses a str with non-ASCII characters.
+        given = request.query.get("sig", "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(self._sign(token, stamp).encode(), given):
             return web.Response(status=403, text="Link không hợp lệ.")
         now = self.clock()
         if now.timestamp() > stamp:

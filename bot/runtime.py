@@ -24,6 +24,7 @@ from bot.flood_control import FloodControl
 from bot.health import Health
 from bot.inbox import InboxWorker, release_claims
 from bot.instance import InstanceId, acquire, id_file
+from bot.log_safety import SafeAccessLogger, mask_secrets
 from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
 from bot.telegram.channel import (
@@ -57,6 +58,7 @@ class Running:
     zalo_budget: int = 0
     health: Health = field(default_factory=lambda: Health(utc_now, "local"))
     instance: InstanceId = field(default_factory=lambda: InstanceId("local"))
+    links: FileLinks | None = None
 
     async def reminder_tick(self) -> int:
         """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
@@ -101,6 +103,9 @@ def release_free_memory() -> None:
 
 async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Running:
     """Start every channel whose token is set, the reminders, and the web server if needed."""
+    mask_secrets(secret.get_secret_value() for secret in (
+        settings.telegram_bot_token, settings.zalo_bot_token, settings.webhook_secret,
+        settings.zalo_webhook_secret) if secret is not None)
     app = await build_app(settings, clock=clock)
     stop = asyncio.Event()
     worker = InboxWorker(app.sessions, app.dispatcher, clock,
@@ -121,12 +126,13 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
         links = FileLinks(app.sessions, settings.public_url, _link_key(settings), clock,
                           timedelta(hours=settings.file_link_hours))
         links.routes(web_app)
+        running.links = links
     if settings.telegram_bot_token is not None:
         await _start_telegram(running, settings, clock, web_app, webhooks)
     if settings.zalo_bot_token is not None:
         await _start_zalo(running, settings, clock, web_app, webhooks, links)
     if links is not None or webhooks:
-        runner = web.AppRunner(web_app)
+        runner = web.AppRunner(web_app, access_log_class=SafeAccessLogger)
         await runner.setup()
         await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
         running.web_runner = runner
