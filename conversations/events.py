@@ -77,7 +77,10 @@ class LinkIdentity(Effect):
 
 @dataclass(frozen=True)
 class RecordFailedSignIn(Effect):
+    """A code tried and not honoured; `limited` when refused by the guessing limits."""
+
     attempted: str
+    limited: bool = False
 
 
 @dataclass(frozen=True)

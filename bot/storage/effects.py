@@ -119,7 +119,8 @@ async def apply_effects(session: AsyncSession, effects: tuple[Effect, ...], iden
         elif isinstance(effect, RecordFailedSignIn):
             session.add(SignInFailure(channel=identity.channel,
                                       external_user_id=identity.external_user_id,
-                                      attempted=effect.attempted[:64], at=now))
+                                      attempted=effect.attempted[:64], at=now,
+                                      limited=effect.limited))
         elif isinstance(effect, SaveAnswers):
             submission = await _submission(session, effect.period_id, effect.unit_code,
                                            effect.form_key, now)

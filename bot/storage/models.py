@@ -121,13 +121,18 @@ class Invite(Base):
 
 
 class SignInFailure(Base):
+    """An invite code tried and not honoured: not found, or refused because of the limits
+    (`limited`; such tries count against the account, not against everyone)."""
+
     __tablename__ = "signin_failures"
-    __table_args__ = (Index("ix_signin_failures_who", "channel", "external_user_id", "at"),)
+    __table_args__ = (Index("ix_signin_failures_who", "channel", "external_user_id", "at"),
+                      Index("ix_signin_failures_at", "at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_user_id: Mapped[str] = mapped_column(String(128))
     attempted: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    limited: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class FormVersion(Base):

@@ -12,6 +12,8 @@ Create Date: 2026-12-01 09:00:00
   shared ids of anonymous group admins and "send as channel" could be bound to a contact.
   A Telegram identity's chat goes back to the private chat (whose id is the user id), and
   the shared ids are unbound.
+- signin_failures.limited (tries refused by the limits, which count against the account but
+  not against everyone) and an index on `at` for the limit across all accounts.
 - answers.num_value: values outside what a report figure may be (|x| >= 10^15, or NaN) were
   stored before the bounds existed; they broke every export and sum. Their num_value is
   cleared, so SQL totals skip them; the exports list them as skipped values.
@@ -44,6 +46,10 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("instance_id", "component", name=op.f("pk_heartbeats")),
     )
+    with op.batch_alter_table("signin_failures") as batch:
+        batch.add_column(sa.Column("limited", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
+        batch.create_index("ix_signin_failures_at", ["at"], unique=False)
     op.execute(sa.text("UPDATE identities SET chat_id = external_user_id "
                        "WHERE channel = 'telegram' AND chat_id LIKE '-%'"))
     op.execute(sa.text("UPDATE identities SET contact_id = NULL WHERE channel = 'telegram' "
@@ -54,6 +60,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("signin_failures") as batch:
+        batch.drop_index("ix_signin_failures_at")
+        batch.drop_column("limited")
     op.drop_table("heartbeats")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("claimed_by")
