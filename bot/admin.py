@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,9 @@ from conversations.phone_numbers import normalise_phone
 from scheduler.reminder_policy import PolicyError, ReminderPolicy, parse_tasks
 
 ROLES = ("reporter", "coordinator", "admin")
+# A code is part of the tree path "/HP/X-ANLAO/" matched with LIKE: a "/" would nest the unit
+# under another's subtree, "%" or "_" would match others'. Letters, digits, "-" and "." only.
+UNIT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,63}")
 UNIT_ALIASES = {"ma": "code", "ma_don_vi": "code", "ten": "name", "ten_don_vi": "name",
                 "loai": "kind", "parent": "parent_code", "ma_cap_tren": "parent_code"}
 CONTACT_ALIASES = {"ho_ten": "name", "ten": "name", "sdt": "phone", "so_dien_thoai": "phone",
@@ -52,6 +56,9 @@ async def import_units(session: AsyncSession, path: Path) -> int:
         code = row.get("code")
         if not code:
             errors.append(f"line {row.line}: the code is empty")
+        elif not UNIT_CODE.fullmatch(code):
+            errors.append(f"line {row.line}: code “{code}” may hold only letters A-Z, digits, "
+                          f"“-” and “.” (no spaces, no accents, no “/”), at most 64")
         elif code in seen:
             errors.append(f"line {row.line}: code {code} already appears on line {seen[code]}")
         else:
