@@ -57,8 +57,9 @@ async def import_units(session: AsyncSession, path: Path) -> int:
         if not code:
             errors.append(f"line {row.line}: the code is empty")
         elif not UNIT_CODE.fullmatch(code):
-            errors.append(f"line {row.line}: code “{code}” may hold only letters A-Z, digits, "
-                          f"“-” and “.” (no spaces, no accents, no “/”), at most 64")
+            errors.append(f"line {row.line}: code “{code}” may hold only letters, digits, "
+                          f"“-” and “.” (A-Z without accents, no spaces, no “/”), at most "
+                          f"64 characters")
         elif code in seen:
             errors.append(f"line {row.line}: code {code} already appears on line {seen[code]}")
         else:
