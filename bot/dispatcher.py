@@ -37,6 +37,7 @@ from bot.storage.models import (
     OutboxMessage,
     ProcessedMessage,
 )
+from conversations import not_typed
 from conversations.context import Context
 from conversations.engine import advance, parse_command
 from conversations.events import (
@@ -307,6 +308,7 @@ class Dispatcher:
         identity = await identity_for(session, event, now)
         row = await session.get(ConversationState, identity.id)
         state = dict(row.state) if row else {}
+        event, state = not_typed.resolve(event, state)  # a confirmed caption: as if typed
         ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
                                  self.default_language, self.late_window,
                                  event.channel in self.contact_sharing_channels, state)

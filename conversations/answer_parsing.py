@@ -193,6 +193,23 @@ def error_text(question: Question, error: AnswerError, tr: Tr) -> str:
     return tr("I could not read this number. Please enter a number, {example}.", example=example)
 
 
+def expected_answer(question: Question, tr: Tr) -> str:
+    """What a question takes, in a few words: 'a number, for example: 12'."""
+    example = _example(question, tr)
+    if question.type == "money":
+        return tr("an amount in đồng, for example: {example}", example=example)
+    if question.numeric:
+        return tr("a number, for example: {example}", example=example)
+    if question.type == "yes_no":
+        return tr("“có” (yes) or “không” (no)")
+    if question.type == "date":
+        return tr("a date as day/month/year, for example: {example}", example=example)
+    if question.type == "choice":
+        return tr("one of the options, by its number (1 to {count})",
+                  count=len(question.choices))
+    return tr("a few words of text")
+
+
 def _example(question: Question, tr: Tr) -> str:
     if question.type == "money":
         return tr("1.500.000 or 1,5tr")

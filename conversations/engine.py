@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from conversations import coordinator_commands, report_flow, task_checkins
+from conversations import coordinator_commands, not_typed, report_flow, task_checkins
 from conversations.context import (
     MAX_FAILED_SIGNINS_GLOBAL,
     MAX_FAILED_SIGNINS_PER_HOUR,
@@ -91,10 +91,15 @@ def parse_command(text: str) -> tuple[str, str] | None:
 def advance(state: dict[str, Any], event: InboundEvent, ctx: Context, now: datetime) -> StepResult:
     turn = Turn(state=dict(state or {}), event=event, ctx=ctx, now=now)
     if ctx.contact is None:
-        _onboarding(turn)
-    else:
+        if not not_typed.handle(turn, _not_joined_yet):
+            _onboarding(turn)
+    elif not not_typed.handle(turn):
         _registered(turn)
     return turn.result()
+
+
+def _not_joined_yet(turn: Turn, prefix: str) -> None:
+    turn.say(prefix + "\n" + _how_to_join(turn), buttons=_share_button(turn))
 
 
 def _onboarding(turn: Turn) -> None:

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-EventKind = Literal["text", "button", "contact"]
+# "media": a photo, sticker, location, voice… (its caption, if any, in `text`, its sort in
+# `payload`); "forward": a message forwarded from elsewhere (its text in `text`). Neither is
+# the person's own typed answer.
+EventKind = Literal["text", "button", "contact", "media", "forward"]
 
 
 @dataclass(frozen=True)

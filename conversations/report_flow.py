@@ -9,6 +9,7 @@ from conversations.answer_parsing import (
     Parsed,
     button_answer,
     error_text,
+    expected_answer,
     parse_answer,
     show_value,
 )
@@ -22,6 +23,9 @@ from conversations.text_normalise import fold
 from conversations.yes_no import parse_yes_no
 
 REVIEW_TEXT_WIDTH = 80
+# One message gets one reply of a readable size, however long the message.
+PROBLEMS_SHOWN = 10
+QUOTED_WIDTH = 40
 SHORTCUT_WORDS: dict[str, str] = {
     "bo qua": "skip",
     "boqua": "skip",
@@ -103,6 +107,11 @@ def _missing_required(turn: Turn, a: Assignment) -> list[Question]:
 def _open(turn: Turn) -> list[Assignment]:
     return [a for a in turn.ctx.assignments
             if a.starts_at <= turn.now and not a.locked(turn.now)]
+
+
+def _clip(raw: str) -> str:
+    """A value the person sent, quoted back no longer than QUOTED_WIDTH."""
+    return raw if len(raw) <= QUOTED_WIDTH else raw[: QUOTED_WIDTH - 1].rstrip() + "…"
 
 
 def _title(turn: Turn, a: Assignment) -> str:
@@ -259,6 +268,32 @@ def handle(turn: Turn) -> None:
             _reviewing(turn, a)
     else:
         _idle(turn)
+
+
+def expected_here(turn: Turn, prefix: str) -> None:
+    """After a message that is not an answer (a sticker, a refused caption): `prefix`, then
+    what the person is expected to send where they are, with the same buttons as before."""
+    tr = turn.tr
+    step = turn.state.get("step", "idle")
+    if step in ("answering", "confirming", "reviewing"):
+        a = _current(turn)
+        if a is None:
+            return
+        if step == "confirming":
+            _confirm_next(turn, a, prefix=prefix)
+            return
+        if step == "reviewing":
+            _after_review_edit(turn, a, prefix)
+            return
+        q = _form(turn, a).question(turn.state.get("question", ""))
+        if q is not None:
+            ask(turn, a, q.id, prefix=prefix + "\n" + tr(
+                "Question {qid} needs {expected}.", qid=q.id,
+                expected=expected_answer(q, tr)))
+            return
+    turn.state["step"] = "idle"
+    turn.say(prefix + "\n" + tr("Send /baocao to fill in a report, /trangthai to see what is "
+                                "due, /trogiup for help."))
 
 
 # ----------------------------------------------------------------------------- steps
@@ -440,15 +475,16 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
         try:
             parsed: Parsed = parse_answer(q, raw, a.starts_at.year)
         except AnswerError as error:
-            problems.append(f"• {qid}: “{raw}” — {error_text(q, error, tr)}")
+            problems.append(f"• {qid}: “{_clip(raw)}” — {error_text(q, error, tr)}")
             continue
         if parsed.implausible:
             pending.append({"qid": qid, "value": parsed.value, "note": parsed.note})
         else:
             accepted[qid] = parsed.stored()
-    for extra in entry.too_many:
+    if entry.too_many:  # one line for all of them, however many were sent
+        extra = ", ".join(entry.too_many[:3]) + (", …" if len(entry.too_many) > 3 else "")
         problems.append("• " + tr("“{value}”: section {section} has only {count} questions.",
-                                  value=extra, section=entry.section_id,
+                                  value=_clip(extra), section=entry.section_id,
                                   count=len(form.section(entry.section_id).questions)))  # type: ignore[union-attr]
     _save(turn, a, accepted)
     if accepted:  # "Quay lại" then goes back through them, as after answering one by one
@@ -461,7 +497,9 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
         lines.append(tr("Saved {count}: {answers}.", count=len(accepted), answers=shown))
     if problems:
         lines.append(tr("Not accepted (please send these again):"))
-        lines.extend(problems)
+        lines.extend(problems[:PROBLEMS_SHOWN])
+        if len(problems) > PROBLEMS_SHOWN:
+            lines.append(tr("… and {count} more.", count=len(problems) - PROBLEMS_SHOWN))
     prefix = "\n".join(lines)
     step = turn.state.get("step")
     if pending:

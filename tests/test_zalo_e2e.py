@@ -190,3 +190,24 @@ async def test_a_zalo_webhook_without_the_secret_is_refused(settings: Settings, 
         await minh.wait_for("mã mời")
     finally:
         await running.stop()
+
+
+async def test_a_zalo_sticker_or_captioned_image_mid_form_is_not_an_answer(
+        bot: Running, zl: FakeZalo):
+    thu = zl.user("f0e1d2c3b4a5f6e7d8c9", "Trần Thị Thu")
+    await sign_in(bot, thu)
+    await thu.send("/baocao")
+    await thu.wait_for("1.1. ")
+    await thu.send("1")
+    await thu.wait_for("1.2. ")
+    await thu.send("Bỏ qua")
+    await thu.wait_for("2.1. ")
+    await thu.send_sticker()
+    reply = await thu.wait_for("chỉ đọc được tin nhắn chữ")
+    assert "2.1. " in reply.text and "Chưa đọc được số" not in reply.text
+    await thu.send_image("https://example.com/anh.jpg", caption="12")
+    await thu.wait_for("“12”")
+    assert "2.1" not in (await stored_report(bot.app, "X-ANLAO")).answers
+    await thu.send("Dùng nội dung này")  # Zalo has no buttons: the choice is typed
+    await thu.wait_for("2.2. ")
+    assert (await stored_report(bot.app, "X-ANLAO")).answers["2.1"] == 12

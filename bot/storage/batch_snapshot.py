@@ -252,8 +252,8 @@ class BatchSnapshot:
                 return None  # may be an invite code
             if contact.role != "reporter" and parse_command(event.text):
                 return None  # coordinator commands load their own data
-        if may_answer_a_task(event, state):
-            return None
+        if may_answer_a_task(event, state) or "quoted" in state:
+            return None  # a caption waiting for confirmation may turn into any text
         keys = self.owed.get(contact.id, [])
         reports = [self.reports[k] for k in keys]
         used = {r.view.form_key: self.forms[r.view.form_key] for r in reports}

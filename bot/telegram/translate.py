@@ -43,9 +43,24 @@ def _message(update_id: int, message: Message, now: datetime) -> Received:
     if message.contact is not None:
         event = InboundEvent(kind="contact", phone=message.contact.phone_number,
                              contact_user_id=str(message.contact.user_id or ""), **base)
+    elif message.forward_origin is not None:
+        event = InboundEvent(kind="forward", text=message.text or message.caption or "",
+                             payload=_media(message) or "text", **base)
+    elif message.text is not None:
+        event = InboundEvent(kind="text", text=message.text, **base)
     else:
-        event = InboundEvent(kind="text", text=message.text or message.caption or "", **base)
+        event = InboundEvent(kind="media", text=message.caption or "",
+                             payload=_media(message) or "other", **base)
     return Received(str(update_id), event)
+
+
+MEDIA = ("photo", "sticker", "location", "venue", "voice", "audio", "video", "video_note",
+         "document", "animation", "poll", "dice")
+
+
+def _media(message: Message) -> str:
+    """What a message carries besides text, by its Bot API field; "" for none."""
+    return next((kind for kind in MEDIA if getattr(message, kind, None) is not None), "")
 
 
 def _callback(update_id: int, query: CallbackQuery, now: datetime) -> Received:
