@@ -409,6 +409,37 @@ async def _link_local(application: App, user: str, phone: str) -> bool:
     return True
 
 
+@app.command("status")
+def status() -> None:
+    """Is the bot working? When each poller and sender last succeeded, their last errors,
+    what waits to be sent. Exits 1 when something is stuck (for a monitor or cron)."""
+    from bot.health import ago, duration, read_status
+
+    async def work(session: AsyncSession, a: App) -> tuple:
+        now = a.clock()
+        return await read_status(session, now), now
+
+    found, now = _in_transaction(work)
+    if found.parts:
+        _table(["instance", "part", "last success", "last error", "skipped"],
+               [[line.instance_id, line.component, ago(line.last_ok_at, now),
+                 f"{ago(line.last_error_at, now)}: {line.last_error[:60]}"
+                 if line.last_error_at else "-", str(line.skipped)]
+                for line in found.parts])
+    else:
+        typer.echo("No running bot has reported yet (start it with `baocao run`).")
+    oldest = f", the oldest for {duration(now - found.oldest_unsent)}" \
+        if found.oldest_unsent else ""
+    typer.echo(f"Outbox: {found.unsent} message(s) waiting{oldest}; "
+               f"{found.failed_last_day} failed in the last 24 h. Inbox: {found.inbox}.")
+    problems = found.problems(now)
+    for problem in problems:
+        typer.echo(f"PROBLEM: {problem}")
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("OK")
+
+
 @app.command("run")
 def run() -> None:
     """Run the bot on the messengers whose tokens are set; without any, the local chat."""

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -169,11 +169,11 @@ class Status:
             if line.component.endswith("-poll"):
                 since = now - (line.last_ok_at or line.updated_at)
                 if since > STALE_POLL:
-                    problems = f"{line.component}: no successful poll for {_ago(since)}"
+                    problems = f"{line.component}: no successful poll for {duration(since)}"
                     found.append(problems)
         if self.oldest_unsent is not None and now - self.oldest_unsent > STALE_SEND:
             found.append(f"{self.unsent} message(s) waiting, the oldest for "
-                         f"{_ago(now - self.oldest_unsent)}")
+                         f"{duration(now - self.oldest_unsent)}")
         return found
 
 
@@ -189,12 +189,14 @@ async def read_status(session: AsyncSession, now: datetime) -> Status:
     failed = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.failed.is_not(None), OutboxMessage.created_at > now - timedelta(days=1)))
     inbox = await session.scalar(select(func.count()).select_from(InboxMessage))
-    oldest_at = OutboxMessage.created_at.type.process_result_value(oldest, None) \
-        if isinstance(oldest, datetime) else None
-    return Status(parts, unsent or 0, oldest_at, failed or 0, inbox or 0)
+    if isinstance(oldest, str):  # SQLite may hand an aggregate back as text
+        oldest = datetime.fromisoformat(oldest)
+    if isinstance(oldest, datetime) and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return Status(parts, unsent or 0, oldest, failed or 0, inbox or 0)
 
 
-def _ago(delta: timedelta) -> str:
+def duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 120:
         return f"{seconds} s"
@@ -204,4 +206,4 @@ def _ago(delta: timedelta) -> str:
 
 
 def ago(moment: datetime | None, now: datetime) -> str:
-    return "never" if moment is None else f"{_ago(now - moment)} ago"
+    return "never" if moment is None else f"{duration(now - moment)} ago"
