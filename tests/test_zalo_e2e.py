@@ -211,3 +211,21 @@ async def test_a_zalo_sticker_or_captioned_image_mid_form_is_not_an_answer(
     await thu.send("Dùng nội dung này")  # Zalo has no buttons: the choice is typed
     await thu.wait_for("2.2. ")
     assert (await stored_report(bot.app, "X-ANLAO")).answers["2.1"] == 12
+
+
+async def test_a_cut_off_answer_to_a_zalo_send_counts_as_sent(bot: Running, zl: FakeZalo):
+    from sqlalchemy import select
+
+    from bot.storage.models import OutboxMessage
+
+    lan = zl.user("0a1b2c3d4e5f6a7b8c9d", "Lê Thị Lan")
+    await sign_in(bot, lan)
+    zl.garble_next(1, method="sendMessage")
+    await lan.send("/trangthai")
+    await lan.wait_for("13/10/2023")
+    await asyncio.sleep(2.5)  # more than two leases (1 s here): nothing comes again
+    assert sum("13/10/2023" in (m.text or "") for m in lan.messages()) == 1
+    async with bot.app.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_id == lan.id))).all()
+    assert rows and all(r.sent_at is not None and r.failed is None for r in rows)
