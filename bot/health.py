@@ -35,7 +35,7 @@ class Part:
     last_error_at: datetime | None = None
     last_error: str = ""
     skipped: int = 0
-    busy: bool = False  # a sender with messages to deliver (its silence then means trouble)
+    busy_since: datetime | None = None  # a sender with messages to deliver, since when
     warned_at: datetime | None = None
 
     @property
@@ -76,7 +76,11 @@ class Health:
         self._dirty = True
 
     def set_busy(self, name: str, busy: bool) -> None:
-        self.part(name).busy = busy
+        part = self.part(name)
+        if not busy:
+            part.busy_since = None
+        elif part.busy_since is None:
+            part.busy_since = self.clock()
 
     def stale(self, now: datetime) -> list[tuple[Part, timedelta]]:
         """Parts that should have succeeded by now and have not: a poller silent for
@@ -84,9 +88,12 @@ class Health:
         found = []
         for part in self.parts.values():
             since = now - (part.last_ok or self.started)
-            if (part.kind == "poll" and since > STALE_POLL) or \
-                    (part.kind == "send" and part.busy and since > STALE_SEND):
+            if part.kind == "poll" and since > STALE_POLL:
                 found.append((part, since))
+            elif part.kind == "send" and part.busy_since is not None:
+                since = now - max(part.last_ok or part.busy_since, part.busy_since)
+                if since > STALE_SEND:
+                    found.append((part, since))
         return found
 
     def check(self) -> None:

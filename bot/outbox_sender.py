@@ -204,9 +204,11 @@ class OutboxSender:
                 marked = await self._mark(session)
                 await self._renew(session, now)
                 ready: list[outbox.Pending] = []
+                waiting = bool(self._in_flight)
                 if self._free() > 0:
                     rows = await outbox.queue_heads(session, self.channel, limit)
                     ready = self._ready(rows, now)[: self._free()]
+                    waiting = waiting or bool(rows)
                 claimed = await self._claim(session, [item.id for item in ready], now) \
                     if ready else set()
         except BaseException:
@@ -215,7 +217,8 @@ class OutboxSender:
         for item in ready:
             if item.id in claimed:
                 self._start(item)
-        self.health.set_busy(self.part, bool(self._in_flight))
+        # With messages waiting, a sender that never succeeds is stuck (the watchdog says so).
+        self.health.set_busy(self.part, waiting)
         return len(claimed)
 
     def _start(self, item: outbox.Pending) -> None:

@@ -60,6 +60,10 @@ def test_a_stuck_poller_or_sender_is_logged_once_a_minute(caplog: pytest.LogCapt
     clock.now += timedelta(seconds=62)
     health.check()
     assert caplog.records == []  # idle senders are not stuck
+    health.set_busy("telegram-send", True)  # work arrives long after the last send
+    clock.now += timedelta(seconds=30)
+    health.check()
+    assert caplog.records == []  # it has had only 30 s
 
 
 @pytest.mark.slow
