@@ -431,11 +431,18 @@ async def verify(app: Any, tg: Any, people: list[Person], steps: list[Step],
 
     # Replies the killed process had claimed and not delivered: from ready to arrival.
     after_claimed: list[float] = []
+    per_kill = []
     for kill in kills:
+        mine = []
         for chat, text in kill.owed:
             arrivals = [t for t in copies.get((chat, text), []) if t >= kill.at]
-            after_claimed.append(since_up(min(arrivals), kill.ready_at) if arrivals
-                                 else float("inf"))
+            mine.append(since_up(min(arrivals), kill.ready_at) if arrivals else float("inf"))
+        after_claimed += mine
+        per_kill.append({"at_s": round(kill.at - started, 1),
+                         "down_s": round(kill.ready_at - kill.at, 2),
+                         "unsent": kill.unsent, "claimed": kill.claimed,
+                         "claimed_undelivered": len(kill.owed),
+                         "slowest_after_restart_s": round(max(mine), 2) if mine else None})
     # Every reply owed across a restart (asked before the bot was ready again, answered after).
     across: list[float] = []
     for step in steps:
@@ -468,6 +475,7 @@ async def verify(app: Any, tg: Any, people: list[Person], steps: list[Step],
         "latency_after_restart_claimed": dist(after_claimed),
         "latency_after_restart_all_owed": dist(across),
         "latency_every_reply": dist(replied),
+        "per_kill": per_kill,
     }
 
 
@@ -527,7 +535,7 @@ async def main_async(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-soak-"))
     print(f"work directory (databases, bot logs): {workdir}", flush=True)
     results: dict[str, Any] = {}
-    for name in ("blast", "no-blast"):
+    for name in args.phases.split(","):
         results[name] = await run_phase(name, args, workdir)
     goals = report(results)
     write_result(NAME + ("-quick" if args.quick else ""), {
@@ -550,6 +558,7 @@ def main() -> None:
     parser.add_argument("--step-timeout", type=float, default=180.0)
     parser.add_argument("--drain-seconds", type=float, default=180.0)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--phases", default="blast,no-blast")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--api-base", help=argparse.SUPPRESS)

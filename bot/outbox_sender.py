@@ -93,6 +93,7 @@ class OutboxSender:
         self.part = f"{self.channel}-send"
         self._wake = asyncio.Event()  # new messages were queued
         self._room = asyncio.Event()  # sends finished: slots are free again
+        self._turns = asyncio.Lock()  # the overall rate's turns, in the order of claiming
         self._in_flight: dict[int, str] = {}  # row id → chat id, sends under way
         self._tasks: set[asyncio.Task] = set()
         self._unmarked: list[int] = []  # sent, written down by the next claim transaction
@@ -315,13 +316,19 @@ class OutboxSender:
                         describe(error))
 
     async def _wait_turn(self, chat_id: str) -> None:
+        """Wait until this message may go. Messages take the overall rate's turns in the order
+        they were claimed (oldest first: after a restart, the messages taken back go first),
+        never overtaken by later ones; a chat's own limit is waited out before queueing."""
         group = self.transport.is_group(chat_id)
-        while True:
-            delay = self.flood.delay(chat_id, self.monotonic(), group)
-            if delay <= 0:
-                self.flood.sent(chat_id, self.monotonic(), group)
-                return
-            await asyncio.sleep(delay)
+        while (wait := self.flood.chat_delay(chat_id, self.monotonic(), group)) > 0:
+            await asyncio.sleep(wait)
+        async with self._turns:  # FIFO
+            while True:
+                delay = self.flood.delay(chat_id, self.monotonic(), group)
+                if delay <= 0:
+                    self.flood.sent(chat_id, self.monotonic(), group)
+                    return
+                await asyncio.sleep(delay)
 
     async def _finish(self, row_id: int, failed: str | None = None) -> None:
         async with self.sessions() as session, session.begin():

@@ -9,6 +9,7 @@ import contextlib
 import ctypes
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,7 @@ class Running:
 
     async def reminder_tick(self) -> int:
         """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
+        started = time.monotonic()
         try:
             count = await self.app.dispatcher.reminders.tick(self.clock())
             if self.zalo_budget:
@@ -72,6 +74,7 @@ class Running:
             return 0
         finally:
             release_free_memory()
+        log.info("reminder tick: %s queued in %.2f s", count, time.monotonic() - started)
         if count:
             self.wake_senders()
         return count
