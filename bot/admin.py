@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,9 @@ from scheduler.reminder_policy import PolicyError, ReminderPolicy, parse_tasks
 
 ROLES = ("reporter", "coordinator", "admin")
 # Header keys (bot.tables.header_key) → columns: the Vietnamese an office writes, and English.
+# A code is part of the tree path "/HP/X-ANLAO/" matched with LIKE: a "/" would nest the unit
+# under another's subtree, "%" or "_" would match others'. Letters, digits, "-" and "." only.
+UNIT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,63}")
 UNIT_ALIASES = {"ma": "code", "ma_don_vi": "code", "ten": "name", "ten_don_vi": "name",
                 "loai": "kind", "loai_don_vi": "kind", "parent": "parent_code",
                 "ma_cap_tren": "parent_code", "ma_don_vi_cap_tren": "parent_code"}
@@ -94,6 +98,10 @@ async def import_units(session: AsyncSession, path: Path) -> UnitImport:
         code = row.get("code")
         if not code:
             errors.append(f"line {row.line}: the code is empty")
+        elif not UNIT_CODE.fullmatch(code):
+            errors.append(f"line {row.line}: code “{code}” may hold only letters, digits, "
+                          f"“-” and “.” (A-Z without accents, no spaces, no “/”), at most "
+                          f"64 characters")
         elif code in seen:
             errors.append(f"line {row.line}: code {code} already appears on line {seen[code]}")
         else:

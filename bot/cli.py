@@ -433,8 +433,10 @@ def export(
                 bar.update(done - last[0])
                 last[0] = done
 
-            writers.write(fmt, data, out, advance, dialect=dialect)
+            skipped = writers.write(fmt, data, out, advance, dialect=dialect)
             bar.update(max(0, len(data.units) - last[0]))
+        for item in skipped:
+            typer.echo(f"Left out (not a value the file can hold): {item}", err=True)
         return len(data.units)
 
     count = _reporting_command(work)
@@ -583,8 +585,8 @@ def web_link(phone: Annotated[str, typer.Option("--phone", help="the coordinator
 
 @app.command("status")
 def status() -> None:
-    """What is configured, and how many units, contacts, open periods and undelivered
-    messages there are."""
+    """What is configured; how many units, contacts, open periods and undelivered messages
+    there are; whether the running bot works (exit 1 when something is stuck)."""
     settings = _settings()
     channels = dict(settings.channels())
     typer.echo(f"baocao {__version__}")
@@ -604,6 +606,39 @@ def status() -> None:
     typer.echo(f"Open periods: {counts.open_periods}")
     typer.echo(f"Undelivered messages: {counts.undelivered}"
                + (f" (of which failed: {counts.failed})" if counts.failed else ""))
+    typer.echo("")
+    if not _health():
+        raise typer.Exit(1)  # something is stuck: for a monitor or cron
+
+
+def _health() -> bool:
+    """Is the bot working? When each poller and sender last succeeded, their last errors,
+    what waits to be sent; False when something is stuck."""
+    from bot.health import ago, duration, read_status
+
+    async def work(session: AsyncSession, a: App) -> tuple:
+        now = a.clock()
+        return await read_status(session, now), now
+
+    found, now = _in_transaction(work)
+    if found.parts:
+        _table(["instance", "part", "last success", "last error", "skipped"],
+               [[line.instance_id, line.component, ago(line.last_ok_at, now),
+                 f"{ago(line.last_error_at, now)}: {line.last_error[:60]}"
+                 if line.last_error_at else "-", str(line.skipped)]
+                for line in found.parts])
+    else:
+        typer.echo("No running bot has reported yet (start it with `baocao run`).")
+    oldest = f", the oldest for {duration(now - found.oldest_unsent)}" \
+        if found.oldest_unsent else ""
+    typer.echo(f"Outbox: {found.unsent} message(s) waiting{oldest}; "
+               f"{found.failed_last_day} failed in the last 24 h. Inbox: {found.inbox}.")
+    problems = found.problems(now)
+    for problem in problems:
+        typer.echo(f"PROBLEM: {problem}")
+    if not problems:
+        typer.echo("OK")
+    return not problems
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox, reporting
 from bot.exports.letterhead import ReportSettings
+from bot.exports.model import Skipped
 from bot.storage.context_loader import FormCache
 from bot.storage.models import (
     Campaign,
@@ -225,9 +226,10 @@ FILE_NAMES = {"xlsx": "bao-cao.xlsx", "csv": "bao-cao.csv", "docx": "bao-cao-ton
 async def make_export(session: AsyncSession, contact_id: int, role: str, period_id: int,
                       fmt: str, forms: FormCache, files_dir: Path, now: datetime,
                       report_settings: ReportSettings | None = None, unit_code: str = ""
-                      ) -> list[tuple[Path, str]]:
+                      ) -> list[tuple[Path, str, list[Skipped]]]:
     """Write the export of one period for each of the coordinator's scopes (or for one unit
-    inside them, `/bieudo CODE`); (path, caption)."""
+    inside them, `/bieudo CODE`); (path, caption, the values left out because no file can
+    hold them)."""
     from bot.exports import writers
 
     period = await session.get(Period, period_id)
@@ -250,8 +252,8 @@ async def make_export(session: AsyncSession, contact_id: int, role: str, period_
         folder = files_dir / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{campaign.key}-{period.key}-{_slug(scope.name)}-{FILE_NAMES[fmt]}"
-        writers.write(fmt, data, path)
-        made.append((path, f"{period.title_vi} — {scope.name}"))
+        skipped = writers.write(fmt, data, path)
+        made.append((path, f"{period.title_vi} — {scope.name}", skipped))
     return made
 
 

@@ -26,15 +26,23 @@ from bot.coordination import (
     return_report,
 )
 from bot.exports.letterhead import ReportSettings
+from bot.exports.model import Skipped
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.reporting import with_received
 from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
 from bot.storage.context_loader import FormCache, identity_for, load_context
 from bot.storage.database import dialect_insert
 from bot.storage.effects import apply_effects
-from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
+from bot.storage.models import (
+    Contact,
+    ConversationState,
+    InboxMessage,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from bot.web import links as web_links
 from bot.web.links import WebLinks
+from conversations import not_typed
 from conversations.context import Context
 from conversations.engine import advance, needs_received, parse_command
 from conversations.events import (
@@ -49,7 +57,8 @@ from conversations.events import (
     SetLanguage,
     StepResult,
 )
-from conversations.i18n import Catalog
+from conversations.i18n import Catalog, Tr
+from conversations.private_only import not_here
 
 log = logging.getLogger(__name__)
 MENU_CHANNELS = frozenset({"telegram"})  # channels with a per-chat command menu
@@ -70,6 +79,27 @@ def _processed(event: InboundEvent, now: datetime) -> ProcessedMessage:
     channel, chat_id, message_id = dedupe_key(event)
     return ProcessedMessage(channel=channel, chat_id=chat_id, message_id=message_id,
                             processed_at=now)
+
+
+SKIPPED_SHOWN = 10
+
+
+def export_notes(tr: Tr, fmt: str, failed: bool, skipped: Sequence[Skipped]) -> list[str]:
+    """What the coordinator reads beside (or instead of) an export."""
+    notes = []
+    if failed:
+        notes.append(tr("The {format} file could not be made. The error has been recorded; "
+                        "please try again later, or tell the administrator if it happens "
+                        "again.", format=fmt.upper()))
+    if skipped:
+        shown = "; ".join(str(s) for s in skipped[:SKIPPED_SHOWN])
+        more = len(skipped) - SKIPPED_SHOWN
+        if more > 0:
+            shown += "; " + tr("and {count} more", count=more)
+        notes.append(tr("{count} stored value(s) could not be written into the file and were "
+                        "left out: {values}. Please ask these units to correct them.",
+                        count=len(skipped), values=shown))
+    return notes
 
 
 def _reader_language(result: StepResult, ctx: Context) -> str:
@@ -146,6 +176,7 @@ class Dispatcher:
         self.web_links: WebLinks | None = None  # set when the web console is turned on
         # batches handled; events answered from the snapshot, and through the one-event path
         self.counts: Counter[str] = Counter()
+        self.bot_names: dict[str, str] = {}  # channel → the bot's username, for links to it
 
     async def handle(self, event: InboundEvent, *, acks: Sequence[dict[str, Any]] = (),
                      inbox_id: int | None = None) -> bool:
@@ -243,22 +274,37 @@ class Dispatcher:
 
     async def _export(self, event: InboundEvent, contact_id: int, role: str,
                       export: Export) -> None:
-        """Files are made after the commit, reading a snapshot without blocking writers."""
+        """Files are made after the commit, reading a snapshot without blocking writers. The
+        coordinator is told when a file could not be made, and which values a file left
+        out."""
+        made: list[tuple[Path, str, list[Skipped]]] = []
+        failed = False
         try:
-            made: list[tuple[Path, str]] = []
             async with self.read_sessions() as session:
                 for period_id in export.period_ids:
                     made += await make_export(session, contact_id, role, period_id,
                                               export.format, self.forms, self.files_dir,
                                               self.clock(), self.report_settings,
                                               export.unit_code)
+        except Exception:
+            log.exception("export %s failed", export)
+            failed = True
+        try:
             async with self.sessions() as session, session.begin():
-                for path, caption in made:
+                language = await session.scalar(select(Contact.language).where(
+                    Contact.id == contact_id)) or self.default_language
+                tr = self.catalog.tr(language)
+                for path, caption, _skipped in made:
                     outbox.enqueue_payload(session, event.channel, event.chat_id,
                                            document_payload(path, caption, export.format),
                                            self.clock())
+                notes = export_notes(tr, export.format, failed,
+                                     [s for *_rest, skipped in made for s in skipped])
+                outbox.enqueue(session, event.channel, event.chat_id,
+                               [OutboundMessage(text) for text in notes], self.clock(),
+                               language)
         except Exception:
-            log.exception("export %s failed", export)
+            log.exception("could not queue the files of export %s", export)
             return
         for callback in self.on_commit:
             callback()
@@ -279,9 +325,13 @@ class Dispatcher:
                        acks: Sequence[dict[str, Any]], exports: list[FileToMake],
                        now: datetime) -> None:
         """Load, advance and write one event, inside the caller's transaction."""
+        if not event.personal:
+            await self._not_here(session, event, acks, now)
+            return
         identity = await identity_for(session, event, now)
         row = await session.get(ConversationState, identity.id)
         state = dict(row.state) if row else {}
+        event, state = not_typed.resolve(event, state)  # a confirmed caption: as if typed
         ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
                                  self.default_language, self.late_window,
                                  event.channel in self.contact_sharing_channels, state)
@@ -333,6 +383,22 @@ class Dispatcher:
                                         "language": contact.language}, now)
         outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
                        _reader_language(result, ctx))
+
+    async def _not_here(self, session: AsyncSession, event: InboundEvent,
+                        acks: Sequence[dict[str, Any]], now: datetime) -> None:
+        """A group, a channel or a shared sender id: no identity is looked up or bound, no
+        state changes; the chat is told once a day how to reach the bot privately."""
+        for ack in acks:
+            outbox.enqueue_payload(session, event.channel, event.chat_id, ack, now)
+        tr = self.catalog.tr(self.default_language)
+        row = outbox.payload_row(
+            event.channel, event.chat_id,
+            outbox.to_payload(OutboundMessage(not_here(tr, self.bot_names.get(event.channel,
+                                                                              ""))),
+                              self.default_language),
+            now, dedupe_key=f"not-here:{event.channel}:{event.chat_id}:{now.date().isoformat()}")
+        await session.execute(dialect_insert(session)(OutboxMessage).values(**row)
+                              .on_conflict_do_nothing())
 
     async def _seen(self, session: AsyncSession, event: InboundEvent) -> bool:
         return await session.scalar(select(ProcessedMessage.message_id).where(

@@ -85,7 +85,9 @@ class FileLinks:
             stamp = int(request.query.get("exp", ""))
         except ValueError:
             return self._page(403, "invalid")
-        if not hmac.compare_digest(self._sign(token, stamp), request.query.get("sig", "")):
+        # Compared as bytes: compare_digest refuses a str with non-ASCII characters.
+        given = request.query.get("sig", "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(self._sign(token, stamp).encode(), given):
             return self._page(403, "invalid")
         now = self.clock()
         if now.timestamp() > stamp:

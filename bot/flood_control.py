@@ -34,6 +34,9 @@ class _Bucket:
 # keep a small margin so jitter never tips a burst over the limit.
 WINDOW = 1.02
 CHAT_MARGIN = 1.05
+# 429s for this many different chats within this many seconds mean the overall limit.
+OVERALL_REFUSALS = 3
+OVERALL_WINDOW = 1.0
 
 
 @dataclass
@@ -47,6 +50,7 @@ class FloodControl:
     _chats: dict[str, _Bucket] = field(default_factory=dict)
     _paused_until: float = 0.0
     _chat_paused: dict[str, float] = field(default_factory=dict)
+    _refusals: deque[tuple[float, str]] = field(default_factory=deque)
 
     def _bucket(self, chat: str, group: bool) -> _Bucket:
         bucket = self._chats.get(chat)
@@ -88,9 +92,15 @@ class FloodControl:
         self._bucket(chat, group).take(now)
 
     def retry_after(self, chat: str, seconds: float, now: float) -> None:
-        """The messenger said 'too many requests': hold this chat, and everyone briefly."""
+        """The messenger said 'too many requests' for this chat: hold this chat only. When
+        several chats are refused within a second, the overall limit was hit: everyone
+        pauses briefly."""
         self._chat_paused[chat] = max(self._chat_paused.get(chat, 0.0), now + seconds)
-        self._paused_until = max(self._paused_until, now + min(seconds, 1.0))
+        while self._refusals and now - self._refusals[0][0] > OVERALL_WINDOW:
+            self._refusals.popleft()
+        self._refusals.append((now, chat))
+        if len({c for _t, c in self._refusals}) >= OVERALL_REFUSALS:
+            self._paused_until = max(self._paused_until, now + min(seconds, 1.0))
 
     def pause_all(self, seconds: float, now: float) -> None:
         self._paused_until = max(self._paused_until, now + seconds)

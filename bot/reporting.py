@@ -49,6 +49,7 @@ from bot.storage.models import (
     Submission,
     Unit,
 )
+from conversations.answer_parsing import MAX_BY_TYPE
 from conversations.campaigns import reports_to_of
 from conversations.context import Assignment, ReceivedReports
 from conversations.forms import Form, Text
@@ -607,6 +608,10 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
         rows = []
         totals = {qid: Decimal(0) for qid in numeric}
         whole = dict.fromkeys(numeric, 0)
+        # A value past its type's ceiling (stored before values were bounded) is left out of
+        # the totals, as the writers leave it out of the file and tell the coordinator.
+        limits = {q.id: MAX_BY_TYPE.get(q.type, max(MAX_BY_TYPE.values()))
+                  for q in questions if q.numeric}
         for unit in block.units:
             status, on_time = lines.state(unit.id)
             s = submissions.get(unit.id)
@@ -622,10 +627,11 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
                 for qid in numeric:
                     value = unit_answers.get(qid)
                     if type(value) is int:  # most answers: added without a Decimal
-                        whole[qid] += value
+                        if -limits[qid] < value < limits[qid]:
+                            whole[qid] += value
                     elif value is not None:
                         number = _number(value)
-                        if number is not None:
+                        if number is not None and -limits[qid] < number < limits[qid]:
                             totals[qid] += number
         blocks.append(ReportBlock(
             block.title.vi, block.direct, block.form.title.vi, questions, rows,

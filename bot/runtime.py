@@ -10,6 +10,7 @@ import ctypes
 import hashlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,8 +28,11 @@ from bot.budget import check_zalo_budget
 from bot.dispatcher import utc_now
 from bot.file_links import FileLinks
 from bot.flood_control import FloodControl
+from bot.health import Health
 from bot.housekeeping import housekeeping
 from bot.inbox import InboxWorker, release_claims
+from bot.instance import InstanceId, acquire, id_file
+from bot.log_safety import SafeAccessLogger, mask_secrets
 from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
 from bot.zalo import channel as zalo_channel
@@ -60,9 +64,13 @@ class Running:
     zalo_budget: int = 0
     settings: Settings | None = None
     console: Any = None  # bot.web.server.Console when the web console runs
+    health: Health = field(default_factory=lambda: Health(utc_now, "local"))
+    instance: InstanceId = field(default_factory=lambda: InstanceId("local"))
+    links: FileLinks | None = None
 
     async def reminder_tick(self) -> int:
         """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
+        started = time.monotonic()
         try:
             count = await self.app.dispatcher.reminders.tick(self.clock())
             if self.zalo_budget:
@@ -73,6 +81,7 @@ class Running:
             return 0
         finally:
             release_free_memory()
+        log.info("reminder tick: %s queued in %.2f s", count, time.monotonic() - started)
         if count:
             self.wake_senders()
         return count
@@ -104,6 +113,7 @@ class Running:
             with contextlib.suppress(Exception):
                 await cleanup()
         await self.app.close()
+        self.instance.release()
 
 
 def release_free_memory() -> None:
@@ -116,6 +126,9 @@ def release_free_memory() -> None:
 async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Running:
     """Start every channel whose token is set, the reminders, and the web server if needed.
     Raises StartupError (after undoing what was started) when a part cannot start."""
+    mask_secrets(secret.get_secret_value() for secret in (
+        settings.telegram_bot_token, settings.zalo_bot_token, settings.webhook_secret,
+        settings.zalo_webhook_secret, settings.web_secret) if secret is not None)
     try:
         app = await build_app(settings, clock=clock)
     except (OSError, TimeoutError) as exc:
@@ -132,8 +145,14 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     stop = asyncio.Event()
     worker = InboxWorker(app.sessions, app.dispatcher, clock,
                          read_sessions=app.dispatcher.read_sessions)
+    try:
+        instance = acquire(id_file(settings.database_url, settings.instance_file),
+                           settings.instance_id)
+    except BaseException:
+        await app.close()
+        raise
     running = Running(app, stop, worker, clock=clock, zalo_budget=settings.zalo_monthly_budget,
-                      settings=settings)
+                      settings=settings, health=Health(clock, str(instance)), instance=instance)
     try:
         await _start(running, settings, clock)
     except BaseException:
@@ -147,6 +166,9 @@ async def _start(running: Running, settings: Settings, clock: Callable[[], datet
     await release_claims(app.sessions)
     running.tasks.append(asyncio.create_task(running.worker.run(running.stop_event),
                                              name="inbox"))
+    running.tasks.append(asyncio.create_task(running.health.watch(app.sessions,
+                                                                  running.stop_event),
+                                             name="watchdog"))
     app.dispatcher.on_commit.append(running.wake_senders)
     web_app = web.Application()
     webhooks: list[Callable[[], Awaitable[None]]] = []
@@ -157,12 +179,13 @@ async def _start(running: Running, settings: Settings, clock: Callable[[], datet
                           settings.timezone)
         links.routes(web_app)
         _start_console(running, settings, clock, web_app)
+        running.links = links
     if settings.telegram_bot_token is not None:
         await _start_telegram(running, settings, clock, web_app, webhooks)
     if settings.zalo_bot_token is not None:
         await _start_zalo(running, settings, clock, web_app, webhooks, links)
     if links is not None or webhooks:
-        runner = web.AppRunner(web_app)
+        runner = web.AppRunner(web_app, access_log_class=SafeAccessLogger)
         await runner.setup()
         running.web_runner = runner
         running.cleanups.append(runner.cleanup)
@@ -232,6 +255,7 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
     except TelegramAPIError as exc:
         raise StartupError(f"Telegram refused TELEGRAM_BOT_TOKEN: {exc.message}") from exc
     running.telegram_username = me.username or ""
+    app.dispatcher.bot_names["telegram"] = running.telegram_username
     await register_commands(bot, app.catalog, settings.default_language)
     flood = FloodControl(per_second=settings.telegram_rate_per_second,
                          per_chat_per_second=settings.telegram_rate_per_chat,
@@ -239,11 +263,12 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
     transport = TelegramTransport(bot, app.catalog)
     sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),
-                          read_sessions=app.dispatcher.read_sessions)
+                          read_sessions=app.dispatcher.read_sessions,
+                          instance_id=str(running.instance), health=running.health)
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="tg-sender"))
     receiver = TelegramReceiver(bot, app.sessions, clock, running.worker.wake,
-                                handle_now=running.worker.handle_now)
+                                handle_now=running.worker.handle_now, health=running.health)
     if settings.webhook_url:
         secret = webhook_secret(token, settings.webhook_secret.get_secret_value()
                                 if settings.webhook_secret else "")
@@ -276,10 +301,12 @@ async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], 
     sender = OutboxSender(app.sessions, ZaloTransport(client, app.catalog, links), clock,
                           app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),
-                          read_sessions=app.dispatcher.read_sessions)
+                          read_sessions=app.dispatcher.read_sessions,
+                          instance_id=str(running.instance), health=running.health)
     running.senders.append(sender)
     running.tasks.append(asyncio.create_task(sender.run(running.stop_event), name="zalo-sender"))
-    receiver = zalo_channel.ZaloReceiver(client, app.sessions, clock, running.worker.wake)
+    receiver = zalo_channel.ZaloReceiver(client, app.sessions, clock, running.worker.wake,
+                                         health=running.health)
     if settings.zalo_webhook_url:
         secret = zalo_channel.webhook_secret(
             token, settings.zalo_webhook_secret.get_secret_value()

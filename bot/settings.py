@@ -168,6 +168,10 @@ class Settings(BaseSettings):
     telegram_rate_per_chat: float = 1.0
     telegram_group_per_minute: float = 20.0
     outbox_lease_seconds: float = 30.0
+    # Outbox claims carry the instance id; kept in a file (beside a SQLite database, else in
+    # the working directory) so a restart takes its own claims back at once.
+    instance_id: str = ""
+    instance_file: str = ""
     reminder_tick_seconds: float = 60.0
     files_dir: str = "files"
     files_keep_days: float = 30.0  # exports older than this are deleted; 0 keeps them

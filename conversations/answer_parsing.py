@@ -20,6 +20,20 @@ MAX_TEXT = 10_000
 # The note stored with an estimate ("khoảng 30"): data for the coordinator, in Vietnamese.
 ESTIMATE_NOTE = "ước tính"
 EXCERPT = 60
+# Hard ceilings (exclusive) of every figure, whatever the form says: the database column
+# (Numeric(24, 6)), Decimal's context and every export hold them, and a sum over a thousand
+# units, with room. A count of people or classes never nears 10^12; money stays below 10^15 đồng.
+MAX_BY_TYPE: dict[str, int] = {"count": 10**12, "money": 10**15, "number": 10**12}
+
+
+def within_bounds(question_type: str, value: Decimal) -> bool:
+    """True if `value` is a finite figure below the ceiling of its type (and above minus it)."""
+    limit = MAX_BY_TYPE.get(question_type)
+    if limit is None:
+        return True
+    return value.is_finite() and -limit < value < limit
+
+
 _NOTE = re.compile(r"(?i)(?:\bghi\s*ch[uú]\b|\bgc\b|\bnote\b)\s*[:\-]?\s*")
 _PAREN_NOTE = re.compile(r"^(?P<value>[^()]*?)\s*\((?P<note>[^()]*)\)\s*$")
 
@@ -95,11 +109,15 @@ def _number(question: Question, text: str, note: str) -> Parsed:
     try:
         reading = read_number(text, units=(question.unit.vi, question.unit.en))
     except NumberError as exc:
+        if exc.code == "too_big":  # dozens of digits: past any ceiling, said the same way
+            raise AnswerError("too_large", max=MAX_BY_TYPE[question.type] - 1) from exc
         code = "not_a_number" if exc.code in ("empty", "not_a_number") else exc.code
         raise AnswerError(code, typed=text) from exc
     value = reading.value
     if question.type == "count" and (reading.shorthand or reading.currency == "vnd"):
         raise AnswerError("money_for_count", typed=text)
+    if not within_bounds(question.type, value):
+        raise AnswerError("too_large", max=MAX_BY_TYPE[question.type] - 1)
     if question.type in ("count", "money") and not is_whole(value):
         raise AnswerError("not_whole")
     if value < 0 and (question.min is None or question.min >= 0):
@@ -113,6 +131,21 @@ def _number(question: Question, text: str, note: str) -> Parsed:
     if reading.approximate:
         note = with_note(note, ESTIMATE_NOTE)
     return Parsed(stored, note, implausible)
+
+
+def button_answer(question: Question, raw: str, default_year: int) -> Parsed:
+    """The value a button press carries (`ans:<question>:<value>`). Its data comes from the
+    person's client and may be forged: yes/no and choices take only their own values, any
+    other value is read exactly as if it had been typed."""
+    if question.type == "yes_no":
+        if raw not in ("yes", "no"):
+            raise AnswerError("not_yes_no")
+        return Parsed(raw == "yes")
+    if question.type == "choice":
+        if raw not in {c.id for c in question.choices}:
+            raise AnswerError("not_a_choice", count=len(question.choices))
+        return Parsed(raw)
+    return parse_answer(question, raw, default_year)
 
 
 def _decimal_str(value: Decimal) -> str | int:
@@ -132,11 +165,16 @@ def show_value(question: Question, stored: Any, tr: Tr) -> str:
     if stored is None:
         return tr("(skipped)")
     if question.numeric:
-        value = Decimal(str(stored))
+        try:
+            number = Decimal(str(stored)) if not isinstance(stored, bool) else None
+        except (ArithmeticError, ValueError):  # stored before values were checked
+            number = None
+        if number is None or not within_bounds(question.type, number):
+            return tr("(unreadable value)")
         unit = question.unit.get(tr.language)
-        if tr.language == "en" and value == 1:
+        if tr.language == "en" and number == 1:
             unit = english_singular(unit)
-        return f"{tr.number(value)} {unit}".strip()
+        return f"{tr.number(number)} {unit}".strip()
     if question.type == "yes_no":
         return tr("Yes") if stored else tr("No")
     if question.type == "date":
@@ -186,6 +224,10 @@ def error_text(question: Question, error: AnswerError, tr: Tr) -> str:
         return tr("The smallest accepted value is {min}.", min=tr.number(error.params["min"]))
     if code == "above_max":
         return tr("The largest accepted value is {max}.", max=tr.number(error.params["max"]))
+    if code == "too_large":
+        return tr("This number is larger than any real figure for this question (at most "
+                  "{max}). Please check it and send it again.",
+                  max=tr.number(error.params["max"]))
     if code in ("not_yes_no",) or (question.type == "yes_no" and code == "empty"):
         return tr("Please answer “có” (yes) or “không” (no); you may also type 1 or 2, or "
                   "“co”, “k”, “chưa”.")
@@ -224,9 +266,6 @@ def error_text(question: Question, error: AnswerError, tr: Tr) -> str:
     if code == "words":
         return tr("Please write the number with digits, not in words, {example}.",
                   example=example)
-    if code == "too_big":
-        return tr("This number is far too large to be a real figure. Please check it and "
-                  "enter it again, {example}.", example=example)
     if code == "bad_grouping":
         return tr("The thousands in “{typed}” are not grouped by three. Please enter it "
                   "again, for example: 1.234.567 or 1234567.", typed=typed)
@@ -234,6 +273,23 @@ def error_text(question: Question, error: AnswerError, tr: Tr) -> str:
         return tr("I could not read this amount. Please enter a sum in đồng, {example}.",
                   example=example)
     return tr("I could not read this number. Please enter a number, {example}.", example=example)
+
+
+def expected_answer(question: Question, tr: Tr) -> str:
+    """What a question takes, in a few words: 'a number, for example: 12'."""
+    example = _example(question, tr)
+    if question.type == "money":
+        return tr("an amount in đồng, for example: {example}", example=example)
+    if question.numeric:
+        return tr("a number, for example: {example}", example=example)
+    if question.type == "yes_no":
+        return tr("“có” (yes) or “không” (no)")
+    if question.type == "date":
+        return tr("a date as day/month/year, for example: {example}", example=example)
+    if question.type == "choice":
+        return tr("one of the options, by its number (1 to {count})",
+                  count=len(question.choices))
+    return tr("a few words of text")
 
 
 def _example(question: Question, tr: Tr) -> str:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog
 from conversations.reporting_lines import StateCounts
 
-MAX_FAILED_SIGNINS_PER_HOUR = 5
+MAX_FAILED_SIGNINS_PER_HOUR = 5  # per account, over the last hour (refused tries count too)
+# Across every account, over a sliding window: guesses spread over many accounts. Only codes
+# actually looked up count, so one locked-out account cannot lock out everyone.
+MAX_FAILED_SIGNINS_GLOBAL = 50
+SIGNIN_GLOBAL_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,7 @@ class Context:
     contact: ContactView | None = None
     invite: InviteView | None = None
     failed_signins_last_hour: int = 0
+    failed_signins_everywhere: int = 0  # codes not found, all accounts, SIGNIN_GLOBAL_WINDOW
     assignments: tuple[Assignment, ...] = ()
     phone_match: ContactView | None = None  # the imported contact a shared phone number matches
     can_share_contact: bool = False  # the channel has a "share my phone number" button

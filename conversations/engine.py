@@ -9,8 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from conversations import coordinator_commands, report_flow, task_checkins
-from conversations.context import MAX_FAILED_SIGNINS_PER_HOUR, Context
+from conversations import coordinator_commands, not_typed, report_flow, task_checkins
+from conversations.context import (
+    MAX_FAILED_SIGNINS_GLOBAL,
+    MAX_FAILED_SIGNINS_PER_HOUR,
+    SIGNIN_GLOBAL_WINDOW,
+    Context,
+)
 from conversations.events import (
     Button,
     InboundEvent,
@@ -118,10 +123,15 @@ def needs_received(event: InboundEvent, state: dict[str, Any]) -> bool:
 def advance(state: dict[str, Any], event: InboundEvent, ctx: Context, now: datetime) -> StepResult:
     turn = Turn(state=dict(state or {}), event=event, ctx=ctx, now=now)
     if ctx.contact is None:
-        _onboarding(turn)
-    else:
+        if not not_typed.handle(turn, _not_joined_yet):
+            _onboarding(turn)
+    elif not not_typed.handle(turn):
         _registered(turn)
     return turn.result()
+
+
+def _not_joined_yet(turn: Turn, prefix: str) -> None:
+    turn.say(prefix + "\n" + _how_to_join(turn), buttons=_share_button(turn))
 
 
 def _onboarding(turn: Turn) -> None:
@@ -210,10 +220,19 @@ def _near_miss(turn: Turn, miss: NearMiss) -> None:
 
 
 def _sign_in(turn: Turn, code: str) -> None:
+    """Every code is tried here, signed in or not: limited, recorded when it misses, and
+    answered the same way for a miss whoever asks."""
     tr, ctx = turn.tr, turn.ctx
     if ctx.failed_signins_last_hour >= MAX_FAILED_SIGNINS_PER_HOUR:
+        turn.effect(RecordFailedSignIn(code, limited=True))
         turn.say(tr("Several codes sent from this account were not found. For safety, please "
                     "try again in an hour, or ask your coordinator to check the code."))
+        return
+    if ctx.failed_signins_everywhere >= MAX_FAILED_SIGNINS_GLOBAL:
+        turn.effect(RecordFailedSignIn(code, limited=True))
+        turn.say(tr("For safety, signing in with a code is paused for a few minutes because "
+                    "many wrong codes were sent. Please try again in {minutes} minutes.",
+                    minutes=int(SIGNIN_GLOBAL_WINDOW.total_seconds() // 60)))
         return
     invite = ctx.invite
     if invite is None or invite.code != code:
@@ -271,7 +290,7 @@ def _registered(turn: Turn) -> None:
         name, arg = command
         if name == "start":
             code = candidate(event.text)
-            if code and turn.ctx.invite:
+            if code:
                 _sign_in(turn, code)
             else:
                 turn.say(tr("Welcome back! Send /baocao to report, /trangthai to see what is due."))
@@ -313,7 +332,7 @@ def _registered(turn: Turn) -> None:
         return
     if turn.state.get("step", "idle") == "idle" and event.kind == "text":
         code = candidate(event.text)
-        if code and turn.ctx.invite and turn.ctx.invite.code == code:
+        if code:
             _sign_in(turn, code)
             return
     report_flow.handle(turn)

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-EventKind = Literal["text", "button", "contact"]
+# "media": a photo, sticker, location, voice… (its caption, if any, in `text`, its sort in
+# `payload`); "forward": a message forwarded from elsewhere (its text in `text`). Neither is
+# the person's own typed answer.
+EventKind = Literal["text", "button", "contact", "media", "forward"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,16 @@ class InboundEvent:
     phone: str = ""
     display_name: str = ""
     contact_user_id: str = ""  # whose phone a shared contact is; must be the sender's own
+    # "private", or where else it was written ("group", "supergroup", "channel").
+    chat_type: str = "private"
+    # Sent under an id many people share (an anonymous group admin, "send as channel").
+    anonymous: bool = False
+
+    @property
+    def personal(self) -> bool:
+        """A private chat with one identifiable person: the only place reports and
+        coordinator answers are given, and the only sender an identity may be bound to."""
+        return self.chat_type == "private" and not self.anonymous
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,10 @@ class LinkIdentity(Effect):
 
 @dataclass(frozen=True)
 class RecordFailedSignIn(Effect):
+    """A code tried and not honoured; `limited` when refused by the guessing limits."""
+
     attempted: str
+    limited: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ from conversations.answer_parsing import (
     MAX_TEXT,
     AnswerError,
     Parsed,
+    button_answer,
     error_text,
     excerpt,
+    expected_answer,
     parse_answer,
     show_value,
 )
@@ -40,6 +42,9 @@ ACK_TEXT_WIDTH = 40
 ACK_LIST_VALUES = 8
 # A text this long may have been cut by the messenger: say how to add the rest.
 LONG_TEXT_HINT = 3500
+# One message gets one reply of a readable size, however long the message.
+PROBLEMS_SHOWN = 10
+QUOTED_WIDTH = 40
 SHORTCUT_WORDS: dict[str, str] = {
     "bo qua": "skip",
     "boqua": "skip",
@@ -142,6 +147,11 @@ def _missing_required(turn: Turn, a: Assignment) -> list[Question]:
 def _open(turn: Turn) -> list[Assignment]:
     return [a for a in turn.ctx.assignments
             if a.starts_at <= turn.now and not a.locked(turn.received_at)]
+
+
+def _clip(raw: str) -> str:
+    """A value the person sent, quoted back no longer than QUOTED_WIDTH."""
+    return raw if len(raw) <= QUOTED_WIDTH else raw[: QUOTED_WIDTH - 1].rstrip() + "…"
 
 
 def _title(turn: Turn, a: Assignment) -> str:
@@ -382,6 +392,32 @@ def handle(turn: Turn) -> None:
         _idle(turn)
 
 
+def expected_here(turn: Turn, prefix: str) -> None:
+    """After a message that is not an answer (a sticker, a refused caption): `prefix`, then
+    what the person is expected to send where they are, with the same buttons as before."""
+    tr = turn.tr
+    step = turn.state.get("step", "idle")
+    if step in ("answering", "confirming", "reviewing"):
+        a = _current(turn)
+        if a is None:
+            return
+        if step == "confirming":
+            _confirm_next(turn, a, prefix=prefix)
+            return
+        if step == "reviewing":
+            _after_review_edit(turn, a, prefix)
+            return
+        q = _form(turn, a).question(turn.state.get("question", ""))
+        if q is not None:
+            ask(turn, a, q.id, prefix=prefix + "\n" + tr(
+                "Question {qid} needs {expected}.", qid=q.id,
+                expected=expected_answer(q, tr)))
+            return
+    turn.state["step"] = "idle"
+    turn.say(prefix + "\n" + tr("Send /baocao to fill in a report, /trangthai to see what is "
+                                "due, /trogiup for help."))
+
+
 # ----------------------------------------------------------------------------- steps
 
 def _idle(turn: Turn) -> None:
@@ -577,29 +613,27 @@ def _answering(turn: Turn, a: Assignment) -> None:
         _next(turn, a, zeroed[-1].id if zeroed else qid,
               prefix=tr("Saved 0 for {ids}.", ids=ids) if zeroed else "")
         return
-    if token and token.startswith("ans:"):
-        button_qid, _, raw = token[4:].rpartition(":")
+    pressed = token is not None and token.startswith("ans:")
+    if pressed:
+        button_qid, _, raw = token[4:].rpartition(":")  # type: ignore[index]
         if button_qid != qid:
             ask(turn, a, qid, prefix=tr("That button belongs to an earlier question."))
             return
-        value: Any = (raw == "yes") if q.type == "yes_no" else raw
-        _save(turn, a, {qid: {"value": value, "note": ""}})
-        turn.state["trail"] = [*trail, qid]
-        _next(turn, a, qid)
-        return
-    if turn.event.kind != "text":
+    elif turn.event.kind != "text":
         ask(turn, a, qid)
         return
-    if _append(turn, a):
-        return
-    entry = parse_entry(form, turn.event.text)
-    if entry and _ambiguous_id(turn, a, q, entry):
-        return
-    if entry:
-        _apply_entry(turn, a, entry)
-        return
+    else:
+        if _append(turn, a):
+            return
+        entry = parse_entry(form, turn.event.text)
+        if entry and _ambiguous_id(turn, a, q, entry):
+            return
+        if entry:
+            _apply_entry(turn, a, entry)
+            return
     try:
-        parsed = parse_answer(q, turn.event.text, a.starts_at.year)
+        parsed = button_answer(q, raw, a.starts_at.year) if pressed \
+            else parse_answer(q, turn.event.text, a.starts_at.year)
     except AnswerError as error:
         ask(turn, a, qid, prefix=error_text(q, error, tr))
         return
@@ -791,7 +825,9 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
                                "{n} answers sent as they were: unchanged.", unchanged))
     if problems:
         lines.append(tr("Not saved (please send these again):"))
-        lines.extend(problems)
+        lines.extend(problems[:PROBLEMS_SHOWN])
+        if len(problems) > PROBLEMS_SHOWN:
+            lines.append(tr("… and {count} more.", count=len(problems) - PROBLEMS_SHOWN))
     prefix = "\n".join(lines)
     step = turn.state.get("step")
     if pending:

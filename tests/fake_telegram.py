@@ -929,6 +929,54 @@ class FakeUser:
             content["caption"] = caption
         return await self._push({"message": self._message(**content)})
 
+    async def send_photo(self, caption: str | None = None) -> int:
+        """A photo from the phone's gallery, optionally captioned."""
+        stored = self._server._store_file("photo.jpg", b"\xff\xd8\xff" + b"0" * 64,
+                                          "image/jpeg", kind="photo")
+        sizes = [
+            {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+             "width": w, "height": w, "file_size": 67}
+            for w in (90, 320)
+        ]
+        content: dict[str, Any] = {"photo": sizes}
+        if caption:
+            content["caption"] = caption
+        return await self._push({"message": self._message(**content)})
+
+    async def send_sticker(self, emoji: str = "👍") -> int:
+        stored = self._server._store_file("sticker.webp", b"RIFF0000WEBP", "image/webp",
+                                          kind="sticker")
+        sticker = {
+            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+            "type": "regular", "width": 512, "height": 512, "is_animated": False,
+            "is_video": False, "emoji": emoji,
+        }
+        return await self._push({"message": self._message(sticker=sticker)})
+
+    async def send_location(self, latitude: float = 20.8449, longitude: float = 106.6881) -> int:
+        location = {"latitude": latitude, "longitude": longitude}
+        return await self._push({"message": self._message(location=location)})
+
+    async def forward(self, text: str, *, origin: str = "user",
+                      hidden_name: str | None = "Nguyễn Văn A") -> int:
+        """A message forwarded from someone else. With origin "hidden_user" and
+        hidden_name=None, Telegram's real quirk for old forwards: the documented-as-required
+        `sender_user_name` is missing (aiogram issue 1840), so aiogram's models reject it."""
+        srv = self._server
+        when = srv._now() - 86_400
+        if origin == "user":
+            other = {"id": self.id + 7_000_000, "is_bot": False, "first_name": "Người khác"}
+            forward_origin: dict[str, Any] = {"type": "user", "date": when,
+                                              "sender_user": other}
+        elif origin == "hidden_user":
+            forward_origin = {"type": "hidden_user", "date": when}
+            if hidden_name is not None:
+                forward_origin["sender_user_name"] = hidden_name
+        else:
+            raise ValueError(f"unknown forward origin {origin!r}")
+        content: dict[str, Any] = {"text": text, "forward_origin": forward_origin}
+        return await self._push({"message": self._message(**content)})
+
     async def press(self, label_or_data: str) -> int:
         """Press the inline button with this text or callback_data on the newest bot message
         showing it (falls back to a button of the custom reply keyboard: sends its text, or the
@@ -1061,6 +1109,60 @@ class FakeUser:
         return "\n".join(lines) or "  (none)"
 
 
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                   "username": "GroupAnonymousBot"}
+CHANNEL_SENDER = {"id": 136817688, "is_bot": True, "first_name": "Channel",
+                  "username": "Channel_Bot"}
+
+
+class FakeGroup:
+    """A group (or supergroup) the bot was added to; members write in it."""
+
+    def __init__(self, server: FakeTelegram, chat_id: int, title: str) -> None:
+        self._server = server
+        self.id = chat_id
+        self.title = title
+
+    def as_chat(self) -> dict:
+        kind = "supergroup" if str(self.id).startswith("-100") else "group"
+        return {"id": self.id, "title": self.title, "type": kind}
+
+    def _message(self, sender: dict, text: str, **extra: Any) -> dict:
+        srv = self._server
+        message_id = srv._next_message_id(self.id)
+        srv._user_messages.setdefault(self.id, set()).add(message_id)
+        content: dict[str, Any] = {"text": text}
+        entities = command_entities(text)
+        if entities:
+            content["entities"] = entities
+        return {"message_id": message_id, "from": sender, "chat": self.as_chat(),
+                "date": srv._now(), **content, **extra}
+
+    async def send(self, user: FakeUser, text: str) -> int:
+        """A member writes in the group."""
+        update_id = self._server.push_update({"message": self._message(user.as_user(), text)})
+        await asyncio.sleep(0)
+        return update_id
+
+    async def send_as_anonymous_admin(self, text: str) -> int:
+        """An admin with "remain anonymous" on: every such admin is user 1087968824."""
+        message = self._message(ANONYMOUS_ADMIN, text, sender_chat=self.as_chat())
+        update_id = self._server.push_update({"message": message})
+        await asyncio.sleep(0)
+        return update_id
+
+    async def send_as_channel(self, text: str, channel_id: int = -1009876543210) -> int:
+        """A member writes "as" a channel they own: user 136817688 with sender_chat."""
+        channel = {"id": channel_id, "title": "Kênh tin xã", "type": "channel"}
+        message = self._message(CHANNEL_SENDER, text, sender_chat=channel)
+        update_id = self._server.push_update({"message": message})
+        await asyncio.sleep(0)
+        return update_id
+
+    def messages(self) -> list[SentMessage]:
+        return self._server.sent_to(self.id)
+
+
 class _Signal:
     """Wakes every waiter at each notify()."""
 
@@ -1084,6 +1186,28 @@ class _Fault:
     method: str | None
     retry_after: int | None
     description: str
+    chat_id: int | None = None
+
+
+@dataclass
+class _RawFault:
+    """An answer that is not Telegram's JSON: a proxy's error page (before Telegram saw the
+    request) or a mangled answer to a request Telegram did handle (after)."""
+
+    remaining: int
+    method: str | None
+    chat_id: int | None
+    status: int
+    body: bytes
+    content_type: str
+    after: bool
+
+
+PROXY_502_PAGE = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
 
 
 @dataclass
@@ -1154,7 +1278,8 @@ class FakeTelegram:
         self._message_ids: dict[int, int] = {}
         self._queries: dict[str, dict] = {}
         self._faults: list[_Fault] = []
-        self._delays: dict[str | None, float] = {}
+        self._raw_faults: list[_RawFault] = []
+        self._delays: dict[tuple[str | None, int | None], float] = {}
         self._flood: _FloodConfig | None = None
         self._flood_window: deque[float] = deque()
         self._buckets: dict[int, tuple[float, float]] = {}
@@ -1226,6 +1351,9 @@ class FakeTelegram:
         self.users[user_id] = created
         return created
 
+    def group(self, chat_id: int = -1001234567890, title: str = "Tổ công tác HTSĐ") -> FakeGroup:
+        return FakeGroup(self, chat_id, title)
+
     def push_update(self, update: dict) -> int:
         update_id = next(self._update_ids)
         full = {"update_id": update_id, **{k: v for k, v in update.items() if k != "update_id"}}
@@ -1264,16 +1392,47 @@ class FakeTelegram:
         method: str | None = "sendMessage",
         retry_after: int | None = None,
         description: str = "",
+        chat_id: int | None = None,
     ) -> None:
+        """The next `count` calls of `method` (any method if None), to `chat_id` only if
+        given, fail with `status` as Telegram answers it (JSON, retry_after for 429)."""
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._faults.append(_Fault(count, status, method, retry_after, description))
+        self._faults.append(_Fault(count, status, method, retry_after, description, chat_id))
 
-    def delay(self, seconds: float, method: str | None = None) -> None:
+    def fail_next_html(
+        self,
+        count: int = 1,
+        status: int = 502,
+        *,
+        method: str | None = None,
+        chat_id: int | None = None,
+        body: bytes = PROXY_502_PAGE,
+    ) -> None:
+        """A reverse proxy in front of the Bot API answers with its HTML error page: the
+        request never reached Telegram (nothing is sent, no update is consumed)."""
+        self._raw_faults.append(
+            _RawFault(count, method, chat_id, status, body, "text/html", after=False)
+        )
+
+    def garble_next(
+        self, count: int = 1, *, method: str | None = "sendMessage", chat_id: int | None = None
+    ) -> None:
+        """Telegram handles the request (the message is delivered), but the answer arrives
+        cut off (a proxy dropped the connection mid-body after a 200)."""
+        self._raw_faults.append(
+            _RawFault(count, method, chat_id, 200, b'{"ok":true,"result":{"message_id":',
+                      "application/json", after=True)
+        )
+
+    def delay(self, seconds: float, method: str | None = None, *,
+              chat_id: int | None = None) -> None:
+        """Answer calls of `method` (any if None), to `chat_id` only if given, `seconds` late."""
+        key = (method, chat_id)
         if seconds <= 0:
-            self._delays.pop(method, None)
+            self._delays.pop(key, None)
         else:
-            self._delays[method] = seconds
+            self._delays[key] = seconds
 
     def enforce_flood_limits(
         self, per_second: int = 30, per_chat_per_second: float = 1.0, burst: int = 3
@@ -1324,8 +1483,29 @@ class FakeTelegram:
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": e.description}, status=400
             )
+        fault = self._take_raw_fault(method, raw)
+        if fault is not None and not fault.after:
+            self.requests.append(Request(method, dict(raw), time.monotonic(), fault.status,
+                                         "proxy error page"))
+            return web.Response(body=fault.body, status=fault.status,
+                                content_type=fault.content_type)
         status, body = await self._call(method, raw, files, form_keys)
+        if fault is not None and status == 200:
+            return web.Response(body=fault.body, status=200, content_type=fault.content_type)
         return web.json_response(body, status=status)
+
+    def _take_raw_fault(self, method: str, raw: dict[str, Any]) -> _RawFault | None:
+        name = self.checker.by_lower.get(method.lower(), method)
+        for fault in self._raw_faults:
+            if fault.method not in (None, name):
+                continue
+            if fault.chat_id is not None and str(raw.get("chat_id")) != str(fault.chat_id):
+                continue
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self._raw_faults.remove(fault)
+            return fault
+        return None
 
     async def _read_body(
         self, request: web.Request
@@ -1394,10 +1574,13 @@ class FakeTelegram:
                 params, warnings = self.checker.check_method(name, raw, files, form_keys)
                 self.spec_warnings.extend(warnings)
                 req.params = params
-                pause = self._delays.get(name, self._delays.get(None, 0.0))
+                chat = params.get("chat_id")
+                pause = max(
+                    self._delays.get((m, c), 0.0) for m in (name, None) for c in (chat, None)
+                )
                 if pause:
                     await asyncio.sleep(pause)
-                self._inject_fault(name)
+                self._inject_fault(name, chat)
                 handler = getattr(self, f"_m_{name}", None)
                 if handler is None:
                     raise _ApiError(404, "Not Found")
@@ -1420,8 +1603,10 @@ class FakeTelegram:
         req.status = status
         return status, body
 
-    def _inject_fault(self, method: str) -> None:
+    def _inject_fault(self, method: str, chat_id: Any = None) -> None:
         for fault in self._faults:
+            if fault.chat_id is not None and fault.chat_id != chat_id:
+                continue
             if fault.remaining > 0 and fault.method in (None, method):
                 fault.remaining -= 1
                 if fault.remaining == 0:

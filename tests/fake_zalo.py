@@ -270,6 +270,7 @@ class FakeZalo:
         self._updates_signal = _Signal()
         self._changed = _Signal()
         self._faults: list[_Fault] = []
+        self._garbles: list[list[Any]] = []
         self._delays: dict[str | None, float] = {}
         self._hangs: list[list[Any]] = []  # [remaining, method]
         self._webhook_tasks: set[asyncio.Task] = set()
@@ -359,6 +360,11 @@ class FakeZalo:
         code = error_code if error_code is not None else status
         self._faults.append(_Fault(count, status, method, code, description))
 
+    def garble_next(self, count: int = 1, method: str | None = "sendMessage") -> None:
+        """The platform carries out the next `count` calls, but the answer arrives cut off
+        (an HTTP 200 whose JSON body a proxy truncated)."""
+        self._garbles.append([count, method])
+
     def delay(self, seconds: float, method: str | None = None) -> None:
         """Answer every call (of `method`, or any when None) `seconds` late; 0 removes it."""
         if seconds <= 0:
@@ -406,6 +412,13 @@ class FakeZalo:
             status = e.status
             payload = {"ok": False, "error_code": e.error_code, "description": e.description}
         rec.status = status
+        for garble in self._garbles:
+            if status == 200 and garble[0] > 0 and garble[1] in (None, method):
+                garble[0] -= 1
+                if garble[0] == 0:
+                    self._garbles.remove(garble)
+                return web.Response(body=b'{"ok":true,"result":{"message_id":', status=200,
+                                    content_type="application/json")
         return web.json_response(
             payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
         )

@@ -42,13 +42,21 @@ def test_a_group_gets_twenty_messages_a_minute():
     assert flood.delay("-100", 0.0, group=True) == pytest.approx(3.15)
 
 
-def test_retry_after_holds_the_chat_and_briefly_everyone():
+def test_one_chats_retry_after_holds_only_that_chat():
     flood = FloodControl()
     flood.retry_after("42", 5, now=10.0)
-    assert flood.delay("7", 10.5) == pytest.approx(0.5)
+    assert flood.delay("7", 10.5) == 0  # other chats go on
     assert flood.delay("42", 12.0) == pytest.approx(3.0)
     flood.pause_all(5, now=12.0)
     assert flood.delay("7", 12.5) == pytest.approx(4.5)
+
+
+def test_429s_for_several_chats_at_once_pause_everyone_briefly():
+    flood = FloodControl()
+    for i, chat in enumerate(("1", "2", "3")):
+        flood.retry_after(chat, 5, now=10.0 + i * 0.1)
+    assert flood.delay("7", 10.5) == pytest.approx(0.7)  # the overall limit was hit
+    assert flood.delay("7", 11.3) == 0
 
 
 def test_long_texts_split_at_line_breaks():

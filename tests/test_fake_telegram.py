@@ -509,3 +509,60 @@ async def test_dispatcher_polling_end_to_end(tg: FakeTelegram, bot: Bot) -> None
     assert sorted(allowed) == ["callback_query", "message"]  # aiogram asks only what it handles
     await asyncio.sleep(0.05)
     assert tg.calls("getUpdates")[-1].status == 499  # the long poll stop_polling cancelled
+
+
+async def test_proxy_pages_mangled_answers_slow_chats_and_one_chats_429(
+        tg: FakeTelegram, bot: Bot) -> None:
+    from aiogram.exceptions import ClientDecodeError
+
+    tg.user(42)
+    tg.user(43)
+    tg.fail_next_html(1, 502, method="sendMessage")
+    with pytest.raises(ClientDecodeError):  # an nginx page is no Bot API answer
+        await bot.send_message(42, "một")
+    assert tg.sent_to(42) == []  # the proxy never passed it on
+    tg.garble_next(1, method="sendMessage", chat_id=42)
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(42, "hai")
+    assert [m.text for m in tg.sent_to(42)] == ["hai"]  # delivered, though the answer broke
+
+    tg.fail_next(1, 429, retry_after=5, chat_id=42)
+    await bot.send_message(43, "other chats are served")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(42, "ba")
+
+    tg.delay(0.3, "sendMessage", chat_id=42)
+    started = time.monotonic()
+    await bot.send_message(43, "fast")
+    assert time.monotonic() - started < 0.25
+    await bot.send_message(42, "slow")
+    assert time.monotonic() - started >= 0.3
+    assert tg.spec_errors == []
+
+
+async def test_media_forwards_and_groups_as_telegram_sends_them(tg: FakeTelegram,
+                                                                bot: Bot) -> None:
+    from pydantic import ValidationError
+
+    thu = tg.user(42, "Thu")
+    group = tg.group()
+    await thu.send_photo(caption="12")
+    await thu.send_sticker()
+    await thu.send_location()
+    await thu.forward("4.1=2")
+    await group.send(thu, "xin chào")
+    await group.send_as_anonymous_admin("/chuanop")
+    await group.send_as_channel("/baocao")
+    await thu.forward("tin cũ", origin="hidden_user", hidden_name=None)
+    checker = SpecChecker()
+    raw = [tg._all_updates[i] for i in sorted(tg._all_updates)]
+    for update in raw[:-1]:
+        assert checker.validate(update, "Update") == [], update
+        Update.model_validate(update)
+    assert raw[0]["message"]["caption"] == "12" and raw[0]["message"]["photo"]
+    assert raw[5]["message"]["from"]["id"] == 1087968824
+    assert raw[6]["message"]["sender_chat"]["type"] == "channel"
+    # Telegram really sends this old forward without sender_user_name; aiogram refuses it.
+    assert checker.validate(raw[-1], "Update") != []
+    with pytest.raises(ValidationError):
+        Update.model_validate(raw[-1])

@@ -92,7 +92,7 @@ COUNTS: list[tuple[str, Stored | Refused]] = [
     ("mười hai", no("words")), ("muoi hai", no("words")), ("hai mươi", no("words")),
     ("5 trăm", no("words")), ("2 chục", no("words")), ("một trăm", no("words")),
     ("2O", no("lookalike")), ("l5", no("lookalike")), ("1O0", no("lookalike")),
-    ("9" * 30, no("too_big")), ("9" * 5000, no("too_big")),
+    ("9" * 30, no("too_large")), ("9" * 5000, no("too_large")),
     ("12.34.567", no("bad_grouping")), ("1,2,3", no("bad_grouping")),
     # Words that are not a number must never become 0 or anything else.
     ("chưa", no()), ("không biết", no()), ("khong biet", no()), ("không rõ", no()),

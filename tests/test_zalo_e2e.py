@@ -206,3 +206,40 @@ async def test_a_pasted_multi_section_message_on_zalo(bot: Running, zl: FakeZalo
     assert "Chưa lưu" not in reply.text and "5.1. " in reply.text
     report = await stored_report(bot.app, "X-ANLAO")
     assert report.answers == PASTED_STORED
+async def test_a_zalo_sticker_or_captioned_image_mid_form_is_not_an_answer(
+        bot: Running, zl: FakeZalo):
+    thu = zl.user("f0e1d2c3b4a5f6e7d8c9", "Trần Thị Thu")
+    await sign_in(bot, thu)
+    await thu.send("/baocao")
+    await thu.wait_for("1.1. ")
+    await thu.send("1")
+    await thu.wait_for("1.2. ")
+    await thu.send("Bỏ qua")
+    await thu.wait_for("2.1. ")
+    await thu.send_sticker()
+    reply = await thu.wait_for("chỉ đọc được tin nhắn chữ")
+    assert "2.1. " in reply.text and "Chưa đọc được số" not in reply.text
+    await thu.send_image("https://example.com/anh.jpg", caption="12")
+    await thu.wait_for("“12”")
+    assert "2.1" not in (await stored_report(bot.app, "X-ANLAO")).answers
+    await thu.send("Dùng nội dung này")  # Zalo has no buttons: the choice is typed
+    await thu.wait_for("2.2. ")
+    assert (await stored_report(bot.app, "X-ANLAO")).answers["2.1"] == 12
+
+
+async def test_a_cut_off_answer_to_a_zalo_send_counts_as_sent(bot: Running, zl: FakeZalo):
+    from sqlalchemy import select
+
+    from bot.storage.models import OutboxMessage
+
+    lan = zl.user("0a1b2c3d4e5f6a7b8c9d", "Lê Thị Lan")
+    await sign_in(bot, lan)
+    zl.garble_next(1, method="sendMessage")
+    await lan.send("/trangthai")
+    await lan.wait_for("13/10/2023")
+    await asyncio.sleep(2.5)  # more than two leases (1 s here): nothing comes again
+    assert sum("13/10/2023" in (m.text or "") for m in lan.messages()) == 1
+    async with bot.app.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_id == lan.id))).all()
+    assert rows and all(r.sent_at is not None and r.failed is None for r in rows)

@@ -152,3 +152,89 @@ class ExportData:
         columns = list(seen.values())
         parts = [q for q in columns if q.type == "text" and q.id == q.section_id]
         return [q for q in columns if q not in parts] + parts
+
+
+# --- values the files can hold ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A stored value an export could not render and left out (written before values were
+    checked at the edge): where it is, and what it was, shortened."""
+
+    unit_code: str
+    question_id: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.unit_code} {self.question_id} ({self.value})"
+
+
+def renderable(question: QuestionColumn, stored: Any) -> bool:
+    """True if `stored` is a value of the question's type that every export can write."""
+    from conversations.answer_parsing import within_bounds
+
+    if stored is None:
+        return True
+    if question.numeric:
+        if isinstance(stored, bool) or not isinstance(stored, int | float | str | Decimal):
+            return False
+        try:
+            number = Decimal(stored) if isinstance(stored, int) else Decimal(str(stored).strip())
+        except (ArithmeticError, ValueError):
+            return False
+        return within_bounds(question.type, number)
+    if question.type == "yes_no":
+        return isinstance(stored, bool)
+    return isinstance(stored, str | int | float) and not isinstance(stored, bool)
+
+
+def _shown(stored: Any) -> str:
+    try:
+        text = str(stored)
+    except ValueError:  # an int longer than Python prints
+        return "…"
+    return text if len(text) <= 24 else text[:20] + "…"
+
+
+def checked(data: ExportData) -> tuple[ExportData, list[Skipped]]:
+    """`data` without the values no file can hold, and the list of those values. Totals that
+    are not a finite figure are left out the same way, block by block."""
+    from dataclasses import replace
+
+    from conversations.answer_parsing import MAX_BY_TYPE
+
+    skipped: list[Skipped] = []
+    limit = max(MAX_BY_TYPE.values()) * 10**6  # a sum over a million units
+    blocks = []
+    for block in data.blocks:
+        by_id = {q.id: q for q in block.questions}
+        units = []
+        for unit in block.units:
+            bad = [qid for qid, value in unit.answers.items()
+                   if qid in by_id and not renderable(by_id[qid], value)]
+            if bad:
+                skipped += [Skipped(unit.code, qid, _shown(unit.answers[qid])) for qid in bad]
+                unit = replace(unit, answers={k: v for k, v in unit.answers.items()
+                                              if k not in bad})
+            units.append(unit)
+        totals = {}
+        for qid, total in block.totals.items():
+            good = isinstance(total, Decimal) and total.is_finite() and abs(total) < limit
+            totals[qid] = total if good else Decimal(0)
+            if not good:
+                skipped.append(Skipped("∑", qid, _shown(total)))
+        blocks.append(replace(block, units=units, totals=totals))
+    by_id = {q.id: q for q in data.questions}
+    revisions = []
+    for item in data.revisions:
+        question = by_id.get(item.question_id)
+        if question is not None:
+            if not renderable(question, item.old_value):
+                item = replace(item, old_value=None)
+            if not renderable(question, item.new_value):
+                item = replace(item, new_value=None)
+        revisions.append(item)
+    if not skipped and revisions == list(data.revisions):
+        return data, []
+    return replace(data, blocks=blocks, revisions=revisions), skipped

@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.exports.model import ExportData
+from bot.exports.model import ExportData, Skipped, checked
 
 FORMATS = ("xlsx", "csv", "docx", "png")
 
 
 def write(fmt: str, data: ExportData, out: Path,
-          progress: Callable[[int, int], None] | None = None, *, dialect: str = "comma") -> None:
-    """Write `data` as `fmt` to `out` (a path or a binary stream); `dialect` is the CSV's."""
+          progress: Callable[[int, int], None] | None = None, *,
+          dialect: str = "comma") -> list[Skipped]:
+    """Write `data` as `fmt` to `out` (a path or a binary stream; `dialect` is the CSV's).
+    Values no file can hold are left out and returned, so one bad value never costs the
+    whole file."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    data, skipped = checked(data)
     if fmt == "xlsx":
         from bot.exports.xlsx_export import write_xlsx
 
@@ -29,5 +35,4 @@ def write(fmt: str, data: ExportData, out: Path,
         from bot.exports.chart import write_chart_png
 
         write_chart_png(data, out, progress)
-    else:
-        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return skipped

@@ -244,7 +244,7 @@ class BatchSnapshot:
         trusted to answer it (then the one-event path handles it)."""
         key = (event.channel, event.user_id)
         account = self.accounts.get(key)
-        if (self.all_stale or account is None or key in self.stale_accounts
+        if (not event.personal or self.all_stale or account is None or key in self.stale_accounts
                 or account.contact_id is None or account.chat_id != event.chat_id
                 or event.kind not in FAST_KINDS):
             return None
@@ -258,8 +258,10 @@ class BatchSnapshot:
                 return None  # may be an invite code
             if contact.role != "reporter" and parse_command(event.text):
                 return None  # coordinator commands load their own data
-        if may_answer_a_task(event, state) or needs_received(event, state):
-            return None  # task check-ins and opening a report load more than this snapshot
+        if may_answer_a_task(event, state) or needs_received(event, state) or "quoted" in state:
+            # task check-ins and opening a report load more than this snapshot; a caption
+            # waiting for confirmation may turn into any text
+            return None
         keys = self.owed.get(contact.id, [])
         reports = [self.reports[k] for k in keys]
         used = {r.view.form_key: self.forms[r.view.form_key] for r in reports}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ from bot.storage.models import (
     Unit,
 )
 from conversations.context import (
+    MAX_FAILED_SIGNINS_GLOBAL,
+    SIGNIN_GLOBAL_WINDOW,
     Assignment,
     ContactView,
     Context,
@@ -43,6 +46,7 @@ from conversations.phone_numbers import normalise_phone
 from conversations.task_checkins import TASK_WORDS
 from conversations.text_normalise import fold
 
+log = logging.getLogger(__name__)
 UPCOMING = timedelta(days=14)
 
 
@@ -110,12 +114,23 @@ async def invite_view(session: AsyncSession, text: str, now: datetime) -> Invite
     return InviteView(invite.code, UnitView(unit.code, unit.name, unit.kind), invite.role, problem)
 
 
-async def failed_signins(session: AsyncSession, event: InboundEvent, now: datetime) -> int:
-    return await session.scalar(
+async def failed_signins(session: AsyncSession, event: InboundEvent, now: datetime
+                         ) -> tuple[int, int]:
+    """Codes this account tried in vain in the last hour (refused tries included), and codes
+    not found across all accounts in the global window."""
+    mine = await session.scalar(
         select(func.count()).select_from(SignInFailure).where(
             SignInFailure.channel == event.channel,
             SignInFailure.external_user_id == event.user_id,
             SignInFailure.at > now - timedelta(hours=1))) or 0
+    everyone = await session.scalar(
+        select(func.count()).select_from(SignInFailure).where(
+            SignInFailure.at > now - SIGNIN_GLOBAL_WINDOW,
+            SignInFailure.limited.is_(False))) or 0
+    if everyone >= MAX_FAILED_SIGNINS_GLOBAL:
+        log.warning("invite codes: %s misses across all accounts in %s; sign-ins are paused "
+                    "until the rate drops", everyone, SIGNIN_GLOBAL_WINDOW)
+    return mine, everyone
 
 
 def owed_reports(columns: Sequence[Any], contact_ids: Sequence[int], now: datetime,
@@ -238,8 +253,8 @@ async def load_context(session: AsyncSession, event: InboundEvent, identity: Ide
                        state: dict[str, Any] | None = None) -> Context:
     contact = await contact_view(session, identity.contact_id) if identity.contact_id else None
     invite = await invite_view(session, event.text, now) if event.kind == "text" else None
-    failures = await failed_signins(session, event, now) if invite is None or contact is None \
-        else 0
+    tried = event.kind == "text" and candidate(event.text) is not None
+    mine, everyone = await failed_signins(session, event, now) if tried else (0, 0)
     assignments: tuple[Assignment, ...] = ()
     used: dict[str, Form] = {}
     tasks: tuple[TaskView, ...] = ()
@@ -249,6 +264,7 @@ async def load_context(session: AsyncSession, event: InboundEvent, identity: Ide
             tasks = await open_tasks(session, contact.id, now)
     match = await phone_match(session, event.phone) if event.kind == "contact" else None
     return Context(catalog=catalog, forms=used, default_language=default_language,
-                   contact=contact, invite=invite, failed_signins_last_hour=failures,
+                   contact=contact, invite=invite, failed_signins_last_hour=mine,
+                   failed_signins_everywhere=everyone,
                    assignments=assignments, phone_match=match,
                    can_share_contact=can_share_contact, open_tasks=tasks)

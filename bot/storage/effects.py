@@ -25,6 +25,7 @@ from bot.storage.models import (
     TaskCheckin,
     Unit,
 )
+from conversations.answer_parsing import MAX_BY_TYPE
 from conversations.events import (
     Effect,
     LinkIdentity,
@@ -45,18 +46,24 @@ class EffectError(RuntimeError):
     """An effect the database refuses (e.g. an invite used up meanwhile)."""
 
 
+LARGEST_FIGURE = max(MAX_BY_TYPE.values())
+
+
 def numeric_value(value: Any) -> Decimal | None:
-    """An answer as a number for SQL sums (num_value); None for text, yes/no and skipped."""
+    """An answer as a number for SQL sums (num_value); None for text, yes/no and skipped,
+    and for anything no figure can be (never summed, never overflowing the column)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str):
+        number = Decimal(value)
+    elif isinstance(value, str):
         try:
-            return Decimal(value)
-        except ArithmeticError:
+            number = Decimal(value)
+        except (ArithmeticError, ValueError):
             return None
-    return None
+    else:
+        return None
+    return number if number.is_finite() and abs(number) < LARGEST_FIGURE else None
 
 
 async def _form_id(session: AsyncSession, form_label: str) -> int:
@@ -113,7 +120,8 @@ async def apply_effects(session: AsyncSession, effects: tuple[Effect, ...], iden
         elif isinstance(effect, RecordFailedSignIn):
             session.add(SignInFailure(channel=identity.channel,
                                       external_user_id=identity.external_user_id,
-                                      attempted=effect.attempted[:64], at=now))
+                                      attempted=effect.attempted[:64], at=now,
+                                      limited=effect.limited))
         elif isinstance(effect, SaveAnswers):
             submission = await _submission(session, effect.period_id, effect.unit_code,
                                            effect.form_key, now)

@@ -121,13 +121,18 @@ class Invite(Base):
 
 
 class SignInFailure(Base):
+    """An invite code tried and not honoured: not found, or refused because of the limits
+    (`limited`; such tries count against the account, not against everyone)."""
+
     __tablename__ = "signin_failures"
-    __table_args__ = (Index("ix_signin_failures_who", "channel", "external_user_id", "at"),)
+    __table_args__ = (Index("ix_signin_failures_who", "channel", "external_user_id", "at"),
+                      Index("ix_signin_failures_at", "at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_user_id: Mapped[str] = mapped_column(String(128))
     attempted: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    limited: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class FormVersion(Base):
@@ -288,6 +293,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # A sender holds a row until then; a crash frees it for one resend after the lease.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which instance holds it: after a restart an instance takes its own claims back at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed: Mapped[str | None] = mapped_column(Text)
 
@@ -387,3 +394,17 @@ class WebSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the last action did, shown once on the next page (post, redirect, get).
     flash: Mapped[str] = mapped_column(Text, default="")
+
+
+class Heartbeat(Base):
+    """What one part of a running instance (a poller, a sender) last managed, and its last
+    error: read by the watchdog and by `baocao status`."""
+
+    __tablename__ = "heartbeats"
+    instance_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    component: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # updates that could not be read
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,24 +10,27 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand, BotCommandScopeDefault, Message, Update, User
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import inbox
+from bot.health import Health, describe
+from bot.telegram.session import TelegramSession, UndecodableAnswer
 from bot.telegram.translate import received
 from conversations.i18n import Catalog
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+POLL, WEBHOOK = "telegram-poll", "telegram-webhook"  # parts the watchdog follows
 # aiogram validates every answer as Response[<result type>]; pydantic keeps such generic models
 # only weakly, so after a garbage collection each is rebuilt (~5 ms, measured in bench/). Keeping
 # the ones the bot uses alive avoids that on every call.
@@ -36,10 +39,11 @@ PINNED_RESPONSE_MODELS = (Response[Message], Response[list[Update]], Response[bo
 
 
 def make_bot(token: str, api_base: str = "") -> Bot:
+    """A Bot whose session keeps the HTTP status of answers it cannot decode."""
     if api_base:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
-        return Bot(token, session=session)
-    return Bot(token)
+        return Bot(token, session=TelegramSession(
+            api=TelegramAPIServer.from_base(api_base.rstrip("/"))))
+    return Bot(token, session=TelegramSession())
 
 
 def webhook_secret(token: str, configured: str = "") -> str:
@@ -80,16 +84,22 @@ async def register_commands(bot: Bot, catalog: Catalog, default_language: str) -
 
 
 class TelegramReceiver:
-    """Turns Telegram updates into stored inbox rows and wakes the worker."""
+    """Turns Telegram updates into stored inbox rows and wakes the worker.
+
+    Nothing stops it: every failure of a poll is logged with its class and retried with
+    backoff; an update that cannot be read is logged, counted and confirmed (skipped), so
+    Telegram does not offer it again forever."""
 
     def __init__(self, bot: Bot, sessions: async_sessionmaker[AsyncSession],
                  clock: Callable[[], datetime], wake: Callable[[], None],
-                 handle_now: inbox.HandleNow | None = None) -> None:
+                 handle_now: inbox.HandleNow | None = None, health: Health | None = None
+                 ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.clock = clock
         self.wake = wake
         self.handle_now = handle_now
+        self.health = health or Health(clock, "local")
 
     async def accept(self, updates: list[Update], *, now_or_store: bool = False) -> None:
         """Store the updates for the inbox worker; or, when polling, handle them at once in
@@ -105,37 +115,92 @@ class TelegramReceiver:
         """Long polling; an update is confirmed (next offset) only after it is handled or
         stored. Updates that arrive while a batch is handled wait at Telegram and come as
         the next batch."""
-        await self.bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
         failures = 0
+        webhook_deleted = False
         while not stop.is_set():
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=timeout,
-                                                     allowed_updates=ALLOWED_UPDATES,
-                                                     request_timeout=timeout + 10)
+                if not webhook_deleted:
+                    await self.bot.delete_webhook(drop_pending_updates=False)
+                    webhook_deleted = True
+                updates, next_offset = await self._get_updates(offset, timeout)
+                if updates:
+                    await self.accept(updates, now_or_store=True)
             except TelegramRetryAfter as exc:
+                self.health.failed(POLL, exc)
                 await _sleep(stop, exc.retry_after)
                 continue
-            except (TelegramNetworkError, TelegramAPIError, OSError) as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # whatever it is, polling goes on
                 failures += 1
-                log.warning("getUpdates failed (%s); retrying", exc)
-                await _sleep(stop, min(30.0, 0.5 * 2 ** min(failures, 6)))
+                wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+                self.health.failed(POLL, exc)
+                log.warning("getUpdates failed (%s); retrying in %.1f s", describe(exc), wait)
+                await _sleep(stop, wait)
                 continue
             failures = 0
-            if updates:
-                await self.accept(updates, now_or_store=True)
-                offset = updates[-1].update_id + 1
+            self.health.ok(POLL)
+            if next_offset is not None:
+                offset = next_offset
+
+    async def _get_updates(self, offset: int | None, timeout: int
+                           ) -> tuple[list[Update], int | None]:
+        """The updates of one long poll and the offset that confirms them all. An answer
+        aiogram's models refuse (an update Telegram sent without a documented field) is read
+        update by update: those that cannot be read are logged, counted and skipped."""
+        try:
+            updates = await self.bot.get_updates(offset=offset, timeout=timeout,
+                                                 allowed_updates=ALLOWED_UPDATES,
+                                                 request_timeout=timeout + 10)
+        except UndecodableAnswer as exc:
+            if not exc.delivered or not isinstance(exc.data, dict) or \
+                    not isinstance(exc.data.get("result"), list):
+                raise
+            updates, last = self._readable(exc.data["result"], POLL)
+            return updates, last + 1 if last is not None else None
+        return updates, updates[-1].update_id + 1 if updates else None
+
+    def _readable(self, raw: list[Any], part: str) -> tuple[list[Update], int | None]:
+        updates, last = [], None
+        for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if isinstance(update_id, int):
+                last = max(last or update_id, update_id)
+            try:
+                updates.append(Update.model_validate(item, context={"bot": self.bot}))
+            except ValueError as error:
+                self._skip(part, update_id, error)
+        return updates, last
+
+    def _skip(self, part: str, update_id: Any, error: Exception) -> None:
+        self.health.skipped(part)
+        first = str(error).strip().splitlines()
+        log.warning("skipped Telegram update %s that could not be read (%s: %s)", update_id,
+                    type(error).__name__, " / ".join(first[:3])[:300])
 
     def add_webhook(self, app: web.Application, path: str, secret: str) -> None:
         async def handle(request: web.Request) -> web.Response:
             given = request.headers.get(SECRET_HEADER, "")
             if not secrets.compare_digest(given.encode(), secret.encode()):
                 return web.Response(status=401, text="Unauthorized")
+            body: Any = None
             try:
-                update = Update.model_validate(await request.json(), context={"bot": self.bot})
-            except ValueError:
-                return web.Response(status=400, text="Bad Request")
-            await self.accept([update])  # one small insert, then 200; handling happens later
+                body = await request.json()
+                update = Update.model_validate(body, context={"bot": self.bot})
+            except ValueError as error:
+                # Answered 200 all the same: Telegram would otherwise send it again forever.
+                self._skip(WEBHOOK, body.get("update_id") if isinstance(body, dict) else None,
+                           error)
+                return web.Response(text="ok")
+            try:
+                await self.accept([update])  # one small insert, then 200; handled later
+            except Exception as exc:
+                self.health.failed(WEBHOOK, exc)
+                log.warning("a webhook update could not be stored (%s); Telegram will send it "
+                            "again", describe(exc))
+                return web.Response(status=503, text="Try again")
+            self.health.ok(WEBHOOK)
             return web.Response(text="ok")
 
         app.router.add_post(path, handle)

@@ -12,6 +12,9 @@ from conversations.events import InboundEvent
 
 CHANNEL = "telegram"
 EDIT_LIMIT = 4096
+# Ids Telegram uses for everyone at once: anonymous group admins ("GroupAnonymousBot") and
+# messages sent "as" a channel. They identify no person.
+SHARED_SENDER_IDS = frozenset({1087968824, 136817688})
 
 
 def received(update: Update, now: datetime) -> Received | None:
@@ -27,11 +30,16 @@ def received(update: Update, now: datetime) -> Received | None:
     return None
 
 
-def _base(message_id: str, chat_id: int, user: Any, now: datetime) -> dict[str, Any]:
+def _base(message_id: str, chat: Any, user: Any, now: datetime,
+          sender_chat: Any = None) -> dict[str, Any]:
+    chat_id = chat.id if chat is not None else user.id
     return {"channel": CHANNEL, "chat_id": str(chat_id),
             "user_id": str(user.id) if user else str(chat_id),
             "message_id": message_id, "received_at": now,
-            "display_name": user.full_name if user else ""}
+            "display_name": user.full_name if user else "",
+            "chat_type": chat.type if chat is not None else "private",
+            "anonymous": user is None or user.id in SHARED_SENDER_IDS
+            or sender_chat is not None}
 
 
 def sent_at(message: Message, now: datetime) -> datetime:
@@ -49,24 +57,39 @@ def _received(event: InboundEvent, acks: list[dict[str, Any]] | None = None) -> 
 
 
 def _message(message: Message, now: datetime) -> Received:
-    base = _base(str(message.message_id), message.chat.id, message.from_user,
-                 sent_at(message, now))
+    base = _base(str(message.message_id), message.chat, message.from_user,
+                 sent_at(message, now), message.sender_chat)
     if message.contact is not None:
         event = InboundEvent(kind="contact", phone=message.contact.phone_number,
                              contact_user_id=str(message.contact.user_id or ""), **base)
+    elif message.forward_origin is not None:
+        event = InboundEvent(kind="forward", text=message.text or message.caption or "",
+                             payload=_media(message) or "text", **base)
+    elif message.text is not None:
+        event = InboundEvent(kind="text", text=message.text, **base)
     else:
-        event = InboundEvent(kind="text", text=message.text or message.caption or "", **base)
+        event = InboundEvent(kind="media", text=message.caption or "",
+                             payload=_media(message) or "other", **base)
     return _received(event)
+
+
+MEDIA = ("photo", "sticker", "location", "venue", "voice", "audio", "video", "video_note",
+         "document", "animation", "poll", "dice")
+
+
+def _media(message: Message) -> str:
+    """What a message carries besides text, by its Bot API field; "" for none."""
+    return next((kind for kind in MEDIA if getattr(message, kind, None) is not None), "")
 
 
 def _callback(query: CallbackQuery, now: datetime) -> Received:
     message = query.message
-    chat_id = message.chat.id if message is not None else query.from_user.id
+    chat = message.chat if message is not None else None
     event = InboundEvent(kind="button", payload=query.data or "",
-                         **_base(f"cb:{query.id}", chat_id, query.from_user, now))
+                         **_base(f"cb:{query.id}", chat, query.from_user, now))
     acks: list[dict[str, Any]] = [{"kind": "callback_answer", "callback_id": query.id}]
     text = getattr(message, "text", None)
-    if message is not None and text:
+    if message is not None and text and event.personal:
         label = _pressed_label(message, query.data or "")
         shown = f"{text}\n\n→ {label}" if label else text
         acks.append({"kind": "edit", "message_id": message.message_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ from aiogram.types import (
 )
 
 from bot.outbox_sender import Rejected, RetryLater, Transient, Unreachable
+from bot.telegram.session import UndecodableAnswer
 from conversations.i18n import Catalog
 
+log = logging.getLogger(__name__)
 CALLBACK_DATA_LIMIT = 64
 HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
 
@@ -91,6 +94,11 @@ class TelegramTransport:
             if any(h in exc.message.lower() for h in HARMLESS):
                 return
             raise Rejected(exc.message) from exc
+        except UndecodableAnswer as exc:
+            if exc.delivered:  # Telegram did it; only its answer was mangled on the way
+                log.warning("chat %s: %s; counted as sent", chat_id, exc)
+                return
+            raise Transient(str(exc)) from exc
         except (TimeoutError, TelegramServerError, TelegramNetworkError,
                 aiohttp.ClientError) as exc:
             raise Transient(str(exc)) from exc

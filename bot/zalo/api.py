@@ -13,11 +13,18 @@ DEFAULT_BASE = "https://bot-api.zaloplatforms.com"
 class ZaloError(Exception):
     """`ok: false` from the platform (or an HTTP error), with its code."""
 
-    def __init__(self, code: int, description: str, status: int = 0) -> None:
+    def __init__(self, code: int, description: str, status: int = 0,
+                 undecodable: bool = False) -> None:
         super().__init__(f"{code}: {description}")
         self.code = code
         self.description = description
         self.status = status
+        self.undecodable = undecodable  # the answer was no JSON object (cut off, a proxy page)
+
+    @property
+    def delivered(self) -> bool:
+        """An undecodable answer with a 2xx status: the platform did carry out the call."""
+        return self.undecodable and 200 <= self.status < 300
 
 
 class ZaloClient:
@@ -50,7 +57,8 @@ class ZaloClient:
             except (ValueError, aiohttp.ContentTypeError):
                 data = None
             if not isinstance(data, dict):
-                raise ZaloError(r.status or 500, f"unexpected answer (HTTP {r.status})", r.status)
+                raise ZaloError(r.status or 500, f"unexpected answer (HTTP {r.status})", r.status,
+                                undecodable=True)
             if not data.get("ok"):
                 code = int(data.get("error_code") or r.status or 500)
                 raise ZaloError(code, str(data.get("description") or ""), r.status)

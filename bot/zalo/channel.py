@@ -17,11 +17,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import inbox
+from bot.health import Health, describe
 from bot.zalo.api import ZaloClient, ZaloError
 from bot.zalo.translate import received, unwrap
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
+POLL, WEBHOOK = "zalo-poll", "zalo-webhook"  # parts the watchdog follows
 
 
 def webhook_secret(token: str, configured: str = "") -> str:
@@ -30,11 +32,13 @@ def webhook_secret(token: str, configured: str = "") -> str:
 
 class ZaloReceiver:
     def __init__(self, client: ZaloClient, sessions: async_sessionmaker[AsyncSession],
-                 clock: Callable[[], datetime], wake: Callable[[], None]) -> None:
+                 clock: Callable[[], datetime], wake: Callable[[], None],
+                 health: Health | None = None) -> None:
         self.client = client
         self.sessions = sessions
         self.clock = clock
         self.wake = wake
+        self.health = health or Health(clock, "local")
 
     async def accept(self, update: dict) -> None:
         now = self.clock()
@@ -50,15 +54,21 @@ class ZaloReceiver:
         while not stop.is_set():
             try:
                 update = await self.client.get_updates(timeout)
-            except (ZaloError, aiohttp.ClientError, TimeoutError) as exc:
+                if update:
+                    await self.accept(update)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # whatever it is, polling goes on
                 failures += 1
-                log.warning("Zalo getUpdates failed (%s); retrying", exc)
+                wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+                self.health.failed(POLL, exc)
+                log.warning("Zalo getUpdates failed (%s); retrying in %.1f s", describe(exc),
+                            wait)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), min(30.0, 0.5 * 2 ** min(failures, 6)))
+                    await asyncio.wait_for(stop.wait(), wait)
                 continue
             failures = 0
-            if update:
-                await self.accept(update)
+            self.health.ok(POLL)
 
     def add_webhook(self, app: web.Application, path: str, secret: str) -> None:
         async def handle(request: web.Request) -> web.Response:
@@ -69,9 +79,17 @@ class ZaloReceiver:
                 update = unwrap(json.loads(await request.text()))
             except ValueError:
                 update = None
-            if update is None:
-                return web.Response(status=400, text="Bad Request")
-            await self.accept(update)
+            if update is None:  # 200 all the same: a 4xx would be sent again forever
+                self.health.skipped(WEBHOOK)
+                log.warning("skipped a Zalo webhook update that could not be read")
+                return web.json_response({"ok": True})
+            try:
+                await self.accept(update)
+            except Exception as exc:
+                self.health.failed(WEBHOOK, exc)
+                log.warning("a Zalo webhook update could not be stored (%s)", describe(exc))
+                return web.Response(status=503, text="Try again")
+            self.health.ok(WEBHOOK)
             return web.json_response({"ok": True})
 
         app.router.add_post(path, handle)

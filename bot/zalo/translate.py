@@ -27,11 +27,22 @@ def received(update: dict[str, Any], now: datetime) -> Received | None:
     if not message_id or not chat_id:
         return None
     name = sender.get("display_name") or sender.get("first_name") or ""
-    text = message.get("text") or message.get("caption") or ""
+    kind = _kind(str(update.get("event_name") or ""), message)
+    text = message.get("text") if kind == "text" else message.get("caption")
     event = InboundEvent(channel=CHANNEL, chat_id=chat_id, user_id=str(sender.get("id") or chat_id),
-                         message_id=message_id, kind="text", received_at=sent_at(message, now),
-                         text=str(text), display_name=str(name))
+                         message_id=message_id, kind="text" if kind == "text" else "media",
+                         payload="" if kind == "text" else kind,
+                         received_at=sent_at(message, now), text=str(text or ""),
+                         display_name=str(name))
     return Received(f"{chat_id}:{message_id}", event)
+
+
+def _kind(event_name: str, message: dict[str, Any]) -> str:
+    """"text", or what else was sent ("image", "sticker", "voice", "unsupported")."""
+    if event_name:  # "message.image.received" → "image"
+        parts = event_name.split(".")
+        return parts[1] if len(parts) == 3 and parts[1] else "unsupported"
+    return "text" if isinstance(message.get("text"), str) else "unsupported"
 
 
 def sent_at(message: dict[str, Any], now: datetime) -> datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -14,6 +16,7 @@ from bot.text_split import split_text
 from bot.zalo.api import ZaloClient, ZaloError
 from conversations.i18n import Catalog
 
+log = logging.getLogger(__name__)
 TEXT_LIMIT = 2000
 QUOTA_BACKOFF = 5.0  # Zalo documents no retry_after for 429: back off ourselves
 
@@ -33,6 +36,8 @@ class ZaloTransport:
         try:
             await self._call(chat_id, payload)
         except ZaloError as exc:
+            if exc.undecodable:  # a proxy's page, the call may never have arrived
+                raise Transient(str(exc)) from exc
             if exc.code == 429 or exc.status == 429:
                 raise RetryLater(QUOTA_BACKOFF) from exc
             if exc.code >= 500 or exc.status >= 500 or exc.code == 408:
@@ -50,7 +55,7 @@ class ZaloTransport:
         if kind == "message":
             text = render_text(from_payload(payload), self.catalog, language)
             for piece in split_text(text, TEXT_LIMIT):
-                await self.client.send_message(chat_id, piece)
+                await _done(self.client.send_message(chat_id, piece), chat_id)
         elif kind in ("document", "photo"):
             if self.links is None:
                 await self.client.send_message(chat_id, tr(
@@ -61,13 +66,24 @@ class ZaloTransport:
                 url = await self.links.create(session, payload["path"], payload["filename"])
             caption = payload.get("caption") or ""
             if kind == "photo":
-                await self.client.send_photo(chat_id, url, caption[:TEXT_LIMIT])
+                await _done(self.client.send_photo(chat_id, url, caption[:TEXT_LIMIT]), chat_id)
             else:
                 hours = int(self.links.lifetime.total_seconds() // 3600)
-                await self.client.send_message(chat_id, tr(
+                await _done(self.client.send_message(chat_id, tr(
                     "{caption}\nDownload (works once, for {hours} hours): {url}",
-                    caption=caption, hours=hours, url=url)[:TEXT_LIMIT])
+                    caption=caption, hours=hours, url=url)[:TEXT_LIMIT]), chat_id)
         elif kind in ("edit", "callback_answer", "menu"):
             return  # Telegram chores; nothing to do on Zalo
         else:
             raise Rejected(f"unknown payload kind {kind!r}")
+
+
+async def _done(call: Awaitable[Any], chat_id: str) -> None:
+    """One API call; an answer mangled after a 2xx counts as done (the platform did it), so the
+    message is neither resent nor refused, and the next piece still goes."""
+    try:
+        await call
+    except ZaloError as exc:
+        if not exc.delivered:
+            raise
+        log.warning("Zalo chat %s: %s; counted as sent", chat_id, exc)
