@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-EventKind = Literal["text", "button", "contact"]
+# "document": a file a person sent (Telegram); "workbook": that file (or one uploaded through
+# the upload page) once the shell has read it, handed to the engine in the context.
+EventKind = Literal["text", "button", "contact", "document", "workbook"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class InboundEvent:
     phone: str = ""
     display_name: str = ""
     contact_user_id: str = ""  # whose phone a shared contact is; must be the sender's own
+    file_name: str = ""  # a document: its name as sent; `payload` is the channel's file id
+    file_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Submit(Effect):
     form_key: str
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     at: datetime | None = None
+    on_behalf: bool = False  # a coordinator entering a unit's paper report
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,31 @@ class Export(Effect):
 
     period_ids: tuple[int, ...]
     format: str
+
+
+@dataclass(frozen=True)
+class SendWorkbook(Effect):
+    """Make the unit's Excel template of this report, with these answers filled in, and send
+    it to this chat (on a channel without documents, with a one-time upload link)."""
+
+    period_id: int
+    unit_code: str
+    form_key: str
+    answers: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FetchFile(Effect):
+    """Download the file a person sent (after the commit) and hand it back as a workbook."""
+
+    ref: str
+    file_name: str
+    file_size: int = 0
+
+
+@dataclass(frozen=True)
+class OfferUpload(Effect):
+    """Send a one-time upload link (channels on which a person cannot send a file)."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ class UnitRow:
     answers: Mapping[str, Any]  # question id → stored value: int, "12.5", True/False, "2023-10-02",
                                 #   a choice id, text; None = skipped; absent = not answered
     notes: Mapping[str, str] = field(default_factory=dict)
+    # question id → why the figure is to be checked ("cần kiểm tra"), when the unit kept it
+    # after being asked back
+    flags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,11 @@ class ExportData:
     progress: Sequence[ProgressRow]       # per direct sub-unit of the scope
     revisions: Sequence[RevisionRow] = ()
     source_document: str = ""             # e.g. the plan the report answers, for the docx
+    # What the file is for, hidden in the XLSX, so that a coordinator who fills in the rows
+    # of units that reported on paper and sends it back enters them in the right report.
+    campaign_key: str = ""
+    period_id: int = 0
+    period_key: str = ""
 
     @property
     def main(self) -> ReportBlock:

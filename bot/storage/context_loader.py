@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +65,64 @@ class FormCache:
             form = parse_form(row.definition, f"{row.key}@{row.version}")
             self._by_id[form_id] = form
         return form
+
+
+def answer_dict(value: Any, note: str | None, flag: str | None = "") -> dict[str, Any]:
+    """An answer as the engine, /xem and the exports read it; "flag" only when set."""
+    out: dict[str, Any] = {"value": value, "note": note or ""}
+    if flag:
+        out["flag"] = flag
+    return out
+
+
+@dataclass(frozen=True)
+class PreviousWanted:
+    """A report whose figures are compared with the unit's previous one of the same form."""
+
+    unit_id: int
+    period_id: int
+    starts_at: datetime
+    form_key: str  # the form's id (FormVersion.key), any version
+
+
+async def previous_reports(session: AsyncSession, wanted: Sequence[PreviousWanted]
+                           ) -> dict[tuple[int, int], tuple[Text, dict[str, Any]]]:
+    """For each report, the unit's latest submitted report of the same form in a period that
+    started before: its label and numeric answers. Two set-based queries for any number of
+    reports (the batch snapshot loads them once per batch, never per answer)."""
+    if not wanted:
+        return {}
+    latest_start = max(w.starts_at for w in wanted)
+    rows = (await session.execute(
+        select(Submission.id, Submission.unit_id, Period.starts_at, Period.label_vi,
+               Period.label_en, FormVersion.key)
+        .join(Period, Period.id == Submission.period_id)
+        .join(FormVersion, FormVersion.id == Submission.form_id)
+        .where(Submission.unit_id.in_({w.unit_id for w in wanted}),
+               Submission.status.in_(("submitted", "accepted")),
+               Period.starts_at < latest_start))).all()
+    if not rows:
+        return {}
+    chosen: dict[tuple[int, int], Any] = {}
+    for w in wanted:
+        best = None
+        for row in rows:
+            if row.unit_id == w.unit_id and row.key == w.form_key and \
+                    row.starts_at < w.starts_at and (best is None or row.starts_at >
+                                                     best.starts_at):
+                best = row
+        if best is not None:
+            chosen[(w.unit_id, w.period_id)] = best
+    if not chosen:
+        return {}
+    values: dict[int, dict[str, Any]] = defaultdict(dict)
+    for submission_id, question_id, number in (await session.execute(
+            select(Answer.submission_id, Answer.question_id, Answer.num_value)
+            .where(Answer.submission_id.in_({r.id for r in chosen.values()}),
+                   Answer.num_value.is_not(None)))).all():
+        values[submission_id][question_id] = number
+    return {key: (Text(r.label_vi, r.label_en), values.get(r.id, {}))
+            for key, r in chosen.items()}
 
 
 async def identity_for(session: AsyncSession, event: InboundEvent, now: datetime) -> Identity:
@@ -157,14 +216,22 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
     if submission_ids:
         for a in (await session.scalars(
                 select(Answer).where(Answer.submission_id.in_(submission_ids)))).all():
-            answers[a.submission_id][a.question_id] = {"value": a.value, "note": a.note}
+            answers[a.submission_id][a.question_id] = answer_dict(a.value, a.note, a.flag)
     result = []
     used: dict[str, Form] = {}
-    for unit, campaign, period, form_id, submission in rows:
+    forms_of = [await forms.get(session, submission.form_id if submission else form_id)
+                for _unit, _campaign, _period, form_id, submission in rows]
+    previous = await previous_reports(session, [
+        PreviousWanted(unit.id, period.id, period.starts_at, form.id)
+        for (unit, _campaign, period, _form_id, _submission), form in zip(rows, forms_of,
+                                                                          strict=True)
+        if form.previous_check.on])
+    for (unit, campaign, period, _form_id, submission), form in zip(rows, forms_of,
+                                                                     strict=True):
         # A report already started keeps the form version it was started with.
-        form = await forms.get(session, submission.form_id if submission else form_id)
         label = FormCache.label(form)
         used[label] = form
+        earlier_label, earlier = previous.get((unit.id, period.id), (Text("", ""), {}))
         result.append(Assignment(
             period_id=period.id,
             period_label=Text(period.label_vi, period.label_en),
@@ -183,6 +250,7 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
             revision=submission.revision if submission else 0,
             return_comment=submission.return_comment if submission else "",
             correct_by=submission.correct_by if submission else None,
+            previous=earlier, previous_label=earlier_label,
         ))
     return tuple(result), used
 
