@@ -26,7 +26,7 @@ _COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
     "<": lambda a, b: a < b, "=": lambda a, b: a == b, "!=": lambda a, b: a != b,
 }
 _TOKEN = re.compile(r"\s*(?:(?P<id>\[[^\]]*\])|(?P<number>\d+(?:\.\d+)?)"
-                    r"|(?P<op>>=|<=|=>|=<|==|!=|<>|[<>=≥≤≠])|(?P<sign>[+\-]))")
+                    r"|(?P<op>>=|<=|=>|=<|==|!=|<>|[<>=≥≤≠])|(?P<sign>[+\-])|(?P<times>[*×]))")
 
 
 class RuleError(ValueError):
@@ -36,11 +36,15 @@ class RuleError(ValueError):
 @dataclass(frozen=True)
 class Term:
     sign: int  # +1 or -1
-    question: str = ""  # a question id, or
+    question: str = ""  # a question id (times `number`), or
     number: Decimal = Decimal(0)  # a constant
 
     def text(self, first: bool) -> str:
-        word = f"[{self.question}]" if self.question else _plain(self.number)
+        if self.question:
+            word = f"[{self.question}]" if self.number == 1 \
+                else f"{_plain(self.number)} * [{self.question}]"
+        else:
+            word = _plain(self.number)
         if first:
             return word if self.sign > 0 else f"-{word}"
         return f"{'+' if self.sign > 0 else '-'} {word}"
@@ -72,7 +76,7 @@ class Comparison:
                 value = values.get(t.question) if t.question else t.number
                 if value is None:
                     return None
-                result += t.sign * value
+                result += t.sign * (value * t.number if t.question else value)
             return result
 
         left, right = total(self.left), total(self.right)
@@ -133,6 +137,7 @@ def parse_comparison(text: str) -> Comparison:
         raise RuleError("an empty expression")
     position, sides, ops = 0, [[]], []
     sign, expect_operand = 1, True
+    factor: Decimal | None = None  # "10 *" waiting for its question
     while position < len(source):
         match = _TOKEN.match(source, position)
         if match is None or match.end() == position:
@@ -140,7 +145,8 @@ def parse_comparison(text: str) -> Comparison:
             if not rest:
                 break
             raise RuleError(f"cannot read “{rest[:20]}” in “{source}” (write a question as "
-                            f"[4.2], a number as 12, and compare with >=, <=, >, <, = or !=)")
+                            f"[4.2], a number as 12, a multiple as 10 * [4.1], and compare "
+                            f"with >=, <=, >, <, = or !=)")
         position = match.end()
         if match.group("id") is not None:
             qid = match.group("id")[1:-1].strip()
@@ -148,15 +154,24 @@ def parse_comparison(text: str) -> Comparison:
                 raise RuleError(f"an empty [] in “{source}”")
             if not expect_operand:
                 raise RuleError(f"“{source}”: put + or - between two figures")
-            sides[-1].append(Term(sign, question=qid))
-            sign, expect_operand = 1, False
+            sides[-1].append(Term(sign, question=qid, number=factor or Decimal(1)))
+            sign, expect_operand, factor = 1, False, None
         elif match.group("number") is not None:
             if not expect_operand:
                 raise RuleError(f"“{source}”: put + or - between two figures (a question is "
                                 f"written between brackets, like [5.1])")
             sides[-1].append(Term(sign, number=Decimal(match.group("number"))))
             sign, expect_operand = 1, False
+        elif match.group("times") is not None:
+            last = sides[-1][-1] if sides[-1] else None
+            if expect_operand or last is None or last.question:
+                raise RuleError(f"“{source}”: write a multiplication as a number times a "
+                                f"question, e.g. 10 * [4.1]")
+            sides[-1].pop()
+            sign, factor, expect_operand = last.sign, last.number, True
         elif match.group("sign") is not None:
+            if factor is not None:
+                raise RuleError(f"“{source}”: a multiplication needs a question after “*”")
             if expect_operand:
                 if sides[-1] or match.group("sign") == "+":
                     raise RuleError(f"“{source}”: two signs in a row")
@@ -165,12 +180,12 @@ def parse_comparison(text: str) -> Comparison:
                 sign = 1 if match.group("sign") == "+" else -1
                 expect_operand = True
         else:
-            if expect_operand or ops:
+            if expect_operand or ops or factor is not None:
                 raise RuleError(f"“{source}” must compare two sums once, e.g. [5.2] >= [5.1]")
             ops.append(_OPERATORS[match.group("op")])
             sides.append([])
             sign, expect_operand = 1, True
-    if not ops or len(sides) != 2 or not sides[1] or expect_operand:
+    if not ops or len(sides) != 2 or not sides[1] or expect_operand or factor is not None:
         raise RuleError(f"“{source}” must compare two sums, e.g. [5.2] >= [5.1]")
     return Comparison(tuple(sides[0]), ops[0], tuple(sides[1]))
 
