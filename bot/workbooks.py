@@ -220,7 +220,7 @@ def read_workbook(path: Path, file_name: str) -> UploadedWorkbook:
         if path.stat().st_size > MAX_FILE_BYTES:
             return UploadedWorkbook(file_name, "too_big")
         if not zipfile.is_zipfile(path):
-            return UploadedWorkbook(file_name, "not_xlsx")
+            return UploadedWorkbook(file_name, "unreadable")
         wb = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
             TypeError):

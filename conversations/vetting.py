@@ -20,6 +20,7 @@ from conversations.rules import Rule, numeric
 from conversations.session import Turn
 
 _NAMED = re.compile(r"\[([^\]]+)\]")
+FLAG_LANGUAGE = "vi"  # flags are data for the coordinator's files, written in Vietnamese
 
 
 @dataclass
@@ -192,7 +193,7 @@ def flag_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
               answers: Mapping[str, Mapping[str, Any]]) -> str:
     """The reason kept with a value for the coordinator, in Vietnamese (the language of the
     files they sign); empty when only the plausible maximum was passed."""
-    vi = turn.ctx.catalog.tr("vi")
+    vi = turn.ctx.catalog.tr(FLAG_LANGUAGE)
     return "; ".join(reasons(turn, a, form, item, vi, answers, with_soft_max=False))
 
 
