@@ -19,6 +19,7 @@ from typing import Any
 from conversations import report_flow
 from conversations.answer_parsing import AnswerError, Parsed, error_text, excerpt, parse_cell
 from conversations.context import Assignment
+from conversations.coordinator_commands import is_coordinator
 from conversations.events import FetchFile, SaveAnswers, Submit
 from conversations.forms import Form
 from conversations.session import Turn
@@ -93,8 +94,6 @@ def received(turn: Turn) -> None:
         _template(turn, upload)
         return
     if tables(upload) and upload.kind in ("", EXPORT_KIND):
-        from conversations.coordinator_commands import is_coordinator
-
         if is_coordinator(turn):
             _on_behalf(turn, upload)
         else:
