@@ -284,7 +284,8 @@ async def test_previous_figures_come_with_the_batch_not_a_query_per_answer(app: 
         event.remove(app.engine.sync_engine, "before_cursor_execute", count)
     assert app.dispatcher.counts["fast"] >= 11
     assert ten == one
-    assert (await stored(app, "X-ANLAO"))["2.4"] == (99, "")
+    answers = await stored(app, "X-ANLAO")
+    assert (answers["2.2"], answers["2.4"]) == ((99, ""), (97, ""))
     reply = await thu.say("2.1 900")  # nine times last year's 100: asked back
     assert "gấp 9 lần báo cáo kỳ trước (100 bài" in reply
 
