@@ -31,7 +31,7 @@ from bot.coordination import (
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.reporting import with_received
 from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
-from bot.storage.context_loader import FormCache, identity_for, load_context
+from bot.storage.context_loader import FormCache, PreviousCache, identity_for, load_context
 from bot.storage.database import dialect_insert
 from bot.storage.effects import apply_effects
 from bot.storage.models import Contact, ConversationState, InboxMessage, ProcessedMessage
@@ -181,6 +181,7 @@ class Dispatcher:
         self.late_window = timedelta(days=late_window_days)
         self.clock = clock
         self.forms = FormCache()
+        self.previous = PreviousCache()  # cleared whenever a report is submitted
         self.locks = ChatLocks()
         self.contact_sharing_channels = contact_sharing_channels
         self.on_commit: list[Callable[[], None]] = []  # e.g. wake the outbox sender
@@ -193,6 +194,7 @@ class Dispatcher:
         self.fetchers: dict[str, Fetcher] = {}
         self._workbooks: dict[tuple[str, str, str], UploadedWorkbook] = {}  # read, not handled
         self._background: set[asyncio.Task[None]] = set()
+        self._submitted = False
 
     async def handle(self, event: InboundEvent, *, acks: Sequence[dict[str, Any]] = (),
                      inbox_id: int | None = None) -> bool:
@@ -239,7 +241,7 @@ class Dispatcher:
                 await stack.enter_async_context(lock)
             items = await self._unseen(session, items, now)
             snapshot = await BatchSnapshot.load(session, [i.event for i in items], now,
-                                                self.forms, self.late_window)
+                                                self.forms, self.late_window, self.previous)
             writes = PendingWrites()
             self.counts["batches"] += bool(items)
             for item in items:
@@ -250,6 +252,7 @@ class Dispatcher:
                 if loaded is not None:
                     ctx, state = loaded
                     result = advance(state, event, ctx, now)
+                    self._forget_previous(result)
                     if snapshot.fast_writes(result, now):
                         snapshot.record(writes, event, result, now)
                         writes.outbox += [outbox.payload_row(event.channel, event.chat_id,
@@ -265,7 +268,16 @@ class Dispatcher:
                 await session.flush()
                 snapshot.handled_elsewhere(event)
             await writes.flush(session, now)
+        if self._submitted:  # committed: read the previous reports afresh
+            self.previous.clear()
+            self._submitted = False
         return len(items)
+
+    def _forget_previous(self, result: StepResult) -> None:
+        """A submitted report may be some later report's previous one."""
+        if any(isinstance(e, Submit) for e in result.effects):
+            self.previous.clear()
+            self._submitted = True
 
     async def _unseen(self, session: AsyncSession, items: Sequence[Queued],
                       now: datetime) -> list[Queued]:
@@ -411,6 +423,9 @@ class Dispatcher:
                 return False
             session.add(_processed(event, now))
             await self._process(session, event, acks, exports, now)
+        if self._submitted:
+            self.previous.clear()
+            self._submitted = False
         return True
 
     async def _process(self, session: AsyncSession, event: InboundEvent,
@@ -422,7 +437,8 @@ class Dispatcher:
         state = dict(row.state) if row else {}
         ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
                                  self.default_language, self.late_window,
-                                 event.channel in self.contact_sharing_channels, state)
+                                 event.channel in self.contact_sharing_channels, state,
+                                 self.previous)
         command = parse_command(event.text) if event.kind == "text" else None
         if ctx.assignments and needs_received(event, state):
             ctx = replace(ctx, assignments=await with_received(session, ctx.assignments,
@@ -441,6 +457,7 @@ class Dispatcher:
         if event.kind == "workbook":
             ctx = await self._with_workbook(session, event, ctx, now)
         result = advance(state, event, ctx, now)
+        self._forget_previous(result)
         own = []
         language = _reader_language(result, ctx)
         for effect in result.effects:

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.context_loader import (
     FormCache,
+    PreviousCache,
     PreviousWanted,
     answer_dict,
     may_answer_a_task,
     owed_reports,
-    previous_reports,
 )
 from bot.storage.database import dialect_insert
 from bot.storage.effects import numeric_value
@@ -159,7 +159,8 @@ class BatchSnapshot:
 
     @classmethod
     async def load(cls, session: AsyncSession, events: Sequence[InboundEvent], now: datetime,
-                   forms: FormCache, late_window: timedelta) -> BatchSnapshot:
+                   forms: FormCache, late_window: timedelta,
+                   previous_cache: PreviousCache | None = None) -> BatchSnapshot:
         snap = cls()
         by_channel: dict[str, set[str]] = defaultdict(set)
         for event in events:
@@ -183,7 +184,8 @@ class BatchSnapshot:
         contact_ids = {a.contact_id for a in snap.accounts.values() if a.contact_id}
         if contact_ids:
             await snap._load_contacts(session, contact_ids)
-            await snap._load_reports(session, list(snap.contacts), now, forms, late_window)
+            await snap._load_reports(session, list(snap.contacts), now, forms, late_window,
+                                     previous_cache or PreviousCache(ttl=0))
         return snap
 
     async def _load_contacts(self, session: AsyncSession, contact_ids: set[int]) -> None:
@@ -204,7 +206,8 @@ class BatchSnapshot:
                                                     tuple(units[contact_id]))
 
     async def _load_reports(self, session: AsyncSession, contact_ids: list[int], now: datetime,
-                            forms: FormCache, late_window: timedelta) -> None:
+                            forms: FormCache, late_window: timedelta,
+                            previous_cache: PreviousCache) -> None:
         """`context_loader.owed_reports` for every contact at once, as plain rows."""
         rows = (await session.execute(owed_reports(
             (ContactUnit.contact_id, Unit.id, Unit.code, Unit.name, Unit.kind,
@@ -245,7 +248,7 @@ class BatchSnapshot:
                 started[submission_id].answers[question_id] = answer_dict(value, note, flag)
         # The unit's previous report of the same form, for every report at once: what a
         # figure is compared with when it is stored (never a query per answer).
-        previous = await previous_reports(session, [
+        previous = await previous_cache.get(session, [
             PreviousWanted(r.unit_id, r.view.period_id, r.view.starts_at,
                            self.forms[r.view.form_key].id)
             for r in self.reports.values()
