@@ -872,8 +872,8 @@ def store_values(turn: Turn, a: Assignment, candidates: list[Candidate], problem
     step = turn.state.get("step")
     if vetted.pending:
         turn.state["pending"] = vetted.pending
-        turn.state["after_confirm"] = "review" if step == "reviewing" or then_review \
-            else "next"
+        turn.state["after_confirm"] = "full_review" if then_review else \
+            "review" if step == "reviewing" else "next"
         _confirm_next(turn, a, prefix=prefix)
         return
     if then_review:
@@ -941,7 +941,9 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
         turn.state.pop("pending", None)
         after = turn.state.pop("after_confirm", "next")
         current = turn.state.get("question")
-        if after == "review":
+        if after == "full_review":  # a spreadsheet read: the whole review to submit
+            review(turn, a, prefix=prefix)
+        elif after == "review":
             _after_review_edit(turn, a, prefix)
         elif current and current not in _answers(turn, a):
             ask(turn, a, current, prefix=prefix)
@@ -987,11 +989,13 @@ def _confirming(turn: Turn, a: Assignment) -> None:
             prefix = _pending_line(turn, a, [_shown(turn, q, item)])  # type: ignore[arg-type]
         elif flag:
             prefix = _flagged_line(turn, a, {item["qid"]: kept})
+        elif turn.state.get("after_confirm") in ("review", "full_review"):
+            prefix = _saved_line(turn, a, {item["qid"]: kept})  # no next question says it
         _confirm_next(turn, a, prefix=prefix)
         return
     if token == "retype" or (turn.event.kind == "text" and token is None):
         turn.state.pop("pending", None)
-        if turn.state.pop("after_confirm", "next") == "review":
+        if turn.state.pop("after_confirm", "next") in ("review", "full_review"):
             turn.state["back_to_review"] = True
         turn.state["step"] = "answering"
         turn.state["question"] = item["qid"]
@@ -1077,20 +1081,15 @@ def send_workbook(turn: Turn, a: Assignment) -> None:
         back = tr("Then send the file back here, as a file.")
     else:
         back = tr("Then upload it through the link that comes with it.")
-    step = turn.state.get("step")
-    if step not in ("answering", "reviewing"):
-        turn.state["step"] = "answering"
-    if turn.state.get("step") == "answering" and not turn.state.get("question"):
-        unanswered = _unanswered(turn, a)
-        turn.state["question"] = (unanswered or _form(turn, a).questions)[0].id
     turn.note(tr("The Excel file of {title} is on its way.", title=_title(turn, a)) + "\n"
               + how + " " + back)
 
 
 def _open_for_workbook(turn: Turn, a: Assignment) -> None:
-    _enter(turn, a)
-    if a.status == "submitted":
-        turn.state["step"] = "reviewing"
+    """The file only: no question is open until the file comes back (or /baocao), so a
+    number typed meanwhile never lands in a row the person has not seen."""
+    _reset(turn)
+    turn.address_for(a.unit.kind)
     send_workbook(turn, a)
 
 

@@ -151,6 +151,9 @@ async def test_a_filled_template_in_the_local_chat_then_the_review_and_submit(
         app: App, tmp_path: Path):
     thu = await sign_in(app, "X-ANLAO")
     path = shown_path(await thu.say("/excel"))
+    # No question was shown: a number typed now lands nowhere.
+    assert "/baocao" in await thu.say("12")
+    assert await stored_answers(app, "X-ANLAO") == {}
     data, rows = filled_as_a_person_would(path.read_bytes())
     filled = tmp_path / "bao cao xa An Lao.xlsx"
     filled.write_bytes(data)
