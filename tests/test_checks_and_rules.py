@@ -327,3 +327,21 @@ async def test_kiemtra_lists_outliers_among_sibling_units_in_scope(app: App, tmp
     lan = await sign_in(app, "X-1", user="lan")
     assert "dành cho cán bộ tổng hợp" in await lan.say("/kiemtra")
 
+
+
+async def test_a_report_breaking_a_hard_rule_is_not_submitted(app: App):
+    """Figures stored before a rule existed (or by other means) are checked at submission."""
+    thu = await sign_in(app, "X-ANLAO")
+    reply = await fill(thu, COMMUNE, {"5.1": 3, "5.2": 30})
+    assert "Nộp báo cáo" in reply
+    async with app.sessions() as session, session.begin():
+        answer = await session.scalar(select(Answer).where(Answer.question_id == "5.2"))
+        answer.value, answer.num_value = 1, Decimal(1)
+    reply = await thu.say("Nộp báo cáo")
+    assert "Chưa nộp được báo cáo; các số liệu sau chưa khớp nhau:" in reply
+    assert "• Số lượt người tham gia (5.2 = 1 lượt) không thể ít hơn số lớp (5.1 = 3 lớp)" \
+           in reply
+    async with app.sessions() as session:
+        assert await session.scalar(select(Submission.status)) == "draft"
+    await thu.say("5.2 30")
+    assert "đúng hạn" in await thu.say("Nộp báo cáo")
