@@ -19,7 +19,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from bot.workbooks import read_workbook
 from conversations.forms import (
-    QUESTION_TYPES,
     Form,
     FormError,
     _question,
@@ -517,4 +516,4 @@ def _rule_raw(row: dict[str, Any], line: int, errors: list[str]) -> dict[str, An
     return rule
 
 
-__all__ = ["FormSheetError", "QUESTION_TYPES", "read_form_workbook", "write_form_workbook"]
+__all__ = ["FormSheetError", "read_form_workbook", "write_form_workbook"]

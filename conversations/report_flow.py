@@ -4,6 +4,7 @@ template of the whole form, review, submit."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -823,7 +824,7 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
 
 
 def store_values(turn: Turn, a: Assignment, candidates: list[Candidate], problems: list[str],
-                 refused: list[str], blanks: list[str] = (), template: bool = False,
+                 refused: list[str], blanks: Sequence[str] = (), template: bool = False,
                  whole_report: bool = False, last: str = "", then_review: bool = False,
                  head: str = "", problems_head: str = "", by_cell: bool = False) -> None:
     """Vet and store many values at once (a section line, a pasted report, a spreadsheet):
