@@ -82,6 +82,8 @@ def form_steps() -> list[tuple[str, str]]:
             typed = "2tr5"
         else:
             value = n % 4 + 1
+            if q.unit.vi == "lượt":  # attendances: at least the classes (a rule of the form)
+                value *= 10
             typed = f"{value} người" if n % 3 == 0 else str(value)
         expect = f"câu {n + 1}/{len(questions)}" if n < len(questions) else "Xem lại báo cáo"
         steps.append((typed, expect))

@@ -27,7 +27,7 @@ from bot.storage.models import (
 )
 from bot.tables import TableError, read_table
 from conversations.campaigns import CampaignSpec
-from conversations.forms import Form
+from conversations.forms import Form, parse_form
 from conversations.invite_codes import new_code
 from conversations.phone_numbers import normalise_phone
 from conversations.text_normalise import fold
@@ -231,7 +231,8 @@ async def load_form(session: AsyncSession, form: Form, raw: dict[str, Any],
     row = await session.scalar(select(FormVersion).where(FormVersion.key == form.id,
                                                          FormVersion.version == form.version))
     if row is not None:
-        if row.definition != raw:
+        # The same form from YAML or from a spreadsheet is the same form.
+        if parse_form(row.definition, f"{row.key}@{row.version}") != form:
             raise AdminError(f"form {form.id} version {form.version} is already loaded with "
                              f"different content; raise its version number")
         return row, False
@@ -407,3 +408,18 @@ async def list_campaigns(session: AsyncSession) -> list[tuple[Campaign, list[Per
                                          .order_by(Period.starts_at))).all()
         result.append((campaign, list(periods)))
     return result
+
+
+async def loaded_form(session: AsyncSession, key: str, version: int | None = None) -> Form:
+    """A loaded form by its key, the newest version unless one is asked for."""
+    query = select(FormVersion).where(FormVersion.key == key)
+    if version is not None:
+        query = query.where(FormVersion.version == version)
+    row = await session.scalar(query.order_by(FormVersion.version.desc()).limit(1))
+    if row is None:
+        loaded = (await session.execute(select(FormVersion.key, FormVersion.version)
+                                        .order_by(FormVersion.key, FormVersion.version))).all()
+        listed = ", ".join(f"{k} (version {v})" for k, v in loaded) or "none is loaded"
+        wanted = f"{key} version {version}" if version is not None else key
+        raise AdminError(f"no form {wanted}; the forms are: {listed}")
+    return parse_form(row.definition, f"{row.key}@{row.version}")

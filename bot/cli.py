@@ -40,7 +40,7 @@ db_app = typer.Typer(help="Database.", no_args_is_help=True)
 units_app = typer.Typer(help="The unit tree (province, communes, schools, centres…).",
                         no_args_is_help=True)
 contacts_app = typer.Typer(help="People who report or coordinate.", no_args_is_help=True)
-forms_app = typer.Typer(help="Report forms (YAML).", no_args_is_help=True)
+forms_app = typer.Typer(help="Report forms (YAML or a spreadsheet).", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns and their periods (YAML).", no_args_is_help=True)
 invite_app = typer.Typer(help="Invite codes for signing in.", no_args_is_help=True)
 demo_app = typer.Typer(help="A demo province to try the bot.", no_args_is_help=True)
@@ -209,12 +209,56 @@ def contacts_list() -> None:
 
 @forms_app.command("load")
 def forms_load(file: Path) -> None:
-    """Load a form YAML file (a new version must raise `version:`)."""
-    form = _checked(lambda: load_form_file(file))
-    raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    """Load a form: YAML, or a spreadsheet (.xlsx, as `forms export` writes it); a new
+    version must raise its version number."""
+    if file.suffix.lower() == ".xlsx":
+        from bot.form_sheets import FormSheetError, read_form_workbook
+
+        if not file.is_file():
+            typer.echo(f"Error: {file} does not exist.", err=True)
+            raise typer.Exit(1)
+        try:
+            form, raw = read_form_workbook(file)
+        except FormSheetError as exc:
+            typer.echo(f"Nothing was loaded. Please correct these lines of {file.name} and "
+                       f"try again:", err=True)
+            for line in exc.errors:
+                typer.echo(f"  {line}", err=True)
+            raise typer.Exit(1) from exc
+    else:
+        form = _checked(lambda: load_form_file(file))
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     row, created = _in_transaction(lambda s, a: admin.load_form(s, form, raw, a.clock()))
     verb = "Loaded" if created else "Already loaded:"
-    typer.echo(f"{verb} form {row.key} version {row.version} ({len(form.questions)} questions).")
+    typer.echo(f"{verb} form {row.key} version {row.version} ({len(form.questions)} questions, "
+               f"{len(form.rules)} rules).")
+
+
+@forms_app.command("export")
+def forms_export(
+    key: Annotated[str, typer.Argument(help="the form's id, e.g. tuan-le-htsd")],
+    out: Annotated[Path, typer.Option("--out", help="FORM.xlsx (or FORM.yaml) to write")],
+    version: Annotated[int | None, typer.Option("--version",
+                                                help="a version (default: the newest)")] = None,
+) -> None:
+    """Write a loaded form as a spreadsheet to edit (or as YAML): copy last year's form, raise
+    its version, change what changed, and load it with `forms load`."""
+    from bot.form_sheets import write_form_workbook
+    from conversations.forms import dump_form_yaml
+
+    if out.exists():
+        typer.echo(f"Error: {out} already exists; give another file name.", err=True)
+        raise typer.Exit(1)
+    if out.suffix.lower() not in (".xlsx", ".yaml", ".yml"):
+        typer.echo("Error: give a file name ending in .xlsx (or .yaml).", err=True)
+        raise typer.Exit(1)
+    form = _in_transaction(lambda s, a: admin.loaded_form(s, key, version))
+    if out.suffix.lower() == ".xlsx":
+        write_form_workbook(form, out)
+    else:
+        out.write_text(dump_form_yaml(form), encoding="utf-8")
+    typer.echo(f"Wrote {out}: form {form.id} version {form.version} "
+               f"({len(form.questions)} questions, {len(form.rules)} rules).")
 
 
 @campaigns_app.command("load")

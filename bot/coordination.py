@@ -4,21 +4,30 @@ coordinator's scope), send reports back, and make export files."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox, reporting
 from bot.exports.letterhead import ReportSettings
 from bot.exports.model import Skipped
-from bot.storage.context_loader import FormCache
+from bot.storage.context_loader import (
+    FormCache,
+    PreviousWanted,
+    answer_dict,
+    previous_reports,
+)
 from bot.storage.models import (
+    Answer,
     Campaign,
     CampaignForm,
+    CampaignUnit,
     Contact,
     ContactUnit,
     Identity,
@@ -28,21 +37,30 @@ from bot.storage.models import (
     Unit,
 )
 from conversations.campaigns import DEFAULT_CORRECTION_DAYS
+from conversations.checks import outliers
 from conversations.context import (
+    Assignment,
     BlockSummary,
     ContactView,
     CoordinatorData,
+    FlaggedView,
     MissingUnitView,
+    OnBehalf,
+    OutlierView,
+    PeriodChecks,
     PeriodSummary,
     ReportEventView,
     RevisionView,
     UnitReportView,
+    UnitView,
 )
-from conversations.events import AcceptReport, Button, OutboundMessage, ReturnReport
+from conversations.events import AcceptReport, Button, OutboundMessage, ReturnReport, Submit
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog, Tr
+from conversations.reporting_lines import COUNTED_STATUSES
 
-NEEDS_DATA = frozenset({"summary", "missing", "view", "return", "accept", "export", "chart"})
+NEEDS_DATA = frozenset({"summary", "missing", "view", "return", "accept", "export", "chart",
+                        "check"})
 ACTS_ON_A_UNIT = frozenset({"view", "return", "accept"})
 
 
@@ -53,6 +71,14 @@ async def coordinator_data(session: AsyncSession, contact: ContactView, command:
     periods = await reporting.current_periods(session, now, late_window)
     used: dict[str, Form] = {}
     summaries: list[PeriodSummary] = []
+    checks: list[PeriodChecks] = []
+    if command == "check":
+        for period, _campaign in periods:
+            for scope in scopes:
+                lines = await reporting.lines_of(session, period, scope, forms)
+                if lines.counts.total:
+                    checks.append(await _checks(session, lines))
+        return CoordinatorData(checks=tuple(checks)), used
     if command not in ACTS_ON_A_UNIT:
         for period, campaign in periods:
             for scope in scopes:
@@ -114,6 +140,73 @@ async def _summary(session: AsyncSession, lines: reporting.Lines, campaign: Camp
         period.id, Text(period.title_vi, period.title_en),
         Text(period.label_vi, period.label_en), period.deadline, campaign.timezone,
         lines.scope.name, tuple(blocks))
+
+
+async def _checks(session: AsyncSession, lines: reporting.Lines) -> PeriodChecks:
+    """Outliers among sibling units (same form, same place on the reporting line, same
+    parent), by modified z-score, and the figures units kept with a flag; submitted reports
+    only, inside the scope."""
+    counted = {u.id for u in lines.units
+               if u.id in lines.block_of and lines.state(u.id)[0] in COUNTED_STATUSES}
+    by_id = {u.id: u for u in lines.units}
+    parent_path = {u.id: u.path.rstrip("/").rsplit("/", 1)[0] + "/" for u in lines.units}
+    names = {u.path: u.name for u in lines.units}
+    numbers: dict[tuple[int, str], list[tuple[int, Decimal]]] = defaultdict(list)
+    flagged: list[FlaggedView] = []
+    rows = (await session.execute(
+        select(Submission.unit_id, Answer.question_id, Answer.num_value, Answer.flag,
+               Answer.value)
+        .join(Submission, Submission.id == Answer.submission_id)
+        .join(Unit, Unit.id == Submission.unit_id)
+        .where(Submission.period_id == lines.period.id, lines.scope.condition(),
+               Submission.status.in_(COUNTED_STATUSES),
+               or_(Answer.num_value.is_not(None), Answer.flag != "")))).all() \
+        if counted else []
+    for unit_id, qid, number, flag, value in rows:
+        block = lines.block_of.get(unit_id)
+        if block is None or unit_id not in counted:
+            continue
+        q = block.form.question(qid)
+        if q is None:
+            continue
+        unit = by_id[unit_id]
+        if number is not None and q.numeric:
+            numbers[(id(block), parent_path[unit_id] + "|" + qid)].append(
+                (unit_id, Decimal(str(number))))
+        if flag:
+            flagged.append(FlaggedView(unit.code, unit.name, qid, q.label, q.unit,
+                                       number if number is not None and q.numeric else value,
+                                       flag))
+    blocks = {id(b): b for b in lines.blocks}
+    found: list[OutlierView] = []
+    for (block_id, key), values in numbers.items():
+        parent, qid = key.split("|", 1)
+        q = blocks[block_id].form.question(qid)
+        assert q is not None
+        group = names.get(parent) or lines.scope.name
+        for o in outliers(values):
+            unit = by_id[o.key]
+            found.append(OutlierView(unit.code, unit.name, group, qid, q.label, q.unit,
+                                     _plain(o.value), _plain(o.median), o.score,
+                                     o.group_size))
+    order = {u.id: i for i, u in enumerate(lines.units)}
+    codes = {u.code: u.id for u in lines.units}
+
+    def position(qid: str, code: str) -> tuple[int, int]:
+        form = lines.block_of[codes[code]].form
+        return order[codes[code]], form.position(qid) if form.question(qid) else 0
+
+    found.sort(key=lambda o: (-abs(o.score), o.unit_code))
+    flagged.sort(key=lambda f: position(f.question_id, f.unit_code))
+    period = lines.period
+    return PeriodChecks(Text(period.title_vi, period.title_en),
+                        Text(period.label_vi, period.label_en), lines.scope.name, len(counted),
+                        tuple(found), tuple(flagged))
+
+
+def _plain(value: Decimal) -> Decimal:
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() \
+        else value.normalize()
 
 
 def _unit_view(report: reporting.UnitReport, period: Period, campaign: Campaign,
@@ -266,3 +359,90 @@ def _slug(text: str) -> str:
 def document_payload(path: Path, caption: str, fmt: str) -> dict[str, Any]:
     kind = "photo" if fmt == "png" else "document"
     return {"kind": kind, "path": str(path), "filename": path.name, "caption": caption[:1000]}
+
+
+# ----------------------------------------------------------------------------- on behalf
+
+async def on_behalf_reports(session: AsyncSession, contact: ContactView, codes: list[str],
+                            meta: Mapping[str, str], now: datetime, late_window: timedelta,
+                            forms: FormCache) -> tuple[OnBehalf, dict[str, Form]]:
+    """The reports a coordinator's table of units may enter: units it names that are in the
+    coordinator's scope (never another area's), in the period the file says (hidden in the
+    export), or the one current period those units report in."""
+    scopes = await reporting.scopes_of(session, contact.id, contact.role)
+    units: list[Unit] = []
+    for i in range(0, len(codes), 500):
+        units += (await session.scalars(select(Unit).where(Unit.code.in_(codes[i:i + 500])))
+                  ).all()
+    units = [u for u in units if any(s.contains(u.path) for s in scopes)]
+    periods = await reporting.current_periods(session, now, late_window)
+    wanted = meta.get("period_id", "")
+    if wanted:
+        periods = [(p, c) for p, c in periods if str(p.id) == wanted]
+    targeted: list[tuple[Period, Campaign, dict[str, int], list[Unit]]] = []
+    for period, campaign in periods:
+        kinds = dict((await session.execute(
+            select(CampaignForm.unit_kind, CampaignForm.form_id)
+            .where(CampaignForm.campaign_id == campaign.id))).all())
+        explicit = set((await session.scalars(select(CampaignUnit.unit_id).where(
+            CampaignUnit.campaign_id == campaign.id))).all())
+        asked = [u for u in units if u.kind in kinds and (not explicit or u.id in explicit)]
+        if asked:
+            targeted.append((period, campaign, kinds, asked))
+    if not targeted:
+        return OnBehalf(problem="no_period"), {}
+    if len(targeted) > 1:
+        return OnBehalf(problem="several_periods"), {}
+    period, campaign, kinds, asked = targeted[0]
+    submissions = {s.unit_id: s for s in (await session.scalars(select(Submission).where(
+        Submission.period_id == period.id,
+        Submission.unit_id.in_([u.id for u in asked])))).all()}
+    answers: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    if submissions:
+        for a in (await session.scalars(select(Answer).where(Answer.submission_id.in_(
+                [s.id for s in submissions.values()])))).all():
+            answers[a.submission_id][a.question_id] = answer_dict(a.value, a.note, a.flag)
+    used: dict[str, Form] = {}
+    unit_forms = {}
+    for unit in asked:
+        s = submissions.get(unit.id)
+        unit_forms[unit.id] = await forms.get(session, s.form_id if s else kinds[unit.kind])
+    previous = await previous_reports(session, [
+        PreviousWanted(u.id, period.id, period.starts_at, unit_forms[u.id].id) for u in asked
+        if unit_forms[u.id].previous_check.on])
+    reports = []
+    for unit in asked:
+        s = submissions.get(unit.id)
+        form = unit_forms[unit.id]
+        label = FormCache.label(form)
+        used[label] = form
+        earlier_label, earlier = previous.get((unit.id, period.id), (Text("", ""), {}))
+        reports.append(Assignment(
+            period_id=period.id, period_label=Text(period.label_vi, period.label_en),
+            campaign_key=campaign.key, campaign_title=Text(period.title_vi, period.title_en),
+            timezone=campaign.timezone, starts_at=period.starts_at, deadline=period.deadline,
+            lock_at=period.lock_at, unit=UnitView(unit.code, unit.name, unit.kind),
+            form_key=label, status=s.status if s else "none",
+            answers=answers.get(s.id, {}) if s else {},
+            submitted_at=s.submitted_at if s else None, on_time=s.on_time if s else None,
+            revision=s.revision if s else 0, return_comment=s.return_comment if s else "",
+            correct_by=s.correct_by if s else None, previous=earlier,
+            previous_label=earlier_label))
+    return OnBehalf(tuple(reports), Text(period.label_vi, period.label_en)), used
+
+
+async def tell_entered(session: AsyncSession, effect: Submit, by: int | None,
+                       catalog: Catalog, now: datetime) -> None:
+    """A coordinator submitted a unit's paper report on its behalf: its reporters are told
+    who entered it, so nothing changes behind their back."""
+    submission, unit, period = await _report_row(session, effect.period_id, effect.unit_code)
+    coordinator = await session.get(Contact, by) if by else None
+    name = coordinator.name if coordinator is not None else ""
+
+    def text(tr: Tr) -> str:
+        title = period.title_vi if tr.language == "vi" else period.title_en
+        return tr("The report {campaign} of {unit} was entered and submitted by {name} from "
+                  "the paper report. You can read it with /baocao.", campaign=title,
+                  unit=unit.name, name=name or "—")
+
+    await _tell_reporters(session, unit, catalog, now, text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -23,14 +24,16 @@ from bot.coordination import (
     coordinator_data,
     document_payload,
     make_export,
+    on_behalf_reports,
     return_report,
+    tell_entered,
 )
 from bot.exports.letterhead import ReportSettings
 from bot.exports.model import Skipped
 from bot.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.reporting import with_received
 from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
-from bot.storage.context_loader import FormCache, identity_for, load_context
+from bot.storage.context_loader import FormCache, PreviousCache, identity_for, load_context
 from bot.storage.database import dialect_insert
 from bot.storage.effects import apply_effects
 from bot.storage.models import (
@@ -43,22 +46,29 @@ from bot.storage.models import (
 from bot.web import links as web_links
 from bot.web.links import WebLinks
 from conversations import not_typed
-from conversations.context import Context
+from conversations.context import Assignment, Context
 from conversations.engine import advance, needs_received, parse_command
 from conversations.events import (
     AcceptReport,
     Export,
+    FetchFile,
     InboundEvent,
     IssueWebLink,
     LinkIdentity,
+    OfferUpload,
     OutboundMessage,
     Register,
     ReturnReport,
+    SendWorkbook,
     SetLanguage,
     StepResult,
+    Submit,
 )
+from conversations.forms import Form
 from conversations.i18n import Catalog, Tr
 from conversations.private_only import not_here
+from conversations.uploaded_workbook import TEMPLATE_KIND, UploadedWorkbook
+from conversations.workbook_entry import table_codes
 
 log = logging.getLogger(__name__)
 MENU_CHANNELS = frozenset({"telegram"})  # channels with a per-chat command menu
@@ -66,6 +76,22 @@ MENU_CHANNELS = frozenset({"telegram"})  # channels with a per-chat command menu
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class FileTooBig(Exception):
+    """A fetcher refuses a file over the size the bot reads (MAX_FILE_BYTES)."""
+
+
+def _safe(name: str) -> str:
+    """A file name safe on any disk: letters, digits, dot, dash."""
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in ".-_") else "-" for c in name)
+    return cleaned.strip(".-")[:80]
+
+
+def upload_link_payload(event: InboundEvent, language: str) -> dict[str, Any]:
+    """An outbox payload the channel's transport turns into a one-time upload link for the
+    sender (Zalo: a file can reach the bot only through a web page)."""
+    return {"kind": "upload_link", "user_id": event.user_id, "language": language}
 
 
 def dedupe_key(event: InboundEvent) -> tuple[str, str, str]:
@@ -134,6 +160,30 @@ class FileToMake:
     export: Export
 
 
+@dataclass(frozen=True)
+class WorkbookToMake:
+    """A unit's Excel template of a report, made and sent after the commit."""
+
+    event: InboundEvent
+    form: Form
+    assignment: Assignment
+    answers: dict[str, dict[str, Any]]
+    language: str
+
+
+@dataclass(frozen=True)
+class FileToFetch:
+    """A file a person sent, downloaded and read after the commit."""
+
+    event: InboundEvent
+    fetch: FetchFile
+
+
+AfterCommit = FileToMake | WorkbookToMake | FileToFetch
+# Fetches a file a person sent, by the channel's reference, into the given path.
+Fetcher = Callable[[str, Path], Awaitable[None]]
+
+
 class ChatLocks:
     """One asyncio lock per chat, so one chat's messages are handled one at a time, in order."""
 
@@ -166,6 +216,7 @@ class Dispatcher:
         self.late_window = timedelta(days=late_window_days)
         self.clock = clock
         self.forms = FormCache()
+        self.previous = PreviousCache()  # cleared whenever a report is submitted
         self.locks = ChatLocks()
         self.contact_sharing_channels = contact_sharing_channels
         self.on_commit: list[Callable[[], None]] = []  # e.g. wake the outbox sender
@@ -177,6 +228,11 @@ class Dispatcher:
         # batches handled; events answered from the snapshot, and through the one-event path
         self.counts: Counter[str] = Counter()
         self.bot_names: dict[str, str] = {}  # channel → the bot's username, for links to it
+        # Channels on which a person can send a file in the chat, and how to fetch it.
+        self.fetchers: dict[str, Fetcher] = {}
+        self._workbooks: dict[tuple[str, str, str], UploadedWorkbook] = {}  # read, not handled
+        self._background: set[asyncio.Task[None]] = set()
+        self._submitted = False
 
     async def handle(self, event: InboundEvent, *, acks: Sequence[dict[str, Any]] = (),
                      inbox_id: int | None = None) -> bool:
@@ -185,7 +241,7 @@ class Dispatcher:
         `acks` are channel payloads (answer a button press, tidy the pressed message) queued
         before the replies; `inbox_id` is the stored update this event came from, deleted in
         the same transaction."""
-        exports: list[FileToMake] = []
+        exports: list[AfterCommit] = []
         async with self.locks(event.channel, event.chat_id):
             try:
                 handled = await self._handle(event, acks, inbox_id, exports)
@@ -205,14 +261,14 @@ class Dispatcher:
         queries and written with one statement per table; any other event goes through the
         one-event path inside the same transaction. If anything fails, nothing is written and
         the exception propagates, so the caller can retry one by one."""
-        exports: list[FileToMake] = []
+        exports: list[AfterCommit] = []
         async with contextlib.AsyncExitStack() as stack:
             handled = await self._handle_batch(take, stack, exports)
         await self._after_commit(exports)
         return handled
 
     async def _handle_batch(self, take: Take, stack: contextlib.AsyncExitStack,
-                            exports: list[FileToMake]) -> int:
+                            exports: list[AfterCommit]) -> int:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             items = await take(session)
@@ -223,16 +279,18 @@ class Dispatcher:
                 await stack.enter_async_context(lock)
             items = await self._unseen(session, items, now)
             snapshot = await BatchSnapshot.load(session, [i.event for i in items], now,
-                                                self.forms, self.late_window)
+                                                self.forms, self.late_window, self.previous)
             writes = PendingWrites()
             self.counts["batches"] += bool(items)
             for item in items:
                 event = item.event
                 loaded = snapshot.context(event, self.catalog, self.default_language,
-                                          event.channel in self.contact_sharing_channels)
+                                          event.channel in self.contact_sharing_channels,
+                                          event.channel in self.fetchers)
                 if loaded is not None:
                     ctx, state = loaded
                     result = advance(state, event, ctx, now)
+                    self._forget_previous(result)
                     if snapshot.fast_writes(result, now):
                         snapshot.record(writes, event, result, now)
                         writes.outbox += [outbox.payload_row(event.channel, event.chat_id,
@@ -248,7 +306,16 @@ class Dispatcher:
                 await session.flush()
                 snapshot.handled_elsewhere(event)
             await writes.flush(session, now)
+        if self._submitted:  # committed: read the previous reports afresh
+            self.previous.clear()
+            self._submitted = False
         return len(items)
+
+    def _forget_previous(self, result: StepResult) -> None:
+        """A submitted report may be some later report's previous one."""
+        if any(isinstance(e, Submit) for e in result.effects):
+            self.previous.clear()
+            self._submitted = True
 
     async def _unseen(self, session: AsyncSession, items: Sequence[Queued],
                       now: datetime) -> list[Queued]:
@@ -266,11 +333,102 @@ class Dispatcher:
                    for c, chat, m in fresh])).all()}
         return [item for key, item in fresh.items() if key in marked]
 
-    async def _after_commit(self, exports: Sequence[FileToMake]) -> None:
+    async def _after_commit(self, exports: Sequence[AfterCommit]) -> None:
         for callback in self.on_commit:
             callback()
         for item in exports:
-            await self._export(item.event, item.contact_id, item.role, item.export)
+            if isinstance(item, FileToMake):
+                await self._export(item.event, item.contact_id, item.role, item.export)
+            elif isinstance(item, WorkbookToMake):
+                await self._send_workbook(item)
+            else:  # a download may take a while: the other chats go on meanwhile
+                self._in_background(self._fetch(item))
+
+    def _in_background(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def settle(self) -> None:
+        """Wait for the files being fetched and read (the local chat and tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def _send_workbook(self, item: WorkbookToMake) -> None:
+        """The unit's template, written and queued to its chat; on a channel where a person
+        cannot send a file, with a one-time upload link."""
+        from bot.workbooks import TemplateFor, write_template
+        from conversations.deadlines import deadline_text
+
+        event, a = item.event, item.assignment
+        try:
+            tr = self.catalog.tr(item.language, (a.unit.kind,))
+            folder = self.files_dir / uuid.uuid4().hex
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"bao-cao-{_safe(a.unit.code)}-{a.period_id}.xlsx"
+            target = TemplateFor(a.unit.code, a.unit.name, a.period_id,
+                                 a.period_label.get(item.language),
+                                 a.campaign_title.get(item.language), deadline_text(a, tr))
+            await asyncio.to_thread(write_template, path, item.form, target, item.answers, tr,
+                                    self.clock())
+            caption = tr("Excel file of the report: {title} — {unit}",
+                         title=a.campaign_title.get(item.language), unit=a.unit.name)
+            async with self.sessions() as session, session.begin():
+                now = self.clock()
+                outbox.enqueue_payload(session, event.channel, event.chat_id,
+                                       document_payload(path, caption, "xlsx"), now)
+                if event.channel not in self.fetchers:
+                    outbox.enqueue_payload(session, event.channel, event.chat_id,
+                                           upload_link_payload(event, item.language), now)
+        except Exception:
+            log.exception("making the Excel template of %s failed", a.key)
+            return
+        for callback in self.on_commit:
+            callback()
+
+    async def _fetch(self, item: FileToFetch) -> None:
+        """Download the file a person sent and hand it to its chat as a workbook event."""
+        event, fetch = item.event, item.fetch
+        fetcher = self.fetchers.get(event.channel)
+        folder = self.files_dir / uuid.uuid4().hex
+        path = folder / f"upload-{_safe(fetch.file_name) or 'file.xlsx'}"
+        problem = ""
+        try:
+            if fetcher is None:
+                raise OSError(f"no file fetcher for {event.channel}")
+            folder.mkdir(parents=True, exist_ok=True)
+            await fetcher(fetch.ref, path)
+        except FileTooBig:
+            problem = "too_big"
+        except Exception:
+            log.exception("downloading %s from %s failed", fetch.file_name, event.channel)
+            problem = "download_failed"
+        await self.receive_file(event, path, fetch.file_name, problem)
+
+    async def received_upload(self, event: InboundEvent, path: Path, file_name: str) -> None:
+        """A file posted to an upload page: read and handled in its chat, in the background
+        (the page answers at once)."""
+        self._in_background(self.receive_file(event, path, file_name,
+                                              message_id=event.message_id))
+
+    async def receive_file(self, source: InboundEvent, path: Path, file_name: str,
+                           problem: str = "", message_id: str = "") -> None:
+        """Read a received .xlsx and handle it in the chat it came from, as a "workbook" event
+        (deduplicated like any message: a file is read and stored once)."""
+        from bot.workbooks import read_workbook
+
+        if problem:
+            upload = UploadedWorkbook(file_name, problem)
+        else:
+            upload = await asyncio.to_thread(read_workbook, path, file_name)
+        event = replace(source, kind="workbook", message_id=message_id
+                        or f"{source.message_id}:file", payload="", text="",
+                        file_name=file_name)
+        self._workbooks[dedupe_key(event)] = upload
+        try:
+            await self.handle(event)
+        finally:
+            self._workbooks.pop(dedupe_key(event), None)
 
     async def _export(self, event: InboundEvent, contact_id: int, role: str,
                       export: Export) -> None:
@@ -310,7 +468,7 @@ class Dispatcher:
             callback()
 
     async def _handle(self, event: InboundEvent, acks: Sequence[dict[str, Any]],
-                      inbox_id: int | None, exports: list[FileToMake]) -> bool:
+                      inbox_id: int | None, exports: list[AfterCommit]) -> bool:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             if inbox_id is not None:
@@ -319,10 +477,13 @@ class Dispatcher:
                 return False
             session.add(_processed(event, now))
             await self._process(session, event, acks, exports, now)
+        if self._submitted:
+            self.previous.clear()
+            self._submitted = False
         return True
 
     async def _process(self, session: AsyncSession, event: InboundEvent,
-                       acks: Sequence[dict[str, Any]], exports: list[FileToMake],
+                       acks: Sequence[dict[str, Any]], exports: list[AfterCommit],
                        now: datetime) -> None:
         """Load, advance and write one event, inside the caller's transaction."""
         if not event.personal:
@@ -334,7 +495,8 @@ class Dispatcher:
         event, state = not_typed.resolve(event, state)  # a confirmed caption: as if typed
         ctx = await load_context(session, event, identity, now, self.catalog, self.forms,
                                  self.default_language, self.late_window,
-                                 event.channel in self.contact_sharing_channels, state)
+                                 event.channel in self.contact_sharing_channels, state,
+                                 self.previous)
         command = parse_command(event.text) if event.kind == "text" else None
         if ctx.assignments and needs_received(event, state):
             ctx = replace(ctx, assignments=await with_received(session, ctx.assignments,
@@ -351,8 +513,13 @@ class Dispatcher:
                 ctx = replace(ctx, coordination=data, forms={**ctx.forms, **forms})
             elif command[0] == "web" and self.web_links is not None:
                 ctx = replace(ctx, web_link=self.web_links.prepare(now))
+        ctx = replace(ctx, can_receive_files=event.channel in self.fetchers)
+        if event.kind == "workbook":
+            ctx = await self._with_workbook(session, event, ctx, now)
         result = advance(state, event, ctx, now)
+        self._forget_previous(result)
         own = []
+        language = _reader_language(result, ctx)
         for effect in result.effects:
             if isinstance(effect, ReturnReport):
                 await return_report(session, effect, identity.contact_id, self.catalog, now)
@@ -363,10 +530,23 @@ class Dispatcher:
             elif isinstance(effect, IssueWebLink) and ctx.contact is not None:
                 web_links.store(session, ctx.contact.id, effect.token_hash, effect.expires_at,
                                 now)
+            elif isinstance(effect, SendWorkbook):
+                a = ctx.assignment(f"{effect.period_id}:{effect.unit_code}")
+                if a is not None:
+                    exports.append(WorkbookToMake(event, ctx.forms[effect.form_key], a,
+                                                  effect.answers, language))
+            elif isinstance(effect, FetchFile):
+                exports.append(FileToFetch(event, effect))
+            elif isinstance(effect, OfferUpload):
+                outbox.enqueue_payload(session, event.channel, event.chat_id,
+                                       upload_link_payload(event, language), now)
             else:
                 own.append(effect)
         await apply_effects(session, tuple(own), identity, now, self.default_language,
                             result.state, nudge_runner(self.reminders))
+        for effect in own:
+            if isinstance(effect, Submit) and effect.on_behalf:
+                await tell_entered(session, effect, identity.contact_id, self.catalog, now)
         if row is None:
             session.add(ConversationState(identity_id=identity.id, state=result.state,
                                           updated_at=now))
@@ -399,6 +579,24 @@ class Dispatcher:
             now, dedupe_key=f"not-here:{event.channel}:{event.chat_id}:{now.date().isoformat()}")
         await session.execute(dialect_insert(session)(OutboxMessage).values(**row)
                               .on_conflict_do_nothing())
+
+    async def _with_workbook(self, session: AsyncSession, event: InboundEvent, ctx: Context,
+                             now: datetime) -> Context:
+        """The file read for this event; for a coordinator's table of units, the reports of
+        the units it names that are in their scope."""
+        upload = self._workbooks.get(dedupe_key(event)) or UploadedWorkbook(event.file_name,
+                                                                           "lost")
+        ctx = replace(ctx, upload=upload)
+        contact = ctx.contact
+        if upload.problem or upload.kind == TEMPLATE_KIND or contact is None or \
+                contact.role not in ("coordinator", "admin"):
+            return ctx
+        codes = table_codes(upload)
+        if not codes:
+            return ctx
+        on_behalf, forms = await on_behalf_reports(session, contact, codes, upload.meta, now,
+                                                   self.late_window, self.forms)
+        return replace(ctx, on_behalf=on_behalf, forms={**ctx.forms, **forms})
 
     async def _seen(self, session: AsyncSession, event: InboundEvent) -> bool:
         return await session.scalar(select(ProcessedMessage.message_id).where(

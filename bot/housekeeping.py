@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.budget import CHANNEL as BUDGET_CHANNEL
 from bot.storage.models import FileLink, ProcessedMessage, WebLink, WebSession
+from bot.uploads import prune_upload_links
 
 log = logging.getLogger(__name__)
 EXPORT_FOLDER = re.compile(r"[0-9a-f]{32}")  # coordination.make_export: one uuid4 hex each
@@ -82,7 +83,7 @@ async def housekeeping(sessions: async_sessionmaker[AsyncSession], files_dir: Pa
     """Each chore on its own: one failing does not stop the others."""
     try:
         pruned = await prune_processed(sessions, now, retention)
-        links = await prune_file_links(sessions, now)
+        links = await prune_file_links(sessions, now) + await prune_upload_links(sessions, now)
         links += await prune_web_sign_ins(sessions, now)
     except Exception:
         log.exception("pruning processed messages and expired links failed")

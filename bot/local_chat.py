@@ -3,11 +3,15 @@ options and words to type, exactly as on Zalo."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import select
+import shutil
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bot import outbox
@@ -28,6 +32,8 @@ class LocalChat:
         self.display_name = display_name or user
         self._counter = itertools.count(1)
         self._run = uuid.uuid4().hex[:12]
+        # A file "sent" in the terminal is a path on this machine: fetched by copying it.
+        app.dispatcher.fetchers.setdefault(CHANNEL, _copy_local_file)
 
     def event(self, text: str) -> InboundEvent:
         return InboundEvent(channel=CHANNEL, chat_id=self.user, user_id=self.user,
@@ -38,6 +44,15 @@ class LocalChat:
     async def send(self, text: str) -> list[str]:
         """Handle one typed line and deliver (and return) the replies, as shown."""
         await self.app.dispatcher.handle(self.event(text))
+        await self.app.dispatcher.settle()
+        return await self.deliver()
+
+    async def send_file(self, path: Path) -> list[str]:
+        """Send a file, as a person drops an Excel file into a chat."""
+        event = replace(self.event(""), kind="document", payload=str(path),
+                        file_name=path.name, file_size=path.stat().st_size)
+        await self.app.dispatcher.handle(event)
+        await self.app.dispatcher.settle()
         return await self.deliver()
 
     async def deliver(self) -> list[str]:
@@ -51,6 +66,8 @@ class LocalChat:
         kind = payload.get("kind", "message")
         if kind in ("document", "photo"):
             return f"[{payload.get('filename')}] {payload.get('path')}"
+        if kind == "upload_link":
+            return ""
         if kind != "message":
             return ""
         return render_text(from_payload(payload), self.app.catalog,
@@ -68,7 +85,13 @@ async def run_terminal(chat: LocalChat, read: Callable[[str], Awaitable[str | No
             break
         if not line.strip():
             continue
-        for shown in await chat.send(line):
+        typed = Path(line.strip().strip("'\"")).expanduser()
+        if "\n" not in line and len(line) < 1024 and typed.suffix.lower() in (
+                ".xlsx", ".xls") and typed.is_file():
+            replies = await chat.send_file(typed)  # a path typed or dropped: the file is sent
+        else:
+            replies = await chat.send(line)
+        for shown in replies:
             if shown:
                 write(shown)
                 write("")
@@ -91,3 +114,7 @@ def read_pasted(fd: int, gap: float = PASTE_GAP_SECONDS) -> str | None:
             break
         chunks.append(more)
     return b"".join(chunks).decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+async def _copy_local_file(ref: str, destination: Path) -> None:
+    await asyncio.to_thread(shutil.copyfile, ref, destination)

@@ -60,6 +60,11 @@ ACTIVE_AFTER = timedelta(days=10)
 
 UnitRow = Row[Any]  # id, code, name, kind, path
 
+
+def _question_order(qid: str) -> list[tuple[int, int, str]]:
+    """"5.10" after "5.9": question ids in the order a form prints them."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in qid.split(".")]
+
 class ReminderStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
                  forms: FormCache) -> None:
@@ -139,6 +144,13 @@ class ReminderStore:
             select(Submission.unit_id, func.count(Answer.question_id))
             .join(Answer, Answer.submission_id == Submission.id)
             .where(Submission.period_id == period.id).group_by(Submission.unit_id))).all())
+        flagged: dict[int, list[str]] = defaultdict(list)
+        for unit_id, question_id in (await session.execute(
+                select(Submission.unit_id, Answer.question_id)
+                .join(Answer, Answer.submission_id == Submission.id)
+                .where(Submission.period_id == period.id, Answer.flag != "",
+                       Submission.status.in_(("submitted", "accepted"))))).all():
+            flagged[unit_id].append(question_id)
         totals: dict[int, int] = {}
         for form_id in set(forms.values()):
             totals[form_id] = len((await self.forms.get(session, form_id)).questions)
@@ -162,7 +174,8 @@ class ReminderStore:
                 unit.id, unit.code, unit.name, submission.status if submission else "none",
                 answered.get(unit.id, 0), totals[form_id], tuple(reporters.get(unit.id, ())),
                 coordinator_of(unit), submission.on_time if submission else None,
-                kind=unit.kind))
+                kind=unit.kind, flagged=tuple(sorted(flagged.get(unit.id, ()),
+                                                     key=_question_order))))
         coordinator_units = {}
         for report in reports:
             cid = report.coordinator_unit_id

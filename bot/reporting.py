@@ -34,7 +34,7 @@ from bot.exports.model import (
     UnitRow,
 )
 from bot.exports.report_templates import choose_template
-from bot.storage.context_loader import FormCache
+from bot.storage.context_loader import FormCache, answer_dict
 from bot.storage.models import (
     Answer,
     AnswerRevision,
@@ -492,7 +492,7 @@ async def unit_report(session: AsyncSession, period: Period, code: str, forms: F
     if submission is not None:
         for a in (await session.scalars(select(Answer).where(
                 Answer.submission_id == submission.id))).all():
-            answers[a.question_id] = {"value": a.value, "note": a.note}
+            answers[a.question_id] = answer_dict(a.value, a.note, a.flag)
         revisions = list((await session.scalars(
             select(AnswerRevision).where(AnswerRevision.submission_id == submission.id)
             .order_by(AnswerRevision.id))).all())
@@ -569,6 +569,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
             Unit.id.in_(outside)))).all()))
     answers: dict[int, dict[str, Any]] = defaultdict(dict)
     notes: dict[int, dict[str, str]] = defaultdict(dict)
+    flags: dict[int, dict[str, str]] = defaultdict(dict)
     by_submission = {s.id: s.unit_id for s in submissions.values()}
     if by_submission:
         # One round trip, rows fetched in C; a per-row async stream costs several times more.
@@ -577,15 +578,17 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
         sqlite = session.bind.dialect.name == "sqlite"
         value = type_coerce(Answer.value, SqlText) if sqlite else Answer.value
         result = await session.execute(
-            select(Answer.submission_id, Answer.question_id, value, Answer.note)
+            select(Answer.submission_id, Answer.question_id, value, Answer.note, Answer.flag)
             .join(Submission, Submission.id == Answer.submission_id)
             .join(Unit, Unit.id == Submission.unit_id)
             .where(Submission.period_id == period.id, scope.condition()))
-        for sid, qid, raw, note in result.all():
+        for sid, qid, raw, note, flag in result.all():
             unit_id = by_submission[sid]
             answers[unit_id][qid] = _json_value(raw) if sqlite else raw
             if note:
                 notes[unit_id][qid] = note
+            if flag:
+                flags[unit_id][qid] = flag
     people_ids = {s.submitted_by for s in submissions.values() if s.submitted_by}
     revision_rows = (await session.execute(
         select(AnswerRevision, Unit.code, Unit.name)
@@ -622,7 +625,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
                 status, on_time, s.submitted_at if s and counted else None,
                 people.get(s.submitted_by, "") if s and s.submitted_by else "",
                 unit_answers, notes.get(unit.id, {}), reporters.get(unit.id, ()),
-                reminded.get(unit.id)))
+                reminded.get(unit.id), flags=flags.get(unit.id, {})))
             if counted:
                 for qid in numeric:
                     value = unit_answers.get(qid)
@@ -641,6 +644,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     definition = campaign.definition or {}
     report = definition.get("report") if isinstance(definition.get("report"), dict) else {}
     return ExportData(
+        campaign_key=campaign.key, period_id=period.id, period_key=period.key,
         campaign_title=period.title_vi, period_label=period.label_vi, scope_name=scope.name,
         timezone=campaign.timezone, deadline=period.deadline, generated_at=now,
         blocks=blocks, progress=progress(lines, root),

@@ -35,6 +35,7 @@ from bot.instance import InstanceId, acquire, id_file
 from bot.log_safety import SafeAccessLogger, mask_secrets
 from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
+from bot.uploads import UploadLinks
 from bot.zalo import channel as zalo_channel
 from bot.zalo.api import ZaloClient, ZaloError
 from bot.zalo.transport import ZaloTransport
@@ -109,6 +110,8 @@ class Running:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        with contextlib.suppress(TimeoutError, Exception):  # files being read finish first
+            await asyncio.wait_for(self.app.dispatcher.settle(), timeout=grace)
         for cleanup in reversed(self.cleanups):
             with contextlib.suppress(Exception):
                 await cleanup()
@@ -173,6 +176,7 @@ async def _start(running: Running, settings: Settings, clock: Callable[[], datet
     web_app = web.Application()
     webhooks: list[Callable[[], Awaitable[None]]] = []
     links = None
+    uploads = None
     if settings.public_url:
         links = FileLinks(app.sessions, settings.public_url, _link_key(settings), clock,
                           timedelta(hours=settings.file_link_hours), app.catalog,
@@ -180,10 +184,13 @@ async def _start(running: Running, settings: Settings, clock: Callable[[], datet
         links.routes(web_app)
         _start_console(running, settings, clock, web_app)
         running.links = links
+        uploads = UploadLinks(links, Path(settings.files_dir), app.catalog,
+                              on_upload=app.dispatcher.received_upload)
+        uploads.routes(web_app)
     if settings.telegram_bot_token is not None:
         await _start_telegram(running, settings, clock, web_app, webhooks)
     if settings.zalo_bot_token is not None:
-        await _start_zalo(running, settings, clock, web_app, webhooks, links)
+        await _start_zalo(running, settings, clock, web_app, webhooks, links, uploads)
     if links is not None or webhooks:
         runner = web.AppRunner(web_app, access_log_class=SafeAccessLogger)
         await runner.setup()
@@ -240,7 +247,7 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
         register_commands,
         webhook_secret,
     )
-    from bot.telegram.transport import TelegramTransport
+    from bot.telegram.transport import TelegramFiles, TelegramTransport
 
     app = running.app
     token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
@@ -261,6 +268,7 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
                          per_chat_per_second=settings.telegram_rate_per_chat,
                          group_per_minute=settings.telegram_group_per_minute)
     transport = TelegramTransport(bot, app.catalog)
+    app.dispatcher.fetchers["telegram"] = TelegramFiles(bot).fetch
     sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),
                           read_sessions=app.dispatcher.read_sessions,
@@ -283,7 +291,7 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
 
 async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], datetime],
                       web_app: web.Application, webhooks: list[Callable[[], Awaitable[None]]],
-                      links: FileLinks | None) -> None:
+                      links: FileLinks | None, uploads: UploadLinks | None = None) -> None:
     app = running.app
     token = settings.zalo_bot_token.get_secret_value()  # type: ignore[union-attr]
     client = ZaloClient(token, settings.zalo_api_base)
@@ -298,8 +306,8 @@ async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], 
                            f"{exc or type(exc).__name__}") from exc
     flood = FloodControl(per_second=settings.zalo_rate_per_second,
                          per_chat_per_second=settings.zalo_rate_per_chat)
-    sender = OutboxSender(app.sessions, ZaloTransport(client, app.catalog, links), clock,
-                          app.catalog, flood,
+    transport = ZaloTransport(client, app.catalog, links, uploads)
+    sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),
                           read_sessions=app.dispatcher.read_sessions,
                           instance_id=str(running.instance), health=running.health)

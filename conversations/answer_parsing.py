@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -113,9 +113,15 @@ def _number(question: Question, text: str, note: str) -> Parsed:
             raise AnswerError("too_large", max=MAX_BY_TYPE[question.type] - 1) from exc
         code = "not_a_number" if exc.code in ("empty", "not_a_number") else exc.code
         raise AnswerError(code, typed=text) from exc
-    value = reading.value
     if question.type == "count" and (reading.shorthand or reading.currency == "vnd"):
         raise AnswerError("money_for_count", typed=text)
+    if reading.approximate:
+        note = with_note(note, ESTIMATE_NOTE)
+    return _checked_number(question, reading.value, note)
+
+
+def _checked_number(question: Question, value: Decimal, note: str) -> Parsed:
+    """A number read from a message or a spreadsheet cell, checked against the question."""
     if not within_bounds(question.type, value):
         raise AnswerError("too_large", max=MAX_BY_TYPE[question.type] - 1)
     if question.type in ("count", "money") and not is_whole(value):
@@ -128,8 +134,6 @@ def _number(question: Question, text: str, note: str) -> Parsed:
         raise AnswerError("above_max", max=question.max)
     implausible = question.soft_max is not None and value > question.soft_max
     stored: Any = int(value) if question.type in ("count", "money") else _decimal_str(value)
-    if reading.approximate:
-        note = with_note(note, ESTIMATE_NOTE)
     return Parsed(stored, note, implausible)
 
 
@@ -146,6 +150,68 @@ def button_answer(question: Question, raw: str, default_year: int) -> Parsed:
             raise AnswerError("not_a_choice", count=len(question.choices))
         return Parsed(raw)
     return parse_answer(question, raw, default_year)
+
+
+# A spreadsheet number this large is no real figure (it may be a phone number or an id).
+MAX_CELL_NUMBER = Decimal(10) ** 15
+
+
+def parse_cell(question: Question, value: Any, default_year: int, note: str = "") -> Parsed:
+    """A spreadsheet cell as an answer. Text goes through the same parser as a chat message;
+    a number typed as a number is taken as it is (never re-read as text, where "1.234"
+    would mean one thousand), then checked as a typed one is. `note` is the note column."""
+    if isinstance(value, str):
+        parsed = parse_answer(question, value, default_year)
+        if note.strip() and question.type != "text":
+            parsed = Parsed(parsed.value, with_note(note.strip(), parsed.note)
+                            if parsed.note else note.strip(), parsed.implausible)
+        return parsed
+    note = clean(note).strip() if question.note else ""
+    if isinstance(value, bool):
+        if question.type == "yes_no":
+            return Parsed(value, note)
+        if question.type == "text":
+            return Parsed("Có" if value else "Không")
+        raise AnswerError("not_yes_no" if question.type == "yes_no" else "not_a_number")
+    if isinstance(value, datetime | date):
+        day = value.date() if isinstance(value, datetime) else value
+        if question.type == "date":
+            return Parsed(day.isoformat(), note)
+        if question.type == "text":
+            return Parsed(day.strftime("%d/%m/%Y"))
+        raise AnswerError("not_a_number" if question.numeric else "not_a_choice"
+                          if question.type == "choice" else "not_yes_no", count=len(
+                              question.choices))
+    if isinstance(value, int | float | Decimal):
+        number = _cell_number(value)
+        if number is None:
+            raise AnswerError("not_a_number", typed=str(value))
+        if abs(number) >= MAX_CELL_NUMBER:
+            raise AnswerError("too_large", max=MAX_CELL_NUMBER - 1)
+        if question.numeric:
+            return _checked_number(question, number, note)
+        if question.type == "yes_no" and number in (0, 1):
+            return Parsed(bool(number), note)
+        if question.type in ("choice", "yes_no", "text"):
+            return parse_answer(question, _decimal_str_text(number), default_year) \
+                if question.type != "text" else Parsed(_decimal_str_text(number))
+        raise AnswerError("not_a_date")
+    raise AnswerError("not_a_number", typed=str(value))
+
+
+def _cell_number(value: int | float | Decimal) -> Decimal | None:
+    """Floats from a spreadsheet carry binary noise (0.1 * 3): 15 significant digits are
+    what Excel itself keeps."""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return Decimal(format(value, ".15g"))
+    number = Decimal(value)
+    return number if number.is_finite() else None
+
+
+def _decimal_str_text(value: Decimal) -> str:
+    return str(int(value)) if is_whole(value) else format(value.normalize(), "f")
 
 
 def _decimal_str(value: Decimal) -> str | int:

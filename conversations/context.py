@@ -10,6 +10,7 @@ from typing import Any
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog
 from conversations.reporting_lines import StateCounts
+from conversations.uploaded_workbook import UploadedWorkbook
 
 MAX_FAILED_SIGNINS_PER_HOUR = 5  # per account, over the last hour (refused tries count too)
 # Across every account, over a sliding window: guesses spread over many accounts. Only codes
@@ -80,6 +81,10 @@ class Assignment:
     # What the units reporting to this one sent in (a commune's schools); loaded only when
     # the report is opened or its figures are taken over, None where nothing reports to it.
     received: ReceivedReports | None = None
+    # The unit's previous report of the same form (last week's, last year's): its numeric
+    # answers by question id, and which period it was.
+    previous: Mapping[str, Any] = field(default_factory=dict)
+    previous_label: Text = Text("", "")
 
     @property
     def key(self) -> str:
@@ -100,6 +105,17 @@ class Assignment:
                 and self.correct_by > self.lock_at:
             return self.correct_by
         return self.lock_at
+
+
+@dataclass(frozen=True)
+class OnBehalf:
+    """What a coordinator's table of units (the export layout) may enter: the reports of the
+    units it names that are in their scope, for the period the file is for. `problem` says
+    why nothing can be entered (no period found, several possible)."""
+
+    reports: tuple[Assignment, ...] = ()
+    period_label: Text = Text("", "")
+    problem: str = ""  # "" | no_period | several_periods
 
 
 @dataclass(frozen=True)
@@ -227,6 +243,47 @@ class UnitReportView:
 
 
 @dataclass(frozen=True)
+class OutlierView:
+    """A figure far from those of its sibling units (modified z-score)."""
+
+    unit_code: str
+    unit_name: str
+    group_name: str      # the units compared: the parent's name
+    question_id: str
+    label: Text
+    unit: Text
+    value: Any
+    median: Any
+    score: float
+    group_size: int
+
+
+@dataclass(frozen=True)
+class FlaggedView:
+    """A figure the unit kept after being asked back: "cần kiểm tra", with the reason."""
+
+    unit_code: str
+    unit_name: str
+    question_id: str
+    label: Text
+    unit: Text
+    value: Any
+    flag: str
+
+
+@dataclass(frozen=True)
+class PeriodChecks:
+    """`/kiemtra` for one period and scope: outliers among siblings and flagged figures."""
+
+    campaign_title: Text
+    period_label: Text
+    scope_name: str
+    submitted: int
+    outliers: tuple[OutlierView, ...] = ()
+    flagged: tuple[FlaggedView, ...] = ()
+
+
+@dataclass(frozen=True)
 class CoordinatorData:
     """What a coordinator's command needs, loaded only for that command and within scope."""
 
@@ -234,6 +291,7 @@ class CoordinatorData:
     unit_code: str = ""
     units: tuple[UnitReportView, ...] = ()  # the asked unit, per current period, if in scope
     chart_unit: str = ""  # `/bieudo CODE`: the unit's name when it is inside the scope
+    checks: tuple[PeriodChecks, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,6 +321,11 @@ class Context:
     nudge: NudgeInfo | None = None
     coordination: CoordinatorData | None = None
     web_link: WebLinkView | None = None  # loaded for `/web` when the console is turned on
+    can_receive_files: bool = False  # the person can send the bot a file in the chat
+    upload: UploadedWorkbook | None = None  # a "workbook" event: the file, as read
+    # A coordinator's table of units (the export layout): the reports of the units in it
+    # that are in their scope, for the period the file is for.
+    on_behalf: OnBehalf | None = None
 
     @property
     def language(self) -> str:

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from conversations.answer_parsing import show_value
-from conversations.context import BlockSummary, CoordinatorData, PeriodSummary, UnitReportView
+from conversations.checks import MIN_GROUP
+from conversations.context import (
+    BlockSummary,
+    CoordinatorData,
+    PeriodChecks,
+    PeriodSummary,
+    UnitReportView,
+)
 from conversations.deadlines import deadline_phrase
 from conversations.events import AcceptReport, Export, IssueWebLink, Nudge, ReturnReport
 from conversations.forms import Form
@@ -222,6 +230,9 @@ def _unit_block(turn: Turn, u: UnitReportView) -> str:
                 shown = show_value(q, stored.get("value"), tr)
                 if stored.get("note"):
                     shown += " — " + tr("note: {note}", note=stored["note"])
+                if stored.get("flag"):
+                    shown += " — ⚠ " + tr("to check (cần kiểm tra): {reason}",
+                                          reason=stored["flag"])
                 lines.append(f"{q.id}  {shown}")
     history = _history(turn, u, form)
     if history:
@@ -246,6 +257,8 @@ def _history(turn: Turn, u: UnitReportView, form: Form | None) -> list[tuple[Any
                       n=e.revision)
         else:
             text = tr("{time}, {name}: submitted the report", time=when, name=who)
+        if e.kind == "submitted" and e.comment:
+            text += " — " + tr("entered on behalf of the unit (paper report)")
         items.append(((e.at, 1), "• " + text))
     for r in u.revisions:
         q = form.question(r.question_id) if form else None
@@ -401,3 +414,61 @@ def web_link(turn: Turn) -> None:
              + tr("It works once, until {time}. Please do not forward it: whoever opens it is "
                   "signed in as you. Send /web again for a new one.",
                   time=tr.datetime(link.expires_at, link.timezone)))
+
+
+CHECK_LISTED = 30  # outliers or flagged figures listed per period; the rest are counted
+
+
+def check(turn: Turn) -> None:
+    """`/kiemtra`: in the coordinator's area, the figures far from those of their sibling
+    units (modified z-score, as DHIS2's outlier detection), and the figures units kept after
+    being asked back ("cần kiểm tra")."""
+    data = _data(turn)
+    if data is None:
+        return
+    tr = turn.tr
+    if not data.checks:
+        turn.say(tr("No report period is open for the units below yours."))
+        return
+    turn.say("\n\n".join(_check_text(c, tr) for c in data.checks))
+
+
+def _check_text(c: PeriodChecks, tr: Tr) -> str:
+    lines = [tr("{campaign} — figures to check in {scope} ({period}):",
+                campaign=c.campaign_title.get(tr.language), scope=c.scope_name,
+                period=c.period_label.get(tr.language))]
+    if c.outliers:
+        lines.append(tr("Far from those of similar units (median of the units compared; a "
+                        "modified z-score beyond 3.5):"))
+        for o in c.outliers[:CHECK_LISTED]:
+            value = f"{tr.number(o.value)} {o.unit.get(tr.language)}".strip()
+            middle = f"{tr.number(o.median)} {o.unit.get(tr.language)}".strip()
+            lines.append("• " + tr("{unit} ({code}) — {qid} {label}: {value}; median {median} "
+                                   "of {count} units of {group} (z = {score})",
+                                   unit=o.unit_name, code=o.unit_code, qid=o.question_id,
+                                   label=o.label.get(tr.language), value=value, median=middle,
+                                   count=o.group_size, group=o.group_name,
+                                   score=tr.number(Decimal(str(o.score)))))
+        if len(c.outliers) > CHECK_LISTED:
+            lines.append(tr("and {count} more", count=len(c.outliers) - CHECK_LISTED))
+    if c.flagged:
+        lines.append(tr("Kept by the unit after being asked back (cần kiểm tra):"))
+        for f in c.flagged[:CHECK_LISTED]:
+            value = f"{tr.number(f.value)} {f.unit.get(tr.language)}".strip() \
+                if isinstance(f.value, int | float | Decimal) and not isinstance(f.value, bool) \
+                else str(f.value)
+            lines.append("• " + tr("{unit} ({code}) — {qid} {label}: {value}; {reason}",
+                                   unit=f.unit_name, code=f.unit_code, qid=f.question_id,
+                                   label=f.label.get(tr.language), value=value, reason=f.flag))
+        if len(c.flagged) > CHECK_LISTED:
+            lines.append(tr("and {count} more", count=len(c.flagged) - CHECK_LISTED))
+    if not c.outliers and c.submitted < MIN_GROUP:
+        lines.append(tr.plural("Units are compared once at least {min} reports of one form are "
+                               "submitted; {n} is so far.",
+                               "Units are compared once at least {min} reports of one form are "
+                               "submitted; {n} are so far.", c.submitted, min=MIN_GROUP))
+    elif not c.outliers and not c.flagged:
+        lines.append(tr.plural("Nothing stands out among the {n} submitted report.",
+                               "Nothing stands out among the {n} submitted reports.",
+                               c.submitted))
+    return "\n".join(lines)

@@ -9,7 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from conversations import coordinator_commands, not_typed, report_flow, task_checkins
+from conversations import (
+    coordinator_commands,
+    not_typed,
+    report_flow,
+    task_checkins,
+    workbook_entry,
+)
 from conversations.context import (
     MAX_FAILED_SIGNINS_GLOBAL,
     MAX_FAILED_SIGNINS_PER_HOUR,
@@ -20,6 +26,7 @@ from conversations.events import (
     Button,
     InboundEvent,
     LinkIdentity,
+    OfferUpload,
     OutboundMessage,
     RecordFailedSignIn,
     Register,
@@ -66,9 +73,14 @@ COMMANDS: dict[str, str] = {
     "template": "template",
     "web": "web",
     "bangdieukhien": "web",
+    "excel": "excel",
+    "tailen": "upload",
+    "upload": "upload",
+    "kiemtra": "check",
+    "check": "check",
 }
 COORDINATOR_COMMANDS = frozenset({"nudge", "summary", "missing", "view", "return", "accept",
-                                  "export", "chart", "web"})
+                                  "export", "chart", "web", "check"})
 # Commands people type without the slash, folded (no diacritics, lower case).
 WORD_COMMANDS: dict[str, str] = {
     "bao cao": "report",
@@ -83,6 +95,9 @@ WORD_COMMANDS: dict[str, str] = {
     "ngon ngu": "lang",
     "mau": "template",
     "mau dien nhanh": "template",
+    "excel": "excel",
+    "tep excel": "excel",
+    "file excel": "excel",
 }
 
 
@@ -269,6 +284,12 @@ def _registered(turn: Turn) -> None:
     if event.kind == "contact":
         _shared_contact(turn)
         return
+    if event.kind == "document":
+        workbook_entry.document(turn)
+        return
+    if event.kind == "workbook":
+        workbook_entry.received(turn)
+        return
     command = parse_command(event.text) if event.kind == "text" else None
     if command is None and event.kind == "text" and not report_flow.expects_free_text(turn):
         word = WORD_COMMANDS.get(fold(event.text).strip(" .!?"))
@@ -286,6 +307,9 @@ def _registered(turn: Turn) -> None:
         command = ("report", "")
     if token == "template" and command is None:
         command = ("template", "")
+    if token == "excel" and command is None and turn.state.get("step", "idle") in (
+            "idle", "choosing"):
+        command = ("excel", "")
     if command:
         name, arg = command
         if name == "start":
@@ -298,6 +322,12 @@ def _registered(turn: Turn) -> None:
             report_flow.start(turn, arg)
         elif name == "template":
             report_flow.start(turn, arg, purpose="template")
+        elif name == "excel":
+            report_flow.start(turn, arg, purpose="excel")
+        elif name == "upload":
+            _offer_upload(turn)
+        elif name == "check":
+            coordinator_commands.check(turn)
         elif name == "status":
             turn.say(status_text(turn.ctx, tr, turn.now))
         elif name == "cancel":
@@ -338,6 +368,17 @@ def _registered(turn: Turn) -> None:
     report_flow.handle(turn)
 
 
+def _offer_upload(turn: Turn) -> None:
+    """`/tailen`: how to send the bot a filled-in Excel file from this messenger."""
+    tr = turn.tr
+    if turn.ctx.can_receive_files:
+        turn.say(tr("Send the filled-in Excel file (.xlsx, at most 20 MB) here in the chat, "
+                    "as a file: the report template from /excel, or, for coordinators, the "
+                    "file from /xuat with the figures of units that reported on paper."))
+        return
+    turn.effect(OfferUpload())
+
+
 def _example(turn: Turn) -> str:
     """A section line for the form of the person's report (the first one open)."""
     current = turn.ctx.assignment(turn.state.get("assignment"))
@@ -354,6 +395,7 @@ def help_text(tr: Tr, example: str = "mục 2: 3, 1, 12") -> str:
         tr("What I can do:"),
         tr("/baocao — fill in or correct a report"),
         tr("/mau — a template of the whole report, to fill in and send back in one message"),
+        tr("/excel — the report as an Excel file of your unit, to fill in and send back"),
         tr("/trangthai — what is due for your unit, and deadlines"),
         tr("/huy — stop the current report (answers stay saved)"),
         tr("/ngonngu — Tiếng Việt / English"),
@@ -378,6 +420,10 @@ def coordinator_help(tr: Tr) -> str:
         tr("/bieudo [CODE] — a chart of who has submitted (of one unit's units with its code)"),
         tr("/nhac — remind now every unit below yours that has not submitted (once an hour)"),
         tr("/web — a link to the web console: every unit's state, reports, files"),
+        tr("/kiemtra — figures far from those of similar units, and figures marked “cần "
+           "kiểm tra”"),
+        tr("/tailen — send the /xuat file back with the figures of units that reported on "
+           "paper: they are entered on their behalf"),
     ])
 
 

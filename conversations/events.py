@@ -8,8 +8,10 @@ from typing import Any, Literal
 
 # "media": a photo, sticker, location, voice… (its caption, if any, in `text`, its sort in
 # `payload`); "forward": a message forwarded from elsewhere (its text in `text`). Neither is
-# the person's own typed answer.
-EventKind = Literal["text", "button", "contact", "media", "forward"]
+# the person's own typed answer. "document": a file a person sent (Telegram); "workbook": that
+# file (or one uploaded through the upload page) once the shell has read it, handed to the
+# engine in the context.
+EventKind = Literal["text", "button", "contact", "media", "forward", "document", "workbook"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class InboundEvent:
     phone: str = ""
     display_name: str = ""
     contact_user_id: str = ""  # whose phone a shared contact is; must be the sender's own
+    file_name: str = ""  # a document: its name as sent; `payload` is the channel's file id
+    file_size: int = 0
     # "private", or where else it was written ("group", "supergroup", "channel").
     chat_type: str = "private"
     # Sent under an id many people share (an anonymous group admin, "send as channel").
@@ -106,6 +110,7 @@ class Submit(Effect):
     form_key: str
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     at: datetime | None = None
+    on_behalf: bool = False  # a coordinator entering a unit's paper report
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,31 @@ class IssueWebLink(Effect):
 
     token_hash: str
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SendWorkbook(Effect):
+    """Make the unit's Excel template of this report, with these answers filled in, and send
+    it to this chat (on a channel without documents, with a one-time upload link)."""
+
+    period_id: int
+    unit_code: str
+    form_key: str
+    answers: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FetchFile(Effect):
+    """Download the file a person sent (after the commit) and hand it back as a workbook."""
+
+    ref: str
+    file_name: str
+    file_size: int = 0
+
+
+@dataclass(frozen=True)
+class OfferUpload(Effect):
+    """Send a one-time upload link (channels on which a person cannot send a file)."""
 
 
 @dataclass(frozen=True)

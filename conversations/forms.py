@@ -15,9 +15,16 @@ from typing import Any, Literal
 
 import yaml
 
+from conversations.rules import Rule, RuleError, parse_rule
+
 QuestionType = Literal["count", "money", "number", "yes_no", "choice", "text", "date"]
 QUESTION_TYPES: tuple[str, ...] = ("count", "money", "number", "yes_no", "choice", "text", "date")
 NUMERIC_TYPES = frozenset({"count", "money", "number"})
+RULE_TYPES = NUMERIC_TYPES | {"yes_no"}  # the questions a rule may name
+# Comparison with the unit's previous report of the same form: a figure this many times above
+# or below it is asked back, unless both are below `min_value` (small numbers vary a lot).
+DEFAULT_PREVIOUS_FACTOR = Decimal(5)
+DEFAULT_PREVIOUS_MIN = Decimal(20)
 LANGUAGES = ("vi", "en")
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -88,6 +95,19 @@ class Section:
 
 
 @dataclass(frozen=True)
+class PreviousCheck:
+    """How a figure is compared with the unit's previous report of the same form; a factor
+    of 0 turns the comparison off."""
+
+    factor: Decimal = DEFAULT_PREVIOUS_FACTOR
+    min_value: Decimal = DEFAULT_PREVIOUS_MIN
+
+    @property
+    def on(self) -> bool:
+        return self.factor > 0
+
+
+@dataclass(frozen=True)
 class Form:
     id: str
     version: int
@@ -95,6 +115,20 @@ class Form:
     sections: tuple[Section, ...]
     description: Text = field(default_factory=lambda: Text("", ""))
     source: str = ""
+    rules: tuple[Rule, ...] = ()
+    previous_check: PreviousCheck = field(default_factory=PreviousCheck)
+
+    def rules_on(self, qid: str) -> tuple[Rule, ...]:
+        """The rules that name a question (checked when it is answered)."""
+        cached = self.__dict__.get("_rules_cache")
+        if cached is None:
+            cached = {}
+            for rule in self.rules:
+                for named in rule.questions:
+                    cached.setdefault(named, []).append(rule)
+            cached = {k: tuple(v) for k, v in cached.items()}
+            object.__setattr__(self, "_rules_cache", cached)
+        return cached.get(qid, ())
 
     @functools.cached_property  # asked at every step; a form never changes
     def questions(self) -> tuple[Question, ...]:
@@ -236,14 +270,95 @@ def parse_form(raw: Any, source: str = "") -> Form:
         raise FormError(f"{form_id}: a form needs sections")
     if len({s.id for s in sections}) != len(sections):
         raise FormError(f"{form_id}: duplicate section ids")
+    types = {q.id: q.type for s in sections for q in s.questions if q.type in RULE_TYPES}
+    rules = []
+    for index, rule_raw in enumerate(raw.get("rules") or [], start=1):
+        try:
+            rules.append(parse_rule(rule_raw, f"{form_id} rule {index}", types))
+        except RuleError as exc:
+            raise FormError(str(exc)) from None
+    if len({r.id for r in rules}) != len(rules):
+        raise FormError(f"{form_id}: two rules have the same id")
+    try:
+        version = int(raw.get("version", 1))
+    except (TypeError, ValueError):
+        raise FormError(f"{form_id}: version must be a whole number") from None
     return Form(
         id=form_id,
-        version=int(raw.get("version", 1)),
+        version=version,
         title=Text.parse(raw.get("title"), f"{form_id} title"),
         sections=tuple(sections),
         description=Text.parse(raw.get("description"), f"{form_id} description", required=False),
         source=str(raw.get("source", "")),
+        rules=tuple(rules),
+        previous_check=_previous_check(raw.get("previous_period"), form_id),
     )
+
+
+def _previous_check(raw: Any, form_id: str) -> PreviousCheck:
+    if raw is None:
+        return PreviousCheck()
+    if raw is False:
+        return PreviousCheck(Decimal(0))
+    if not isinstance(raw, Mapping):
+        raise FormError(f"{form_id}: previous_period must be a mapping with factor and "
+                        f"min_value (or false)")
+    factor = _decimal(raw.get("factor", DEFAULT_PREVIOUS_FACTOR), f"{form_id} previous_period")
+    minimum = _decimal(raw.get("min_value", DEFAULT_PREVIOUS_MIN),
+                       f"{form_id} previous_period")
+    if factor is None or minimum is None or factor < 0 or (0 < factor <= 1) or minimum < 0:
+        raise FormError(f"{form_id}: previous_period factor must be 0 (off) or more than 1, "
+                        f"min_value 0 or more")
+    return PreviousCheck(factor, minimum)
+
+
+def _number_out(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def form_to_dict(form: Form) -> dict[str, Any]:
+    """The form as its canonical YAML mapping: every field written out, so the YAML, the
+    spreadsheet and the database hold the same definition."""
+    def question(q: Question) -> dict[str, Any]:
+        raw: dict[str, Any] = {"id": q.id, "type": q.type, "label": q.label.as_dict()}
+        raw["required"] = q.required
+        for name in ("min", "max", "soft_max"):
+            value = getattr(q, name)
+            if value is not None:
+                raw[name] = _number_out(value)
+        if q.unit.vi:
+            raw["unit"] = q.unit.as_dict()
+        if q.help.vi:
+            raw["help"] = q.help.as_dict()
+        if q.choices:
+            raw["choices"] = [{"id": c.id, "label": c.label.as_dict()} for c in q.choices]
+        raw["note"] = q.note
+        raw["main"] = q.main
+        return raw
+
+    out: dict[str, Any] = {"id": form.id, "version": form.version,
+                           "title": form.title.as_dict()}
+    if form.description.vi:
+        out["description"] = form.description.as_dict()
+    if form.source:
+        out["source"] = form.source
+    check = form.previous_check
+    out["previous_period"] = {"factor": _number_out(check.factor),
+                              "min_value": _number_out(check.min_value)}
+    out["sections"] = []
+    for s in form.sections:
+        section: dict[str, Any] = {"id": s.id, "title": s.title.as_dict()}
+        if s.help.vi:
+            section["help"] = s.help.as_dict()
+        section["questions"] = [question(q) for q in s.questions]
+        out["sections"].append(section)
+    if form.rules:
+        out["rules"] = [r.as_dict() for r in form.rules]
+    return out
+
+
+def dump_form_yaml(form: Form) -> str:
+    return yaml.safe_dump(form_to_dict(form), allow_unicode=True, sort_keys=False, width=100)
 
 
 def load_form_text(text: str, source: str = "") -> Form:

@@ -3,6 +3,8 @@ template of the whole form, review, submit."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +20,10 @@ from conversations.answer_parsing import (
     parse_answer,
     show_value,
 )
+from conversations.checks import numeric_answers
 from conversations.context import Assignment
 from conversations.deadlines import deadline_text
-from conversations.events import Button, SaveAnswers, Submit
+from conversations.events import Button, SaveAnswers, SendWorkbook, Submit
 from conversations.fast_entry import (
     EntryProblem,
     FastEntry,
@@ -34,6 +37,7 @@ from conversations.fast_entry import (
 from conversations.forms import Form, Question
 from conversations.session import Turn
 from conversations.text_normalise import fold
+from conversations.vetting import Candidate, confirm_text, flag_text, same_answer, vet
 from conversations.yes_no import parse_yes_no
 
 REVIEW_TEXT_WIDTH = 80
@@ -84,6 +88,9 @@ SHORTCUT_WORDS: dict[str, str] = {
     "mau": "template",
     "mau dien nhanh": "template",
     "template": "template",
+    "excel": "excel",
+    "tep excel": "excel",
+    "file excel": "excel",
 }
 OPEN_STATUSES = ("none", "draft", "returned")  # a report that can still take answers
 # After "Quay lại", these keep the answer shown and move on ("ok" only where one is shown:
@@ -242,6 +249,8 @@ def start(turn: Turn, arg: str = "", purpose: str = "") -> None:
             return
         if purpose == "template":
             send_template(turn, a)
+        elif purpose == "excel":
+            send_workbook(turn, a)
         elif step == "reviewing":
             review(turn, a)
         elif step == "confirming":
@@ -258,6 +267,8 @@ def start(turn: Turn, arg: str = "", purpose: str = "") -> None:
     if len(assignments) == 1:
         if purpose == "template":
             _open_for_template(turn, assignments[0])
+        elif purpose == "excel":
+            _open_for_workbook(turn, assignments[0])
         else:
             begin(turn, assignments[0])
         return
@@ -356,7 +367,8 @@ def begin(turn: Turn, a: Assignment) -> None:
             "/mau.", total, example=example)
         prefix = header + "\n" + how
     ask(turn, a, unanswered[0].id, prefix=prefix,
-        extra=(Button("template", tr("Template for the whole report"), shortcut=True),))
+        extra=(Button("template", tr("Template for the whole report"), shortcut=True),
+               Button("excel", tr("Excel file"), shortcut=True)))
 
 
 def cancel(turn: Turn) -> None:
@@ -479,6 +491,8 @@ def _choosing(turn: Turn) -> None:
                 _apply_held(turn, a, held)
             elif purpose == "template":
                 _open_for_template(turn, a)
+            elif purpose == "excel":
+                _open_for_workbook(turn, a)
             else:
                 begin(turn, a)
             return
@@ -584,6 +598,9 @@ def _answering(turn: Turn, a: Assignment) -> None:
     if token == "template":
         send_template(turn, a)
         return
+    if token == "excel":
+        send_workbook(turn, a)
+        return
     if token == "back":
         ids = [x.id for x in form.questions]
         position = ids.index(qid)
@@ -637,14 +654,54 @@ def _answering(turn: Turn, a: Assignment) -> None:
     except AnswerError as error:
         ask(turn, a, qid, prefix=error_text(q, error, tr))
         return
-    if parsed.implausible:
-        turn.state["pending"] = [{"qid": qid, "value": parsed.value, "note": parsed.note}]
+    vetted = vet(turn, a, form, [Candidate(qid, parsed)], _answers(turn, a))
+    if vetted.refused:
+        ask(turn, a, qid, prefix=_refused_text(turn, vetted.refused[0][1]))
+        return
+    if vetted.pending:
+        turn.state["pending"] = vetted.pending
         turn.state["after_confirm"] = "next"
         _confirm_next(turn, a)
         return
-    _save(turn, a, {qid: parsed.stored()})
+    _save(turn, a, vetted.accepted)
     turn.state["trail"] = [*trail, qid]
-    _next(turn, a, qid, prefix=_single_ack(turn, a, q, parsed))
+    ack = _single_ack(turn, a, q, parsed)
+    if vetted.flagged:
+        ack = "\n".join(x for x in (ack, _flagged_line(turn, a, vetted.accepted)) if x)
+    _next(turn, a, qid, prefix=ack)
+
+
+def broken_hard_rules(turn: Turn, form: Form, answers: dict[str, dict[str, Any]]) -> list[str]:
+    """The messages of the form's hard rules the answers break (answers stored before a rule
+    existed, or entered by other means)."""
+    from conversations.vetting import rule_message
+
+    out = []
+    for rule in form.rules:
+        if rule.level != "hard":
+            continue
+        values = numeric_answers({q: answers[q] for q in rule.questions if q in answers},
+                                 {q: form.question(q).type for q in rule.questions  # type: ignore[union-attr]
+                                  if form.question(q) is not None})
+        if rule.broken(values):
+            out.append(rule_message(turn.tr, form, rule, answers))
+    return out
+
+
+def _refused_text(turn: Turn, message: str) -> str:
+    return turn.tr("Not saved: {reason}. Please check the figures and enter this one again.",
+                   reason=message.rstrip(". "))
+
+
+def _flagged_line(turn: Turn, a: Assignment, answers: dict[str, dict[str, Any]]) -> str:
+    """Values kept after being asked back once: stored with their reason for the coordinator."""
+    form = _form(turn, a)
+    shown = [_shown(turn, form.question(qid), v)  # type: ignore[arg-type]
+             for qid, v in answers.items() if v.get("flag")]
+    if not shown:
+        return ""
+    return turn.tr("Saved as given, marked “cần kiểm tra” (to check) for the coordinator: "
+                   "{answers}.", answers="; ".join(shown))
 
 
 def _ambiguous_id(turn: Turn, a: Assignment, q: Question, entry: FastEntry) -> bool:
@@ -780,60 +837,84 @@ def _pending_line(turn: Turn, a: Assignment, shown: list[str]) -> str:
 
 
 def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
-    tr = turn.tr
     form = _form(turn, a)
-    before = _answers(turn, a)
-    accepted: dict[str, dict[str, Any]] = {}
+    candidates: list[Candidate] = []
     problems: list[str] = []
-    pending: list[dict[str, Any]] = []
-    unchanged = 0
     refused: list[str] = []
     for qid, raw in entry.pairs:
         q = form.question(qid)
         assert q is not None
         try:
-            parsed: Parsed = parse_answer(q, raw, a.starts_at.year)
+            candidates.append(Candidate(qid, parse_answer(q, raw, a.starts_at.year),
+                                        typed=raw))
         except AnswerError as error:
-            problems.append(f"• {qid}: “{excerpt(raw)}” — {error_text(q, error, tr)}")
+            problems.append(f"• {qid}: “{excerpt(raw)}” — {error_text(q, error, turn.tr)}")
             refused.append(qid)
-            continue
-        if dict(before.get(qid) or {}) == parsed.stored() and entry.template:
-            unchanged += 1  # a template sent back with the values it showed
-        elif parsed.implausible:
-            pending.append({"qid": qid, "value": parsed.value, "note": parsed.note})
-        else:
-            accepted[qid] = parsed.stored()
     for problem in entry.problems:
         problems.extend(_problem_lines(turn, a, problem))
+    store_values(turn, a, candidates, problems, refused, blanks=entry.blanks,
+                 template=entry.template, whole_report=entry.whole_report,
+                 last=entry.pairs[-1][0] if entry.pairs else "")
+
+
+def store_values(turn: Turn, a: Assignment, candidates: list[Candidate], problems: list[str],
+                 refused: list[str], blanks: Sequence[str] = (), template: bool = False,
+                 whole_report: bool = False, last: str = "", then_review: bool = False,
+                 head: str = "", problems_head: str = "", by_cell: bool = False) -> None:
+    """Vet and store many values at once (a section line, a pasted report, a spreadsheet):
+    say what was stored and, item by item, what was not and why; values to confirm are asked
+    about one by one, then the flow goes on."""
+    tr = turn.tr
+    form = _form(turn, a)
+    before = _answers(turn, a)
+    unchanged = 0
+    fresh = []
+    for c in candidates:
+        if template and same_answer(before.get(c.qid), c.parsed):
+            unchanged += 1  # a template sent back with the values it showed
+        else:
+            fresh.append(c)
+    vetted = vet(turn, a, form, fresh, before)
+    problems.extend(refusal_lines(vetted.refused))
+    refused.extend(c.qid for c, _message in vetted.refused)
+    if by_cell:  # a spreadsheet: the cells in the order of their rows
+        problems.sort(key=_cell_row)
+    accepted = vetted.accepted
     _save(turn, a, accepted)
     if accepted:  # "Quay lại" then goes back through them, as after answering one by one
         turn.state["trail"] = [*(turn.state.get("trail") or []),
                                *sorted(accepted, key=form.position)]
-    lines = []
+    lines = [head] if head else []
     if accepted:
         lines.append(_saved_line(turn, a, accepted))
+    if vetted.flagged:
+        lines.append(_flagged_line(turn, a, {q: accepted[q] for q in vetted.flagged}))
     long_texts = [qid for qid, v in accepted.items()
                   if form.question(qid).type == "text"  # type: ignore[union-attr]
                   and len(str(v["value"])) >= LONG_TEXT_HINT]
     lines.extend(_long_text_hint(turn, form.question(qid), accepted[qid]["value"])  # type: ignore[arg-type]
                  for qid in long_texts)
-    empty = [qid for qid in entry.blanks if qid not in before]  # answered ones are kept
+    empty = [qid for qid in blanks if qid not in before]  # answered ones are kept
     if empty:
         lines.append(tr("Left empty in the template, not saved: {ids}.", ids=", ".join(empty)))
     if unchanged:
         lines.append(tr.plural("{n} answer sent as it was: unchanged.",
                                "{n} answers sent as they were: unchanged.", unchanged))
     if problems:
-        lines.append(tr("Not saved (please send these again):"))
+        lines.append(problems_head or tr("Not saved (please send these again):"))
         lines.extend(problems[:PROBLEMS_SHOWN])
         if len(problems) > PROBLEMS_SHOWN:
             lines.append(tr("… and {count} more.", count=len(problems) - PROBLEMS_SHOWN))
     prefix = "\n".join(lines)
     step = turn.state.get("step")
-    if pending:
-        turn.state["pending"] = pending
-        turn.state["after_confirm"] = "review" if step == "reviewing" else "next"
+    if vetted.pending:
+        turn.state["pending"] = vetted.pending
+        turn.state["after_confirm"] = "full_review" if then_review else \
+            "review" if step == "reviewing" else "next"
         _confirm_next(turn, a, prefix=prefix)
+        return
+    if then_review:
+        review(turn, a, prefix=prefix)
         return
     if step == "reviewing":
         _after_review_edit(turn, a, prefix)
@@ -842,13 +923,31 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
     answered = _answers(turn, a)
     if refused:
         ask(turn, a, refused[0], prefix=prefix)
-    elif entry.whole_report and not _missing_required(turn, a):
+    elif whole_report and not _missing_required(turn, a):
         review(turn, a, prefix=prefix)
     elif current and current not in answered:
         ask(turn, a, current, prefix=prefix)
     else:
-        last = entry.pairs[-1][0] if entry.pairs else (current or "")
-        _next(turn, a, last, prefix=prefix)
+        _next(turn, a, last or (current or ""), prefix=prefix)
+
+
+_CELL = re.compile(r"^• [A-Z]+(\d+)")
+
+
+def _cell_row(line: str) -> int:
+    found = _CELL.match(line)
+    return int(found.group(1)) if found else 0
+
+
+def refusal_lines(refused: list[tuple[Candidate, str]]) -> list[str]:
+    """Values a hard rule refused, one line per rule: "• 5.1: “4”, 5.2: “2” — message"."""
+    by_message: dict[str, list[Candidate]] = {}
+    for c, message in refused:
+        by_message.setdefault(message, []).append(c)
+    order = [c.origin for c, _ in refused]
+    return ["• " + ", ".join(f"{c.origin}: “{excerpt(c.typed or str(c.parsed.value))}”"
+                             for c in sorted(group, key=lambda c: order.index(c.origin)))
+            + f" — {message}" for message, group in by_message.items()]
 
 
 def _saved_line(turn: Turn, a: Assignment, accepted: dict[str, dict[str, Any]]) -> str:
@@ -879,7 +978,9 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
         turn.state.pop("pending", None)
         after = turn.state.pop("after_confirm", "next")
         current = turn.state.get("question")
-        if after == "review":
+        if after == "full_review":  # a spreadsheet read: the whole review to submit
+            review(turn, a, prefix=prefix)
+        elif after == "review":
             _after_review_edit(turn, a, prefix)
         elif current and current not in _answers(turn, a):
             ask(turn, a, current, prefix=prefix)
@@ -887,10 +988,10 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
             _next(turn, a, current or "", prefix=prefix)
         return
     item = pending[0]
-    q = _form(turn, a).question(item["qid"])
-    assert q is not None
-    text = tr("{qid}. {label}: {value} is much higher than usual. Is this correct?",
-              qid=q.id, label=q.label.get(tr.language), value=show_value(q, item["value"], tr))
+    text = confirm_text(turn, a, _form(turn, a), item, _answers(turn, a))
+    if any(c.get("kind") != "soft_max" for c in item.get("checks") or []):
+        # Asked back once: kept as given (with its reason) if given again after "Nhập lại".
+        turn.state["checked"] = sorted({*(turn.state.get("checked") or []), item["qid"]})
     if _several_units(turn):
         text = f"{a.unit.name}: {text}"
     turn.state["step"] = "confirming"
@@ -912,17 +1013,26 @@ def _confirming(turn: Turn, a: Assignment) -> None:
         yes = parse_yes_no(turn.event.text)
         token = "confirm" if yes else "retype" if yes is False else None
     if token == "confirm":
-        _save(turn, a, {item["qid"]: {"value": item["value"], "note": item["note"]}})
+        form = _form(turn, a)
+        kept = {"value": item["value"], "note": item["note"]}
+        flag = flag_text(turn, a, form, item, _answers(turn, a))
+        if flag:
+            kept["flag"] = flag
+        _save(turn, a, {item["qid"]: kept})
         turn.state["pending"] = pending[1:]
         prefix = ""
+        q = form.question(item["qid"])
         if a.status == "submitted":
-            q = _form(turn, a).question(item["qid"])
             prefix = _pending_line(turn, a, [_shown(turn, q, item)])  # type: ignore[arg-type]
+        elif flag:
+            prefix = _flagged_line(turn, a, {item["qid"]: kept})
+        elif turn.state.get("after_confirm") in ("review", "full_review"):
+            prefix = _saved_line(turn, a, {item["qid"]: kept})  # no next question says it
         _confirm_next(turn, a, prefix=prefix)
         return
     if token == "retype" or (turn.event.kind == "text" and token is None):
         turn.state.pop("pending", None)
-        if turn.state.pop("after_confirm", "next") == "review":
+        if turn.state.pop("after_confirm", "next") in ("review", "full_review"):
             turn.state["back_to_review"] = True
         turn.state["step"] = "answering"
         turn.state["question"] = item["qid"]
@@ -996,6 +1106,30 @@ def _typed_form(turn: Turn, q: Question, value: Any) -> str:
     return ""
 
 
+def send_workbook(turn: Turn, a: Assignment) -> None:
+    """The unit's own Excel file of this report, the answers so far filled in; it comes back
+    as a document (or through an upload link) and is read like a pasted report."""
+    tr = turn.tr
+    turn.effect(SendWorkbook(a.period_id, a.unit.code, a.form_key,
+                             {k: dict(v) for k, v in _answers(turn, a).items()}))
+    how = tr("Fill in column C (“Kết quả, số lượng”) and, if needed, the notes in column E; "
+             "leave the other columns as they are.")
+    if turn.ctx.can_receive_files:
+        back = tr("Then send the file back here, as a file.")
+    else:
+        back = tr("Then upload it through the link that comes with it.")
+    turn.note(tr("The Excel file of {title} is on its way.", title=_title(turn, a)) + "\n"
+              + how + " " + back)
+
+
+def _open_for_workbook(turn: Turn, a: Assignment) -> None:
+    """The file only: no question is open until the file comes back (or /baocao), so a
+    number typed meanwhile never lands in a row the person has not seen."""
+    _reset(turn)
+    turn.address_for(a.unit.kind)
+    send_workbook(turn, a)
+
+
 def _open_for_template(turn: Turn, a: Assignment) -> None:
     _enter(turn, a)
     if a.status == "submitted":
@@ -1025,6 +1159,9 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
                 if stored.get("note"):
                     shown += " — " + tr("note: {note}", note=excerpt(stored["note"],
                                                                      REVIEW_TEXT_WIDTH))
+                if stored.get("flag"):
+                    shown += " — " + tr("to check (cần kiểm tra): {reason}",
+                                        reason=excerpt(stored["flag"], REVIEW_TEXT_WIDTH))
             lines.append(f"{q.id}  {shown}")
     missing = _missing_required(turn, a)
     lines.append("")
@@ -1076,6 +1213,9 @@ def _reviewing(turn: Turn, a: Assignment) -> None:
     if token == "template":
         send_template(turn, a)
         return
+    if token == "excel":
+        send_workbook(turn, a)
+        return
     if token == "continue":
         missing = _missing_required(turn, a) or _unanswered(turn, a)
         if missing:
@@ -1111,6 +1251,13 @@ def _submit(turn: Turn, a: Assignment) -> None:
         turn.say(tr("The report cannot be submitted yet; these required questions have no "
                     "answer: {ids}.", ids=", ".join(q.id for q in missing)),
                  buttons=(Button("continue", tr("Answer the rest")),))
+        return
+    broken = broken_hard_rules(turn, _form(turn, a), _answers(turn, a))
+    if broken:
+        turn.say(tr("The report cannot be submitted yet; these figures do not fit together:")
+                 + "\n" + "\n".join(f"• {m}" for m in broken) + "\n"
+                 + tr("Send the question number and the right value, for example “4.2 150”."),
+                 buttons=(Button("review", tr("Review all")),))
         return
     received = turn.received_at
     when = tr.datetime(received, a.timezone)

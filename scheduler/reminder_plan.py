@@ -41,6 +41,7 @@ class UnitReport:
     coordinator_unit_id: int | None = None
     on_time: bool | None = None
     kind: str = ""  # the unit kind: a school's reporter is addressed "thầy/cô"
+    flagged: tuple[str, ...] = ()  # question ids kept as "cần kiểm tra" in a submitted report
 
     @property
     def submitted(self) -> bool:

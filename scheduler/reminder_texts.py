@@ -90,6 +90,12 @@ def digest_text(reminder: DueReminder, tr: Tr, now: datetime) -> str:
             lines.append(f"• {unit.name} ({state}) — {people}")
     else:
         lines.append(tr("Every unit has submitted. Thank you!"))
+    to_check = [u for u in units if u.submitted and u.flagged]
+    if to_check:
+        lines.append(tr("Figures kept by the unit after being asked back, marked “cần kiểm "
+                        "tra” (send /kiemtra for the reasons):"))
+        lines.extend(f"• {u.name}: {', '.join(u.flagged)}"
+                     for u in sorted(to_check, key=lambda u: u.name))
     scope = reminder.coordinator_unit.unit_id if reminder.coordinator_unit else None
     for task in p.tasks:
         owners = [o for o in task.owners if o.coordinator_unit_id == scope]

@@ -83,8 +83,9 @@ async def seed_reference_data(app: App, workdir: Path) -> None:
 
 @pytest.fixture
 async def app(db_url: str, clock: Clock, tmp_path: Path) -> AsyncIterator[App]:
-    application = await build_app(Settings(database_url=db_url, files_dir=str(tmp_path / "files")),
-                                  clock=clock)
+    # Files the bot writes (exports, templates, files received) stay out of the repository.
+    application = await build_app(Settings(database_url=db_url,
+                                           files_dir=str(tmp_path / "files")), clock=clock)
     await seed_reference_data(application, tmp_path)
     yield application
     await application.close()

@@ -82,6 +82,7 @@ CHAT_ACTIONS = {
 PARSE_MODES = {"html": "HTML", "markdownv2": "MarkdownV2", "markdown": "Markdown"}
 NOT_DEFAULT_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
 DOCUMENT_LIMIT = 50 * 1024 * 1024
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # what a bot may download with getFile
 PHOTO_LIMIT = 10 * 1024 * 1024
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -1263,6 +1264,7 @@ class FakeTelegram:
         self.chat_actions: list[tuple[int, str]] = []
         self.callback_answers: dict[str, dict] = {}
         self.files: dict[str, StoredFile] = {}
+        self.downloads: list[str] = []  # file paths the bot downloaded
         self._updates: list[dict] = []  # pending for getUpdates: {"id", "update", "sticky"}
         self._all_updates: dict[int, dict] = {}
         self._update_ids = itertools.count(100_001)
@@ -1547,7 +1549,9 @@ class FakeTelegram:
             return web.Response(status=401)
         path = request.match_info["path"]
         for stored in self.files.values():
-            if stored.path == path and stored.data is not None:
+            if stored.path == path and stored.data is not None and \
+                    len(stored.data) <= DOWNLOAD_LIMIT:
+                self.downloads.append(path)
                 return web.Response(body=stored.data, content_type="application/octet-stream")
         return web.json_response(
             {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
@@ -2121,6 +2125,9 @@ class FakeTelegram:
         stored = self.files.get(p["file_id"])
         if stored is None:
             raise _ApiError(400, "Bad Request: invalid file_id")
+        # "For the moment, bots can download files of up to 20MB in size" (getFile).
+        if stored.data is not None and len(stored.data) > DOWNLOAD_LIMIT:
+            raise _ApiError(400, "Bad Request: file is too big")
         out: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
         if stored.data is not None:
             out["file_size"] = len(stored.data)

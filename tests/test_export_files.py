@@ -411,6 +411,8 @@ def test_xlsx_borders_widths_units_in_headers(workbook: Path) -> None:
 def test_xlsx_prints_one_page_wide_with_page_numbers(workbook: Path) -> None:
     book = load_workbook(workbook)
     for ws in book.worksheets:
+        if ws.sheet_state != "visible":
+            continue  # the hidden sheet that says which report the file is for
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
         assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
@@ -420,7 +422,8 @@ def test_xlsx_prints_one_page_wide_with_page_numbers(workbook: Path) -> None:
 
 def test_xlsx_missing_sheet_has_reporters_phones_and_last_reminder(workbook: Path) -> None:
     book = load_workbook(workbook)
-    assert book.sheetnames == ["Báo cáo", "Chưa nộp", "Tiến độ", "Ý kiến", "Lịch sử"]
+    visible = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
+    assert visible == ["Báo cáo", "Chưa nộp", "Tiến độ", "Ý kiến", "Lịch sử"]
     rows = _rows(book["Chưa nộp"])
     assert rows[0] == ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Tuyến báo cáo",
                        "Trạng thái", "Người báo cáo", "Điện thoại", "Nhắc lần cuối"]

@@ -266,7 +266,10 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
     path = tmp_path / "bao-cao.xlsx"
     write_xlsx(data, path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Báo cáo", "Chưa nộp", "Tiến độ", "Ý kiến", "Lịch sử"]
+    visible = [name for name in wb.sheetnames if wb[name].sheet_state == "visible"]
+    assert visible == ["Báo cáo", "Chưa nộp", "Tiến độ", "Ý kiến", "Lịch sử"]
+    # Hidden: which report the file is for, read when a coordinator sends it back.
+    assert wb["baocao"].sheet_state == "veryHidden"
     ws = wb["Báo cáo"]
     questions = table_questions(data)
     width = 6 + len(questions)

@@ -135,6 +135,33 @@ async def test_updates_match_aiogram_and_the_spec(tg: FakeTelegram, bot: Bot) ->
     assert data.read() == b"PK\x03\x04data"
 
 
+async def test_get_file_and_download_as_the_bot_api_serves_them(tg: FakeTelegram,
+                                                                bot: Bot) -> None:
+    """getFile returns a File (file_id, file_unique_id, file_size, file_path); the file is then
+    a GET on /file/bot<token>/<file_path>. Bots download at most 20 MB: a bigger file is
+    refused by getFile ("file is too big"); an unknown file_id is a bad request."""
+    thu = tg.user(42)
+    await thu.send_document("mau.xlsx", b"PK\x03\x04" + b"x" * 100)
+    await thu.send_document("lon.xlsx", b"PK" + b"0" * (20 * 1024 * 1024 + 1))
+    small, big = [u.message.document for u in await bot.get_updates(timeout=0)]
+    assert small.file_size == 104 and small.file_name == "mau.xlsx"
+    file = await bot.get_file(small.file_id)
+    assert SpecChecker().validate(file.model_dump(exclude_none=True), "File") == []
+    assert file.file_size == 104 and file.file_path
+    assert (await bot.download_file(file.file_path)).read().startswith(b"PK\x03\x04x")
+    assert tg.downloads == [file.file_path]
+    with pytest.raises(TelegramBadRequest, match="file is too big"):
+        await bot.get_file(big.file_id)
+    with pytest.raises(TelegramBadRequest, match="invalid file_id"):
+        await bot.get_file("no-such-file")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{tg.base_url}/file/bot{tg.token}/documents/none.xlsx") as r:
+            assert r.status == 404
+        async with http.get(f"{tg.base_url}/file/bot1:wrong/{file.file_path}") as r:
+            assert r.status == 401
+    assert tg.spec_errors == []
+
+
 async def test_keyboard_press_answer_and_edit(tg: FakeTelegram, bot: Bot) -> None:
     thu = tg.user(42)
     sent = await bot.send_message(42, "Báo cáo tuần?", reply_markup=keyboard("Có", "Không"))

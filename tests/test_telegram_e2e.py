@@ -140,7 +140,7 @@ async def test_sign_in_by_deep_link_and_report_the_whole_form(bot: Running, tg: 
 
 async def test_fast_entry_and_menu_commands_in_both_languages(bot: Running, tg: FakeTelegram):
     assert [c["command"] for c in tg.commands[("default", "vi")]] == [
-        "baocao", "mau", "trangthai", "huy", "trogiup", "ngonngu"]
+        "baocao", "mau", "excel", "trangthai", "huy", "trogiup", "ngonngu"]
     assert tg.commands[("default", "en")][0]["description"] == "Fill in or correct a report"
     assert tg.commands[("default", "vi")][0]["description"] == "Làm hoặc sửa báo cáo"
     lan = tg.user(1002, "Lan")

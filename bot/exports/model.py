@@ -44,6 +44,9 @@ class UnitRow:
     # last reminded for this period.
     reporters: tuple[tuple[str, str], ...] = ()
     last_reminded: datetime | None = None
+    # question id → why the figure is to be checked ("cần kiểm tra"), when the unit kept it
+    # after being asked back
+    flags: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def counted(self) -> bool:
@@ -130,6 +133,11 @@ class ExportData:
     source_document: str = ""             # e.g. the plan the report answers, for the docx
     letterhead: Letterhead = field(default_factory=Letterhead)
     report_template: str = ""             # the office's .docx template; "" = the shipped one
+    # What the file is for, hidden in the XLSX, so that a coordinator who fills in the rows
+    # of units that reported on paper and sends it back enters them in the right report.
+    campaign_key: str = ""
+    period_id: int = 0
+    period_key: str = ""
 
     @property
     def main(self) -> ReportBlock:

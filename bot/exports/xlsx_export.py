@@ -437,6 +437,10 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
     progress_ws = wb.create_sheet("Tiến độ")
     opinions = wb.create_sheet("Ý kiến")
     history = wb.create_sheet("Lịch sử")
+    flagged = [(unit, qid, reason) for unit in data.units
+               for qid, reason in unit.flags.items()]
+    checks = wb.create_sheet(CHECKS_SHEET) if flagged else None
+    meta = wb.create_sheet(META_SHEET)
     opinion_rows = _Opinions(opinions)
     total = len(data.units)
     done = 0
@@ -445,6 +449,9 @@ def write_xlsx(data: ExportData, out: BinaryIO | Path, progress: Progress | None
     _missing_sheet(missing_ws, data, blocks, zone)
     _progress_sheet(progress_ws, data)
     _history_sheet(history, data, zone, {q.id: q for q in data.questions})
+    if checks is not None:
+        _checks_sheet(checks, flagged, {q.id: q for q in data.questions})
+    _meta_sheet(meta, data)
 
     if isinstance(out, Path | str):
         wb.save(str(out))
@@ -786,3 +793,37 @@ def _history_value(question: QuestionColumn | None, stored: Any) -> Any:
             return plain_number(stored) if isinstance(stored, Decimal) else stored
         return clean_text(stored)
     return typed_value(question, stored)
+
+
+CHECKS_SHEET = "Cần kiểm tra"
+META_SHEET = "baocao"  # conversations.uploaded_workbook.META_SHEET
+
+
+def _checks_sheet(ws: Any, flagged: list[tuple[UnitRow, str, str]],
+                  by_id: dict[str, QuestionColumn]) -> None:
+    """Figures the units kept after being asked back: far from their previous report, or
+    breaking a soft rule of the form; the reason is the one the unit was shown."""
+    ws.freeze_panes = "A2"
+    _print_setup(ws)
+    _widths(ws, [14, 34, 10, 18, 70])
+    _start(ws)
+    ws.append(_header_row(ws, ["Mã", "Đơn vị", "Câu", "Giá trị", "Cần kiểm tra"]))
+    cells = _Cells(ws, wrap_columns=(5,))
+    for unit, qid, reason in flagged:
+        question = by_id.get(qid)
+        value = typed_value(question, unit.answers.get(qid)) if question else \
+            unit.answers.get(qid)
+        ws.append(_Row([cells.get(1, clean_text(unit.code)), cells.get(2, clean_text(unit.name)),
+                        cells.get(3, clean_text(qid)),
+                        cells.get(4, value, _number_format(value)),
+                        cells.get(5, clean_text(reason))]))
+
+
+def _meta_sheet(ws: Any, data: ExportData) -> None:
+    """Hidden: which report the file is for, so that the rows a coordinator fills in for
+    units that reported on paper, sent back, land in that report."""
+    ws.sheet_state = "veryHidden"
+    for key, value in (("kind", "export"), ("campaign", data.campaign_key),
+                       ("period_id", str(data.period_id)), ("period", data.period_key),
+                       ("period_label", data.period_label)):
+        ws.append([key, clean_text(value)])

@@ -18,7 +18,14 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.context_loader import FormCache, may_answer_a_task, owed_reports
+from bot.storage.context_loader import (
+    FormCache,
+    PreviousCache,
+    PreviousWanted,
+    answer_dict,
+    may_answer_a_task,
+    owed_reports,
+)
 from bot.storage.database import dialect_insert
 from bot.storage.effects import numeric_value
 from bot.storage.models import (
@@ -131,7 +138,7 @@ def _upsert_answers(session: AsyncSession) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=[table.c.submission_id, table.c.question_id],
         set_={c: stmt.excluded[c] for c in
-              ("value", "num_value", "note", "answered_by", "answered_at")})
+              ("value", "num_value", "note", "flag", "answered_by", "answered_at")})
 
 
 class BatchSnapshot:
@@ -152,7 +159,8 @@ class BatchSnapshot:
 
     @classmethod
     async def load(cls, session: AsyncSession, events: Sequence[InboundEvent], now: datetime,
-                   forms: FormCache, late_window: timedelta) -> BatchSnapshot:
+                   forms: FormCache, late_window: timedelta,
+                   previous_cache: PreviousCache | None = None) -> BatchSnapshot:
         snap = cls()
         by_channel: dict[str, set[str]] = defaultdict(set)
         for event in events:
@@ -176,7 +184,8 @@ class BatchSnapshot:
         contact_ids = {a.contact_id for a in snap.accounts.values() if a.contact_id}
         if contact_ids:
             await snap._load_contacts(session, contact_ids)
-            await snap._load_reports(session, list(snap.contacts), now, forms, late_window)
+            await snap._load_reports(session, list(snap.contacts), now, forms, late_window,
+                                     previous_cache or PreviousCache(ttl=0))
         return snap
 
     async def _load_contacts(self, session: AsyncSession, contact_ids: set[int]) -> None:
@@ -197,7 +206,8 @@ class BatchSnapshot:
                                                     tuple(units[contact_id]))
 
     async def _load_reports(self, session: AsyncSession, contact_ids: list[int], now: datetime,
-                            forms: FormCache, late_window: timedelta) -> None:
+                            forms: FormCache, late_window: timedelta,
+                            previous_cache: PreviousCache) -> None:
         """`context_loader.owed_reports` for every contact at once, as plain rows."""
         rows = (await session.execute(owed_reports(
             (ContactUnit.contact_id, Unit.id, Unit.code, Unit.name, Unit.kind,
@@ -231,15 +241,29 @@ class BatchSnapshot:
                                         submission_id, status or "none")
         started = {r.submission_id: r for r in self.reports.values() if r.submission_id}
         if started:
-            for submission_id, question_id, value, note in (await session.execute(
-                    select(Answer.submission_id, Answer.question_id, Answer.value, Answer.note)
+            for submission_id, question_id, value, note, flag in (await session.execute(
+                    select(Answer.submission_id, Answer.question_id, Answer.value, Answer.note,
+                           Answer.flag)
                     .where(Answer.submission_id.in_(list(started))))).all():
-                started[submission_id].answers[question_id] = {"value": value, "note": note}
+                started[submission_id].answers[question_id] = answer_dict(value, note, flag)
+        # The unit's previous report of the same form, for every report at once: what a
+        # figure is compared with when it is stored (never a query per answer).
+        previous = await previous_cache.get(session, [
+            PreviousWanted(r.unit_id, r.view.period_id, r.view.starts_at,
+                           self.forms[r.view.form_key].id)
+            for r in self.reports.values()
+            if r.status in ("none", "draft", "returned", "submitted")
+            and self.forms[r.view.form_key].previous_check.on])
+        for report in self.reports.values():
+            found = previous.get((report.unit_id, report.view.period_id))
+            if found is not None:
+                report.view = replace(report.view, previous_label=found[0], previous=found[1])
 
     # ------------------------------------------------------------------ using the snapshot
 
     def context(self, event: InboundEvent, catalog: Catalog, default_language: str,
-                can_share_contact: bool) -> tuple[Context, dict[str, Any]] | None:
+                can_share_contact: bool, can_receive_files: bool = False
+                ) -> tuple[Context, dict[str, Any]] | None:
         """The engine's context and state for the event, or None when the snapshot can't be
         trusted to answer it (then the one-event path handles it)."""
         key = (event.channel, event.user_id)
@@ -267,7 +291,8 @@ class BatchSnapshot:
         used = {r.view.form_key: self.forms[r.view.form_key] for r in reports}
         ctx = Context(catalog=catalog, forms=used, default_language=default_language,
                       contact=contact, assignments=tuple(r.assignment() for r in reports),
-                      can_share_contact=can_share_contact)
+                      can_share_contact=can_share_contact,
+                      can_receive_files=can_receive_files)
         return ctx, state
 
     def fast_writes(self, result: StepResult, now: datetime) -> bool:
@@ -305,10 +330,12 @@ class BatchSnapshot:
                 writes.new_reports.append(report)
             for qid, stored in effect.answers.items():
                 value, note = stored.get("value"), stored.get("note") or ""
-                report.answers[qid] = {"value": value, "note": note}
+                flag = stored.get("flag") or ""
+                report.answers[qid] = answer_dict(value, note, flag)
                 writes.answers[(id(report), qid)] = (report, {
                     "question_id": qid, "value": value, "num_value": numeric_value(value),
-                    "note": note, "answered_by": account.contact_id, "answered_at": now})
+                    "note": note, "flag": flag, "answered_by": account.contact_id,
+                    "answered_at": now})
             writes.touched[id(report)] = report
         new_state = dict(result.state)
         if account.identity_id in self.stored_states:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -68,6 +70,111 @@ class FormCache:
             form = parse_form(row.definition, f"{row.key}@{row.version}")
             self._by_id[form_id] = form
         return form
+
+
+def answer_dict(value: Any, note: str | None, flag: str | None = "") -> dict[str, Any]:
+    """An answer as the engine, /xem and the exports read it; "flag" only when set."""
+    out: dict[str, Any] = {"value": value, "note": note or ""}
+    if flag:
+        out["flag"] = flag
+    return out
+
+
+@dataclass(frozen=True)
+class PreviousWanted:
+    """A report whose figures are compared with the unit's previous one of the same form."""
+
+    unit_id: int
+    period_id: int
+    starts_at: datetime
+    form_key: str  # the form's id (FormVersion.key), any version
+
+
+# Built once: the previous-report lookup runs with every batch, and building a statement
+# costs more CPU than running it (bench/README.md).
+_EARLIER_REPORTS = (
+    select(Submission.id, Submission.unit_id, Period.starts_at, Period.label_vi,
+           Period.label_en, FormVersion.key)
+    .join(Period, Period.id == Submission.period_id)
+    .join(FormVersion, FormVersion.id == Submission.form_id)
+    .where(Submission.unit_id.in_(bindparam("units", expanding=True)),
+           Submission.status.in_(("submitted", "accepted")),
+           Period.starts_at < bindparam("before")))
+_THEIR_NUMBERS = (
+    select(Answer.submission_id, Answer.question_id, Answer.num_value)
+    .where(Answer.submission_id.in_(bindparam("submissions", expanding=True)),
+           Answer.num_value.is_not(None)))
+
+
+async def previous_reports(session: AsyncSession, wanted: Sequence[PreviousWanted]
+                           ) -> dict[tuple[int, int], tuple[Text, dict[str, Any]]]:
+    """For each report, the unit's latest submitted report of the same form in a period that
+    started before: its label and numeric answers. Two set-based queries for any number of
+    reports (the batch snapshot loads them once per batch, never per answer), one when no
+    unit has an earlier report."""
+    if not wanted:
+        return {}
+    rows = (await session.execute(_EARLIER_REPORTS, {
+        "units": sorted({w.unit_id for w in wanted}),
+        "before": max(w.starts_at for w in wanted)})).all()
+    if not rows:
+        return {}
+    chosen: dict[tuple[int, int], Any] = {}
+    for w in wanted:
+        best = None
+        for row in rows:
+            if row.unit_id == w.unit_id and row.key == w.form_key and \
+                    row.starts_at < w.starts_at and (best is None or row.starts_at >
+                                                     best.starts_at):
+                best = row
+        if best is not None:
+            chosen[(w.unit_id, w.period_id)] = best
+    if not chosen:
+        return {}
+    values: dict[int, dict[str, Any]] = defaultdict(dict)
+    for submission_id, question_id, number in (await session.execute(
+            _THEIR_NUMBERS, {"submissions": sorted({r.id for r in chosen.values()})})).all():
+        values[submission_id][question_id] = number
+    return {key: (Text(r.label_vi, r.label_en), values.get(r.id, {}))
+            for key, r in chosen.items()}
+
+
+class PreviousCache:
+    """The previous-report figures of (unit, period), kept for a few minutes: they change only
+    when a report is submitted (then the dispatcher clears them), so most batches read none.
+    Another instance's submission is seen after `ttl` at most; a figure compared with a stale
+    previous report is only asked back, never refused."""
+
+    def __init__(self, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._items: dict[tuple[int, int], tuple[float, tuple[Text, dict[str, Any]] | None]] = {}
+
+    async def get(self, session: AsyncSession, wanted: Sequence[PreviousWanted]
+                  ) -> dict[tuple[int, int], tuple[Text, dict[str, Any]]]:
+        now = self.clock()
+        found: dict[tuple[int, int], tuple[Text, dict[str, Any]]] = {}
+        missing = []
+        for w in wanted:
+            hit = self._items.get((w.unit_id, w.period_id))
+            if hit is not None and hit[0] > now:
+                if hit[1] is not None:
+                    found[(w.unit_id, w.period_id)] = hit[1]
+            else:
+                missing.append(w)
+        if missing:
+            if len(self._items) > 100_000:
+                self._items.clear()
+            loaded = await previous_reports(session, missing)
+            for w in missing:
+                key = (w.unit_id, w.period_id)
+                self._items[key] = (now + self.ttl, loaded.get(key))
+                if key in loaded:
+                    found[key] = loaded[key]
+        return found
+
+    def clear(self) -> None:
+        self._items.clear()
 
 
 async def identity_for(session: AsyncSession, event: InboundEvent, now: datetime) -> Identity:
@@ -162,6 +269,7 @@ def owed_reports(columns: Sequence[Any], contact_ids: Sequence[int], now: dateti
 
 async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
                           forms: FormCache, late_window: timedelta,
+                          previous_cache: PreviousCache | None = None,
                           ) -> tuple[tuple[Assignment, ...], dict[str, Form]]:
     """Every report the contact's units owe or may still correct, and the forms they use."""
     rows = (await session.execute(owed_reports(
@@ -172,14 +280,24 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
     if submission_ids:
         for a in (await session.scalars(
                 select(Answer).where(Answer.submission_id.in_(submission_ids)))).all():
-            answers[a.submission_id][a.question_id] = {"value": a.value, "note": a.note}
+            answers[a.submission_id][a.question_id] = answer_dict(a.value, a.note, a.flag)
     result = []
     used: dict[str, Form] = {}
-    for unit, campaign, period, form_id, submission in rows:
+    forms_of = [await forms.get(session, submission.form_id if submission else form_id)
+                for _unit, _campaign, _period, form_id, submission in rows]
+    load = previous_cache.get if previous_cache is not None else \
+        (lambda session_, wanted: previous_reports(session_, wanted))
+    previous = await load(session, [
+        PreviousWanted(unit.id, period.id, period.starts_at, form.id)
+        for (unit, _campaign, period, _form_id, _submission), form in zip(rows, forms_of,
+                                                                          strict=True)
+        if form.previous_check.on])
+    for (unit, campaign, period, _form_id, submission), form in zip(rows, forms_of,
+                                                                     strict=True):
         # A report already started keeps the form version it was started with.
-        form = await forms.get(session, submission.form_id if submission else form_id)
         label = FormCache.label(form)
         used[label] = form
+        earlier_label, earlier = previous.get((unit.id, period.id), (Text("", ""), {}))
         result.append(Assignment(
             period_id=period.id,
             period_label=Text(period.label_vi, period.label_en),
@@ -198,6 +316,7 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
             revision=submission.revision if submission else 0,
             return_comment=submission.return_comment if submission else "",
             correct_by=submission.correct_by if submission else None,
+            previous=earlier, previous_label=earlier_label,
         ))
     return tuple(result), used
 
@@ -250,7 +369,8 @@ async def load_context(session: AsyncSession, event: InboundEvent, identity: Ide
                        now: datetime, catalog: Catalog, forms: FormCache,
                        default_language: str, late_window: timedelta,
                        can_share_contact: bool = False,
-                       state: dict[str, Any] | None = None) -> Context:
+                       state: dict[str, Any] | None = None,
+                       previous_cache: PreviousCache | None = None) -> Context:
     contact = await contact_view(session, identity.contact_id) if identity.contact_id else None
     invite = await invite_view(session, event.text, now) if event.kind == "text" else None
     tried = event.kind == "text" and candidate(event.text) is not None
@@ -259,7 +379,8 @@ async def load_context(session: AsyncSession, event: InboundEvent, identity: Ide
     used: dict[str, Form] = {}
     tasks: tuple[TaskView, ...] = ()
     if contact is not None:
-        assignments, used = await assignments_for(session, contact.id, now, forms, late_window)
+        assignments, used = await assignments_for(session, contact.id, now, forms, late_window,
+                                                  previous_cache)
         if may_answer_a_task(event, state or {}):
             tasks = await open_tasks(session, contact.id, now)
     match = await phone_match(session, event.phone) if event.kind == "contact" else None

@@ -39,6 +39,8 @@ from conversations.events import (
 )
 
 ROLE_RANK = {"reporter": 0, "coordinator": 1, "admin": 2}
+# A submission a coordinator made for a unit that reported on paper (ReportEvent.comment).
+ON_BEHALF_COMMENT = "Nhập thay đơn vị (báo cáo giấy)"
 NudgeRunner = Callable[[AsyncSession, int, tuple[str, ...], datetime], Awaitable[int]]
 
 
@@ -105,6 +107,7 @@ async def _upsert_answers(session: AsyncSession, submission: Submission,
             session.add(row)
             existing[qid] = row
         row.value, row.num_value, row.note = value, numeric_value(value), note
+        row.flag = stored.get("flag") or ""
         row.answered_by, row.answered_at = contact_id, now
     submission.updated_at = now
     return existing
@@ -231,7 +234,8 @@ async def _submit(session: AsyncSession, effect: Submit, contact_id: int | None,
     submission.correct_by = None
     submission.updated_at = now
     session.add(ReportEvent(submission_id=submission.id, kind="submitted", revision=revision,
-                            by=contact_id, at=at, comment=""))
+                            by=contact_id, at=at,
+                            comment=ON_BEHALF_COMMENT if effect.on_behalf else ""))
 
 
 __all__ = ["apply_effects", "EffectError", "Identity"]

@@ -227,6 +227,9 @@ class Answer(Base):
     # The value again as a number, so totals are one SUM in SQL.
     num_value: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
     note: Mapped[str] = mapped_column(Text, default="")
+    # Why the figure is to be checked ("cần kiểm tra"): kept by the unit after being asked
+    # back (far from its previous report, or breaking a soft rule); empty otherwise.
+    flag: Mapped[str] = mapped_column(Text, default="", server_default="")
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -408,3 +411,16 @@ class Heartbeat(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     skipped: Mapped[int] = mapped_column(Integer, default=0)  # updates that could not be read
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+class UploadLink(Base):
+    """A one-time, expiring page through which a person sends the bot a file (Zalo has no
+    documents); what arrives is handled as if sent in their chat."""
+
+    __tablename__ = "upload_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -64,10 +64,12 @@ def command_list(catalog: Catalog, language: str, coordinator: bool = False
         BotCommand(command="bieudo", description=tr("Chart of who has reported")),
         BotCommand(command="nhac", description=tr("Remind units that have not reported")),
         BotCommand(command="web", description=tr("Web console: every unit, reports, files")),
+        BotCommand(command="kiemtra", description=tr("Figures to check")),
     ]
     return ([] if not coordinator else extra) + [
         BotCommand(command="baocao", description=tr("Fill in or correct a report")),
         BotCommand(command="mau", description=tr("Template of the whole report")),
+        BotCommand(command="excel", description=tr("The report as an Excel file")),
         BotCommand(command="trangthai", description=tr("What is due and by when")),
         BotCommand(command="huy", description=tr("Stop the current report")),
         BotCommand(command="trogiup", description=tr("Help")),

@@ -62,6 +62,12 @@ def _message(message: Message, now: datetime) -> Received:
     if message.contact is not None:
         event = InboundEvent(kind="contact", phone=message.contact.phone_number,
                              contact_user_id=str(message.contact.user_id or ""), **base)
+    elif message.document is not None:  # a filled-in Excel file, fetched after the commit
+        document = message.document
+        event = InboundEvent(kind="document", payload=document.file_id,
+                             file_name=document.file_name or "",
+                             file_size=document.file_size or 0, text=message.caption or "",
+                             **base)
     elif message.forward_origin is not None:
         event = InboundEvent(kind="forward", text=message.text or message.caption or "",
                              payload=_media(message) or "text", **base)

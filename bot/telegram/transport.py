@@ -141,3 +141,25 @@ def _file(payload: dict[str, Any]) -> Any:
         return FSInputFile(Path(payload["path"]), filename=payload.get("filename"))
     data = base64.b64decode(payload["data_b64"])
     return BufferedInputFile(data, filename=payload.get("filename") or "file")
+
+
+class TelegramFiles:
+    """Downloads a file a person sent: getFile (Telegram refuses files over 20 MB), then a GET
+    on the file path, written to disk."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def fetch(self, file_id: str, destination: Path) -> None:
+        from bot.dispatcher import FileTooBig
+        from conversations.uploaded_workbook import MAX_FILE_BYTES
+
+        try:
+            file = await self.bot.get_file(file_id)
+        except TelegramBadRequest as exc:
+            if "too big" in exc.message.lower():
+                raise FileTooBig(exc.message) from exc
+            raise
+        if (file.file_size or 0) > MAX_FILE_BYTES or not file.file_path:
+            raise FileTooBig(f"{file.file_size} bytes")
+        await self.bot.download_file(file.file_path, destination, timeout=120)

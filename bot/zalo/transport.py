@@ -13,6 +13,7 @@ from bot.outbox import from_payload
 from bot.outbox_sender import Rejected, RetryLater, Transient, Unreachable
 from bot.text_rendering import render_text
 from bot.text_split import split_text
+from bot.uploads import UploadLinks
 from bot.zalo.api import ZaloClient, ZaloError
 from conversations.i18n import Catalog
 
@@ -24,10 +25,12 @@ QUOTA_BACKOFF = 5.0  # Zalo documents no retry_after for 429: back off ourselves
 class ZaloTransport:
     channel = "zalo"
 
-    def __init__(self, client: ZaloClient, catalog: Catalog, links: FileLinks | None) -> None:
+    def __init__(self, client: ZaloClient, catalog: Catalog, links: FileLinks | None,
+                 uploads: UploadLinks | None = None) -> None:
         self.client = client
         self.catalog = catalog
         self.links = links
+        self.uploads = uploads
 
     def is_group(self, chat_id: str) -> bool:
         return False
@@ -72,6 +75,20 @@ class ZaloTransport:
                 await _done(self.client.send_message(chat_id, tr(
                     "{caption}\nDownload (works once, for {hours} hours): {url}",
                     caption=caption, hours=hours, url=url)[:TEXT_LIMIT]), chat_id)
+        elif kind == "upload_link":
+            if self.uploads is None:
+                await _done(self.client.send_message(chat_id, tr(
+                    "Files can be sent to the bot only through an upload page, and this bot "
+                    "has no public address (BAOCAO_PUBLIC_URL); please ask the administrator.")),
+                    chat_id)
+                return
+            async with self.uploads.sessions() as session, session.begin():
+                url = await self.uploads.create(session, self.channel, chat_id,
+                                                str(payload.get("user_id") or chat_id))
+            hours = int(self.uploads.lifetime.total_seconds() // 3600)
+            await _done(self.client.send_message(chat_id, tr(
+                "When the file is filled in, send it to the bot through this page (it works "
+                "once, for {hours} hours): {url}", hours=hours, url=url)[:TEXT_LIMIT]), chat_id)
         elif kind in ("edit", "callback_answer", "menu"):
             return  # Telegram chores; nothing to do on Zalo
         else:
