@@ -1,11 +1,13 @@
 """Exports at scale: 10,000 communes (15 districts of a province) that all submitted the seed 004
 commune form (`tuan-le-htsd`, 40 answers each: 400,000 answer rows, written in bulk).
 
-For each format a fresh subprocess runs `bot.reporting.export_data` over the whole tree, then the
+For each format a fresh subprocess runs `bot.coordinators.reporting.export_data` over the
+whole tree, then the
 writer (`bot.exports.writers.write(fmt, data, path)`); it reports both times and its peak RSS
 (`ru_maxrss`, the whole process: imports, data and writer). A last subprocess times `/tonghop`'s
-queries over the whole tree: `bot.reporting.lines_of` (every unit placed on its reporting line,
-with its state) + `bot.reporting.sum_blocks` (each block's figures).
+queries over the whole tree: `bot.coordinators.reporting.lines_of` (every unit placed on its
+reporting line,
+with its state) + `bot.coordinators.reporting.sum_blocks` (each block's figures).
 
 Goals: XLSX < 10 s, CSV < 3 s (export_data + writer, what a coordinator waits for), peak RSS
 < 500 MB, /tonghop < 1 s.
@@ -142,8 +144,14 @@ async def worker(task: str, db: str, out_dir: Path, profile: bool = False) -> di
 
         profiler = Profiler(interval=0.001, async_mode="disabled")
     from bot.app import build_app
+    from bot.coordinators.reporting import (
+        export_data,
+        find_period,
+        lines_of,
+        scope_for_code,
+        sum_blocks,
+    )
     from bot.exports.writers import write
-    from bot.reporting import export_data, find_period, lines_of, scope_for_code, sum_blocks
     from bot.settings import Settings
 
     result: dict[str, Any] = {"task": task, "rss_before_mb": _rss_mb()}

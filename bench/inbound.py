@@ -103,23 +103,23 @@ STAGE: Any = None  # contextvars.ContextVar[str], set up in the bot subprocess
 # (module[:Class], attribute, stage): the bot's functions timed in the `ours` subprocess, by
 # wrapping them in memory (the code on disk is untouched). A name that is gone is skipped.
 STAGES = [
-    ("bot.inbox", "store", "receive: store updates (inbox insert)"),
-    ("bot.inbox:InboxWorker", "drain_once", "inbox worker: find chats / claim"),
-    ("bot.inbox:InboxWorker", "_handle_chat", "inbox worker: read a chat's rows"),
-    ("bot.dispatcher:Dispatcher", "_handle", "dispatch: dedupe, state, outbox, commit"),
-    ("bot.dispatcher", "identity_for", "dispatch: identity"),
-    ("bot.dispatcher", "load_context", "dispatch: load context"),
+    ("bot.delivery.inbox", "store", "receive: store updates (inbox insert)"),
+    ("bot.delivery.inbox:InboxWorker", "drain_once", "inbox worker: find chats / claim"),
+    ("bot.delivery.inbox:InboxWorker", "_handle_chat", "inbox worker: read a chat's rows"),
+    ("bot.delivery.dispatcher:Dispatcher", "_handle", "dispatch: dedupe, state, outbox, commit"),
+    ("bot.delivery.dispatcher", "identity_for", "dispatch: identity"),
+    ("bot.delivery.dispatcher", "load_context", "dispatch: load context"),
     ("bot.storage.context_loader", "contact_view", "context: contact + units"),
     ("bot.storage.context_loader", "assignments_for", "context: assignments + answers"),
     ("bot.storage.context_loader", "open_tasks", "context: tasks"),
     ("bot.storage.context_loader", "failed_signins", "context: sign-in failures"),
     ("bot.storage.context_loader", "invite_view", "context: invite lookup"),
-    ("bot.dispatcher", "advance", "dispatch: engine (advance)"),
-    ("bot.dispatcher", "apply_effects", "dispatch: apply effects"),
-    ("bot.outbox_sender:OutboxSender", "drain_once", "sender: find pending / blocked"),
-    ("bot.outbox_sender:OutboxSender", "_claim", "sender: claim row"),
-    ("bot.outbox_sender:OutboxSender", "_finish", "sender: mark sent"),
-    ("bot.telegram.transport:TelegramTransport", "send", "sender: Bot API call"),
+    ("bot.delivery.dispatcher", "advance", "dispatch: engine (advance)"),
+    ("bot.delivery.dispatcher", "apply_effects", "dispatch: apply effects"),
+    ("bot.delivery.outbox_sender:OutboxSender", "drain_once", "sender: find pending / blocked"),
+    ("bot.delivery.outbox_sender:OutboxSender", "_claim", "sender: claim row"),
+    ("bot.delivery.outbox_sender:OutboxSender", "_finish", "sender: mark sent"),
+    ("bot.channels.telegram.transport:TelegramTransport", "send", "sender: Bot API call"),
 ]
 OUTSIDE = "(no stage: polling, idle loops)"
 

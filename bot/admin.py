@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.spreadsheets.tables import TableError, read_table
 from bot.storage.models import (
     Campaign,
     CampaignForm,
@@ -25,7 +26,6 @@ from bot.storage.models import (
     Task,
     Unit,
 )
-from bot.tables import TableError, read_table
 from conversations.campaigns import CampaignSpec
 from conversations.forms import Form, parse_form
 from conversations.invite_codes import new_code
@@ -35,7 +35,8 @@ from conversations.unit_kinds import known_kinds_text, resolve_kind
 from scheduler.reminder_policy import PolicyError, ReminderPolicy, parse_tasks
 
 ROLES = ("reporter", "coordinator", "admin")
-# Header keys (bot.tables.header_key) → columns: the Vietnamese an office writes, and English.
+# Header keys (bot.spreadsheets.tables.header_key) → columns: the Vietnamese an office
+# writes, and English.
 # A code is part of the tree path "/HP/X-ANLAO/" matched with LIKE: a "/" would nest the unit
 # under another's subtree, "%" or "_" would match others'. Letters, digits, "-" and "." only.
 UNIT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,63}")

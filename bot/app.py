@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.dispatcher import Dispatcher, utc_now
+from bot.delivery.dispatcher import Dispatcher, utc_now
 from bot.exports.letterhead import ReportSettings
 from bot.settings import Settings
 from bot.storage.database import create_engine, sessionmaker, upgrade, write_sessions

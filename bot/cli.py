@@ -19,14 +19,16 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import __version__, admin, demo, reporting, templates
+from bot import __version__, admin, demo
 from bot.app import App, build_app
+from bot.channels.local_chat import LocalChat, read_pasted, run_terminal
+from bot.coordinators import reporting
 from bot.exports.report_templates import template_exists
-from bot.local_chat import LocalChat, read_pasted, run_terminal
 from bot.settings import Settings, SettingsError, load_settings
+from bot.spreadsheets import templates
+from bot.spreadsheets.tables import TableError
 from bot.storage.database import upgrade_sync
 from bot.storage.models import Contact, Identity
-from bot.tables import TableError
 from conversations.campaigns import CampaignError, load_campaign_file
 from conversations.forms import FormError, load_form_file
 from conversations.number_parsing import format_number
@@ -212,7 +214,7 @@ def forms_load(file: Path) -> None:
     """Load a form: YAML, or a spreadsheet (.xlsx, as `forms export` writes it); a new
     version must raise its version number."""
     if file.suffix.lower() == ".xlsx":
-        from bot.form_sheets import FormSheetError, read_form_workbook
+        from bot.spreadsheets.form_sheets import FormSheetError, read_form_workbook
 
         if not file.is_file():
             typer.echo(f"Error: {file} does not exist.", err=True)
@@ -243,7 +245,7 @@ def forms_export(
 ) -> None:
     """Write a loaded form as a spreadsheet to edit (or as YAML): copy last year's form, raise
     its version, change what changed, and load it with `forms load`."""
-    from bot.form_sheets import write_form_workbook
+    from bot.spreadsheets.form_sheets import write_form_workbook
     from conversations.forms import dump_form_yaml
 
     if out.exists():
@@ -658,7 +660,7 @@ def status() -> None:
 def _health() -> bool:
     """Is the bot working? When each poller and sender last succeeded, their last errors,
     what waits to be sent; False when something is stuck."""
-    from bot.health import ago, duration, read_status
+    from bot.delivery.health import ago, duration, read_status
 
     async def work(session: AsyncSession, a: App) -> tuple:
         now = a.clock()

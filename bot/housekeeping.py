@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import and_, delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.budget import CHANNEL as BUDGET_CHANNEL
+from bot.delivery.budget import CHANNEL as BUDGET_CHANNEL
 from bot.storage.models import FileLink, ProcessedMessage, WebLink, WebSession
-from bot.uploads import prune_upload_links
+from bot.web.uploads import prune_upload_links
 
 log = logging.getLogger(__name__)
 EXPORT_FOLDER = re.compile(r"[0-9a-f]{32}")  # coordination.make_export: one uuid4 hex each

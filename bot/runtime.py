@@ -24,21 +24,21 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import __version__
 from bot.app import App, build_app
-from bot.budget import check_zalo_budget
-from bot.dispatcher import utc_now
-from bot.file_links import FileLinks
-from bot.flood_control import FloodControl
-from bot.health import Health
+from bot.channels.zalo import channel as zalo_channel
+from bot.channels.zalo.api import ZaloClient, ZaloError
+from bot.channels.zalo.transport import ZaloTransport
+from bot.delivery.budget import check_zalo_budget
+from bot.delivery.dispatcher import utc_now
+from bot.delivery.flood_control import FloodControl
+from bot.delivery.health import Health
+from bot.delivery.inbox import InboxWorker, release_claims
+from bot.delivery.instance import InstanceId, acquire, id_file
+from bot.delivery.outbox_sender import OutboxSender
 from bot.housekeeping import housekeeping
-from bot.inbox import InboxWorker, release_claims
-from bot.instance import InstanceId, acquire, id_file
 from bot.log_safety import SafeAccessLogger, mask_secrets
-from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
-from bot.uploads import UploadLinks
-from bot.zalo import channel as zalo_channel
-from bot.zalo.api import ZaloClient, ZaloError
-from bot.zalo.transport import ZaloTransport
+from bot.web.file_links import FileLinks
+from bot.web.uploads import UploadLinks
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
@@ -241,13 +241,13 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
     """Everything Telegram, in one place: aiogram is imported only when Telegram is used."""
     from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 
-    from bot.telegram.channel import (
+    from bot.channels.telegram.channel import (
         TelegramReceiver,
         make_bot,
         register_commands,
         webhook_secret,
     )
-    from bot.telegram.transport import TelegramFiles, TelegramTransport
+    from bot.channels.telegram.transport import TelegramFiles, TelegramTransport
 
     app = running.app
     token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]

@@ -14,8 +14,8 @@ import yaml
 
 from bot import admin
 from bot.app import App, build_app
+from bot.channels.local_chat import LocalChat
 from bot.demo import demo_units_csv
-from bot.local_chat import LocalChat
 from bot.settings import Settings
 from conversations.campaigns import bundled_campaign_files, load_campaign_file
 from conversations.forms import bundled_form_files, load_form_file

@@ -433,7 +433,7 @@ async def test_2_a_pasted_report_in_the_terminal_chat_is_one_message(app: App):
     import asyncio
     import os
 
-    from bot.local_chat import LocalChat, read_pasted, run_terminal
+    from bot.channels.local_chat import LocalChat, read_pasted, run_terminal
 
     from .test_telegram_e2e import PASTED_REPORT, PASTED_STORED
 

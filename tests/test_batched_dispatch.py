@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import dispatcher as dispatcher_module
 from bot.app import App, build_app
-from bot.dispatcher import Queued
+from bot.delivery import dispatcher as dispatcher_module
+from bot.delivery.dispatcher import Queued
 from bot.runtime import Running, start
 from bot.settings import Settings
 from bot.storage.models import (

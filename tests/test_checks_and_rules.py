@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 
 from bot.app import App
-from bot.coordination import make_export
-from bot.dispatcher import Queued
-from bot.reminders import ReminderStore
+from bot.coordinators.coordination import make_export
+from bot.coordinators.reminders import ReminderStore
+from bot.delivery.dispatcher import Queued
 from bot.storage.models import (
     Answer,
     Campaign,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from bot.flood_control import FloodControl
-from bot.outbox_sender import Rejected
-from bot.telegram.transport import keyboard
-from bot.text_split import split_text
+from bot.channels.telegram.transport import keyboard
+from bot.channels.text_split import split_text
+from bot.delivery.flood_control import FloodControl
+from bot.delivery.outbox_sender import Rejected
 
 
 def test_a_chat_gets_a_short_burst_then_one_message_a_second():

@@ -13,8 +13,9 @@ import pytest
 from docx import Document
 from typer.testing import CliRunner
 
-from bot import admin, reporting
+from bot import admin
 from bot.app import App
+from bot.coordinators import reporting
 from bot.exports.letterhead import ReportSettings
 
 from .filing import COMMUNE, document_path, file_report, sign_in

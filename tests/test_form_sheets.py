@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.form_sheets import FormSheetError, read_form_workbook, write_form_workbook
+from bot.spreadsheets.form_sheets import FormSheetError, read_form_workbook, write_form_workbook
 from conversations.forms import (
     bundled_form_files,
     dump_form_yaml,

@@ -64,7 +64,8 @@ async def test_the_token_is_masked_in_every_log_line(bot: Running, tg: FakeTeleg
     # What aiohttp and aiogram write when the connection drops mid-request (seen in a run).
     error = TelegramNetworkError(GetUpdates(), f"ClientOSError: Can not write request body "
                                                f"for {url}")
-    logging.getLogger("bot.telegram.channel").warning("getUpdates failed (%s); retrying", error)
+    logging.getLogger("bot.channels.telegram.channel").warning(
+        "getUpdates failed (%s); retrying", error)
     logging.getLogger("aiohttp.client").info("request to %s", url)
     try:
         raise OSError(f"Cannot connect to {url}")

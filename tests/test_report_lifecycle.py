@@ -174,7 +174,7 @@ async def test_a_commune_coordinator_views_the_communes_own_report(app: App):
 def test_a_telegram_message_is_timed_by_its_own_date_a_button_press_by_its_arrival():
     from aiogram.types import Update
 
-    from bot.telegram.translate import received
+    from bot.channels.telegram.translate import received
 
     handled = datetime(2023, 10, 13, 0, 0, 2, tzinfo=VN)
     sent = datetime(2023, 10, 12, 23, 59, 58, tzinfo=VN)

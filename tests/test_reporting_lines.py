@@ -16,8 +16,9 @@ from docx import Document
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from bot import admin, reporting
+from bot import admin
 from bot.app import App
+from bot.coordinators import reporting
 
 from .conftest import Person
 from .filing import COMMUNE, SCHOOL, document_path, file_report, sign_in, typed_values
@@ -222,7 +223,7 @@ def _parts(text: str) -> dict[str, int]:
 
 
 async def test_a_digest_counts_add_up(app: App):
-    from bot.reminders import ReminderStore  # noqa: F401 - the digest is rendered by it
+    from bot.coordinators.reminders import ReminderStore  # noqa: F401 - the digest is rendered by it
 
     await file_report(app, "X-ANLAO", COMMUNE)
     drafting = await sign_in(app, "X-ANTHANG")

@@ -103,7 +103,7 @@ def test_remind_preview_prints_who_gets_what(db_url: str, monkeypatch: pytest.Mo
 
 
 async def test_the_zalo_budget_warns_admins_at_80_and_100_percent(app: App, clock: Clock):
-    from bot.budget import check_zalo_budget
+    from bot.delivery.budget import check_zalo_budget
     from bot.storage.models import Contact, Identity, ProcessedMessage
 
     now = clock()

@@ -15,12 +15,13 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot import admin, outbox
+from bot import admin
 from bot.app import build_app
+from bot.channels.telegram.channel import SECRET_HEADER, webhook_secret
+from bot.delivery import outbox
 from bot.runtime import Running, start
 from bot.settings import Settings
 from bot.storage.models import Identity, OutboxMessage
-from bot.telegram.channel import SECRET_HEADER, webhook_secret
 from conversations.events import Button, OutboundMessage
 
 from .conftest import VN, invite, seed_reference_data

@@ -113,7 +113,7 @@ async def test_a_webhook_answers_200_to_an_update_it_cannot_read(
 
 
 async def enqueue(running: Running, chat_ids: list[int], text: str) -> None:
-    from bot import outbox
+    from bot.delivery import outbox
 
     async with running.app.sessions() as session, session.begin():
         for chat_id in chat_ids:
@@ -181,7 +181,7 @@ async def test_after_a_restart_an_instance_takes_back_its_own_claims_at_once(
 
     from sqlalchemy import select
 
-    from bot import outbox
+    from bot.delivery import outbox
     from bot.storage.models import OutboxMessage
 
     settings = seeded.model_copy(update={"outbox_lease_seconds": 30})

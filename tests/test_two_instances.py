@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_app
+from bot.channels.telegram.channel import SECRET_HEADER, webhook_secret
 from bot.runtime import Running, start
 from bot.settings import Settings
 from bot.storage.models import OutboxMessage, ProcessedMessage
-from bot.telegram.channel import SECRET_HEADER, webhook_secret
 
 from .conftest import POSTGRES_URL, VN, invite, seed_reference_data
 from .fake_telegram import FakeTelegram

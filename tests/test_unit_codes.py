@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot import admin
 from bot.app import App
+from bot.spreadsheets.tables import TableError
 from bot.storage.models import Unit
-from bot.tables import TableError
 
 
 async def test_codes_that_would_break_the_tree_are_refused_with_their_lines(app: App,

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot import outbox
 from bot.app import build_app
 from bot.cli import app as cli
-from bot.health import Health
+from bot.delivery import outbox
+from bot.delivery.health import Health
 from bot.runtime import start
 from bot.settings import Settings
 from bot.storage.database import create_engine, sessionmaker
@@ -39,7 +39,7 @@ def test_a_stuck_poller_or_sender_is_logged_once_a_minute(caplog: pytest.LogCapt
     health.ok("telegram-poll")
     health.ok("telegram-send")
     health.set_busy("telegram-send", True)
-    with caplog.at_level(logging.WARNING, logger="bot.health"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.health"):
         clock.now += timedelta(seconds=60)
         health.check()
         assert caplog.records == []  # a long poll takes up to 35 s: not stuck yet

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 from openpyxl import load_workbook
 
+from bot.channels.zalo.channel import SECRET_HEADER, webhook_secret
 from bot.runtime import Running, start
 from bot.settings import Settings
-from bot.zalo.channel import SECRET_HEADER, webhook_secret
 
 from .conftest import VN, invite, seed_reference_data
 from .fake_telegram import FakeTelegram
@@ -153,7 +153,7 @@ async def test_reminders_and_a_coordinators_one_time_export_link(
 
 async def test_429_and_5xx_from_zalo_lose_nothing(bot: Running, zl: FakeZalo,
                                                  monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("bot.zalo.transport.QUOTA_BACKOFF", 0.5)
+    monkeypatch.setattr("bot.channels.zalo.transport.QUOTA_BACKOFF", 0.5)
     an = zl.user("00000000000000000cc3", "An")
     await sign_in(bot, an)
     zl.fail_next(2, 429)

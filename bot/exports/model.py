@@ -1,4 +1,5 @@
-"""What every export is made from: plain data, gathered by SQL in `bot/reporting.py`."""
+"""What every export is made from: plain data, gathered by SQL in
+`bot/coordinators/reporting.py`."""
 
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ class RevisionRow:
 
 @dataclass(frozen=True)
 class ReportBlock:
-    """The reports of one form at one place on the reporting line (bot/reporting.py): a block's
+    """The reports of one form at one place on the reporting line
+    (bot/coordinators/reporting.py): a block's
     figures are summed within it and never added to another block's."""
 
     title: str                            # "Các xã, phường"

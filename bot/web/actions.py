@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.coordination import accept_report, coordinator_data, return_report
-from bot.reminders import ReminderStore, nudge_info, nudge_runner
+from bot.coordinators.coordination import accept_report, coordinator_data, return_report
+from bot.coordinators.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.storage.context_loader import FormCache
 from bot.storage.models import Period, Unit
 from conversations import coordinator_commands

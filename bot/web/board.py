@@ -2,7 +2,8 @@
 on its reporting line (reports that come to the coordinator's level on top, those from further
 down under the unit whose report already holds them), filtered, searched and sorted.
 
-The placing and the counts are `bot.reporting.lines_of`, the same the chat's /tonghop uses;
+The placing and the counts are `bot.coordinators.reporting.lines_of`, the same the chat's
+/tonghop uses;
 this module only adds what a screen needs (how much of a draft is left, the return reason,
 how late) in one more query, and the filters, in plain Python."""
 
@@ -16,8 +17,8 @@ from decimal import Decimal
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import reporting
-from bot.reporting import Block, Lines, Scope
+from bot.coordinators import reporting
+from bot.coordinators.reporting import Block, Lines, Scope
 from bot.storage.context_loader import FormCache
 from bot.storage.models import Answer, Campaign, CampaignForm, Period, Submission, Unit
 from conversations.forms import Question

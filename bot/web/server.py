@@ -24,10 +24,10 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import reporting
-from bot.coordination import FILE_NAMES, _slug
-from bot.reminders import ReminderStore
-from bot.reporting import Scope
+from bot.coordinators import reporting
+from bot.coordinators.coordination import FILE_NAMES, _slug
+from bot.coordinators.reminders import ReminderStore
+from bot.coordinators.reporting import Scope
 from bot.storage.context_loader import FormCache, contact_view
 from bot.storage.models import Campaign, Period
 from bot.web import actions, auth, board, texts, unit_page

@@ -2,7 +2,8 @@
 (answers changed, submissions, returns, acceptances), its reporters with phone and last
 reminder, and which actions the coordinator may take on it.
 
-The scope check is the chat's: `bot.reporting.scopes_of` and `Scope.contains`; a unit outside
+The scope check is the chat's: `bot.coordinators.reporting.scopes_of` and `Scope.contains`;
+a unit outside
 is "not found", exactly as a unit that does not exist."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import reporting
-from bot.reporting import Scope, UnitReport
+from bot.coordinators import reporting
+from bot.coordinators.reporting import Scope, UnitReport
 from bot.storage.context_loader import FormCache
 from bot.storage.models import (
     Campaign,

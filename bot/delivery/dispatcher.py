@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outbox
-from bot.coordination import (
+from bot.coordinators.coordination import (
     NEEDS_DATA,
     accept_report,
     coordinator_data,
@@ -28,10 +27,11 @@ from bot.coordination import (
     return_report,
     tell_entered,
 )
+from bot.coordinators.reminders import ReminderStore, nudge_info, nudge_runner
+from bot.coordinators.reporting import with_received
+from bot.delivery import outbox
 from bot.exports.letterhead import ReportSettings
 from bot.exports.model import Skipped
-from bot.reminders import ReminderStore, nudge_info, nudge_runner
-from bot.reporting import with_received
 from bot.storage.batch_snapshot import BatchSnapshot, PendingWrites
 from bot.storage.context_loader import FormCache, PreviousCache, identity_for, load_context
 from bot.storage.database import dialect_insert
@@ -357,7 +357,7 @@ class Dispatcher:
     async def _send_workbook(self, item: WorkbookToMake) -> None:
         """The unit's template, written and queued to its chat; on a channel where a person
         cannot send a file, with a one-time upload link."""
-        from bot.workbooks import TemplateFor, write_template
+        from bot.spreadsheets.workbooks import TemplateFor, write_template
         from conversations.deadlines import deadline_text
 
         event, a = item.event, item.assignment
@@ -415,7 +415,7 @@ class Dispatcher:
                            problem: str = "", message_id: str = "") -> None:
         """Read a received .xlsx and handle it in the chat it came from, as a "workbook" event
         (deduplicated like any message: a file is read and stored once)."""
-        from bot.workbooks import read_workbook
+        from bot.spreadsheets.workbooks import read_workbook
 
         if problem:
             upload = UploadedWorkbook(file_name, problem)

@@ -2,7 +2,7 @@
 sends back a filled-in Excel file.
 
 A link is /uploads/<token>?exp=<unix time>&sig=<HMAC>, signed like the download links of
-bot/file_links.py (same key, same checks, same page style) and tied to the chat it was sent
+bot/web/file_links.py (same key, same checks, same page style) and tied to the chat it was sent
 to. Opening it (GET, HEAD: the preview a messenger fetches too) only shows the form; a file
 posted to it (at most 20 MB, an .xlsx) uses it, once, and is handled exactly as a file sent in
 that chat: read, stored, answered in the chat.
@@ -21,8 +21,8 @@ from aiohttp import BodyPartReader, web
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.file_links import NO_STORE, PAGE, FileLinks
 from bot.storage.models import UploadLink
+from bot.web.file_links import NO_STORE, PAGE, FileLinks
 from conversations.events import InboundEvent
 from conversations.i18n import Catalog, Tr
 from conversations.uploaded_workbook import MAX_FILE_BYTES

@@ -16,10 +16,10 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import inbox
-from bot.health import Health, describe
-from bot.zalo.api import ZaloClient, ZaloError
-from bot.zalo.translate import received, unwrap
+from bot.channels.zalo.api import ZaloClient, ZaloError
+from bot.channels.zalo.translate import received, unwrap
+from bot.delivery import inbox
+from bot.delivery.health import Health, describe
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.dispatcher import Dispatcher, Queued
-from bot.drain_loop import drain_until_stopped
+from bot.delivery.dispatcher import Dispatcher, Queued
+from bot.delivery.drain_loop import drain_until_stopped
 from bot.storage.database import dialect_insert
 from bot.storage.models import InboxMessage
 from conversations.events import InboundEvent

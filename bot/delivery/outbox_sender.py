@@ -29,9 +29,9 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outbox
-from bot.flood_control import FloodControl
-from bot.health import Health, describe
+from bot.delivery import outbox
+from bot.delivery.flood_control import FloodControl
+from bot.delivery.health import Health, describe
 from bot.storage.models import Contact, ContactUnit, Identity, OutboxMessage, Unit
 from conversations.i18n import Catalog
 

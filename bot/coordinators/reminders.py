@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox import TEXT_LIMITS, to_payload
+from bot.channels.text_split import split_text
+from bot.delivery.outbox import TEXT_LIMITS, to_payload
 from bot.storage.context_loader import FormCache
 from bot.storage.database import dialect_insert
 from bot.storage.models import (
@@ -36,7 +37,6 @@ from bot.storage.models import (
     TaskCheckin,
     Unit,
 )
-from bot.text_split import split_text
 from conversations.context import NudgeInfo, NudgeTarget
 from conversations.forms import Text
 from conversations.i18n import Catalog

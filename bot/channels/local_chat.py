@@ -14,10 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import outbox
 from bot.app import App
-from bot.outbox import from_payload
-from bot.text_rendering import render_text
+from bot.channels.text_rendering import render_text
+from bot.delivery import outbox
+from bot.delivery.outbox import from_payload
 from conversations.events import InboundEvent
 
 CHANNEL = "local"

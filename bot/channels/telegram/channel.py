@@ -21,10 +21,10 @@ from aiogram.types import BotCommand, BotCommandScopeDefault, Message, Update, U
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import inbox
-from bot.health import Health, describe
-from bot.telegram.session import TelegramSession, UndecodableAnswer
-from bot.telegram.translate import received
+from bot.channels.telegram.session import TelegramSession, UndecodableAnswer
+from bot.channels.telegram.translate import received
+from bot.delivery import inbox
+from bot.delivery.health import Health, describe
 from conversations.i18n import Catalog
 
 log = logging.getLogger(__name__)

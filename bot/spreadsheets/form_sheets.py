@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from bot.workbooks import read_workbook
+from bot.spreadsheets.workbooks import read_workbook
 from conversations.forms import (
     Form,
     FormError,

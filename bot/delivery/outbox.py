@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.text_split import split_text
 from bot.storage.models import OutboxMessage
-from bot.text_split import split_text
 from conversations.events import Button, OutboundMessage
 
 # The longest text each channel takes in one message.

@@ -36,6 +36,6 @@ def render_text(message: OutboundMessage, catalog: Catalog, language: str) -> st
 
 
 def payload_message(payload: dict[str, Any]) -> OutboundMessage:
-    from bot.outbox import from_payload
+    from bot.delivery.outbox import from_payload
 
     return from_payload(payload)

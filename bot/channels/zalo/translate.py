@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.inbox import Received
+from bot.delivery.inbox import Received
 from conversations.events import InboundEvent
 
 CHANNEL = "zalo"

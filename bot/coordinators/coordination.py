@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox, reporting
+from bot.coordinators import reporting
+from bot.delivery import outbox
 from bot.exports.letterhead import ReportSettings
 from bot.exports.model import Skipped
 from bot.storage.context_loader import (

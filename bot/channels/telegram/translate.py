@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram.types import CallbackQuery, Message, Update
 
-from bot.inbox import Received
+from bot.delivery.inbox import Received
 from conversations.events import InboundEvent
 
 CHANNEL = "telegram"

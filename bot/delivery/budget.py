@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outbox
+from bot.delivery import outbox
 from bot.storage.models import Contact, Identity, OutboxMessage, ProcessedMessage
 from conversations.i18n import Catalog
 

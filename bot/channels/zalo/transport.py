@@ -8,13 +8,13 @@ from typing import Any
 
 import aiohttp
 
-from bot.file_links import FileLinks
-from bot.outbox import from_payload
-from bot.outbox_sender import Rejected, RetryLater, Transient, Unreachable
-from bot.text_rendering import render_text
-from bot.text_split import split_text
-from bot.uploads import UploadLinks
-from bot.zalo.api import ZaloClient, ZaloError
+from bot.channels.text_rendering import render_text
+from bot.channels.text_split import split_text
+from bot.channels.zalo.api import ZaloClient, ZaloError
+from bot.delivery.outbox import from_payload
+from bot.delivery.outbox_sender import Rejected, RetryLater, Transient, Unreachable
+from bot.web.file_links import FileLinks
+from bot.web.uploads import UploadLinks
 from conversations.i18n import Catalog
 
 log = logging.getLogger(__name__)

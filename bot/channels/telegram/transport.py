@@ -28,8 +28,8 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from bot.outbox_sender import Rejected, RetryLater, Transient, Unreachable
-from bot.telegram.session import UndecodableAnswer
+from bot.channels.telegram.session import UndecodableAnswer
+from bot.delivery.outbox_sender import Rejected, RetryLater, Transient, Unreachable
 from conversations.i18n import Catalog
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class TelegramTransport:
             await self.bot.answer_callback_query(payload["callback_id"],
                                                  text=payload.get("text") or None)
         elif kind == "menu":
-            from bot.telegram.channel import command_list
+            from bot.channels.telegram.channel import command_list
 
             await self.bot.set_my_commands(
                 command_list(self.catalog, payload.get("language", "vi"),
@@ -151,7 +151,7 @@ class TelegramFiles:
         self.bot = bot
 
     async def fetch(self, file_id: str, destination: Path) -> None:
-        from bot.dispatcher import FileTooBig
+        from bot.delivery.dispatcher import FileTooBig
         from conversations.uploaded_workbook import MAX_FILE_BYTES
 
         try:
