@@ -203,6 +203,18 @@ class Console:
             return None
         return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 
+    async def _posted(self, request: web.Request, session: AsyncSession
+                      ) -> tuple[Page, dict[str, str]] | web.Response:
+        """The visitor's page and their posted form, or the page that says why not (signed
+        out, or a form this session did not issue)."""
+        page = await self._page(request, session)
+        if page is None:
+            return await self._signed_out(request)
+        form = await self._form(request, page)
+        if form is None:
+            return self._message(request, 403, "form_expired")
+        return page, form
+
     def _after_commit(self) -> None:
         for callback in self.on_commit:
             callback()
@@ -296,11 +308,10 @@ class Console:
 
     async def sign_out(self, request: web.Request) -> web.Response:
         async with self.sessions() as session, session.begin():
-            page = await self._page(request, session)
-            if page is None:
-                return await self._signed_out(request)
-            if await self._form(request, page) is None:
-                return self._message(request, 403, "form_expired")
+            posted = await self._posted(request, session)
+            if isinstance(posted, web.Response):
+                return posted
+            page, _form = posted
             await auth.end(session, page.visitor.session_id, self.clock())
         response = self._message(request, 200, "signed_out_now")
         response.del_cookie(COOKIE, path="/web")
@@ -308,12 +319,10 @@ class Console:
 
     async def language(self, request: web.Request) -> web.Response:
         async with self.sessions() as session, session.begin():
-            page = await self._page(request, session)
-            if page is None:
-                return await self._signed_out(request)
-            form = await self._form(request, page)
-            if form is None:
-                return self._message(request, 403, "form_expired")
+            posted = await self._posted(request, session)
+            if isinstance(posted, web.Response):
+                return posted
+            page, form = posted
             language = form.get("lang", "")
             if language in SUPPORTED:
                 await auth.set_language(session, page.visitor.session_id, language)
@@ -411,12 +420,10 @@ class Console:
             raise web.HTTPNotFound()
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            page = await self._page(request, session)
-            if page is None:
-                return await self._signed_out(request)
-            form = await self._form(request, page)
-            if form is None:
-                return self._message(request, 403, "form_expired")
+            posted = await self._posted(request, session)
+            if isinstance(posted, web.Response):
+                return posted
+            page, form = posted
             placement = await unit_page.find_unit(session, request.match_info["code"],
                                                   page.contact.id, page.contact.role)
             if placement is None:
@@ -452,12 +459,10 @@ class Console:
     async def remind_all(self, request: web.Request) -> web.Response:
         """Exactly the chat's /nhac, with its hourly limit."""
         async with self.sessions() as session, session.begin():
-            page = await self._page(request, session)
-            if page is None:
-                return await self._signed_out(request)
-            form = await self._form(request, page)
-            if form is None:
-                return self._message(request, 403, "form_expired")
+            posted = await self._posted(request, session)
+            if isinstance(posted, web.Response):
+                return posted
+            page, form = posted
             reply = await actions.remind_all(session, page.contact, self.store, self.catalog,
                                              self.clock())
             await auth.set_flash(session, page.visitor.session_id, reply)
