@@ -39,24 +39,30 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("campaigns", "list"), ("invite", "list"))
 # Runs the CLI the way the `baocao` script does, from the code in the current folder.
 LAUNCH = ("import sys; sys.argv[0] = 'baocao'; from bot.cli import main; sys.exit(main())")
+TIME = Path("/usr/bin/time").exists()  # GNU time, for the peak RSS
 FLOORS = {"python alone": "pass", "python + import typer": "import typer"}
 
 
 def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> dict[str, float]:
-    """Wall time, CPU time (user + sys) and peak RSS of one child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=str(cwd), env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv[3:]} in {cwd} exited {proc.returncode}: {err[-500:]}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "rss_mb": usage.ru_maxrss / 1024}
+    """Wall time, CPU time (user + sys) and peak RSS of one child process.
+
+    The peak comes from /usr/bin/time, a small C program: a child forked straight from this
+    bench would report the bench's own RSS as its peak (Linux carries the peak across exec)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", rss.name, *argv] if TIME else argv
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(timed, cwd=str(cwd), env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{argv[3:]} in {cwd} exited {proc.returncode}: {err[-500:]}")
+        peak_kb = int(rss.read().split()[-1]) if TIME else usage.ru_maxrss
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "rss_mb": peak_kb / 1024}
 
 
 def summarise(samples: list[dict[str, float]]) -> dict[str, Any]:

@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot import __version__
-
 if TYPE_CHECKING:  # the CLI imports what a command needs when it runs (bench/startup.py)
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +45,8 @@ for sub, name in ((db_app, "db"), (units_app, "units"), (contacts_app, "contacts
 
 def _show_version(value: bool) -> None:
     if value:
+        from bot import __version__
+
         typer.echo(f"baocao {__version__}")
         raise typer.Exit()
 
@@ -696,7 +696,7 @@ def web_link(phone: Annotated[str, typer.Option("--phone", help="the coordinator
 def status() -> None:
     """What is configured; how many units, contacts, open periods and undelivered messages
     there are; whether the running bot works (exit 1 when something is stuck)."""
-    from bot import admin
+    from bot import __version__, admin
 
     settings = _settings()
     channels = dict(settings.channels())
