@@ -1,11 +1,17 @@
-"""Memory of the running bot: `bot.runtime.start` (Telegram long polling against the fake Bot API
-server, reminders every 60 s as shipped) in a subprocess, idle, with 50,000 contacts loaded
-(10,000 communes × 5 reporters, each with a Telegram identity), and the same bot on an empty
-database for comparison. Goal: RSS < 200 MB.
+"""Memory of the running bot: `bot.runtime.start` in a subprocess, idle, with 50,000 contacts
+loaded (10,000 communes × 5 reporters), reminders every 60 s as shipped, on each messenger:
 
-The clock is 01/10/2023 12:00 (Asia/Ho_Chi_Minh), the day before the Week 2023 opens: the
-reminder tick that runs at start loads every contact and plans, but nothing is due, so the bot
-stays idle. RSS (VmRSS) is sampled from /proc for the whole settle time; VmHWM is the peak.
+- Zalo only (ZALO_BOT_TOKEN against tests/fake_zalo.py, no Telegram token): goal < 120 MB
+  (issue 15); its floor is an idle interpreter holding an aiohttp session (`--floor`);
+- Telegram (long polling against tests/fake_telegram.py): goal as close to aiogram's own floor
+  as it goes, the reference being a bare aiogram echo bot long polling the same fake.
+
+Each figure is measured `--runs` times (min/median/max), side by side with the same bot at a
+reference commit (`--reference`, default the commit before issue 15: its code exported with
+`git archive`, this bench copied over it). The clock is 01/10/2023 12:00 (Asia/Ho_Chi_Minh), the
+day before the Week 2023 opens: the reminder tick at start loads every contact and plans, but
+nothing is due, so the bot stays idle. RSS (VmRSS) is sampled from /proc for the settle time;
+VmHWM is the peak.
 
     .venv/bin/python -m bench.memory
     .venv/bin/python -m bench.memory --quick
@@ -16,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +38,7 @@ from bench._common import (  # noqa: E402
     ROOT,
     VN,
     FixedClock,
+    machine,
     print_table,
     seed_forms_and_campaign,
     seed_people,
@@ -40,7 +49,9 @@ from bench._common import (  # noqa: E402
 )
 
 NAME = "memory"
-RSS_GOAL_MB = 200.0
+RSS_GOAL_MB = 200.0  # the Telegram bot, before issue 15
+ZALO_GOAL_MB = 120.0  # a Zalo-only bot (issue 15)
+REFERENCE = "f81f9f6"  # the last commit before issue 15
 CLOCK = datetime(2023, 10, 1, 12, 0, tzinfo=VN)
 
 
@@ -93,21 +104,36 @@ async def serve_echo(args: argparse.Namespace) -> None:
     await bot.session.close()
 
 
+async def serve_floor() -> None:
+    """The Zalo channel's floor: an interpreter holding an aiohttp session, doing nothing."""
+    import aiohttp
+
+    async with aiohttp.ClientSession():
+        print("READY", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+
+
 async def serve(args: argparse.Namespace) -> None:
     """The bot subprocess: the real wiring, then wait for the parent to close stdin."""
     import logging
-
-    from bench._common import FlowingClock
-    from bot.runtime import start
-    from bot.settings import Settings
 
     logging.basicConfig(level=logging.WARNING)
     if args.echo:
         await serve_echo(args)
         return
-    settings = Settings(database_url=args.db, telegram_bot_token=args.token,
-                        telegram_api_base=args.api_base, reminder_tick_seconds=60,
-                        files_dir=str(Path(args.db.split("///", 1)[1]).parent / "files"))
+    if args.floor:
+        await serve_floor()
+        return
+    from bench._common import FlowingClock
+    from bot.runtime import start
+    from bot.settings import Settings
+
+    tokens = ({"zalo_bot_token": args.token, "zalo_api_base": args.api_base}
+              if args.channel == "zalo" else
+              {"telegram_bot_token": args.token, "telegram_api_base": args.api_base})
+    settings = Settings(database_url=args.db, reminder_tick_seconds=60,
+                        files_dir=str(Path(args.db.split("///", 1)[1]).parent / "files"),
+                        **tokens)
     running = await start(settings, clock=FlowingClock(CLOCK))
     print("READY", flush=True)
     loop = asyncio.get_running_loop()
@@ -115,14 +141,20 @@ async def serve(args: argparse.Namespace) -> None:
     await running.stop()
 
 
-async def measure(db: str, settle: float, echo: bool = False) -> dict[str, Any]:
+async def measure(db: str, settle: float, *, channel: str = "telegram", role: str = "bot",
+                  code: Path = ROOT) -> dict[str, Any]:
+    """One idle run: `role` is the bot, the aiogram echo bot or the aiohttp floor; `code` the
+    tree whose `bot` package runs."""
     from tests.fake_telegram import FakeTelegram
+    from tests.fake_zalo import FakeZalo
 
-    async with FakeTelegram() as tg:
+    fake = FakeZalo() if channel == "zalo" else FakeTelegram()
+    async with fake as server:
+        flags = {"bot": [], "echo": ["--echo"], "floor": ["--floor"]}[role]
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.memory", "--serve", "--token", tg.token,
-            "--api-base", tg.base_url, "--db", db, *(["--echo"] if echo else []), cwd=str(ROOT),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+            sys.executable, "-m", "bench.memory", "--serve", "--token", server.token,
+            "--api-base", server.base_url, "--db", db, "--channel", channel, *flags,
+            cwd=str(code), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         assert proc.stdout is not None and proc.stdin is not None
         t0 = time.perf_counter()
         line = await asyncio.wait_for(proc.stdout.readline(), 120)
@@ -139,7 +171,8 @@ async def measure(db: str, settle: float, echo: bool = False) -> dict[str, Any]:
         await proc.stdin.drain()
         proc.stdin.close()
         await asyncio.wait_for(proc.wait(), 60)
-        polls = len(tg.calls("getUpdates"))
+        polls = sum(1 for r in server.requests if getattr(r, "method", "") == "getUpdates") \
+            if channel == "zalo" else len(server.calls("getUpdates"))
     return {"start_seconds": round(started_s, 2), "settle_seconds": settle,
             "rss_idle_mb": final["VmRSS"], "rss_peak_mb": final["VmHWM"],
             "rss_anon_mb": final.get("RssAnon"), "rss_file_mb": final.get("RssFile"),
@@ -147,92 +180,153 @@ async def measure(db: str, settle: float, echo: bool = False) -> dict[str, Any]:
             "timeline_mb": [(round(t, 2), round(r, 1)) for t, r in samples[::4]]}
 
 
-IMPORTS = ("pass", "import sqlalchemy.ext.asyncio, aiosqlite", "import aiogram",
-           "import bot.runtime")
+IMPORTS = ("pass", "import aiohttp", "import sqlalchemy.ext.asyncio, aiosqlite",
+           "import aiogram", "import bot.app", "import bot.runtime",
+           "import bot.runtime, bot.channels.telegram.channel")
 
 
-def import_costs() -> dict[str, float]:
+def import_costs(code: Path = ROOT) -> dict[str, float]:
     """RSS of a fresh interpreter after one import statement: where the floor comes from."""
-    import subprocess
-
     out = {}
     for statement in IMPORTS:
-        code = (f"{statement}\nfrom pathlib import Path\nprint(next(int(line.split()[1]) "
-                f"for line in Path('/proc/self/status').read_text().splitlines() "
-                f"if line.startswith('VmRSS')))")
-        proc = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), capture_output=True,
-                              text=True, check=False)
+        snippet = (f"{statement}\nfrom pathlib import Path\nprint(next(int(line.split()[1]) "
+                   f"for line in Path('/proc/self/status').read_text().splitlines() "
+                   f"if line.startswith('VmRSS')))")
+        proc = subprocess.run([sys.executable, "-c", snippet], cwd=str(code),
+                              capture_output=True, text=True, check=False)
         label = "python alone" if statement == "pass" else statement
         out[label] = int(proc.stdout.strip() or 0) / 1024
     return out
 
 
+def export_reference(ref: str, into: Path) -> str:
+    """The reference commit's code in `into`, with this bench (and its fakes) copied over it."""
+    sha = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    shutil.rmtree(into / "bench")
+    shutil.copytree(ROOT / "bench", into / "bench",
+                    ignore=shutil.ignore_patterns("results", "__pycache__"))
+    for fake in ("fake_zalo.py", "fake_telegram.py"):
+        shutil.copy2(ROOT / "tests" / fake, into / "tests" / fake)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(into)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return sha
+
+
+def spread(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
+    values = [r[key] for r in runs]
+    return {"min": round(min(values), 1), "median": round(statistics.median(values), 1),
+            "max": round(max(values), 1)}
+
+
 def main_run(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     results: dict[str, Any] = {}
+    imports: dict[str, dict[str, float]] = {}
     try:
-        for label, contacts in (("empty database", 0), (f"{args.contacts} contacts",
-                                                         args.contacts)):
-            db = sqlite_url(workdir / f"baocao-{contacts}.db")
-            t = time.perf_counter()
-            asyncio.run(seed(db, contacts, args.per_unit))
-            seeded_s = time.perf_counter() - t
-            r = asyncio.run(measure(db, args.settle))
-            r.update({"contacts": contacts, "seed_seconds": round(seeded_s, 1)})
-            results[label] = r
-            print(f"  {label}: idle RSS {r['rss_idle_mb']:.0f} MB, peak {r['rss_peak_mb']:.0f} MB",
-                  flush=True)
-        r = asyncio.run(measure("", args.settle, echo=True))
-        r.update({"contacts": 0, "seed_seconds": 0.0})
-        results["reference: bare aiogram echo bot, no database"] = r
-        print(f"  aiogram echo: idle RSS {r['rss_idle_mb']:.0f} MB", flush=True)
-        imports = import_costs()
-        print("  RSS after imports alone: " + ", ".join(f"{k} {v:.0f} MB"
-                                                        for k, v in imports.items()), flush=True)
+        db_path = workdir / f"baocao-{args.contacts}.db"
+        t = time.perf_counter()
+        asyncio.run(seed(sqlite_url(db_path), args.contacts, args.per_unit))
+        seeded_s = time.perf_counter() - t
+        codes = {"this tree": ROOT}
+        if args.reference:
+            ref_dir = workdir / "reference"
+            ref_dir.mkdir()
+            codes = {f"reference {export_reference(args.reference, ref_dir)}": ref_dir,
+                     "this tree": ROOT}
+        plan: list[tuple[str, str, str, str]] = []  # (figure, code label, channel, role)
+        for channel, name in (("zalo", "Zalo only"), ("telegram", "Telegram")):
+            for label in codes:
+                plan.append((f"{name}, {args.contacts} contacts", label, channel, "bot"))
+        plan.append(("reference: bare aiogram echo bot, no database", "—", "telegram", "echo"))
+        plan.append(("reference: python + an aiohttp session, idle", "—", "zalo", "floor"))
+        for figure, label, channel, role in plan:
+            runs = []
+            for _ in range(args.runs):
+                # Each run on a fresh copy: the bot writes to its database as it starts.
+                db = workdir / "run.db"
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                shutil.copy2(db_path, db)
+                code = codes.get(label, ROOT)
+                runs.append(asyncio.run(measure(sqlite_url(db), args.settle, channel=channel,
+                                                role=role, code=code)))
+            results.setdefault(figure, {})[label] = {
+                "rss_idle_mb": spread(runs, "rss_idle_mb"),
+                "rss_peak_mb": spread(runs, "rss_peak_mb"),
+                "rss_anon_mb": spread(runs, "rss_anon_mb"),
+                "start_seconds": spread(runs, "start_seconds"), "runs": runs}
+            idle = results[figure][label]["rss_idle_mb"]
+            print(f"  {figure} [{label}]: idle RSS {idle['min']:.0f}/{idle['median']:.0f}/"
+                  f"{idle['max']:.0f} MB", flush=True)
+        for label, code in codes.items():
+            imports[label] = import_costs(code)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    loaded = results[f"{args.contacts} contacts"]
-    ok = loaded["rss_idle_mb"] < RSS_GOAL_MB
-    goals = {"rss_idle": {"value_mb": loaded["rss_idle_mb"], "goal": f"< {RSS_GOAL_MB:.0f} MB",
-                          "pass": ok},
-             "rss_peak_info": {"value_mb": loaded["rss_peak_mb"],
-                               "pass": loaded["rss_peak_mb"] < RSS_GOAL_MB}}
-    print(f"\nMemory of the running bot (Telegram long polling against the fake, reminders "
-          f"on), after {args.settle:.0f} s")
-    print_table([[label, r["contacts"], r["rss_idle_mb"], r["rss_peak_mb"], r["rss_anon_mb"],
-                  r["start_seconds"]] for label, r in results.items()],
-                ["database", "contacts", "idle RSS MB", "peak RSS MB (VmHWM)", "anon MB",
-                 "start s"])
-    print(f"\nidle RSS with {args.contacts} contacts = {loaded['rss_idle_mb']:.0f} MB   goal < "
-          f"{RSS_GOAL_MB:.0f} MB   {verdict(ok)}   (peak {loaded['rss_peak_mb']:.0f} MB: "
-          f"{verdict(loaded['rss_peak_mb'] < RSS_GOAL_MB)})")
+
+    def cell(r: dict[str, Any], key: str, fmt: str = ".0f") -> str:
+        return "/".join(format(r[key][q], fmt) for q in ("min", "median", "max"))
+
+    rows = [[figure, label, cell(r, "rss_idle_mb"), cell(r, "rss_peak_mb"),
+             cell(r, "rss_anon_mb"), cell(r, "start_seconds", ".1f")]
+            for figure, by_code in results.items() for label, r in by_code.items()]
+    zalo = results[f"Zalo only, {args.contacts} contacts"]["this tree"]["rss_idle_mb"]
+    telegram = results[f"Telegram, {args.contacts} contacts"]["this tree"]["rss_idle_mb"]
+    echo = results["reference: bare aiogram echo bot, no database"]["—"]["rss_idle_mb"]
+    goals = {"zalo_only_idle": {"median_mb": zalo["median"], "goal": f"< {ZALO_GOAL_MB:.0f} MB",
+                                "pass": zalo["median"] < ZALO_GOAL_MB},
+             "telegram_idle_over_aiogram_echo": {
+                 "median_mb": telegram["median"], "echo_median_mb": echo["median"],
+                 "over_mb": round(telegram["median"] - echo["median"], 1)}}
+    print(f"\nMemory of the running bot, idle after {args.settle:.0f} s, {args.runs} runs each "
+          f"(min/median/max)")
+    print_table(rows, ["figure", "code", "idle RSS MB", "peak RSS MB (VmHWM)", "anon MB",
+                       "start s"])
+    print(f"\nZalo only, {args.contacts} contacts: median idle {zalo['median']:.0f} MB   goal < "
+          f"{ZALO_GOAL_MB:.0f} MB   {verdict(goals['zalo_only_idle']['pass'])}")
+    print(f"Telegram, {args.contacts} contacts: median idle {telegram['median']:.0f} MB, the "
+          f"aiogram echo bot {echo['median']:.0f} MB (+{telegram['median'] - echo['median']:.0f}"
+          f" MB)")
     write_result(NAME if not args.quick else f"{NAME}-quick",
-                 {"quick": args.quick, "parameters": {k: v for k, v in vars(args).items()
-                                                      if k not in ("serve", "token",
-                                                                   "api_base", "db")},
-                  "goals": goals, "runs": results, "rss_after_import_mb": imports})
-    print("\nRSS of a fresh interpreter after importing only:")
-    print_table([[k, v] for k, v in imports.items()], ["import", "RSS MB"])
+                 {"quick": args.quick, "machine": machine(),
+                  "parameters": {"contacts": args.contacts, "per_unit": args.per_unit,
+                                 "settle": args.settle, "runs": args.runs,
+                                 "reference": args.reference, "seed_seconds": round(seeded_s, 1)},
+                  "goals": goals, "figures": results, "rss_after_import_mb": imports})
+    print("\nRSS of a fresh interpreter after importing only (MB):")
+    labels = list(imports)
+    print_table([[statement, *(imports[label].get(statement, 0.0) for label in labels)]
+                 for statement in imports[labels[-1]]], ["import", *labels])
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="small smoke run")
+    p.add_argument("--quick", action="store_true", help="small smoke run, no reference")
     p.add_argument("--contacts", type=int, default=None, help="default 50000; quick 2000")
     p.add_argument("--per-unit", type=int, default=5, help="reporters per commune")
     p.add_argument("--settle", type=float, default=None,
-                   help="seconds the idle bot is watched (default 20; quick 6)")
+                   help="seconds the idle bot is watched (default 15; quick 5)")
+    p.add_argument("--runs", type=int, default=3, help="runs of each figure (default 3)")
+    p.add_argument("--reference", default=None,
+                   help=f"commit to compare with (default {REFERENCE}; quick: none; '' none)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--token", help=argparse.SUPPRESS)
     p.add_argument("--api-base", help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
+    p.add_argument("--channel", default="telegram", help=argparse.SUPPRESS)
     p.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.contacts is None:
         args.contacts = 2000 if args.quick else 50_000
     if args.settle is None:
-        args.settle = 6.0 if args.quick else 20.0
+        args.settle = 5.0 if args.quick else 15.0
+    if args.reference is None:
+        args.reference = "" if args.quick else REFERENCE
     return args
 
 

@@ -116,7 +116,33 @@ def exports(d: dict[str, Any]) -> str:
             f"its ru_maxrss)\n\n" + table + tong)
 
 
+def _spread(r: dict[str, float], fmt: str = ".0f") -> str:
+    return "/".join(format(r[q], fmt) for q in ("min", "median", "max"))
+
+
 def memory(d: dict[str, Any]) -> str:
+    if "figures" not in d:  # results written before issue 15: one run, Telegram only
+        return _memory_before_issue_15(d)
+    g, params = d["goals"], d["parameters"]
+    rows = [[figure, label, _spread(r["rss_idle_mb"]), _spread(r["rss_peak_mb"]),
+             _spread(r["start_seconds"], ".1f")]
+            for figure, by_code in d["figures"].items() for label, r in by_code.items()]
+    imports = d.get("rss_after_import_mb", {})
+    labels = list(imports)
+    import_rows = [[statement, *(f"{imports[label].get(statement, 0):.0f}" for label in labels)]
+                   for statement in (imports[labels[-1]] if labels else {})]
+    zalo, tg = g["zalo_only_idle"], g["telegram_idle_over_aiogram_echo"]
+    return (f"**Memory** ({d['at']}; the running bot, idle, after {params['settle']:.0f} s; "
+            f"{params['runs']} runs each, min/median/max)\n\n"
+            + _table(["figure", "code", "idle RSS MB", "peak RSS MB", "start s"], rows)
+            + f"\n\nGoal: a Zalo-only bot idle < 120 MB with {params['contacts']:,} contacts: "
+              f"median {zalo['median_mb']:.0f} MB {_v(zalo['pass'])}. Telegram: median "
+              f"{tg['median_mb']:.0f} MB, {tg['over_mb']:+.0f} MB over the aiogram echo bot "
+              f"({tg['echo_median_mb']:.0f} MB).\n\nRSS of a fresh interpreter after one "
+              f"import (MB):\n\n" + _table(["import", *labels], import_rows))
+
+
+def _memory_before_issue_15(d: dict[str, Any]) -> str:
     g = d["goals"]
     rows = [[label, f"{r['contacts']:,}", f"{r['rss_idle_mb']:.0f}", f"{r['rss_peak_mb']:.0f}"]
             for label, r in d["runs"].items()]
@@ -128,6 +154,21 @@ def memory(d: dict[str, Any]) -> str:
             + _table(["database", "contacts", "idle RSS MB", "peak RSS MB"], rows)
             + f"\n\nGoal: idle RSS < 200 MB with {d['parameters']['contacts']:,} contacts: "
               f"{g['rss_idle']['value_mb']:.0f} MB {_v(g['rss_idle']['pass'])}" + extra)
+
+
+def startup(d: dict[str, Any]) -> str:
+    rows = [[label, "—", _spread(r["wall_s"], ".2f"), _spread(r["cpu_s"], ".2f"),
+             _spread(r["rss_mb"])] for label, r in d["floors"].items()]
+    rows += [[f"`{name}`", label, _spread(r["wall_s"], ".2f"), _spread(r["cpu_s"], ".2f"),
+              _spread(r["rss_mb"])]
+             for name, by_code in d["commands"].items() for label, r in by_code.items()]
+    goals = _table(["goal", "median wall s", "target", "verdict"],
+                   [[f"`{name}`", f"{g['median_wall_s']:.2f}", g["goal"], _v(g["pass"])]
+                    for name, g in d["goals"].items()])
+    return (f"**CLI start-up** ({d['at']}; {d['parameters']['runs']} runs each, "
+            f"min/median/max, on the demo province)\n\n"
+            + _table(["command", "code", "wall s", "CPU s", "max RSS MB"], rows)
+            + "\n\n" + goals)
 
 
 def board(d: dict[str, Any]) -> str:
@@ -153,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     suffix = "-quick" if args.quick else ""
     for name, render in (("inbound", inbound), ("inbound-postgres", inbound),
                          ("reminders", reminders),
-                         ("exports", exports), ("memory", memory), ("board", board)):
+                         ("exports", exports), ("memory", memory), ("board", board),
+                         ("startup", startup)):
         path = RESULTS / f"{name}{suffix}.json"
         if not path.exists():
             print(f"({name}: no results yet — run `python -m bench.{name}`)\n")

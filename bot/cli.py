@@ -11,28 +11,17 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
-import yaml
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import __version__, admin, demo
-from bot.app import App, build_app
-from bot.channels.local_chat import LocalChat, read_pasted, run_terminal
-from bot.coordinators import reporting
-from bot.exports.report_templates import template_exists
-from bot.settings import Settings, SettingsError, load_settings
-from bot.spreadsheets import templates
-from bot.spreadsheets.tables import TableError
-from bot.storage.database import upgrade_sync
-from bot.storage.models import Contact, Identity
-from conversations.campaigns import CampaignError, load_campaign_file
-from conversations.forms import FormError, load_form_file
-from conversations.number_parsing import format_number
-from conversations.phone_numbers import normalise_phone
+if TYPE_CHECKING:  # the CLI imports what a command needs when it runs (bench/startup.py)
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot import admin
+    from bot.app import App
+    from bot.settings import Settings
 
 T = TypeVar("T")
 
@@ -56,6 +45,8 @@ for sub, name in ((db_app, "db"), (units_app, "units"), (contacts_app, "contacts
 
 def _show_version(value: bool) -> None:
     if value:
+        from bot import __version__
+
         typer.echo(f"baocao {__version__}")
         raise typer.Exit()
 
@@ -70,6 +61,8 @@ def _main(
 
 def _settings() -> Settings:
     """The settings, or one line per bad variable and exit code 2 (no traceback)."""
+    from bot.settings import SettingsError, load_settings
+
     try:
         return load_settings()
     except SettingsError as exc:
@@ -95,6 +88,8 @@ async def _open(settings: Settings) -> App:
     """The app on the configured database, or one line saying why it cannot be opened."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.app import build_app
+
     try:
         return await build_app(settings)
     except (OSError, TimeoutError, SQLAlchemyError) as exc:
@@ -105,6 +100,11 @@ async def _open(settings: Settings) -> App:
 
 
 def _in_transaction(work: Callable[[AsyncSession, App], Awaitable[T]]) -> T:
+    from bot import admin
+    from bot.spreadsheets.tables import TableError
+    from conversations.campaigns import CampaignError
+    from conversations.forms import FormError
+
     async def inner(application: App) -> T:
         async with application.sessions() as session, session.begin():
             return await work(session, application)
@@ -135,6 +135,8 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (also done automatically at every start)."""
+    from bot.storage.database import upgrade_sync
+
     settings = _settings()
     upgrade_sync(settings.database_url)
     typer.echo(f"Database is up to date: {settings.safe_database_url()}")
@@ -146,6 +148,8 @@ def db_upgrade() -> None:
 def units_import(file: Path) -> None:
     """Import units from .xlsx or .csv: Mã, Tên, Loại, Mã đơn vị cấp trên (or code, name,
     kind, parent_code)."""
+    from bot import admin
+
     result = _in_transaction(lambda s, a: admin.import_units(s, file))
     typer.echo(f"Imported {result.count} units.")
     if not result.campaigns_loaded:
@@ -162,6 +166,8 @@ def units_import(file: Path) -> None:
 def units_template(file: Annotated[Path, typer.Argument(help="the .xlsx file to write")]
                    ) -> None:
     """Write an .xlsx to fill in and import: the columns, and the unit kinds known."""
+    from bot.spreadsheets import templates
+
     _write_template(file, lambda: templates.units_template(file))
 
 
@@ -180,6 +186,8 @@ def _write_template(file: Path, write: Callable[[], None]) -> None:
 @units_app.command("list")
 def units_list() -> None:
     """The unit tree, indented."""
+    from bot import admin
+
     units = _in_transaction(lambda s, a: admin.list_units(s))
     rows = [["  " * (u.path.count("/") - 2) + u.code, u.name, u.kind] for u in units]
     _table(["code", "name", "kind"], rows)
@@ -189,6 +197,8 @@ def units_list() -> None:
 def contacts_import(file: Path) -> None:
     """Import contacts from .xlsx or .csv: Họ tên, Số điện thoại, Mã đơn vị, Vai trò[, Ngôn
     ngữ] (or name, phone, unit_code, role[, language])."""
+    from bot import admin
+
     count = _in_transaction(lambda s, a: admin.import_contacts(s, file, a.clock()))
     typer.echo(f"Imported {count} contact rows.")
 
@@ -197,11 +207,16 @@ def contacts_import(file: Path) -> None:
 def contacts_template(file: Annotated[Path, typer.Argument(help="the .xlsx file to write")]
                       ) -> None:
     """Write an .xlsx to fill in and import: the columns, roles and languages."""
+    from bot.spreadsheets import templates
+
     _write_template(file, lambda: templates.contacts_template(file))
 
 
 @contacts_app.command("list")
 def contacts_list() -> None:
+    """The contacts with their units."""
+    from bot import admin
+
     rows = _in_transaction(lambda s, a: admin.list_contacts(s))
     _table(["id", "name", "phone", "role", "lang", "units"],
            [[str(c.id), c.name, c.phone or "", c.role, c.language, units] for c, units in rows])
@@ -213,6 +228,8 @@ def contacts_list() -> None:
 def forms_load(file: Path) -> None:
     """Load a form: YAML, or a spreadsheet (.xlsx, as `forms export` writes it); a new
     version must raise its version number."""
+    from bot import admin
+
     if file.suffix.lower() == ".xlsx":
         from bot.spreadsheets.form_sheets import FormSheetError, read_form_workbook
 
@@ -228,6 +245,10 @@ def forms_load(file: Path) -> None:
                 typer.echo(f"  {line}", err=True)
             raise typer.Exit(1) from exc
     else:
+        import yaml
+
+        from conversations.forms import load_form_file
+
         form = _checked(lambda: load_form_file(file))
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     row, created = _in_transaction(lambda s, a: admin.load_form(s, form, raw, a.clock()))
@@ -245,6 +266,7 @@ def forms_export(
 ) -> None:
     """Write a loaded form as a spreadsheet to edit (or as YAML): copy last year's form, raise
     its version, change what changed, and load it with `forms load`."""
+    from bot import admin
     from bot.spreadsheets.form_sheets import write_form_workbook
     from conversations.forms import dump_form_yaml
 
@@ -266,6 +288,10 @@ def forms_export(
 @campaigns_app.command("load")
 def campaigns_load(file: Path) -> None:
     """Load or update a campaign YAML file (its forms must be loaded first)."""
+    from bot import admin
+    from bot.exports.report_templates import template_exists
+    from conversations.campaigns import load_campaign_file
+
     spec = _checked(lambda: load_campaign_file(file, _settings().timezone))
     template = ((spec.raw or {}).get("report") or {}).get("template")
     if template and not template_exists(template):
@@ -278,6 +304,9 @@ def campaigns_load(file: Path) -> None:
 
 
 def _checked(load: Callable[[], T]) -> T:
+    from conversations.campaigns import CampaignError
+    from conversations.forms import FormError
+
     try:
         return load()
     except (FormError, CampaignError, OSError) as exc:
@@ -288,6 +317,8 @@ def _checked(load: Callable[[], T]) -> T:
 @campaigns_app.command("list")
 def campaigns_list() -> None:
     """Campaigns with their ids and periods."""
+    from bot import admin
+
     items = _in_transaction(lambda s, a: admin.list_campaigns(s))
     rows = []
     for campaign, periods in items:
@@ -317,6 +348,8 @@ def invite_create(
     = None,
 ) -> None:
     """Create an invite code for a unit; prints the code and the Telegram link."""
+    from bot import admin
+
     username = _settings().telegram_bot_username
     if qr is not None and not username:
         typer.echo("Error: set BAOCAO_TELEGRAM_BOT_USERNAME so the QR code can hold the "
@@ -336,6 +369,9 @@ def invite_create(
 
 @invite_app.command("list")
 def invite_list() -> None:
+    """The invite codes, their units and uses."""
+    from bot import admin
+
     invites = _in_transaction(lambda s, a: admin.list_invites(s))
     _invite_table(invites)
 
@@ -369,6 +405,8 @@ def remind_preview(
     = None,
 ) -> None:
     """Print the reminders and digests that would be sent (now, or at --at), and to whom."""
+    from bot.coordinators import reporting
+
     settings = _settings()
     when = _local_time(at, settings)
 
@@ -397,6 +435,8 @@ def remind_preview(
 def remind_now(campaign: Annotated[str, typer.Option("--campaign", help=CAMPAIGN_HELP)]
                ) -> None:
     """Remind, right now, every reporter whose unit has not submitted."""
+    from bot.coordinators import reporting
+
     async def work(session: AsyncSession, a: App) -> int:
         key = (await reporting.find_campaign(session, campaign)).key
         return await a.dispatcher.reminders.nudge(session, key, a.clock())
@@ -415,6 +455,9 @@ def summary(
 ) -> None:
     """Every unit's state and the totals of every figure, block by block of the reporting
     line: nothing from two forms or two levels is ever added together."""
+    from bot.coordinators import reporting
+    from conversations.number_parsing import format_number
+
     async def work(session: AsyncSession, a: App) -> None:
         p, c = await reporting.find_period(session, campaign, period, a.clock())
         scope = await reporting.scope_for_code(session, unit)
@@ -456,6 +499,7 @@ def export(
                           "(';' and 12,5: Excel with Vietnamese regional settings)")] = "comma",
 ) -> None:
     """Write the campaign's table (xlsx, csv), consolidated report (docx) or chart (png)."""
+    from bot.coordinators import reporting
     from bot.exports import writers
     from bot.exports.csv_export import DIALECTS
     from bot.exports.letterhead import ReportSettings
@@ -490,6 +534,8 @@ def export(
 
 
 def _reporting_command(work: Callable[[AsyncSession, App], Awaitable[T]]) -> T:
+    from bot.coordinators import reporting
+
     try:
         return _in_transaction(work)
     except reporting.ReportingError as exc:
@@ -502,6 +548,8 @@ def _reporting_command(work: Callable[[AsyncSession, App], Awaitable[T]]) -> T:
 @demo_app.command("seed")
 def demo_seed() -> None:
     """A province with communes, schools and centres, both campaigns, a Week open today."""
+    from bot import demo
+
     with tempfile.TemporaryDirectory() as tmp:
         invites = _in_transaction(lambda s, a: demo.seed(s, a.clock(), Path(tmp)))
     typer.echo("Demo data is ready. Invite codes (send one in `baocao chat`):")
@@ -527,6 +575,8 @@ def chat(
 
 
 async def _chat(settings: Settings, user: str, as_phone: str | None) -> None:
+    from bot.channels.local_chat import LocalChat, run_terminal
+
     application = await _open(settings)
     try:
         if as_phone and not await _link_local(application, user, as_phone):
@@ -539,6 +589,8 @@ async def _chat(settings: Settings, user: str, as_phone: str | None) -> None:
 
 async def _read_line(prompt: str) -> str | None:
     """A typed line, or a whole paste at once when reading from a terminal."""
+    from bot.channels.local_chat import read_pasted
+
     try:
         if sys.stdin.isatty():
             typer.echo(prompt, nl=False)
@@ -549,6 +601,11 @@ async def _read_line(prompt: str) -> str | None:
 
 
 async def _link_local(application: App, user: str, phone: str) -> bool:
+    from sqlalchemy import select
+
+    from bot.storage.models import Contact, Identity
+    from conversations.phone_numbers import normalise_phone
+
     normalised = normalise_phone(phone)
     async with application.sessions() as session, session.begin():
         contact = await session.scalar(select(Contact).where(Contact.phone == normalised))
@@ -601,6 +658,12 @@ def web_link(phone: Annotated[str, typer.Option("--phone", help="the coordinator
                                                  "number, as imported")]) -> None:
     """A one-time link (10 minutes) that signs a coordinator in to the web console, as /web
     gives in chat."""
+    from sqlalchemy import select
+
+    from bot import admin
+    from bot.storage.models import Contact
+    from conversations.phone_numbers import normalise_phone
+
     settings = _settings()
     if not settings.web_console():
         typer.echo("The web console is off: set BAOCAO_PUBLIC_URL and BAOCAO_WEB_SECRET "
@@ -633,6 +696,8 @@ def web_link(phone: Annotated[str, typer.Option("--phone", help="the coordinator
 def status() -> None:
     """What is configured; how many units, contacts, open periods and undelivered messages
     there are; whether the running bot works (exit 1 when something is stuck)."""
+    from bot import __version__, admin
+
     settings = _settings()
     channels = dict(settings.channels())
     typer.echo(f"baocao {__version__}")

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x62616F63616F  # "baocao"
@@ -109,6 +112,8 @@ def write_sessions(engine: AsyncEngine) -> async_sessionmaker | SerialSessions:
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url:
@@ -117,9 +122,14 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply migrations on the given engine (from inside a running event loop)."""
+    """Apply migrations on the given engine (from inside a running event loop). A database
+    already at the newest migration is left as it is without loading Alembic."""
+    if revision == "head" and await _at_head(engine):
+        return
 
     def _run(connection: Connection) -> None:
+        from alembic import command
+
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
@@ -128,6 +138,39 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         if conn.dialect.name == "postgresql":  # instances starting together migrate one by one
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         await conn.run_sync(_run)
+
+
+_REVISION = re.compile(r"""^revision\s*(?::[^=\n]*)?=\s*["']([^"']+)["']""", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=\s*(.+)$", re.M)
+
+
+def head_revision() -> str | None:
+    """The newest migration's id, read from the `revision` lines of the migration files (as
+    Alembic finds it, tests/test_migrations.py); None when they are not one line of history."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if revision is None or down is None:
+            return None
+        revisions.add(revision.group(1))
+        parents.update(re.findall(r"""["']([^"']+)["']""", down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def _at_head(engine: AsyncEngine) -> bool:
+    """Is the database at the newest migration? False when unsure: Alembic then decides."""
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return list(rows.scalars()) == [head]
+    except DBAPIError:  # no such table yet: a new database
+        return False
 
 
 def upgrade_sync(url: str, revision: str = "head") -> None:
