@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
+from bot.runtime import Running
 from bot.storage.models import (
     Contact,
     ContactUnit,
@@ -27,7 +28,16 @@ from bot.storage.models import (
 from conversations.events import InboundEvent
 
 from .conftest import Clock
-from .test_batched_dispatch import CODES, NOW, event, in_batches, make_app, one_at_a_time
+from .fake_telegram import FakeTelegram, command_entities
+from .test_batched_dispatch import (  # noqa: F401 (polling_bot is a fixture)
+    CODES,
+    NOW,
+    event,
+    in_batches,
+    make_app,
+    one_at_a_time,
+    polling_bot,
+)
 
 EXPIRED, TWO_USES = "Q4WD7MZP3B", "B9XK3TRV6N"
 
@@ -166,3 +176,45 @@ async def test_the_global_limit_reached_within_a_poll_reads_as_one_at_a_time(tmp
     assert len(batched["failures"]) == 61 and len(limited) == 11, "50 misses, then paused"
     assert not batched["links"], "signing in is paused for everyone, valid code or not"
     assert app.dispatcher.counts["one_by_one"] == 0
+
+
+# ------------------------------------------------------------------ through Telegram polling
+
+async def test_a_poll_of_deep_links_and_greetings_through_telegram(
+        polling_bot: Running, tg: FakeTelegram):  # noqa: F811
+    """Twelve people open the invite letter's link (`/start CODE`) and eight others say hello,
+    all in one getUpdates answer; Telegram then delivers one deep link again."""
+    joiners = [6000 + n for n in range(12)]
+    greeters = [6100 + n for n in range(8)]
+    pushed = {}
+    for uid in joiners + greeters:
+        user = tg.user(uid, f"Người {uid}")
+        user._mark = tg._version
+        text = f"/start {CODES['X-ANLAO']}" if uid in joiners else "xin chào"
+        update = {"message": user._message(text=text, **({"entities": command_entities(text)}
+                                                         if uid in joiners else {}))}
+        pushed[uid] = update
+        tg.push_update(update)
+    for uid in joiners:
+        await tg.user(uid, "").wait_for("Anh/chị đã được đăng ký báo cáo cho")
+    for uid in greeters:
+        await tg.user(uid, "").wait_for("vui lòng gửi mã mời")
+    tg.push_update(pushed[joiners[0]])  # the same message, redelivered
+    await tg.user(greeters[0], "").send("/start")
+    await tg.user(greeters[0], "").wait_for("Chào mừng")
+    counts = polling_bot.app.dispatcher.counts
+    assert counts["fast"] >= len(joiners) + len(greeters), counts
+    for uid in joiners:
+        texts = [m.text for m in tg.sent_to(uid)]
+        assert sum("đã được đăng ký" in t for t in texts) == 1, texts
+    async with polling_bot.app.sessions() as session:
+        linked = (await session.execute(
+            select(Identity.external_user_id, Unit.code)
+            .join(ContactUnit, ContactUnit.contact_id == Identity.contact_id)
+            .join(Unit, Unit.id == ContactUnit.unit_id))).all()
+        uses = await session.scalar(select(Invite.uses).where(Invite.code == CODES["X-ANLAO"]))
+        greeted = (await session.execute(
+            select(Identity.external_user_id).where(Identity.contact_id.is_(None)))).all()
+    assert sorted(linked) == sorted((str(uid), "X-ANLAO") for uid in joiners)
+    assert uses == len(joiners)
+    assert sorted(u for (u,) in greeted) == sorted(str(uid) for uid in greeters)
