@@ -39,7 +39,7 @@ from .test_batched_dispatch import (  # noqa: F401 (polling_bot is a fixture)
     polling_bot,
 )
 
-EXPIRED, TWO_USES = "Q4WD7MZP3B", "B9XK3TRV6N"
+EXPIRED, TWO_USES, SONS = "Q4WD7MZP3B", "B9XK3TRV6N", "M5PR8KWT2C"
 
 
 async def with_more_invites(url: str, clock: Clock, workdir: Path) -> App:
@@ -50,6 +50,8 @@ async def with_more_invites(url: str, clock: Clock, workdir: Path) -> App:
         session.add(Invite(code=EXPIRED, unit_id=unit_id, role="reporter", max_uses=5, uses=0,
                            expires_at=NOW - timedelta(days=1), created_at=clock()))
         session.add(Invite(code=TWO_USES, unit_id=unit_id, role="reporter", max_uses=2, uses=0,
+                           created_at=clock()))
+        session.add(Invite(code=SONS, unit_id=unit_id, role="reporter", max_uses=1, uses=0,
                            created_at=clock()))
     return app
 
@@ -70,6 +72,9 @@ def newcomers() -> list[InboundEvent]:
     typed += [("quang", code) for code in ("ZZZZ2ZZZZZ", "YYYY3YYYYY", "XXXX4XXXXX",
                                            "WWWW5WWWWW", "VVVV6VVVVV", "UUUU7UUUUU",
                                            CODES["X-ANLAO"])]
+    # two codes from one person in one poll: the first signs them in
+    typed += [("son", f"/start {SONS}"), ("tam", "ABCD3ABCD3"), ("son", "ABCD2ABCD2"),
+              ("tam", f"/start {CODES['X-ANTHANG']}")]
     typed += [("an", "/baocao"), ("cuong", "/trangthai"), ("em", "/baocao")]
     events = [event(who, text, n) for n, (who, text) in enumerate(typed)]
     events.insert(3, events[2])  # Telegram delivers "cuong"'s deep link twice in one poll
@@ -153,7 +158,7 @@ async def test_sign_ins_and_unknown_senders_in_one_poll_read_as_one_at_a_time(tm
     assert sum(welcome in (t or "") for c, t in replies if c == "cuong") == 1, \
         "the deep link delivered twice is answered once"
     assert [c for c, t in replies if welcome in (t or "")] == ["an", "cuong", "em", "giang",
-                                                               "binh"]
+                                                               "binh", "son", "tam"]
     assert ("Phuc", "HP") in batched["links"], "the coordinator's invite"
     assert not any(name == "Hai" for name, _unit in batched["links"]), "a third person, two uses"
     assert (TWO_USES, 2) in batched["invites"]

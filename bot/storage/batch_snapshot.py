@@ -302,13 +302,13 @@ class BatchSnapshot:
                 self.accounts[key] = _Account(identity_id, None, event.chat_id,
                                               event.display_name)
                 self.states[identity_id] = None
-        tried = {(e.channel, e.user_id): code for e in events
+        tried = [((e.channel, e.user_id), code) for e in events
                  if e.personal and e.kind == "text" and (code := candidate(e.text)) is not None
-                 and self.accounts[(e.channel, e.user_id)].contact_id is None}
+                 and self.accounts[(e.channel, e.user_id)].contact_id is None]
         if tried:
             await self._load_codes(session, tried, now)
 
-    async def _load_codes(self, session: AsyncSession, tried: dict[tuple[str, str], str],
+    async def _load_codes(self, session: AsyncSession, tried: list[tuple[tuple[str, str], str]],
                           now: datetime) -> None:
         """`context_loader.invite_view` and `failed_signins` for every newcomer at once."""
         for (invite_id, code, unit_id, role, expires_at, max_uses, uses, unit_code, unit_name,
@@ -316,12 +316,12 @@ class BatchSnapshot:
                 select(Invite.id, Invite.code, Invite.unit_id, Invite.role, Invite.expires_at,
                        Invite.max_uses, Invite.uses, Unit.code, Unit.name, Unit.kind)
                 .join(Unit, Unit.id == Invite.unit_id)
-                .where(Invite.code.in_(set(tried.values()))))).all():
+                .where(Invite.code.in_({code for _who, code in tried})))).all():
             self.invites[code] = _Invite(invite_id, code, unit_id,
                                          UnitView(unit_code, unit_name, kind), role,
                                          expires_at, max_uses, uses)
         by_channel: dict[str, set[str]] = defaultdict(set)
-        for channel, user_id in tried:
+        for (channel, user_id), _code in tried:
             by_channel[channel].add(user_id)
         for channel, users in by_channel.items():
             for user_id, count in (await session.execute(
