@@ -75,8 +75,12 @@ def newcomers() -> list[InboundEvent]:
     # two codes from one person in one poll: the first signs them in
     typed += [("son", f"/start {SONS}"), ("tam", "ABCD3ABCD3"), ("son", "ABCD2ABCD2"),
               ("tam", f"/start {CODES['X-ANTHANG']}")]
+    # two people with the same name, for two communes
+    typed += [("vu1", f"/start {CODES['X-ANTHANG']}"), ("vu2", f"/start {CODES['X-ANLAO']}")]
     typed += [("an", "/baocao"), ("cuong", "/trangthai"), ("em", "/baocao")]
     events = [event(who, text, n) for n, (who, text) in enumerate(typed)]
+    events = [replace(e, display_name="Vũ") if e.user_id.startswith("vu") else e
+              for e in events]
     events.insert(3, events[2])  # Telegram delivers "cuong"'s deep link twice in one poll
     events.append(events[0])  # and "an"'s once more, a poll later
     group = replace(event("nhom", "xin chào cả nhóm", 99), chat_id="-100777",
@@ -118,6 +122,10 @@ async def every_row(app: App) -> dict[str, Any]:
         links = sorted(tuple(r) for r in (await rows(
             select(Contact.name, Unit.code).join(ContactUnit, ContactUnit.contact_id == Contact.id)
             .join(Unit, Unit.id == ContactUnit.unit_id))).all())
+        units_of = sorted(tuple(r) for r in (await rows(
+            select(Identity.external_user_id, Unit.code)
+            .join(ContactUnit, ContactUnit.contact_id == Identity.contact_id)
+            .join(Unit, Unit.id == ContactUnit.unit_id))).all())
         invites = sorted(tuple(r) for r in (await rows(select(Invite.code, Invite.uses))).all())
         failures = [tuple(r) for r in (await rows(
             select(SignInFailure.external_user_id, SignInFailure.attempted,
@@ -129,8 +137,8 @@ async def every_row(app: App) -> dict[str, Any]:
         seen = sorted(tuple(r) for r in (await rows(
             select(ProcessedMessage.chat_id, ProcessedMessage.message_id))).all())
     return {"replies": replies, "identities": identities, "contacts": contacts,
-            "links": links, "invites": invites, "failures": failures, "states": states,
-            "seen": seen}
+            "links": links, "units_of": units_of, "invites": invites, "failures": failures,
+            "states": states, "seen": seen}
 
 
 async def side_by_side(tmp_path: Path, events: list[InboundEvent], size: int
@@ -158,9 +166,11 @@ async def test_sign_ins_and_unknown_senders_in_one_poll_read_as_one_at_a_time(tm
     assert sum(welcome in (t or "") for c, t in replies if c == "cuong") == 1, \
         "the deep link delivered twice is answered once"
     assert [c for c, t in replies if welcome in (t or "")] == ["an", "cuong", "em", "giang",
-                                                               "binh", "son", "tam"]
+                                                               "binh", "son", "tam", "vu1", "vu2"]
     assert ("Phuc", "HP") in batched["links"], "the coordinator's invite"
     assert not any(name == "Hai" for name, _unit in batched["links"]), "a third person, two uses"
+    assert ("vu1", "X-ANTHANG") in batched["units_of"] and ("vu2", "X-ANLAO") in \
+        batched["units_of"], "two people of the same name, each with their own commune"
     assert (TWO_USES, 2) in batched["invites"]
     assert ("quang", "UUUU7UUUUU", True) in batched["failures"], "the sixth guess is refused"
     assert not any(c == "-100777" and welcome in (t or "") for c, t in replies)

@@ -194,6 +194,7 @@ class PendingWrites:
         self.sign_ups, self.invite_uses, self.failures = [], Counter(), []
 
 
+_SAME = ("name", "role", "language", "phone")  # what tells new contacts apart
 _INVITES = Invite.__table__
 _USED = (update(_INVITES).where(_INVITES.c.id == bindparam("invite"))
          .values(uses=_INVITES.c.uses + bindparam("more")))
@@ -203,9 +204,14 @@ async def _sign_up(session: AsyncSession, sign_ups: list[_SignUp],
                    invite_uses: Counter[int]) -> None:
     """`effects._register` for newcomers, a statement per table: the contacts (in the order
     they signed in), their units, their identities bound, the invites' uses counted."""
-    contact_ids = (await session.execute(
-        insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
-        [s.contact for s in sign_ups])).scalars().all()
+    # Rows come back in no promised order (asking for one makes SQLAlchemy insert them one by
+    # one): each goes to a sign-up with the same values, the lowest id to the earliest.
+    made: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for contact_id, *values in sorted((await session.execute(
+            insert(Contact).returning(Contact.id, *(Contact.__table__.c[k] for k in _SAME)),
+            [s.contact for s in sign_ups])).all()):
+        made[tuple(values)].append(contact_id)
+    contact_ids = [made[tuple(s.contact[k] for k in _SAME)].pop(0) for s in sign_ups]
     await session.execute(insert(ContactUnit.__table__), [
         {"contact_id": c, "unit_id": s.unit_id} for c, s in zip(contact_ids, sign_ups,
                                                                  strict=True)])
@@ -293,15 +299,17 @@ class BatchSnapshot:
             if event.personal and key not in self.accounts:
                 first.setdefault(key, event)
         if first:
-            rows = (await session.execute(
-                insert(Identity).returning(Identity.id, sort_by_parameter_order=True),
-                [{"channel": e.channel, "external_user_id": e.user_id, "chat_id": e.chat_id,
-                  "display_name": e.display_name, "created_at": now}
-                 for e in first.values()])).scalars().all()
-            for identity_id, (key, event) in zip(rows, first.items(), strict=True):
-                self.accounts[key] = _Account(identity_id, None, event.chat_id,
+            made = {(channel, user_id): identity_id for identity_id, channel, user_id in (
+                await session.execute(
+                    insert(Identity).returning(Identity.id, Identity.channel,
+                                               Identity.external_user_id),
+                    [{"channel": e.channel, "external_user_id": e.user_id, "chat_id": e.chat_id,
+                      "display_name": e.display_name, "created_at": now}
+                     for e in first.values()])).all()}
+            for key, event in first.items():
+                self.accounts[key] = _Account(made[key], None, event.chat_id,
                                               event.display_name)
-                self.states[identity_id] = None
+                self.states[made[key]] = None
         tried = [((e.channel, e.user_id), code) for e in events
                  if e.personal and e.kind == "text" and (code := candidate(e.text)) is not None
                  and self.accounts[(e.channel, e.user_id)].contact_id is None]
