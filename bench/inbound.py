@@ -21,6 +21,9 @@ goal fails, a profiled pass (pyinstrument) follows. Full-run defaults: 500 peopl
 
     .venv/bin/python -m bench.inbound            # full run, ≈ 4 min
     .venv/bin/python -m bench.inbound --quick    # smoke run
+
+`--scenario signin` (new people send `/start CODE` at once) and `--scenario unknown` (unknown
+senders type text) run the same two bots in bursts instead: see bench/inbound_signin.py.
 """
 
 from __future__ import annotations
