@@ -21,6 +21,9 @@ goal fails, a profiled pass (pyinstrument) follows. Full-run defaults: 500 peopl
 
     .venv/bin/python -m bench.inbound            # full run, ≈ 4 min
     .venv/bin/python -m bench.inbound --quick    # smoke run
+
+`--scenario signin` (new people send `/start CODE` at once) and `--scenario unknown` (unknown
+senders type text) run the same two bots in bursts instead: see bench/inbound_signin.py.
 """
 
 from __future__ import annotations
@@ -1107,6 +1110,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="run ours on a fresh database on this PostgreSQL server "
                         "(postgresql+asyncpg://user@host:port/postgres; default "
                         "$BAOCAO_BENCH_POSTGRES_URL, else SQLite)")
+    p.add_argument("--scenario", choices=("form", "signin", "unknown"), default="form",
+                   help="form: reporters fill in the form (the phases above); signin: new "
+                        "people send /start CODE at once; unknown: unknown senders type text "
+                        "(bench/inbound_signin.py)")
+    p.add_argument("--runs", type=int, default=3, help="signin/unknown: runs (min/median/max)")
+    p.add_argument("--people", type=int, default=200,
+                   help="signin/unknown: people writing at once (default 200)")
+    p.add_argument("--profile-people", type=int, default=100,
+                   help="signin/unknown: people in the profiled burst (default 100)")
+    p.add_argument("--tag", default="", help="signin/unknown: suffix of the results' names")
     p.add_argument("--refresh-findings", action="store_true",
                    help="only reword the findings of the last results JSON")
     # the bot subprocess
@@ -1146,6 +1159,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.side:
         args.profile = args.profile_path
         asyncio.run(serve(args))
+        return
+    if args.scenario != "form":
+        from bench.inbound_signin import main_async as scenario_main
+
+        asyncio.run(scenario_main(args))
         return
     asyncio.run(main_async(args))
 

@@ -291,13 +291,17 @@ class Dispatcher:
                     ctx, state = loaded
                     result = advance(state, event, ctx, now)
                     self._forget_previous(result)
-                    if snapshot.fast_writes(result, now):
-                        snapshot.record(writes, event, result, now)
+                    if snapshot.fast_writes(result, now, event):
+                        menu = snapshot.record(writes, event, result, now,
+                                               self.default_language)
                         writes.outbox += [outbox.payload_row(event.channel, event.chat_id,
                                                              ack, now) for ack in item.acks]
+                        if menu is not None and event.channel in MENU_CHANNELS:
+                            writes.outbox.append(outbox.payload_row(event.channel,
+                                                                    event.chat_id, menu, now))
                         writes.outbox += outbox.message_rows(event.channel, event.chat_id,
                                                              result.messages, now,
-                                                             ctx.language)
+                                                             _reader_language(result, ctx))
                         self.counts["fast"] += 1
                         continue
                 self.counts["one_by_one"] += 1

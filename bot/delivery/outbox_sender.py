@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -211,13 +212,13 @@ class OutboxSender:
                     ready = self._ready(rows, now)[: self._free()]
                     waiting = waiting or bool(rows)
                 claimed = await self._claim(session, [item.id for item in ready], now) \
-                    if ready else set()
+                    if ready else {}
         except BaseException:
             self._unmarked = marked + self._unmarked  # not committed: next time
             raise
         for item in ready:
             if item.id in claimed:
-                self._start(item)
+                self._start(dataclasses.replace(item, payload=claimed[item.id]))
         # With messages waiting, a sender that never succeeds is stuck (the watchdog says so).
         self.health.set_busy(self.part, waiting)
         return len(claimed)
@@ -260,9 +261,10 @@ class OutboxSender:
                        OutboxMessage.sent_at.is_(None))
                 .values(claimed_until=now + self.lease))
 
-    async def _claim(self, session: AsyncSession, ids: list[int], now: datetime) -> set[int]:
-        """Claim rows for `lease`; returns those this sender got (another instance may hold
-        some)."""
+    async def _claim(self, session: AsyncSession, ids: list[int], now: datetime
+                     ) -> dict[int, dict[str, Any]]:
+        """Claim rows for `lease`; returns the payloads of those this sender got (another
+        instance may hold some)."""
         result = await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
@@ -271,8 +273,8 @@ class OutboxSender:
                    | (OutboxMessage.claimed_until <= now))
             .values(claimed_until=now + self.lease, claimed_by=self.instance_id,
                     attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id))
-        return set(result.scalars().all())
+            .returning(OutboxMessage.id, OutboxMessage.payload))
+        return {row_id: payload for row_id, payload in result.all()}
 
     # ------------------------------------------------------------------ one message
 

@@ -9,13 +9,14 @@ what it may have changed is no longer trusted from the snapshot."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import logging
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.context_loader import (
@@ -37,19 +38,37 @@ from bot.storage.models import (
     ContactUnit,
     ConversationState,
     Identity,
+    Invite,
     OutboxMessage,
     Period,
     ReportEvent,
+    SignInFailure,
     Submission,
     Unit,
 )
-from conversations.context import Assignment, ContactView, Context, UnitView
+from conversations.context import (
+    MAX_FAILED_SIGNINS_GLOBAL,
+    SIGNIN_GLOBAL_WINDOW,
+    Assignment,
+    ContactView,
+    Context,
+    InviteView,
+    UnitView,
+)
 from conversations.engine import needs_received, parse_command
-from conversations.events import InboundEvent, SaveAnswers, StepResult, Submit
+from conversations.events import (
+    InboundEvent,
+    RecordFailedSignIn,
+    Register,
+    SaveAnswers,
+    StepResult,
+    Submit,
+)
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog
 from conversations.invite_codes import candidate
 
+log = logging.getLogger(__name__)
 FAST_KINDS = frozenset({"text", "button"})
 
 
@@ -58,6 +77,41 @@ class _Account:
     identity_id: int
     contact_id: int | None
     chat_id: str
+    display_name: str = ""
+
+
+@dataclass
+class _Invite:
+    """An invite a newcomer's code names; its uses count up as the batch signs people in."""
+
+    id: int
+    code: str
+    unit_id: int
+    unit: UnitView
+    role: str
+    expires_at: datetime | None
+    max_uses: int
+    uses: int
+
+    def usable(self, now: datetime) -> bool:
+        return self.problem(now) is None
+
+    def problem(self, now: datetime) -> str | None:
+        """As `context_loader.invite_view` says it."""
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        if self.uses >= self.max_uses:
+            return "used_up"
+        return None
+
+
+@dataclass
+class _SignUp:
+    """A newcomer signed in by the batch: a contact to insert and link to the identity."""
+
+    identity_id: int
+    contact: dict[str, Any]
+    unit_id: int
 
 
 @dataclass
@@ -88,8 +142,15 @@ class PendingWrites:
     revisions: list[tuple[_Report, dict[str, Any]]] = field(default_factory=list)
     submitted: list[tuple[_Report, dict[str, Any]]] = field(default_factory=list)
     events: list[tuple[_Report, dict[str, Any]]] = field(default_factory=list)
+    sign_ups: list[_SignUp] = field(default_factory=list)
+    invite_uses: Counter[int] = field(default_factory=Counter)
+    failures: list[dict[str, Any]] = field(default_factory=list)
 
     async def flush(self, session: AsyncSession, now: datetime) -> None:
+        if self.sign_ups:
+            await _sign_up(session, self.sign_ups, self.invite_uses)
+        if self.failures:
+            await session.execute(insert(SignInFailure.__table__), self.failures)
         if self.new_reports:
             created = {(unit_id, period_id): submission_id
                        for submission_id, unit_id, period_id in (await session.execute(
@@ -130,6 +191,34 @@ class PendingWrites:
         self.new_reports, self.answers, self.touched, self.outbox = [], {}, {}, []
         self.revisions, self.submitted, self.events = [], [], []
         self.states, self.new_states = {}, {}
+        self.sign_ups, self.invite_uses, self.failures = [], Counter(), []
+
+
+_SAME = ("name", "role", "language", "phone")  # what tells new contacts apart
+_INVITES = Invite.__table__
+_USED = (update(_INVITES).where(_INVITES.c.id == bindparam("invite"))
+         .values(uses=_INVITES.c.uses + bindparam("more")))
+
+
+async def _sign_up(session: AsyncSession, sign_ups: list[_SignUp],
+                   invite_uses: Counter[int]) -> None:
+    """`effects._register` for newcomers, a statement per table: the contacts (in the order
+    they signed in), their units, their identities bound, the invites' uses counted."""
+    # Rows come back in no promised order (asking for one makes SQLAlchemy insert them one by
+    # one): each goes to a sign-up with the same values, the lowest id to the earliest.
+    made: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for contact_id, *values in sorted((await session.execute(
+            insert(Contact).returning(Contact.id, *(Contact.__table__.c[k] for k in _SAME)),
+            [s.contact for s in sign_ups])).all()):
+        made[tuple(values)].append(contact_id)
+    contact_ids = [made[tuple(s.contact[k] for k in _SAME)].pop(0) for s in sign_ups]
+    await session.execute(insert(ContactUnit.__table__), [
+        {"contact_id": c, "unit_id": s.unit_id} for c, s in zip(contact_ids, sign_ups,
+                                                                 strict=True)])
+    await session.execute(update(Identity), [
+        {"id": s.identity_id, "contact_id": c}
+        for c, s in zip(contact_ids, sign_ups, strict=True)])
+    await session.execute(_USED, [{"invite": k, "more": n} for k, n in invite_uses.items()])
 
 
 def _upsert_answers(session: AsyncSession) -> Any:
@@ -156,29 +245,40 @@ class BatchSnapshot:
         self.stale_contacts: set[int] = set()
         self.stale_units: set[str] = set()
         self.all_stale = False
+        # Newcomers (no contact yet): the invites their codes name, and the codes tried in
+        # vain (per account in the last hour, and everyone's in the global window).
+        self.invites: dict[str, _Invite] = {}
+        self.failed_mine: Counter[tuple[str, str]] = Counter()
+        self.failed_everywhere = 0
+        self.codes_stale = False  # a code went through the one-event path
+        self.elsewhere: set[tuple[str, str]] = set()
+        self.now: datetime | None = None
 
     @classmethod
     async def load(cls, session: AsyncSession, events: Sequence[InboundEvent], now: datetime,
                    forms: FormCache, late_window: timedelta,
                    previous_cache: PreviousCache | None = None) -> BatchSnapshot:
         snap = cls()
+        snap.now = now
         by_channel: dict[str, set[str]] = defaultdict(set)
         for event in events:
             by_channel[event.channel].add(event.user_id)
         for channel, users in by_channel.items():
-            for identity_id, user_id, contact_id, chat_id, state, stored in (
+            for identity_id, user_id, contact_id, chat_id, name, state, stored in (
                     await session.execute(
                         select(Identity.id, Identity.external_user_id, Identity.contact_id,
-                               Identity.chat_id, ConversationState.state,
+                               Identity.chat_id, Identity.display_name, ConversationState.state,
                                ConversationState.identity_id)
                         .outerjoin(ConversationState,
                                    ConversationState.identity_id == Identity.id)
                         .where(Identity.channel == channel,
                                Identity.external_user_id.in_(users)))).all():
-                snap.accounts[(channel, user_id)] = _Account(identity_id, contact_id, chat_id)
+                snap.accounts[(channel, user_id)] = _Account(identity_id, contact_id, chat_id,
+                                                             name)
                 snap.states[identity_id] = state
                 if stored is not None:
                     snap.stored_states.add(identity_id)
+        await snap._add_newcomers(session, events, now)
         if not snap.accounts:
             return snap
         contact_ids = {a.contact_id for a in snap.accounts.values() if a.contact_id}
@@ -187,6 +287,62 @@ class BatchSnapshot:
             await snap._load_reports(session, list(snap.contacts), now, forms, late_window,
                                      previous_cache or PreviousCache(ttl=0))
         return snap
+
+    async def _add_newcomers(self, session: AsyncSession, events: Sequence[InboundEvent],
+                             now: datetime) -> None:
+        """Identities for the people writing for the first time (the one-event path makes one
+        for anyone who writes privately, so here they are made up front, in the order the
+        people first wrote, in one statement); then what their codes need."""
+        first: dict[tuple[str, str], InboundEvent] = {}
+        for event in events:
+            key = (event.channel, event.user_id)
+            if event.personal and key not in self.accounts:
+                first.setdefault(key, event)
+        if first:
+            made = {(channel, user_id): identity_id for identity_id, channel, user_id in (
+                await session.execute(
+                    insert(Identity).returning(Identity.id, Identity.channel,
+                                               Identity.external_user_id),
+                    [{"channel": e.channel, "external_user_id": e.user_id, "chat_id": e.chat_id,
+                      "display_name": e.display_name, "created_at": now}
+                     for e in first.values()])).all()}
+            for key, event in first.items():
+                self.accounts[key] = _Account(made[key], None, event.chat_id,
+                                              event.display_name)
+                self.states[made[key]] = None
+        tried = [((e.channel, e.user_id), code) for e in events
+                 if e.personal and e.kind == "text" and (code := candidate(e.text)) is not None
+                 and self.accounts[(e.channel, e.user_id)].contact_id is None]
+        if tried:
+            await self._load_codes(session, tried, now)
+
+    async def _load_codes(self, session: AsyncSession, tried: list[tuple[tuple[str, str], str]],
+                          now: datetime) -> None:
+        """`context_loader.invite_view` and `failed_signins` for every newcomer at once."""
+        for (invite_id, code, unit_id, role, expires_at, max_uses, uses, unit_code, unit_name,
+             kind) in (await session.execute(
+                select(Invite.id, Invite.code, Invite.unit_id, Invite.role, Invite.expires_at,
+                       Invite.max_uses, Invite.uses, Unit.code, Unit.name, Unit.kind)
+                .join(Unit, Unit.id == Invite.unit_id)
+                .where(Invite.code.in_({code for _who, code in tried})))).all():
+            self.invites[code] = _Invite(invite_id, code, unit_id,
+                                         UnitView(unit_code, unit_name, kind), role,
+                                         expires_at, max_uses, uses)
+        by_channel: dict[str, set[str]] = defaultdict(set)
+        for (channel, user_id), _code in tried:
+            by_channel[channel].add(user_id)
+        for channel, users in by_channel.items():
+            for user_id, count in (await session.execute(
+                    select(SignInFailure.external_user_id, func.count())
+                    .where(SignInFailure.channel == channel,
+                           SignInFailure.external_user_id.in_(users),
+                           SignInFailure.at > now - timedelta(hours=1))
+                    .group_by(SignInFailure.external_user_id))).all():
+                self.failed_mine[(channel, user_id)] = count
+        self.failed_everywhere = await session.scalar(
+            select(func.count()).select_from(SignInFailure).where(
+                SignInFailure.at > now - SIGNIN_GLOBAL_WINDOW,
+                SignInFailure.limited.is_(False))) or 0
 
     async def _load_contacts(self, session: AsyncSession, contact_ids: set[int]) -> None:
         found: dict[int, tuple[str, str, str]] = {}
@@ -269,9 +425,11 @@ class BatchSnapshot:
         key = (event.channel, event.user_id)
         account = self.accounts.get(key)
         if (not event.personal or self.all_stale or account is None or key in self.stale_accounts
-                or account.contact_id is None or account.chat_id != event.chat_id
-                or event.kind not in FAST_KINDS):
+                or account.chat_id != event.chat_id or event.kind not in FAST_KINDS):
             return None
+        if account.contact_id is None:
+            return self._newcomer(event, account, catalog, default_language, can_share_contact,
+                                  can_receive_files)
         contact = self.contacts.get(account.contact_id)
         if contact is None or contact.id in self.stale_contacts or any(
                 u.code in self.stale_units for u in contact.units):
@@ -295,9 +453,45 @@ class BatchSnapshot:
                       can_receive_files=can_receive_files)
         return ctx, state
 
-    def fast_writes(self, result: StepResult, now: datetime) -> bool:
+    def _newcomer(self, event: InboundEvent, account: _Account, catalog: Catalog,
+                  default_language: str, can_share_contact: bool, can_receive_files: bool
+                  ) -> tuple[Context, dict[str, Any]] | None:
+        """`load_context` for someone not signed in: the invite their code names and the
+        limits on codes, counted as the batch goes."""
+        state = dict(self.states.get(account.identity_id) or {})
+        if "quoted" in state:  # a caption waiting for confirmation may turn into any text
+            return None
+        code = candidate(event.text) if event.kind == "text" else None
+        invite = None
+        mine = everyone = 0
+        if code is not None:
+            if self.codes_stale:
+                return None
+            found = self.invites.get(code)
+            if found is not None:
+                invite = InviteView(found.code, found.unit, found.role,
+                                    found.problem(self.now))
+            mine = self.failed_mine[(event.channel, event.user_id)]
+            everyone = self.failed_everywhere
+            if everyone >= MAX_FAILED_SIGNINS_GLOBAL:
+                log.warning("invite codes: %s misses across all accounts in %s; sign-ins are "
+                            "paused until the rate drops", everyone, SIGNIN_GLOBAL_WINDOW)
+        ctx = Context(catalog=catalog, forms={}, default_language=default_language,
+                      invite=invite, failed_signins_last_hour=mine,
+                      failed_signins_everywhere=everyone, can_share_contact=can_share_contact,
+                      can_receive_files=can_receive_files)
+        return ctx, state
+
+    def fast_writes(self, result: StepResult, now: datetime,
+                    event: InboundEvent | None = None) -> bool:
         """Whether the bulk writes can make the result's effects: answers to a report not
-        yet submitted, and the first submission of a draft."""
+        yet submitted, and the first submission of a draft; for a newcomer, signing in with
+        an invite and a code tried in vain."""
+        account = self.accounts.get((event.channel, event.user_id)) if event else None
+        if account is not None and account.contact_id is None:
+            return all(isinstance(e, RecordFailedSignIn) or (
+                isinstance(e, Register) and e.invite_code in self.invites
+                and self.invites[e.invite_code].usable(now)) for e in result.effects)
         for effect in result.effects:
             if not isinstance(effect, SaveAnswers | Submit):
                 return False
@@ -314,10 +508,55 @@ class BatchSnapshot:
         return True
 
     def record(self, writes: PendingWrites, event: InboundEvent, result: StepResult,
-               now: datetime) -> None:
+               now: datetime, default_language: str = "vi") -> dict[str, Any] | None:
         """Keep a fast event's answers and state, in memory for the next events and in
-        `writes` for the database."""
+        `writes` for the database. A newcomer who signed in: the command menu payload for
+        their role and language."""
         account = self.accounts[(event.channel, event.user_id)]
+        menu = None
+        if account.contact_id is None:
+            menu = self._newcomer_effects(writes, event, account, result, now,
+                                          default_language)
+        else:
+            self._answers(writes, account, result, now)
+        new_state = dict(result.state)
+        if account.identity_id in self.stored_states:
+            writes.states[account.identity_id] = new_state
+        else:  # inserted first, so later updates in the same flush find the row
+            writes.new_states[account.identity_id] = new_state
+            self.stored_states.add(account.identity_id)
+        self.states[account.identity_id] = new_state
+        return menu
+
+    def _newcomer_effects(self, writes: PendingWrites, event: InboundEvent,
+                          account: _Account, result: StepResult, now: datetime,
+                          default_language: str) -> dict[str, Any] | None:
+        """`effects._register` and the failed tries, counted here for the next events."""
+        key = (event.channel, event.user_id)
+        menu = None
+        for effect in result.effects:
+            if isinstance(effect, RecordFailedSignIn):
+                writes.failures.append({"channel": event.channel, "external_user_id":
+                                        event.user_id, "attempted": effect.attempted[:64],
+                                        "at": now, "limited": effect.limited})
+                self.failed_mine[key] += 1
+                self.failed_everywhere += not effect.limited
+                continue
+            assert isinstance(effect, Register)
+            invite = self.invites[effect.invite_code]
+            language = result.state.get("language") or default_language
+            writes.sign_ups.append(_SignUp(account.identity_id, {
+                "name": effect.display_name or account.display_name, "role": invite.role,
+                "language": language, "active": True, "created_at": now,
+                "phone": effect.phone or None}, invite.unit_id))
+            writes.invite_uses[invite.id] += 1
+            invite.uses += 1
+            self.stale_accounts.add(key)  # a contact now: their next event goes one by one
+            menu = {"kind": "menu", "role": invite.role, "language": language}
+        return menu
+
+    def _answers(self, writes: PendingWrites, account: _Account, result: StepResult,
+                 now: datetime) -> None:
         for effect in result.effects:
             report = self.reports[f"{effect.period_id}:{effect.unit_code}"]
             if isinstance(effect, Submit):
@@ -337,13 +576,6 @@ class BatchSnapshot:
                     "note": note, "flag": flag, "answered_by": account.contact_id,
                     "answered_at": now})
             writes.touched[id(report)] = report
-        new_state = dict(result.state)
-        if account.identity_id in self.stored_states:
-            writes.states[account.identity_id] = new_state
-        else:  # inserted first, so later updates in the same flush find the row
-            writes.new_states[account.identity_id] = new_state
-            self.stored_states.add(account.identity_id)
-        self.states[account.identity_id] = new_state
 
     @staticmethod
     def _submit(writes: PendingWrites, report: _Report, contact_id: int | None,
@@ -372,8 +604,13 @@ class BatchSnapshot:
     def handled_elsewhere(self, event: InboundEvent) -> None:
         """After the one-event path: what it may have changed is no longer trusted."""
         key = (event.channel, event.user_id)
-        self.stale_accounts.add(key)
         account = self.accounts.get(key)
+        state = self.states.get(account.identity_id) if account else None
+        if key in self.elsewhere or event.kind != "text" or \
+                candidate(event.text) is not None or "quoted" in (state or {}):
+            self.codes_stale = True  # it may have used an invite or recorded a miss
+        self.stale_accounts.add(key)
+        self.elsewhere.add(key)  # whose state the snapshot no longer knows
         contact = self.contacts.get(account.contact_id) if account and account.contact_id \
             else None
         if contact is None:

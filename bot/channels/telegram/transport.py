@@ -19,6 +19,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
+    BotCommand,
     BotCommandScopeChat,
     BufferedInputFile,
     FSInputFile,
@@ -79,6 +80,9 @@ class TelegramTransport:
     def __init__(self, bot: Bot, catalog: Catalog) -> None:
         self.bot = bot
         self.catalog = catalog
+        # Command menus by (language, coordinator): built once, as pydantic models cost about
+        # 2 ms a menu to make, a third of a sign-in's CPU (bench/README.md).
+        self._menus: dict[tuple[str, bool], list[BotCommand]] = {}
 
     def is_group(self, chat_id: str) -> bool:
         return chat_id.startswith("-")
@@ -117,11 +121,9 @@ class TelegramTransport:
             await self.bot.answer_callback_query(payload["callback_id"],
                                                  text=payload.get("text") or None)
         elif kind == "menu":
-            from bot.channels.telegram.channel import command_list
-
             await self.bot.set_my_commands(
-                command_list(self.catalog, payload.get("language", "vi"),
-                             coordinator=payload.get("role") in ("coordinator", "admin")),
+                self._menu(payload.get("language", "vi"),
+                           payload.get("role") in ("coordinator", "admin")),
                 scope=BotCommandScopeChat(chat_id=chat_id))
         elif kind in ("document", "photo"):
             source = _file(payload)
@@ -132,6 +134,15 @@ class TelegramTransport:
                 await self.bot.send_photo(chat_id, source, caption=caption)
         else:
             raise Rejected(f"unknown payload kind {kind!r}")
+
+
+    def _menu(self, language: str, coordinator: bool) -> list[BotCommand]:
+        from bot.channels.telegram.channel import command_list
+
+        key = (language, coordinator)
+        if key not in self._menus:
+            self._menus[key] = command_list(self.catalog, language, coordinator=coordinator)
+        return self._menus[key]
 
 
 def _file(payload: dict[str, Any]) -> Any:
