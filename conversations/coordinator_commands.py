@@ -241,24 +241,30 @@ def _unit_block(turn: Turn, u: UnitReportView) -> str:
     return "\n".join(lines)
 
 
+def event_text(tr: Tr, kind: str, revision: int, who: str, when: str, comment: str = "") -> str:
+    """One line of a report's history besides its answers: a submission (by the unit, or
+    entered on its behalf), a return with its reason, an acceptance. Also the web console's."""
+    if kind == "returned":
+        return tr("{time}, {name}: returned for correction — “{reason}”", time=when,
+                  name=who, reason=comment)
+    if kind == "accepted":
+        return tr("{time}, {name}: accepted the report", time=when, name=who)
+    if revision > 1:
+        text = tr("{time}, {name}: submitted again (submission {n})", time=when, name=who,
+                  n=revision)
+    else:
+        text = tr("{time}, {name}: submitted the report", time=when, name=who)
+    if comment:
+        text += " — " + tr("entered on behalf of the unit (paper report)")
+    return text
+
+
 def _history(turn: Turn, u: UnitReportView, form: Form | None) -> list[tuple[Any, str]]:
     tr = turn.tr
     items: list[tuple[Any, str]] = []
     for e in u.events:
-        when = tr.datetime(e.at, u.timezone)
-        who = e.by or "—"
-        if e.kind == "returned":
-            text = tr("{time}, {name}: returned for correction — “{reason}”", time=when,
-                      name=who, reason=e.comment)
-        elif e.kind == "accepted":
-            text = tr("{time}, {name}: accepted the report", time=when, name=who)
-        elif e.revision > 1:
-            text = tr("{time}, {name}: submitted again (submission {n})", time=when, name=who,
-                      n=e.revision)
-        else:
-            text = tr("{time}, {name}: submitted the report", time=when, name=who)
-        if e.kind == "submitted" and e.comment:
-            text += " — " + tr("entered on behalf of the unit (paper report)")
+        text = event_text(tr, e.kind, e.revision, e.by or "—",
+                          tr.datetime(e.at, u.timezone), e.comment)
         items.append(((e.at, 1), "• " + text))
     for r in u.revisions:
         q = form.question(r.question_id) if form else None

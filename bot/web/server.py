@@ -216,6 +216,18 @@ class Console:
         return next((s for s in page.scopes if s.path.rstrip("/").rsplit("/", 1)[-1] == code),
                     None)
 
+    async def _scope_and_period(self, request: web.Request, session: AsyncSession, page: Page,
+                                now: datetime) -> tuple[Scope, Period, Campaign]:
+        """The scope and period a page's query names; not found when either is not theirs."""
+        scope = self._scope(page, request.query.get("scope", ""))
+        if scope is None:
+            raise web.HTTPNotFound()
+        _periods, chosen = await self._period(session, scope, request.query.get("period", ""),
+                                              now)
+        if chosen is None:
+            raise web.HTTPNotFound()
+        return scope, *chosen
+
     async def _period(self, session: AsyncSession, scope: Scope, wanted: str, now: datetime
                       ) -> tuple[list[tuple[Period, Campaign]], tuple[Period, Campaign] | None]:
         periods = await board.periods_for(session, scope, now)
@@ -358,14 +370,7 @@ class Console:
             page = await self._page(request, session)
             if page is None:
                 return await self._signed_out(request)
-            scope = self._scope(page, request.query.get("scope", ""))
-            if scope is None:
-                raise web.HTTPNotFound()
-            _periods, chosen = await self._period(session, scope,
-                                                  request.query.get("period", ""), now)
-            if chosen is None:
-                raise web.HTTPNotFound()
-            period, campaign = chosen
+            scope, period, campaign = await self._scope_and_period(request, session, page, now)
             lines = await reporting.lines_of(session, period, scope, self.forms)
             await reporting.sum_blocks(session, lines)
         return await self._render(request, page, "totals.html", {
@@ -471,14 +476,7 @@ class Console:
             page = await self._page(request, session)
             if page is None:
                 return await self._signed_out(request)
-            scope = self._scope(page, request.query.get("scope", ""))
-            if scope is None:
-                raise web.HTTPNotFound()
-            _periods, chosen = await self._period(session, scope,
-                                                  request.query.get("period", ""), now)
-            if chosen is None:
-                raise web.HTTPNotFound()
-            period, campaign = chosen
+            scope, period, campaign = await self._scope_and_period(request, session, page, now)
             async with self.exporting:
                 data = await reporting.export_data(session, period, campaign, scope,
                                                    self.forms, now)

@@ -29,6 +29,7 @@ from bot.storage.models import (
     Unit,
 )
 from conversations.answer_parsing import show_value
+from conversations.coordinator_commands import event_text
 from conversations.forms import Form
 from conversations.i18n import Tr
 
@@ -176,18 +177,8 @@ def history(report: UnitReport, form: Form, tr: Tr, timezone: str
     name = report.people.get
     items: list[tuple[tuple[datetime, int], str]] = []
     for e in report.events:
-        when = tr.datetime(e.at, timezone)
-        who = name(e.by, "") if e.by else "—"
-        if e.kind == "returned":
-            text = tr("{time}, {name}: returned for correction — “{reason}”", time=when,
-                      name=who, reason=e.comment)
-        elif e.kind == "accepted":
-            text = tr("{time}, {name}: accepted the report", time=when, name=who)
-        elif e.revision > 1:
-            text = tr("{time}, {name}: submitted again (submission {n})", time=when, name=who,
-                      n=e.revision)
-        else:
-            text = tr("{time}, {name}: submitted the report", time=when, name=who)
+        text = event_text(tr, e.kind, e.revision, name(e.by, "") if e.by else "—",
+                          tr.datetime(e.at, timezone), e.comment)
         items.append(((e.at, 1), text))
     for r in report.revisions:
         if r.revision <= 1:
