@@ -399,7 +399,11 @@ class OutboxSender:
                     bulk_heads.append(head)
                 else:
                     left_over = True
-            if len(page) < PAGE or (replies <= 0 and len(bulk_heads) >= 2 * bulk + 8):
+            # The queue is read replies first: once a page ends in bulk, every reply was seen,
+            # and enough bulk heads (twice the room, the rest may turn out to be writing) end
+            # the read; a blast of 20,000 rows is not read through at every claim.
+            if len(page) < PAGE or (page[-1].priority != outbox.REPLY
+                                    and len(bulk_heads) >= min(2 * bulk + 8, PAGE)):
                 break
             after = (page[-1].priority, page[-1].id)
         # Bulk messages get what the replies leave of the second claimed ahead.
