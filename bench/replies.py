@@ -91,16 +91,25 @@ async def serve(args: argparse.Namespace) -> None:
     print("READY", flush=True)
     loop = asyncio.get_running_loop()
     cpu0 = time.process_time()
+
+    def counts() -> tuple[int, int]:  # claim transactions, sends (0 on a bot without them)
+        return (sum(getattr(s, "drains", 0) for s in running.senders),
+                sum(getattr(s, "sent_count", 0) for s in running.senders))
+
+    counted = counts()
     while True:
         line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
         if line == "go":
             cpu0 = time.process_time()
+            counted = counts()
             if profiler is not None:
                 profiler.start()
             print("GOING", flush=True)
             continue
         break
     out: dict[str, Any] = {"cpu_seconds": time.process_time() - cpu0}
+    drains, sent = counts()
+    out.update({"drains": drains - counted[0], "sender_sent": sent - counted[1]})
     if profiler is not None:
         profiler.stop()
         Path(args.profile_out).write_text(profiler.output_text(unicode=False, color=False),
@@ -316,6 +325,8 @@ async def phase_replies(db_file: Path, workdir: Path, name: str, args: argparse.
            "capacity_left": left, "share_of_left": (reminders / elapsed) / left,
            "flood_429s": tg.flood_429s, "bot_cpu_s": cpu,
            "cpu_ms_per_message": 1000 * cpu / max(1, reminders + replies)}
+    out["drains"] = stats.get("drains", 0)
+    out["sender_sent"] = stats.get("sender_sent", 0)
     if stats.get("profile"):
         out["profile"] = stats["profile"]
     return out
@@ -333,16 +344,20 @@ async def phase_cpu(db_file: Path, workdir: Path, name: str, args: argparse.Name
         users = list(range(TALKERS_FIRST, TALKERS_FIRST + args.people))
         await bot.go()
         cpu0, t0 = proc_cpu(bot.proc.pid), time.perf_counter()
+        sent0 = len(tg.reply_arrivals)
         talk = await converse(tg, users, args.cpu_seconds, think, timeout=args.cpu_seconds + 30)
         elapsed = time.perf_counter() - t0
         cpu = proc_cpu(bot.proc.pid) - cpu0
+        delivered = len(tg.reply_arrivals) - sent0  # messages (an answer may get several)
     finally:
         stats = await bot.stop()
         await tg.stop()
-    delivered = talk["replies"] - talk["timeouts"]
     out = {**talk, "seconds": elapsed, "delivered_per_s": delivered / elapsed,
+           "answers_per_s": (talk["replies"] - talk["timeouts"]) / elapsed,
            "bot_cpu_s": cpu, "cpu_pct": 100 * cpu / elapsed,
            "cpu_ms_per_message": 1000 * cpu / max(1, delivered), "flood_429s": tg.flood_429s}
+    out["drains"] = stats.get("drains", 0)
+    out["sender_sent"] = stats.get("sender_sent", 0)
     if stats.get("profile"):
         out["profile"] = stats["profile"]
     return out
@@ -371,6 +386,8 @@ async def phase_blast_cpu(db_file: Path, workdir: Path, name: str, args: argpars
     out = {"seconds": elapsed, "delivered": delivered, "delivered_per_s": delivered / elapsed,
            "bot_cpu_s": cpu, "cpu_pct": 100 * cpu / elapsed,
            "cpu_ms_per_message": 1000 * cpu / max(1, delivered), "flood_429s": tg.flood_429s}
+    out["drains"] = stats.get("drains", 0)
+    out["sender_sent"] = stats.get("sender_sent", 0)
     if stats.get("profile"):
         out["profile"] = stats["profile"]
     return out
@@ -414,7 +431,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 r = run[name]
                 print(f"run {n + 1} {name}: {r['delivered_per_s']:.1f} messages/s, "
                       f"{r['cpu_ms_per_message']:.2f} ms CPU each ({r['cpu_pct']:.0f}% of a "
-                      f"core); 429s {r['flood_429s']}", flush=True)
+                      f"core); {r['drains']} claim transactions for {r['sender_sent']} sends; "
+                      f"429s {r['flood_429s']}", flush=True)
             # 300 people answering as fast as the replies come: unpaced, and paced at 30/s.
             for name, paced in (("unpaced", False), ("paced", True)):
                 db = workdir / f"{name}-{n}.db"
@@ -423,7 +441,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 r = run[name]
                 print(f"run {n + 1} {name}: {r['delivered_per_s']:.1f} messages/s, "
                       f"{r['cpu_ms_per_message']:.2f} ms CPU each ({r['cpu_pct']:.0f}% of a "
-                      f"core); 429s {r['flood_429s']}", flush=True)
+                      f"core); {r['drains']} claim transactions for {r['sender_sent']} sends; "
+                      f"429s {r['flood_429s']}", flush=True)
             result["runs"].append(run)
         if args.profile:
             db = workdir / "profile-blast.db"

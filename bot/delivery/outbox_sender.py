@@ -177,7 +177,10 @@ class OutboxSender:
         self._claimed_at: dict[int, float] = {}  # row id → when claimed or renewed (monotonic)
         self._tasks: set[asyncio.Task] = set()
         self._unmarked: list[int] = []  # sent, written down by the next claim transaction
-        self._left_over = False  # the last look found messages that may go but were not claimed
+        # The last look found replies / bulk messages that may go but were not claimed.
+        self._left_replies = False
+        self._left_bulk = False
+        self._poll_at = 0.0  # monotonic time of the next look for rows written elsewhere
         self._next_look = math.inf  # monotonic time a held message may be claimable
         self.sent_count = 0
         self.drains = 0
@@ -194,16 +197,21 @@ class OutboxSender:
             log.warning("%s sender could not take back its claims (%s)", self.channel,
                         describe(exc))
         try:
+            look = True
             while not stop.is_set():
-                self._wake.clear()
-                self._room.clear()
                 try:
-                    await self.drain_once()
+                    if look:
+                        self._wake.clear()
+                        self._room.clear()
+                        self._poll_at = self.monotonic() + idle_poll
+                        await self.drain_once()
+                    else:  # only sent rows to write down: no need to read the queue
+                        await self.mark_sent()
                 except Exception as exc:  # the database is away: try again shortly
                     self.health.failed(self.part, exc)
                     log.exception("outbox sender for %s failed; retrying", self.channel)
                     self._next_look = self.monotonic() + 1.0
-                await self._pause(stop, idle_poll)
+                look = await self._pause(stop)
         finally:
             await self._finish_in_flight()
             with contextlib.suppress(Exception):
@@ -217,20 +225,20 @@ class OutboxSender:
         is already claimed (the new one would wait behind them anyway)."""
         return self._replies_in_flight() <= self.ahead // 2
 
-    async def _pause(self, stop: asyncio.Event, idle_poll: float) -> None:
+    async def _pause(self, stop: asyncio.Event) -> bool:
         """Sleep until new rows are worth a look, sends free room for more, a held message
-        may go, sent rows are due to be written down, or `idle_poll` passes (another process
-        may have written meanwhile)."""
+        may go, sent rows are due to be written down, or the idle poll comes (another process
+        may have written meanwhile). Returns whether the queue is worth a look (False: only
+        sent rows are due to be written down)."""
         now = self.monotonic()
-        until = min(now + idle_poll, max(self._next_look, now + MIN_RECHECK))
-        if self._unmarked:
-            until = min(until, now + MARK_WITHIN)
+        look_at = min(self._poll_at, max(self._next_look, now + MIN_RECHECK))
+        until = min(look_at, now + MARK_WITHIN) if self._unmarked else look_at
         while not stop.is_set():
             if self._room.is_set() or (self._wake.is_set() and self._worth_a_look()):
-                return
+                return True
             remaining = until - self.monotonic()
             if remaining <= 0:
-                return
+                return self.monotonic() >= look_at
             waiters = [asyncio.ensure_future(self._room.wait()),
                        asyncio.ensure_future(stop.wait())]
             if not self._wake.is_set():
@@ -241,7 +249,8 @@ class OutboxSender:
             if self._wake.is_set() and not self._worth_a_look():
                 # Remembered for the next look; wait for room (or the timer) meanwhile.
                 await self._wait_room_or(stop, until)
-                return
+                return self._room.is_set() or self.monotonic() >= look_at
+        return True
 
     async def _wait_room_or(self, stop: asyncio.Event, until: float) -> None:
         remaining = until - self.monotonic()
@@ -341,9 +350,12 @@ class OutboxSender:
             self._tasks.discard(finished)
             self._in_flight.pop(item.id, None)
             self._claimed_at.pop(item.id, None)
-            if not self._in_flight or (self._left_over and (
-                    self._replies_in_flight() <= self.ahead // 2
-                    or len(self._in_flight) <= self.ahead // 2)):
+            # A finished send is worth a look only when it freed room for what was left over:
+            # half the replies' second, or half the whole second for bulk. (Not at every send:
+            # a blast paced at 30/s would then cost a claim transaction per message.)
+            if not self._in_flight or (
+                    self._left_replies and self._replies_in_flight() <= self.ahead // 2) or (
+                    self._left_bulk and len(self._in_flight) <= self.ahead // 2):
                 self._room.set()
 
         task.add_done_callback(done)
@@ -363,11 +375,11 @@ class OutboxSender:
         picked: list[outbox.Head] = []
         bulk_heads: list[outbox.Head] = []
         waiting = False
-        left_over = False
+        left_replies = left_bulk = False
         after: tuple[int, int] | None = None
         read = 0
         if replies <= 0 and bulk <= 0:  # no room: nothing read, more may wait
-            self._left_over = True
+            self._left_replies = self._left_bulk = True
             self._next_look = math.inf
             return [], True
         while read < limit:
@@ -394,11 +406,11 @@ class OutboxSender:
                         picked.append(head)
                         replies -= 1
                     else:
-                        left_over = True
+                        left_replies = True
                 elif len(bulk_heads) < 2 * bulk + 8:
                     bulk_heads.append(head)
                 else:
-                    left_over = True
+                    left_bulk = True
             # The queue is read replies first: once a page ends in bulk, every reply was seen,
             # and enough bulk heads (twice the room, the rest may turn out to be writing) end
             # the read; a blast of 20,000 rows is not read through at every claim.
@@ -420,10 +432,10 @@ class OutboxSender:
                         picked.append(head)
                         bulk -= 1
                     else:
-                        left_over = True
+                        left_bulk = True
             else:
-                left_over = True
-        self._left_over = left_over
+                left_bulk = True
+        self._left_replies, self._left_bulk = left_replies, left_bulk
         self._next_look = next_look
         return [head.id for head in picked], waiting
 
