@@ -152,19 +152,42 @@ async def test_a_reply_overtakes_a_running_blast_and_a_form_is_not_interrupted(
     running.wake_senders()
     await wait_until(lambda: reminders_delivered(tg) >= 30, timeout=5)
     # Mid-blast, Lan answers the first question: the reply overtakes the ~970 reminders
-    # still queued (at 30 a second they take half a minute).
-    started = asyncio.get_running_loop().time()
+    # still queued (at 30 a second they take half a minute). Counted, not timed: without
+    # priorities the reply waits behind every reminder queued before it.
+    before = reminders_delivered(tg)
     await lan.send("co")
-    await lan.wait_for("câu 2/", timeout=3)
-    waited = asyncio.get_running_loop().time() - started
-    assert waited < 2.0
-    assert reminders_delivered(tg) < 200
+    await lan.wait_for("câu 2/", timeout=15)
+    assert reminders_delivered(tg) - before < 200
+    assert reminders_delivered(tg) < BLAST - 200
     # The blast goes on with what the replies leave, within Telegram's limits.
-    at = reminders_delivered(tg)
-    await wait_until(lambda: reminders_delivered(tg) >= at + 60, timeout=5)
+    lan_reminder = await reminder_row(running, "1502")
+    await until_sent_after(running, lan_reminder, count=60, timeout=30)
     assert tg.flood_429s == 0
     # Lan is filling in the form and wrote a moment ago (the clock is frozen): her reminder
-    # waits, while the others' go.
+    # waits, while those queued after it go.
     assert not [m for m in lan.messages() if REMINDER in (m.text or "")]
     frozen.now += timedelta(minutes=3)  # she paused
-    await lan.wait_for(REMINDER, timeout=5)
+    await lan.wait_for(REMINDER, timeout=15)
+
+
+async def reminder_row(running: Running, chat_id: str) -> int:
+    async with running.app.sessions() as session:
+        row_id = await session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.priority == outbox.BULK))
+    assert row_id is not None
+    return row_id
+
+
+async def until_sent_after(running: Running, row_id: int, count: int, timeout: float) -> None:
+    """Wait until `count` reminders queued after the one `row_id` were sent."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with running.app.sessions() as session:
+            sent = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.id > row_id, OutboxMessage.priority == outbox.BULK,
+                OutboxMessage.sent_at.is_not(None)))
+        if sent >= count:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"only {sent} reminders queued after row {row_id} were sent")
+        await asyncio.sleep(0.1)
