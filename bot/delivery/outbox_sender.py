@@ -167,8 +167,10 @@ class OutboxSender:
         self.health = health or Health(clock, instance_id)
         self.active_pause = active_pause
         self.part = f"{self.channel}-send"
-        # About a second of sends at the overall rate, claimed ahead per class.
-        self.ahead = max(4, min(concurrency, math.ceil(self.flood.per_second * HORIZON)))
+        # About a second of sends at the overall rate, claimed ahead per class (with paid
+        # broadcast, bulk messages have a faster rate of their own).
+        rate = max(self.flood.per_second, self.flood.paid_per_second)
+        self.ahead = max(4, min(concurrency, math.ceil(rate * HORIZON)))
         self._wake = asyncio.Event()  # new messages were queued
         self._room = asyncio.Event()  # sends finished: more may be claimed
         self._turns = Turns()
@@ -494,12 +496,19 @@ class OutboxSender:
     async def _deliver(self, item: outbox.Pending, order: int = 0) -> None:
         """Send one claimed message and record its own outcome; never raises."""
         chat_id = item.chat_id
+        payload = item.payload
         try:
-            if item.payload.get("kind") not in NOT_MESSAGES:
+            if payload.get("kind") not in NOT_MESSAGES:
+                # Bulk messages go as paid broadcast when it is on (Telegram: up to 1,000 a
+                # second, for a fee each); replies stay within the free rate.
+                paid = (self.flood.paid_per_second > 0 and item.priority == outbox.BULK
+                        and payload.get("kind", "message") == "message")
+                if paid:
+                    payload = {**payload, "paid_broadcast": True}
                 # Timed right before the request, so the database's own delays never bunch
                 # requests up on the messenger's side.
-                await self._wait_turn(chat_id, item.priority, order)
-            await self.transport.send(chat_id, item.payload)
+                await self._wait_turn(chat_id, item.priority, order, paid)
+            await self.transport.send(chat_id, payload)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -531,7 +540,7 @@ class OutboxSender:
                         describe(error))
 
     async def _wait_turn(self, chat_id: str, priority: int = outbox.REPLY,
-                         order: int = 0) -> None:
+                         order: int = 0, paid: bool = False) -> None:
         """Sleep until this message may go. Replies take the overall rate's turns before bulk
         messages, each in the order claimed (after a restart, the messages taken back go
         first); a chat's own limit is waited out before queueing."""
@@ -540,9 +549,9 @@ class OutboxSender:
             await asyncio.sleep(wait)
         async with self._turns(priority, order):
             while True:
-                delay = self.flood.delay(chat_id, self.monotonic(), group)
+                delay = self.flood.delay(chat_id, self.monotonic(), group, paid)
                 if delay <= 0:
-                    self.flood.sent(chat_id, self.monotonic(), group)
+                    self.flood.sent(chat_id, self.monotonic(), group, paid)
                     return
                 await asyncio.sleep(delay)
 
