@@ -182,6 +182,7 @@ class OutboxSender:
         # The last look found replies / bulk messages that may go but were not claimed.
         self._left_replies = False
         self._left_bulk = False
+        self._chats_next: set[str] = set()  # chats whose next message waits for a send
         self._poll_at = 0.0  # monotonic time of the next look for rows written elsewhere
         self._next_look = math.inf  # monotonic time a held message may be claimable
         self.sent_count = 0
@@ -352,10 +353,11 @@ class OutboxSender:
             self._tasks.discard(finished)
             self._in_flight.pop(item.id, None)
             self._claimed_at.pop(item.id, None)
-            # A finished send is worth a look only when it freed room for what was left over:
-            # half the replies' second, or half the whole second for bulk. (Not at every send:
-            # a blast paced at 30/s would then cost a claim transaction per message.)
-            if not self._in_flight or (
+            # A finished send is worth a look only when its chat has a next message, or it
+            # freed room for what was left over: half the replies' second, or half the whole
+            # second for bulk. (Not at every send: a blast paced at 30/s would then cost a
+            # claim transaction per message, and a lone reply two.)
+            if item.chat_id in self._chats_next or (
                     self._left_replies and self._replies_in_flight() <= self.ahead // 2) or (
                     self._left_bulk and len(self._in_flight) <= self.ahead // 2):
                 self._room.set()
@@ -372,6 +374,7 @@ class OutboxSender:
         bulk = max(0, min(self.ahead - len(self._in_flight), self._free()))
         busy = {chat for chat, _priority in self._in_flight.values()}
         seen: set[str] = set()
+        chats_next: set[str] = set()
         mono = self.monotonic()
         next_look = math.inf
         picked: list[outbox.Head] = []
@@ -382,6 +385,7 @@ class OutboxSender:
         read = 0
         if replies <= 0 and bulk <= 0:  # no room: nothing read, more may wait
             self._left_replies = self._left_bulk = True
+            self._chats_next = busy
             self._next_look = math.inf
             return [], True
         while read < limit:
@@ -397,7 +401,8 @@ class OutboxSender:
                     next_look = min(next_look, mono + (head.held_until - now).total_seconds())
                     continue
                 if head.chat_id in busy:
-                    continue  # a send finishing is a look of its own
+                    chats_next.add(head.chat_id)  # its send finishing calls for a look
+                    continue
                 delay = self.flood.chat_delay(head.chat_id, mono,
                                               self.transport.is_group(head.chat_id))
                 if delay >= MIN_RECHECK:
@@ -438,6 +443,7 @@ class OutboxSender:
             else:
                 left_bulk = True
         self._left_replies, self._left_bulk = left_replies, left_bulk
+        self._chats_next = chats_next
         self._next_look = next_look
         return [head.id for head in picked], waiting
 
