@@ -357,8 +357,10 @@ class OutboxSender:
             # freed room for what was left over: half the replies' second, or half the whole
             # second for bulk. (Not at every send: a blast paced at 30/s would then cost a
             # claim transaction per message, and a lone reply two.)
+            # New rows that waited for reply room count as left over replies.
+            left_replies = self._left_replies or self._wake.is_set()
             if item.chat_id in self._chats_next or (
-                    self._left_replies and self._replies_in_flight() <= self.ahead // 2) or (
+                    left_replies and self._replies_in_flight() <= self.ahead // 2) or (
                     self._left_bulk and len(self._in_flight) <= self.ahead // 2):
                 self._room.set()
 
