@@ -29,7 +29,7 @@ from bot.channels.zalo.api import ZaloClient, ZaloError
 from bot.channels.zalo.transport import ZaloTransport
 from bot.delivery.budget import check_zalo_budget
 from bot.delivery.dispatcher import utc_now
-from bot.delivery.flood_control import FloodControl
+from bot.delivery.flood_control import TELEGRAM_PAID_BROADCAST_RATE, FloodControl
 from bot.delivery.health import Health
 from bot.delivery.inbox import InboxWorker, release_claims
 from bot.delivery.instance import InstanceId, acquire, id_file
@@ -266,7 +266,9 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
     await register_commands(bot, app.catalog, settings.default_language)
     flood = FloodControl(per_second=settings.telegram_rate_per_second,
                          per_chat_per_second=settings.telegram_rate_per_chat,
-                         group_per_minute=settings.telegram_group_per_minute)
+                         group_per_minute=settings.telegram_group_per_minute,
+                         paid_per_second=(TELEGRAM_PAID_BROADCAST_RATE
+                                          if settings.telegram_paid_broadcast else 0.0))
     transport = TelegramTransport(bot, app.catalog)
     app.dispatcher.fetchers["telegram"] = TelegramFiles(bot).fetch
     sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,

@@ -10,6 +10,15 @@ from conversations.context import Context
 from conversations.events import Button, Effect, InboundEvent, OutboundMessage, StepResult
 from conversations.i18n import Tr
 
+# The steps of a report being filled in: choosing the unit, answering, confirming a figure
+# asked back, reviewing before submitting.
+FORM_STEPS = frozenset({"choosing", "answering", "confirming", "reviewing"})
+
+
+def in_a_form(state: dict[str, Any] | None) -> bool:
+    """Whether the person is filling in a report (a reminder then waits until they pause)."""
+    return bool(state) and state.get("step", "idle") in FORM_STEPS
+
 
 @dataclass
 class Turn:

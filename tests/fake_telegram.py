@@ -1216,6 +1216,9 @@ class _FloodConfig:
     per_second: int
     per_chat_per_second: float
     burst: int
+    # Messages sent with allow_paid_broadcast: their own overall limit (Bot API: up to 1000
+    # a second, for a fee); the per-chat limit applies to them as to any message.
+    paid_per_second: int = 1000
 
 
 _DEFAULT_DESCRIPTIONS = {
@@ -1284,6 +1287,8 @@ class FakeTelegram:
         self._delays: dict[tuple[str | None, int | None], float] = {}
         self._flood: _FloodConfig | None = None
         self._flood_window: deque[float] = deque()
+        self._paid_window: deque[float] = deque()
+        self.paid_broadcasts = 0  # messages accepted with allow_paid_broadcast
         self._buckets: dict[int, tuple[float, float]] = {}
         self._webhook_tasks: set[asyncio.Task] = set()
         self._webhook_sem: asyncio.Semaphore | None = None
@@ -1441,6 +1446,7 @@ class FakeTelegram:
     ) -> None:
         self._flood = _FloodConfig(per_second, per_chat_per_second, burst)
         self._flood_window.clear()
+        self._paid_window.clear()
         self._buckets.clear()
 
     def disable_flood_limits(self) -> None:
@@ -1592,7 +1598,8 @@ class FakeTelegram:
                 if isinstance(chat_id, int) and chat_id in self.blocked_by:
                     raise _ApiError(403, "Forbidden: bot was blocked by the user")
                 if self._flood is not None and name in self.FLOOD_METHODS:
-                    self._flood_check(chat_id if isinstance(chat_id, int) else None)
+                    self._flood_check(chat_id if isinstance(chat_id, int) else None,
+                                      paid=params.get("allow_paid_broadcast") is True)
                 result = await handler(params)
             except _Violation as e:
                 self.spec_errors.append(f"{name}: {e.why}")
@@ -1620,14 +1627,15 @@ class FakeTelegram:
                     description = f"Too Many Requests: retry after {fault.retry_after}"
                 raise _ApiError(fault.status, description, fault.retry_after)
 
-    def _flood_check(self, chat_id: int | None) -> None:
+    def _flood_check(self, chat_id: int | None, paid: bool = False) -> None:
         cfg = self._flood
         assert cfg is not None
         now = time.monotonic()
-        window = self._flood_window
+        window = self._paid_window if paid else self._flood_window
+        limit = cfg.paid_per_second if paid else cfg.per_second
         while window and window[0] <= now - 1.0:
             window.popleft()
-        if len(window) >= cfg.per_second:
+        if len(window) >= limit:
             self._too_many(max(1, math.ceil(window[0] + 1.0 - now)))
         if chat_id is not None:
             tokens, last = self._buckets.get(chat_id, (float(cfg.burst), now))
@@ -1637,6 +1645,8 @@ class FakeTelegram:
                 self._too_many(max(1, math.ceil((1.0 - tokens) / cfg.per_chat_per_second)))
             self._buckets[chat_id] = (tokens - 1.0, now)
         window.append(now)
+        if paid:
+            self.paid_broadcasts += 1
 
     def _too_many(self, retry_after: int) -> None:
         self.flood_429s += 1

@@ -17,7 +17,7 @@ from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.text_split import split_text
-from bot.delivery.outbox import TEXT_LIMITS, to_payload
+from bot.delivery.outbox import BULK, TEXT_LIMITS, to_payload
 from bot.storage.context_loader import FormCache
 from bot.storage.database import dialect_insert
 from bot.storage.models import (
@@ -221,8 +221,9 @@ class ReminderStore:
 
     async def enqueue(self, session: AsyncSession, due: list[DueReminder],
                       now: datetime, not_before: datetime | None = None) -> int:
-        """Write due reminders to the outbox; those already there (same key) are skipped.
-        With `not_before`, the sender holds them until then (quiet hours)."""
+        """Write due reminders to the outbox as bulk messages (replies go ahead of them); those
+        already there (same key) are skipped. With `not_before`, the sender holds them until
+        then (quiet hours)."""
         if not due:
             return 0
         keys = [r.key for r in due]
@@ -244,7 +245,8 @@ class ReminderStore:
                 rows.append({"channel": reminder.recipient.channel,
                              "chat_id": reminder.recipient.chat_id, "payload": payload,
                              "dedupe_key": reminder.key if i == 0 else f"{reminder.key}#{i}",
-                             "created_at": now, "attempts": 0, "not_before": not_before})
+                             "created_at": now, "attempts": 0, "not_before": not_before,
+                             "priority": BULK})
         if rows:
             await _insert_ignoring_duplicates(session, rows)
         return len(rows)

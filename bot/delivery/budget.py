@@ -53,7 +53,8 @@ async def check_zalo_budget(sessions: async_sessionmaker[AsyncSession], catalog:
                 if exists is None:
                     outbox.enqueue_payload(session, identity.channel, identity.chat_id,
                                            {"kind": "message", "text": text, "buttons": [],
-                                            "language": admin.language}, now, dedupe_key=key)
+                                            "language": admin.language}, now, dedupe_key=key,
+                                           priority=outbox.BULK)
                     queued += 1
                 break  # one channel per person is enough
         return queued

@@ -1,5 +1,9 @@
 """Messenger send limits: an overall rate, a small burst then a steady rate per chat, a slower
-rate per group, and pauses the messenger imposes (429 retry_after). Time is passed in."""
+rate per group, and pauses the messenger imposes (429 retry_after). Time is passed in.
+
+With `paid_per_second` (Telegram's paid broadcast), messages sent as paid ones have an overall
+rate of their own (up to 1,000 a second on Telegram, each beyond the free rate costing Stars);
+the per-chat limits and the free rate of the other messages stay as they are."""
 
 from __future__ import annotations
 
@@ -11,11 +15,11 @@ from dataclasses import dataclass, field
 class _Bucket:
     capacity: float
     rate: float  # tokens per second
-    tokens: float = -1.0
+    tokens: float | None = None  # None: full at first use (a spent bucket may go below 0)
     updated: float = 0.0
 
     def refill(self, now: float) -> None:
-        if self.tokens < 0:
+        if self.tokens is None:
             self.tokens, self.updated = self.capacity, now
             return
         self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.updated) * self.rate)
@@ -34,6 +38,8 @@ class _Bucket:
 # keep a small margin so jitter never tips a burst over the limit.
 WINDOW = 1.02
 CHAT_MARGIN = 1.05
+# Telegram's paid broadcast (`allow_paid_broadcast`): messages a second it allows.
+TELEGRAM_PAID_BROADCAST_RATE = 1000.0
 # 429s for this many different chats within this many seconds mean the overall limit.
 OVERALL_REFUSALS = 3
 OVERALL_WINDOW = 1.0
@@ -45,7 +51,9 @@ class FloodControl:
     per_chat_per_second: float = 1.0
     chat_burst: int = 3
     group_per_minute: float = 20.0
+    paid_per_second: float = 0.0  # 0: no paid broadcast
     _recent: deque[float] = field(default_factory=deque)
+    _paid: FloodControl | None = None  # the paid messages' own overall rate
     _pace: _Bucket | None = None  # spaces sends evenly, so they also arrive evenly
     _chats: dict[str, _Bucket] = field(default_factory=dict)
     _paused_until: float = 0.0
@@ -63,15 +71,28 @@ class FloodControl:
             self._chats[chat] = bucket
         return bucket
 
-    def delay(self, chat: str, now: float, group: bool = False) -> float:
+    def paid(self) -> FloodControl:
+        """The overall rate of paid broadcast messages (only with `paid_per_second`)."""
+        if self._paid is None:
+            self._paid = FloodControl(per_second=self.paid_per_second)
+        return self._paid
+
+    def delay(self, chat: str, now: float, group: bool = False, paid: bool = False) -> float:
         """Seconds to wait before a message to `chat` may go."""
+        if paid and self.paid_per_second > 0:
+            overall = self.paid()._overall(now)
+            return max(overall, self._paused_until - now, self._chat_paused.get(chat, 0.0) - now,
+                       self._bucket(chat, group).wait(now), 0.0)
+        return max(self._overall(now), self._bucket(chat, group).wait(now),
+                   self._paused_until - now, self._chat_paused.get(chat, 0.0) - now, 0.0)
+
+    def _overall(self, now: float) -> float:
         while self._recent and now - self._recent[0] >= WINDOW:
             self._recent.popleft()
         overall = 0.0
         if len(self._recent) >= self.per_second:
             overall = WINDOW - (now - self._recent[0])
-        pauses = max(self._paused_until - now, self._chat_paused.get(chat, 0.0) - now, 0.0)
-        return max(overall, pauses, self._pacer().wait(now), self._bucket(chat, group).wait(now))
+        return max(overall, self._pacer().wait(now))
 
     def chat_delay(self, chat: str, now: float, group: bool = False) -> float:
         """Seconds before this chat may take a message, ignoring the overall rate."""
@@ -86,9 +107,10 @@ class FloodControl:
             self._pace = _Bucket(capacity=1.1, rate=self.per_second / WINDOW)
         return self._pace
 
-    def sent(self, chat: str, now: float, group: bool = False) -> None:
-        self._recent.append(now)
-        self._pacer().take(now)
+    def sent(self, chat: str, now: float, group: bool = False, paid: bool = False) -> None:
+        overall = self.paid() if paid and self.paid_per_second > 0 else self
+        overall._recent.append(now)
+        overall._pacer().take(now)
         self._bucket(chat, group).take(now)
 
     def retry_after(self, chat: str, seconds: float, now: float) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.text_split import split_text
@@ -16,6 +16,10 @@ from conversations.events import Button, OutboundMessage
 
 # The longest text each channel takes in one message.
 TEXT_LIMITS = {"telegram": 4096, "zalo": 1800}  # Zalo: 2000, less room for the options
+# Who waits for whom: a reply to someone who wrote (or a notice a person's action causes) goes
+# ahead of bulk messages (reminders, digests, nudges, budget warnings), which get the capacity
+# the replies leave.
+REPLY, BULK = 0, 1
 
 
 def to_payload(message: OutboundMessage, language: str = "vi") -> dict[str, Any]:
@@ -36,6 +40,7 @@ class Pending:
     chat_id: str
     payload: dict[str, Any]
     attempts: int = 0
+    priority: int = REPLY
 
     @property
     def message(self) -> OutboundMessage:
@@ -64,31 +69,47 @@ def message_rows(channel: str, chat_id: str, messages: Sequence[OutboundMessage]
 
 
 def payload_row(channel: str, chat_id: str, payload: dict[str, Any], now: datetime,
-                dedupe_key: str | None = None) -> dict[str, Any]:
+                dedupe_key: str | None = None, priority: int = REPLY) -> dict[str, Any]:
     return {"channel": channel, "chat_id": chat_id, "payload": payload, "created_at": now,
-            "attempts": 0, "dedupe_key": dedupe_key}
+            "attempts": 0, "dedupe_key": dedupe_key, "priority": priority}
 
 
 def enqueue_payload(session: AsyncSession, channel: str, chat_id: str, payload: dict[str, Any],
-                    now: datetime, dedupe_key: str | None = None) -> None:
-    session.add(OutboxMessage(**payload_row(channel, chat_id, payload, now, dedupe_key)))
+                    now: datetime, dedupe_key: str | None = None,
+                    priority: int = REPLY) -> None:
+    session.add(OutboxMessage(**payload_row(channel, chat_id, payload, now, dedupe_key,
+                                            priority)))
 
 
-async def queue_heads(session: AsyncSession, channel: str, limit: int
-                      ) -> list[tuple[Pending, datetime | None]]:
-    """Unsent messages, oldest first, each with the time it is held until (a claim or a
-    retry time), in one statement. Without their payloads (empty here): the sender reads the
-    few it claims with the claim, not the whole backlog at every round (bench/README.md)."""
+@dataclass(frozen=True)
+class Head:
+    """An unsent message as the sender first sees it: no payload (read only when claimed)."""
+
+    id: int
+    chat_id: str
+    priority: int
+    held_until: datetime | None  # a claim or a retry time
+
+
+async def queue_heads(session: AsyncSession, channel: str, limit: int,
+                      after: tuple[int, int] | None = None) -> list[Head]:
+    """Unsent messages in the order they are served (replies first, then bulk, each oldest
+    first), each with the time it is held until, in one statement on the queue index;
+    `after` (priority, id) continues from the last row of the previous page."""
+    query = (select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.priority,
+                    OutboxMessage.claimed_until, OutboxMessage.not_before)
+             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None),
+                    OutboxMessage.channel == channel))
+    if after is not None:
+        priority, row_id = after
+        query = query.where(or_(OutboxMessage.priority > priority,
+                                and_(OutboxMessage.priority == priority,
+                                     OutboxMessage.id > row_id)))
     rows = (await session.execute(
-        select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.attempts,
-               OutboxMessage.claimed_until, OutboxMessage.not_before)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None),
-               OutboxMessage.channel == channel)
-        .order_by(OutboxMessage.id).limit(limit))).all()
-    return [(Pending(row_id, channel, chat_id, {}, attempts),
-             claimed if not_before is None else not_before if claimed is None
-             else max(claimed, not_before))
-            for row_id, chat_id, attempts, claimed, not_before in rows]
+        query.order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))).all()
+    return [Head(row_id, chat_id, priority,
+                 max((t for t in (claimed, not_before) if t is not None), default=None))
+            for row_id, chat_id, priority, claimed, not_before in rows]
 
 
 async def pending(session: AsyncSession, channel: str, chat_id: str | None = None,

@@ -1,29 +1,41 @@
-"""Delivers the outbox: in order per chat, within the messenger's flood limits, with retries.
+"""Delivers the outbox: replies first, in order per chat, within the messenger's flood limits,
+with retries.
 
 Each message is judged on its own. A row is claimed (a lease, committed, with this instance's
 id) before it is sent; its send runs as its own task, and its outcome — sent, retry later,
 refused — is recorded for that row alone. The next claim transaction marks the sent ones sent,
-renews the lease of those still in flight, and claims the next message of every chat that is
+renews the leases of sends that take long, and claims the next message of every chat that is
 free, so one slow request or one chat's 429 holds only its own chat.
+
+Replies go first. A reply to someone who wrote (priority REPLY) takes the overall rate's next
+turn ahead of any bulk message (reminders, digests, nudges: priority BULK), which get the turns
+the replies leave; a bulk message to someone filling in a report who wrote in the last
+ACTIVE_PAUSE waits until they pause, so a reminder never lands in the middle of the form.
+
+The sender sleeps until something can go: new rows (a commit wakes it), a send finishing, or
+the moment the earliest held message becomes free (a chat's flood limit, a retry time, a
+lease, a person's pause). It claims about a second of sends ahead per class, no more, so a
+claim transaction serves many messages and a crash leaves few claimed.
 
 A crash between sending and marking leaves the row claimed: the restarted instance takes its
 own claims back at once and sends those once more (at most one resend per message per crash,
-and only for the messages in flight then, at most `concurrency`); another instance's claims
-wait for their lease.
+and only for the messages in flight then); another instance's claims wait for their lease.
 
 The structure, for whoever extends it: `run` loops over `drain_once` (one transaction:
-mark, renew, claim) and waits for new work or free slots; `_ready` picks what may go now;
-`_deliver` sends one message and records its outcome.
+mark, renew, claim) and `_pause`; `_choose` picks what may go now; `_deliver` sends one message
+and records its outcome; `Turns` hands out the overall rate's turns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import heapq
+import itertools
 import logging
+import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -33,11 +45,30 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery import outbox
 from bot.delivery.flood_control import FloodControl
 from bot.delivery.health import Health, describe
-from bot.storage.models import Contact, ContactUnit, Identity, OutboxMessage, Unit
+from bot.storage.models import (
+    Contact,
+    ContactUnit,
+    ConversationState,
+    Identity,
+    OutboxMessage,
+    Unit,
+)
 from conversations.i18n import Catalog
+from conversations.session import in_a_form
 
 log = logging.getLogger(__name__)
 NOT_MESSAGES = frozenset({"callback_answer", "menu"})  # no per-chat message limit applies
+# A bulk message to someone filling in a report who wrote within this waits until they pause.
+ACTIVE_PAUSE = timedelta(minutes=2)
+# Rows another process wrote (a CLI's `remind now`, another instance) are looked for this often.
+IDLE_POLL = 2.0
+# Seconds of sends claimed ahead per class: enough to keep the rate, few to resend after a crash.
+HORIZON = 1.0
+# Sent rows are written down within this, even when nothing else calls for a transaction.
+MARK_WITHIN = 0.2
+# The soonest a held message is looked at again (many chats held a few ms apart cost one look).
+MIN_RECHECK = 0.05
+PAGE = 250  # queue rows read per page; more pages only when too few of them may go
 
 
 class SendError(Exception):
@@ -70,6 +101,48 @@ class Transport(Protocol):
     async def send(self, chat_id: str, payload: dict[str, Any]) -> None: ...
 
 
+class Turns:
+    """The overall rate's turns, one holder at a time: replies before bulk messages, each in
+    the order they were claimed (after a restart, the messages taken back first)."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._held = False
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, priority: int, order: int) -> AsyncIterator[None]:
+        await self._acquire(priority, order)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, priority: int, order: int) -> None:
+        if not self._held and not self._waiting:
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, order, turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._release()  # handed the turn just as it was cancelled: pass it on
+            raise
+
+    def _release(self) -> None:
+        while self._waiting:
+            _priority, _order, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._held = False
+
+    @property
+    def waiting(self) -> int:
+        return sum(not turn.done() for *_rest, turn in self._waiting)
+
+
 class OutboxSender:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: Transport,
                  clock: Callable[[], datetime], catalog: Catalog,
@@ -77,7 +150,8 @@ class OutboxSender:
                  max_attempts: int = 12, concurrency: int = 60,
                  monotonic: Callable[[], float] = time.monotonic,
                  read_sessions: async_sessionmaker[AsyncSession] | None = None,
-                 instance_id: str = "local", health: Health | None = None) -> None:
+                 instance_id: str = "local", health: Health | None = None,
+                 active_pause: timedelta = ACTIVE_PAUSE) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions or sessions
         self.transport = transport
@@ -91,51 +165,102 @@ class OutboxSender:
         self.monotonic = monotonic
         self.instance_id = instance_id
         self.health = health or Health(clock, instance_id)
+        self.active_pause = active_pause
         self.part = f"{self.channel}-send"
+        # About a second of sends at the overall rate, claimed ahead per class (with paid
+        # broadcast, bulk messages have a faster rate of their own).
+        rate = max(self.flood.per_second, self.flood.paid_per_second)
+        self.ahead = max(4, min(concurrency, math.ceil(rate * HORIZON)))
         self._wake = asyncio.Event()  # new messages were queued
-        self._room = asyncio.Event()  # sends finished: slots are free again
-        self._turns = asyncio.Lock()  # the overall rate's turns, in the order of claiming
-        self._in_flight: dict[int, str] = {}  # row id → chat id, sends under way
+        self._room = asyncio.Event()  # sends finished: more may be claimed
+        self._turns = Turns()
+        self._order = itertools.count()  # claim order, for the turns
+        self._in_flight: dict[int, tuple[str, int]] = {}  # row id → (chat id, priority)
+        self._claimed_at: dict[int, float] = {}  # row id → when claimed or renewed (monotonic)
         self._tasks: set[asyncio.Task] = set()
         self._unmarked: list[int] = []  # sent, written down by the next claim transaction
+        # The last look found replies / bulk messages that may go but were not claimed.
+        self._left_replies = False
+        self._left_bulk = False
+        self._chats_next: set[str] = set()  # chats whose next message waits for a send
+        self._poll_at = 0.0  # monotonic time of the next look for rows written elsewhere
+        self._next_look = math.inf  # monotonic time a held message may be claimable
         self.sent_count = 0
+        self.drains = 0
 
     def wake(self) -> None:
         self._wake.set()
 
     # ------------------------------------------------------------------ the loop
 
-    async def run(self, stop: asyncio.Event, idle_poll: float = 0.2) -> None:
+    async def run(self, stop: asyncio.Event, idle_poll: float = IDLE_POLL) -> None:
         try:
             await self.take_back_own_claims()
         except Exception as exc:
             log.warning("%s sender could not take back its claims (%s)", self.channel,
                         describe(exc))
         try:
+            look = True
             while not stop.is_set():
                 try:
-                    claimed = await self.drain_once()
+                    if look:
+                        self._wake.clear()
+                        self._room.clear()
+                        self._poll_at = self.monotonic() + idle_poll
+                        await self.drain_once()
+                    else:  # only sent rows to write down: no need to read the queue
+                        await self.mark_sent()
                 except Exception as exc:  # the database is away: try again shortly
                     self.health.failed(self.part, exc)
                     log.exception("outbox sender for %s failed; retrying", self.channel)
-                    claimed = 0
-                if claimed and self._free() > 0:
-                    continue  # more chats may be ready
-                await self._pause(stop, idle_poll)
+                    self._next_look = self.monotonic() + 1.0
+                look = await self._pause(stop)
         finally:
             await self._finish_in_flight()
             with contextlib.suppress(Exception):
                 await self.mark_sent()
 
-    async def _pause(self, stop: asyncio.Event, timeout: float) -> None:
-        """Until new messages are queued, sends free enough slots, or `timeout` passes
-        (another instance may have written meanwhile; a held chat may have become free)."""
-        self._wake.clear()
-        self._room.clear()
-        waiters = [asyncio.ensure_future(self._wake.wait()),
-                   asyncio.ensure_future(self._room.wait()),
-                   asyncio.ensure_future(stop.wait())]
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    def _replies_in_flight(self) -> int:
+        return sum(priority == outbox.REPLY for _chat, priority in self._in_flight.values())
+
+    def _worth_a_look(self) -> bool:
+        """New rows may hold a reply that can be claimed now: not while a second of replies
+        is already claimed (the new one would wait behind them anyway)."""
+        return self._replies_in_flight() <= self.ahead // 2
+
+    async def _pause(self, stop: asyncio.Event) -> bool:
+        """Sleep until new rows are worth a look, sends free room for more, a held message
+        may go, sent rows are due to be written down, or the idle poll comes (another process
+        may have written meanwhile). Returns whether the queue is worth a look (False: only
+        sent rows are due to be written down)."""
+        now = self.monotonic()
+        look_at = min(self._poll_at, max(self._next_look, now + MIN_RECHECK))
+        until = min(look_at, now + MARK_WITHIN) if self._unmarked else look_at
+        while not stop.is_set():
+            if self._room.is_set() or (self._wake.is_set() and self._worth_a_look()):
+                return True
+            remaining = until - self.monotonic()
+            if remaining <= 0:
+                return self.monotonic() >= look_at
+            waiters = [asyncio.ensure_future(self._room.wait()),
+                       asyncio.ensure_future(stop.wait())]
+            if not self._wake.is_set():
+                waiters.append(asyncio.ensure_future(self._wake.wait()))
+            await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+            if self._wake.is_set() and not self._worth_a_look():
+                # Remembered for the next look; wait for room (or the timer) meanwhile.
+                await self._wait_room_or(stop, until)
+                return self._room.is_set() or self.monotonic() >= look_at
+        return True
+
+    async def _wait_room_or(self, stop: asyncio.Event, until: float) -> None:
+        remaining = until - self.monotonic()
+        if remaining <= 0 or self._room.is_set():
+            return
+        waiters = [asyncio.ensure_future(self._room.wait()), asyncio.ensure_future(stop.wait())]
+        await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
 
@@ -195,76 +320,170 @@ class OutboxSender:
         return ids
 
     async def drain_once(self, limit: int = 2000) -> int:
-        """One transaction: what was sent is marked sent, the leases of sends under way are
-        renewed, and the oldest unsent message of every chat that may receive one now is
-        claimed (as many as there are free slots); each is then sent by its own task.
-        Returns how many were claimed."""
+        """One transaction: what was sent is marked sent, long sends keep their lease, and the
+        next message of every chat that may receive one now is claimed — replies up to a
+        second of sends ahead, bulk messages up to what the replies leave of that second;
+        each is then sent by its own task. Returns how many were claimed."""
         now = self.clock()
         marked: list[int] = []
+        self.drains += 1
         try:
             async with self.sessions() as session, session.begin():
                 marked = await self._mark(session)
                 await self._renew(session, now)
-                ready: list[outbox.Pending] = []
-                waiting = bool(self._in_flight)
-                if self._free() > 0:
-                    rows = await outbox.queue_heads(session, self.channel, limit)
-                    ready = self._ready(rows, now)[: self._free()]
-                    waiting = waiting or bool(rows)
-                claimed = await self._claim(session, [item.id for item in ready], now) \
-                    if ready else {}
+                chosen, waiting = await self._choose(session, now, limit)
+                claimed = await self._claim(session, chosen, now) if chosen else []
         except BaseException:
             self._unmarked = marked + self._unmarked  # not committed: next time
             raise
-        for item in ready:
-            if item.id in claimed:
-                self._start(dataclasses.replace(item, payload=claimed[item.id]))
+        for item in claimed:
+            self._start(item)
         # With messages waiting, a sender that never succeeds is stuck (the watchdog says so).
-        self.health.set_busy(self.part, waiting)
+        self.health.set_busy(self.part, waiting or bool(self._in_flight))
         return len(claimed)
 
     def _start(self, item: outbox.Pending) -> None:
-        self._in_flight[item.id] = item.chat_id
-        task = asyncio.create_task(self._deliver(item), name=f"send-{item.id}")
+        self._in_flight[item.id] = (item.chat_id, item.priority)
+        self._claimed_at[item.id] = self.monotonic()
+        order = next(self._order)
+        task = asyncio.create_task(self._deliver(item, order), name=f"send-{item.id}")
         self._tasks.add(task)
 
         def done(finished: asyncio.Task) -> None:
             self._tasks.discard(finished)
             self._in_flight.pop(item.id, None)
-            if self._free() >= max(1, self.concurrency // 4) or not self._in_flight:
+            self._claimed_at.pop(item.id, None)
+            # A finished send is worth a look only when its chat has a next message, or it
+            # freed room for what was left over: half the replies' second, or half the whole
+            # second for bulk. (Not at every send: a blast paced at 30/s would then cost a
+            # claim transaction per message, and a lone reply two.)
+            # New rows that waited for reply room count as left over replies.
+            left_replies = self._left_replies or self._wake.is_set()
+            if item.chat_id in self._chats_next or (
+                    left_replies and self._replies_in_flight() <= self.ahead // 2) or (
+                    self._left_bulk and len(self._in_flight) <= self.ahead // 2):
                 self._room.set()
 
         task.add_done_callback(done)
 
-    def _ready(self, rows: list[tuple[outbox.Pending, datetime | None]], now: datetime
-               ) -> list[outbox.Pending]:
-        """The oldest unsent message of each chat that may receive one now. A chat whose
-        oldest is held (being sent, by this instance or another, or waiting to be retried)
-        or that the flood limits hold gets nothing this time."""
-        busy = set(self._in_flight.values())
-        heads: dict[str, outbox.Pending | None] = {}
-        for item, held_until in rows:
-            if item.chat_id not in heads:
-                free = (held_until is None or held_until <= now) and item.chat_id not in busy
-                heads[item.chat_id] = item if free else None
+    async def _choose(self, session: AsyncSession, now: datetime, limit: int
+                      ) -> tuple[list[int], bool]:
+        """The rows to claim now, and whether anything waits at all. Reads the queue in the
+        order it is served, a page at a time, until enough may go: the first message of each
+        chat that nothing holds (a send under way, here or elsewhere; a retry time; the chat's
+        flood limit; for bulk, the person writing right now)."""
+        replies = max(0, min(self.ahead - self._replies_in_flight(), self._free()))
+        bulk = max(0, min(self.ahead - len(self._in_flight), self._free()))
+        busy = {chat for chat, _priority in self._in_flight.values()}
+        seen: set[str] = set()
+        chats_next: set[str] = set()
         mono = self.monotonic()
-        return [item for chat, item in heads.items() if item is not None and
-                self.flood.chat_delay(chat, mono, self.transport.is_group(chat)) < 0.05]
+        next_look = math.inf
+        picked: list[outbox.Head] = []
+        bulk_heads: list[outbox.Head] = []
+        waiting = False
+        left_replies = left_bulk = False
+        after: tuple[int, int] | None = None
+        read = 0
+        if replies <= 0 and bulk <= 0:  # no room: nothing read, more may wait
+            self._left_replies = self._left_bulk = True
+            self._chats_next = busy
+            self._next_look = math.inf
+            return [], True
+        while read < limit:
+            page = await outbox.queue_heads(session, self.channel, min(PAGE, limit - read),
+                                            after)
+            read += len(page)
+            waiting = waiting or bool(page)
+            for head in page:
+                if head.chat_id in seen:
+                    continue
+                seen.add(head.chat_id)
+                if head.held_until is not None and head.held_until > now:
+                    next_look = min(next_look, mono + (head.held_until - now).total_seconds())
+                    continue
+                if head.chat_id in busy:
+                    chats_next.add(head.chat_id)  # its send finishing calls for a look
+                    continue
+                delay = self.flood.chat_delay(head.chat_id, mono,
+                                              self.transport.is_group(head.chat_id))
+                if delay >= MIN_RECHECK:
+                    next_look = min(next_look, mono + delay)
+                    continue
+                if head.priority == outbox.REPLY:
+                    if replies > 0:
+                        picked.append(head)
+                        replies -= 1
+                    else:
+                        left_replies = True
+                elif len(bulk_heads) < 2 * bulk + 8:
+                    bulk_heads.append(head)
+                else:
+                    left_bulk = True
+            # The queue is read replies first: once a page ends in bulk, every reply was seen,
+            # and enough bulk heads (twice the room, the rest may turn out to be writing) end
+            # the read; a blast of 20,000 rows is not read through at every claim.
+            if len(page) < PAGE or (page[-1].priority != outbox.REPLY
+                                    and len(bulk_heads) >= min(2 * bulk + 8, PAGE)):
+                break
+            after = (page[-1].priority, page[-1].id)
+        # Bulk messages get what the replies leave of the second claimed ahead.
+        bulk = min(bulk, self.ahead - len(self._in_flight) - len(picked))
+        if bulk_heads:
+            if bulk > 0:
+                active = await self._writing(session, [h.chat_id for h in bulk_heads], now)
+                for head in bulk_heads:
+                    last = active.get(head.chat_id)
+                    if last is not None:
+                        free_at = last + self.active_pause
+                        next_look = min(next_look, mono + (free_at - now).total_seconds())
+                    elif bulk > 0:
+                        picked.append(head)
+                        bulk -= 1
+                    else:
+                        left_bulk = True
+            else:
+                left_bulk = True
+        self._left_replies, self._left_bulk = left_replies, left_bulk
+        self._chats_next = chats_next
+        self._next_look = next_look
+        return [head.id for head in picked], waiting
+
+    async def _writing(self, session: AsyncSession, chats: list[str], now: datetime
+                       ) -> dict[str, datetime]:
+        """Of these chats, those whose person is filling in a report and wrote within the
+        pause, and when they last wrote."""
+        rows = (await session.execute(
+            select(Identity.chat_id, ConversationState.updated_at, ConversationState.state)
+            .join(ConversationState, ConversationState.identity_id == Identity.id)
+            .where(Identity.channel == self.channel, Identity.chat_id.in_(chats),
+                   ConversationState.updated_at > now - self.active_pause))).all()
+        found: dict[str, datetime] = {}
+        for chat, last, state in rows:
+            if in_a_form(state) and (chat not in found or last > found[chat]):
+                found[chat] = last
+        return found
 
     async def _renew(self, session: AsyncSession, now: datetime) -> None:
-        """Sends under way keep their claim however long the messenger takes to answer."""
-        if self._in_flight:
+        """Sends under way keep their claim however long the messenger takes to answer: those
+        claimed a third of a lease ago are renewed."""
+        due = self.monotonic() - self.lease.total_seconds() / 3
+        old = [row_id for row_id, at in self._claimed_at.items() if at <= due]
+        if old:
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(list(self._in_flight)),
+                .where(OutboxMessage.id.in_(old),
                        OutboxMessage.claimed_by == self.instance_id,
                        OutboxMessage.sent_at.is_(None))
                 .values(claimed_until=now + self.lease))
+            mono = self.monotonic()
+            for row_id in old:
+                self._claimed_at[row_id] = mono
 
     async def _claim(self, session: AsyncSession, ids: list[int], now: datetime
-                     ) -> dict[int, dict[str, Any]]:
-        """Claim rows for `lease`; returns the payloads of those this sender got (another
-        instance may hold some)."""
+                     ) -> list[outbox.Pending]:
+        """Claim rows for `lease`; returns those this sender got (another instance may hold
+        some), with their payloads, in the order asked."""
         result = await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
@@ -273,20 +492,31 @@ class OutboxSender:
                    | (OutboxMessage.claimed_until <= now))
             .values(claimed_until=now + self.lease, claimed_by=self.instance_id,
                     attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id, OutboxMessage.payload))
-        return {row_id: payload for row_id, payload in result.all()}
+            .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload,
+                       OutboxMessage.attempts, OutboxMessage.priority))
+        got = {row_id: outbox.Pending(row_id, self.channel, chat_id, payload, attempts - 1,
+                                      priority)
+               for row_id, chat_id, payload, attempts, priority in result.all()}
+        return [got[row_id] for row_id in ids if row_id in got]
 
     # ------------------------------------------------------------------ one message
 
-    async def _deliver(self, item: outbox.Pending) -> None:
+    async def _deliver(self, item: outbox.Pending, order: int = 0) -> None:
         """Send one claimed message and record its own outcome; never raises."""
         chat_id = item.chat_id
+        payload = item.payload
         try:
-            if item.payload.get("kind") not in NOT_MESSAGES:
+            if payload.get("kind") not in NOT_MESSAGES:
+                # Bulk messages go as paid broadcast when it is on (Telegram: up to 1,000 a
+                # second, for a fee each); replies stay within the free rate.
+                paid = (self.flood.paid_per_second > 0 and item.priority == outbox.BULK
+                        and payload.get("kind", "message") == "message")
+                if paid:
+                    payload = {**payload, "paid_broadcast": True}
                 # Timed right before the request, so the database's own delays never bunch
                 # requests up on the messenger's side.
-                await self._wait_turn(chat_id)
-            await self.transport.send(chat_id, item.payload)
+                await self._wait_turn(chat_id, item.priority, order, paid)
+            await self.transport.send(chat_id, payload)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -317,18 +547,19 @@ class OutboxSender:
             log.warning("could not record the outcome of outbox row %s (%s)", item.id,
                         describe(error))
 
-    async def _wait_turn(self, chat_id: str) -> None:
-        """Wait until this message may go. Messages take the overall rate's turns in the order
-        they were claimed (oldest first: after a restart, the messages taken back go first),
-        never overtaken by later ones; a chat's own limit is waited out before queueing."""
+    async def _wait_turn(self, chat_id: str, priority: int = outbox.REPLY,
+                         order: int = 0, paid: bool = False) -> None:
+        """Sleep until this message may go. Replies take the overall rate's turns before bulk
+        messages, each in the order claimed (after a restart, the messages taken back go
+        first); a chat's own limit is waited out before queueing."""
         group = self.transport.is_group(chat_id)
         while (wait := self.flood.chat_delay(chat_id, self.monotonic(), group)) > 0:
             await asyncio.sleep(wait)
-        async with self._turns:  # FIFO
+        async with self._turns(priority, order):
             while True:
-                delay = self.flood.delay(chat_id, self.monotonic(), group)
+                delay = self.flood.delay(chat_id, self.monotonic(), group, paid)
                 if delay <= 0:
-                    self.flood.sent(chat_id, self.monotonic(), group)
+                    self.flood.sent(chat_id, self.monotonic(), group, paid)
                     return
                 await asyncio.sleep(delay)
 

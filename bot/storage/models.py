@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -88,7 +89,9 @@ class Identity(Base):
     """One account on one channel; several identities may belong to one contact."""
 
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("channel", "external_user_id"),)
+    # (channel, chat_id): the sender asks whether the person in a chat wrote recently.
+    __table_args__ = (UniqueConstraint("channel", "external_user_id"),
+                      Index("ix_identities_chat", "channel", "chat_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_user_id: Mapped[str] = mapped_column(String(128))
@@ -284,13 +287,17 @@ class OutboxMessage(Base):
     """Messages to send, written in the same transaction as the change that caused them."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "channel", "id"),)
+    # The queue in the order it is served: replies before bulk, each oldest first.
+    __table_args__ = (Index("ix_outbox_queue", "sent_at", "channel", "priority", "id"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # 0: a reply to someone who wrote (or a notice their action caused); 1: bulk (reminders,
+    # digests, nudges, budget warnings), sent with the capacity replies leave.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
