@@ -58,24 +58,24 @@ async def seed_communes(app: App, count: int, now: datetime) -> None:
     async with app.sessions() as session, session.begin():
         root = await session.scalar(select(Unit).where(Unit.code == "HP"))
         assert root is not None
-        unit_id = await session.scalar(select(func.max(Unit.id))) + 1
-        contact_id = await session.scalar(select(func.coalesce(func.max(Contact.id), 0))) + 1
-        units, contacts, links, identities = [], [], [], []
-        for n in range(count):
-            code = f"X-BLAST{n:04d}"
-            units.append({"id": unit_id + n, "code": code, "name": f"Xã {code}",
-                          "kind": "commune", "parent_id": root.id,
-                          "path": f"{root.path}{code}/"})
-            contacts.append({"id": contact_id + n, "name": f"Cán bộ {n}", "phone": None,
-                             "role": "reporter", "language": "vi", "active": True,
-                             "created_at": now})
-            links.append({"contact_id": contact_id + n, "unit_id": unit_id + n})
-            identities.append({"channel": "telegram", "external_user_id": str(FIRST_CHAT + n),
-                               "chat_id": str(FIRST_CHAT + n), "display_name": f"Cán bộ {n}",
-                               "contact_id": contact_id + n, "created_at": now})
-        for table, rows in ((Unit, units), (Contact, contacts), (ContactUnit, links),
-                            (Identity, identities)):
-            await session.execute(insert(table), rows)
+        # Ids come from the database (explicit ids would leave PostgreSQL's sequences behind).
+        codes = [f"X-BLAST{n:04d}" for n in range(count)]
+        unit_ids = (await session.execute(
+            insert(Unit).returning(Unit.id, sort_by_parameter_order=True),
+            [{"code": code, "name": f"Xã {code}", "kind": "commune", "parent_id": root.id,
+              "path": f"{root.path}{code}/"} for code in codes])).scalars().all()
+        contact_ids = (await session.execute(
+            insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
+            [{"name": f"Cán bộ {n}", "phone": None, "role": "reporter", "language": "vi",
+              "active": True, "created_at": now} for n in range(count)])).scalars().all()
+        await session.execute(insert(ContactUnit), [
+            {"contact_id": contact_id, "unit_id": unit_id}
+            for contact_id, unit_id in zip(contact_ids, unit_ids, strict=True)])
+        await session.execute(insert(Identity), [
+            {"channel": "telegram", "external_user_id": str(FIRST_CHAT + n),
+             "chat_id": str(FIRST_CHAT + n), "display_name": f"Cán bộ {n}",
+             "contact_id": contact_id, "created_at": now}
+            for n, contact_id in enumerate(contact_ids)])
 
 
 async def remind_everyone(app: App, now: datetime) -> int:
