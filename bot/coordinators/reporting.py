@@ -605,7 +605,9 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     reporters, reminded = await _reporters_of(session, lines, waiting)
     blocks = []
     for block in lines.blocks:
-        block_forms = {await forms.get(session, lines.form_ids[u.id]) for u in block.units}
+        # By id first: a form hashes all its questions, and a block has thousands of units.
+        block_forms = [await forms.get(session, form_id)
+                       for form_id in {lines.form_ids[u.id] for u in block.units}]
         questions = columns_of(sorted(block_forms, key=lambda f: -f.version))
         numeric = [q.id for q in questions if q.numeric]
         rows = []

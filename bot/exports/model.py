@@ -182,11 +182,14 @@ class Skipped:
 
 def renderable(question: QuestionColumn, stored: Any) -> bool:
     """True if `stored` is a value of the question's type that every export can write."""
-    from conversations.answer_parsing import within_bounds
+    from conversations.answer_parsing import MAX_BY_TYPE, within_bounds
 
     if stored is None:
         return True
     if question.numeric:
+        if type(stored) is int:  # most answers: compared without a Decimal
+            limit = MAX_BY_TYPE.get(question.type)
+            return limit is None or -limit < stored < limit
         if isinstance(stored, bool) or not isinstance(stored, int | float | str | Decimal):
             return False
         try:
