@@ -268,3 +268,49 @@ async def test_an_update_that_breaks_a_batch_costs_only_itself(
     # The person whose message broke things goes on normally.
     await tg.user(victim, "").send("/baocao")
     await tg.user(victim, "").wait_for("câu 1/40")
+
+
+async def test_a_commune_with_no_units_below_opens_its_report_in_the_batch(
+        db_url: str, tmp_path: Path):
+    """Opening a report loads what the units below sent in, which the batch does not hold: a
+    commune with units below takes the one-event path for it; one with none has nothing to
+    receive and stays in the batch (2,000 communes opening their reports at once, bench/)."""
+    clock = Clock(NOW)
+    leaf_code = "K4QW8ZTN6M"
+    seen = []
+    for tag, url in (("batched", db_url),
+                     ("alone", f"sqlite+aiosqlite:///{tmp_path / 'alone-leaf.db'}")):
+        app = await make_app(url, clock, tmp_path / f"leaf-{tag}")
+        async with app.sessions() as session, session.begin():
+            root = await session.scalar(select(Unit).where(Unit.code == "HP"))
+            assert root is not None
+            leaf = Unit(code="X-LEAF", name="Xã Lá", kind="commune", parent_id=root.id,
+                        path=f"{root.path}X-LEAF/")
+            session.add(leaf)
+            await session.flush()
+            session.add(Invite(code=leaf_code, unit_id=leaf.id, role="reporter", max_uses=5,
+                               uses=0, created_at=clock()))
+        events = [event("thu", CODES["X-ANLAO"], 0), event("vy", leaf_code, 1)]
+        try:
+            if tag == "batched":
+                await in_batches(app, events, size=2)
+                before = app.dispatcher.counts["one_by_one"]
+                await in_batches(app, [event("vy", "/baocao", 2), event("vy", "có", 3)], 2)
+                assert app.dispatcher.counts["one_by_one"] == before, \
+                    "the leaf commune's report opened in the batch"
+                await in_batches(app, [event("thu", "/baocao", 4)], 1)
+                assert app.dispatcher.counts["one_by_one"] == before + 1, \
+                    "a commune with schools loads what they sent in, one event at a time"
+            else:
+                await one_at_a_time(app, events + [event("vy", "/baocao", 2),
+                                                   event("vy", "có", 3),
+                                                   event("thu", "/baocao", 4)])
+            seen.append(await what_everyone_sees(app))
+        finally:
+            await app.close()
+    batched, alone = seen
+    assert batched == alone
+    assert any("Xã Lá" in (text or "") for text, *_ in batched["replies"]["vy"]), \
+        batched["replies"]["vy"]
+    assert any("Đã nhận báo cáo" in (text or "") or "chưa nhận" in (text or "").lower()
+               for text, *_ in batched["replies"]["thu"]), batched["replies"]["thu"]

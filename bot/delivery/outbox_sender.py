@@ -426,6 +426,11 @@ class OutboxSender:
             if len(page) < PAGE or (page[-1].priority != outbox.REPLY
                                     and len(bulk_heads) >= min(2 * bulk + 8, PAGE)):
                 break
+            if replies <= 0 and len(self._in_flight) + len(picked) >= self.ahead:
+                # No room left for anything this round: the rest waits (a send finishing
+                # calls for the next look); a backlog of replies is not read through.
+                left_replies = True
+                break
             after = (page[-1].priority, page[-1].id)
         # Bulk messages get what the replies leave of the second claimed ahead.
         bulk = min(bulk, self.ahead - len(self._in_flight) - len(picked))

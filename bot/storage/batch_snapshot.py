@@ -240,6 +240,7 @@ class BatchSnapshot:
         self.contacts: dict[int, ContactView] = {}
         self.reports: dict[str, _Report] = {}
         self.owed: dict[int, list[str]] = defaultdict(list)  # contact → report keys, in order
+        self.with_units_below: set[int] = set()  # units of those reports that have units below
         self.forms: dict[str, Form] = {}
         self.stale_accounts: set[tuple[str, str]] = set()
         self.stale_contacts: set[int] = set()
@@ -395,6 +396,10 @@ class BatchSnapshot:
                 return_comment=comment or "", correct_by=correct_by)
             self.reports[key] = _Report(view, unit_id, submission_form or form_id,
                                         submission_id, status or "none")
+        unit_ids = {r.unit_id for r in self.reports.values()}
+        if unit_ids:
+            self.with_units_below = set((await session.scalars(
+                select(Unit.parent_id).where(Unit.parent_id.in_(unit_ids)).distinct())).all())
         started = {r.submission_id: r for r in self.reports.values() if r.submission_id}
         if started:
             for submission_id, question_id, value, note, flag in (await session.execute(
@@ -440,11 +445,14 @@ class BatchSnapshot:
                 return None  # may be an invite code
             if contact.role != "reporter" and parse_command(event.text):
                 return None  # coordinator commands load their own data
-        if may_answer_a_task(event, state) or needs_received(event, state) or "quoted" in state:
-            # task check-ins and opening a report load more than this snapshot; a caption
-            # waiting for confirmation may turn into any text
-            return None
         keys = self.owed.get(contact.id, [])
+        if may_answer_a_task(event, state) or "quoted" in state or (
+                needs_received(event, state)
+                and any(self.reports[k].unit_id in self.with_units_below for k in keys)):
+            # task check-ins, and opening a report of a unit that receives reports from units
+            # below it, load more than this snapshot; a caption waiting for confirmation may
+            # turn into any text
+            return None
         reports = [self.reports[k] for k in keys]
         used = {r.view.form_key: self.forms[r.view.form_key] for r in reports}
         ctx = Context(catalog=catalog, forms=used, default_language=default_language,
