@@ -12,14 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_app
-from bot.runtime import Running, start
-from bot.settings import Settings
+from bot.runtime import Running
 from bot.storage.models import Identity
 
-from .conftest import VN, invite, seed_reference_data
+from .conftest import VN, invite
 from .fake_telegram import FakeTelegram
-from .test_telegram_e2e import FlowingClock, deep_link_sign_in
+from .test_telegram_e2e import deep_link_sign_in, seeded_bot
 
 pytestmark = pytest.mark.slow
 PRIVATELY = "nhắn riêng"
@@ -27,17 +25,8 @@ PRIVATELY = "nhắn riêng"
 
 @pytest.fixture
 async def bot(tg: FakeTelegram, db_url: str, tmp_path: Path) -> AsyncIterator[Running]:
-    clock = FlowingClock(datetime(2023, 10, 9, 9, 0, tzinfo=VN))
-    settings = Settings(database_url=db_url, telegram_bot_token=tg.token,
-                        telegram_api_base=tg.base_url, telegram_rate_per_chat=50,
-                        outbox_lease_seconds=1, files_dir=str(tmp_path / "files"),
-                        reminder_tick_seconds=0)
-    app = await build_app(settings, clock=clock)
-    await seed_reference_data(app, tmp_path)
-    await app.close()
-    running = await start(settings, clock=clock)
-    yield running
-    await running.stop()
+    async with seeded_bot(tg, db_url, tmp_path, datetime(2023, 10, 9, 9, 0, tzinfo=VN)) as running:
+        yield running
 
 
 async def settle(tg: FakeTelegram) -> None:

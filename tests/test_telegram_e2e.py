@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -78,6 +79,26 @@ async def bot(seeded: Settings, flowing_clock: FlowingClock) -> AsyncIterator[Ru
     running = await start(seeded, clock=flowing_clock)
     yield running
     await running.stop()
+
+
+@contextlib.asynccontextmanager
+async def seeded_bot(tg: FakeTelegram, db_url: str, tmp_path: Path, now: datetime
+                     ) -> AsyncIterator[Running]:
+    """The real wiring on a seeded database, long polling the fake Bot API, its clock flowing
+    from `now`; stopped on the way out."""
+    clock = FlowingClock(now)
+    settings = Settings(database_url=db_url, telegram_bot_token=tg.token,
+                        telegram_api_base=tg.base_url, telegram_rate_per_chat=50,
+                        outbox_lease_seconds=1, files_dir=str(tmp_path / "files"),
+                        reminder_tick_seconds=0)
+    app = await build_app(settings, clock=clock)
+    await seed_reference_data(app, tmp_path)
+    await app.close()
+    running = await start(settings, clock=clock)
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 async def deep_link_sign_in(bot: Running, user: FakeUser, unit: str = "X-ANLAO") -> None:
