@@ -297,6 +297,15 @@ async def queue_blast(path: Path) -> int:
 
 # ----------------------------------------------------------------------------- phases
 
+
+def with_sender_stats(out: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """A phase's figures with the sender's own counts (and its profile, if one was taken)."""
+    out["drains"] = stats.get("drains", 0)
+    out["sender_sent"] = stats.get("sender_sent", 0)
+    if stats.get("profile"):
+        out["profile"] = stats["profile"]
+    return out
+
 async def phase_replies(db_file: Path, workdir: Path, name: str, args: argparse.Namespace,
                         blast: bool, profile: Path | None = None) -> dict[str, Any]:
     tg = make_fake()
@@ -325,11 +334,7 @@ async def phase_replies(db_file: Path, workdir: Path, name: str, args: argparse.
            "capacity_left": left, "share_of_left": (reminders / elapsed) / left,
            "flood_429s": tg.flood_429s, "bot_cpu_s": cpu,
            "cpu_ms_per_message": 1000 * cpu / max(1, reminders + replies)}
-    out["drains"] = stats.get("drains", 0)
-    out["sender_sent"] = stats.get("sender_sent", 0)
-    if stats.get("profile"):
-        out["profile"] = stats["profile"]
-    return out
+    return with_sender_stats(out, stats)
 
 
 async def phase_cpu(db_file: Path, workdir: Path, name: str, args: argparse.Namespace,
@@ -361,11 +366,7 @@ async def phase_cpu(db_file: Path, workdir: Path, name: str, args: argparse.Name
            "answers_per_s": (talk["replies"] - talk["timeouts"]) / elapsed,
            "bot_cpu_s": cpu, "cpu_pct": 100 * cpu / elapsed,
            "cpu_ms_per_message": 1000 * cpu / max(1, delivered), "flood_429s": tg.flood_429s}
-    out["drains"] = stats.get("drains", 0)
-    out["sender_sent"] = stats.get("sender_sent", 0)
-    if stats.get("profile"):
-        out["profile"] = stats["profile"]
-    return out
+    return with_sender_stats(out, stats)
 
 
 async def phase_blast_cpu(db_file: Path, workdir: Path, name: str, args: argparse.Namespace,
@@ -391,11 +392,7 @@ async def phase_blast_cpu(db_file: Path, workdir: Path, name: str, args: argpars
     out = {"seconds": elapsed, "delivered": delivered, "delivered_per_s": delivered / elapsed,
            "bot_cpu_s": cpu, "cpu_pct": 100 * cpu / elapsed,
            "cpu_ms_per_message": 1000 * cpu / max(1, delivered), "flood_429s": tg.flood_429s}
-    out["drains"] = stats.get("drains", 0)
-    out["sender_sent"] = stats.get("sender_sent", 0)
-    if stats.get("profile"):
-        out["profile"] = stats["profile"]
-    return out
+    return with_sender_stats(out, stats)
 
 
 # ----------------------------------------------------------------------------- the run
