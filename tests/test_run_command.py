@@ -142,6 +142,24 @@ async def test_the_startup_log_names_channels_modes_and_the_database_without_its
     assert "Cannot open the database" in err
 
 
+async def test_postgresql_without_its_driver_is_one_line(tmp_path: Path):
+    """The README's install has no asyncpg (it is the `[postgres]` extra): a PostgreSQL URL
+    then gets one line naming the driver and the extra, no traceback. The driver is hidden
+    from the child by a stand-in package that fails to import as a missing one does."""
+    stand_in = tmp_path / "no-driver" / "asyncpg"
+    stand_in.mkdir(parents=True)
+    (stand_in / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'asyncpg'\", name='asyncpg')\n")
+    url = "postgresql+asyncpg://baocao:s3cr3t-pw@127.0.0.1:1/baocao"
+    env = clean_env(tmp_path, BAOCAO_DATABASE_URL=url, PYTHONPATH=str(stand_in.parent))
+    code, out, err = await run_baocao(["status"], env, tmp_path)
+    assert code == 1, out + err
+    assert "Traceback" not in out + err and "s3cr3t-pw" not in out + err
+    assert err.strip().splitlines()[-1] == (
+        "Cannot open the database postgresql+asyncpg://baocao:***@127.0.0.1:1/baocao: "
+        "its driver asyncpg is not installed (pip install -e '.[postgres]')")
+
+
 async def test_a_refused_token_stops_the_start_with_one_line(zl: FakeZalo, db_url: str,
                                                              tmp_path: Path):
     env = clean_env(tmp_path, BAOCAO_DATABASE_URL=db_url, ZALO_BOT_TOKEN="999:not-this-bot",

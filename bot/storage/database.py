@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,7 +33,12 @@ def create_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
         _make_sqlite_durable(engine, immediate=not read_only)
         return engine
     # Each chat being handled holds one connection for its lock and one for its transaction.
-    return create_async_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+    try:
+        return create_async_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        # PostgreSQL's driver is the `postgres` extra; say so in one line, not a traceback.
+        raise ArgumentError(f"its driver {exc.name} is not installed "
+                            "(pip install -e '.[postgres]')") from None
 
 
 def _make_sqlite_durable(engine: AsyncEngine, immediate: bool = True) -> None:
