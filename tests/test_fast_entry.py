@@ -141,3 +141,23 @@ def test_a_one_character_text_part_is_never_dropped_silently(text: str, short: l
     assert entry is not None
     assert _problems(entry) == short
     assert all(q not in ("II.2", "III", "IV") for q, _v in entry.pairs)
+
+
+@pytest.mark.parametrize(("text", "pairs", "problems", "blanks"), [
+    # A dash in a template row leaves it empty, as a blank row does: it is listed as such.
+    ("4.2 Số người tham gia = -\n4.1 Số lần = 2", [("4.1", "2")], [], ["4.2"]),
+    # In a section line a dash for a number skips it; for a text part it is named.
+    ("mục 1: có, -", [("1.1", "có")], [("short_text", "1.2")], []),
+    ("mục 4: 4.3=1, 4.4=2", [("4.3", "1"), ("4.4", "2")], [], []),
+])
+def test_dashes_and_inner_pairs_on_the_commune_form(text: str, pairs: list, problems: list,
+                                                    blanks: list):
+    entry = parse_entry(COMMUNE, text)
+    assert entry is not None
+    assert entry.pairs == pairs and _problems(entry) == problems and entry.blanks == blanks
+
+
+def test_a_section_line_of_rows_the_school_lacks_names_them_all():
+    entry = parse_entry(SCHOOL, "mục 4: 4.3=1, 4.4=2")
+    assert entry is not None and entry.pairs == []
+    assert _problems(entry) == [("not_in_form", "4.3"), ("not_in_form", "4.4")]
