@@ -23,8 +23,9 @@ _SECTION_WORD = re.compile(
     r"[:.\-)=]?\s*(?P<rest>.*)$", re.IGNORECASE)
 SKIP_MARKS = frozenset({"-", "_", "x", "–", "—"})
 # Ids of rows other forms have (the commune paper form's 4.3, a text part II.1): a pair with
-# one of them is named as not in this report. Tried after the form's own ids.
-_OTHER_IDS = r"\d{1,2}\.\d{1,2}|(?:IX|IV|VI{0,3}|I{1,3})(?:\.\d{1,2})?"
+# one of them is named as not in this report. Tried after the form's own ids. Rows number up to
+# 19 within a section, so a time in a text ("7.30: khai mạc") is no id.
+_OTHER_IDS = r"[1-9]\d?\.1?[1-9]|[1-9]\d?\.10|(?:IX|IV|VI{0,3}|I{1,3})(?:\.[1-9])?"
 # A note runs to the end of its value: its commas are the note's own.
 _NOTE_START = re.compile(r"(?i)(?:\bghi\s*ch[uú]\b|\bgc\b|\bnote\b)\s*[:\-]?")
 # Value separators in a section line: ";" or a new line always; a comma followed by a space.

@@ -157,6 +157,13 @@ def test_dashes_and_inner_pairs_on_the_commune_form(text: str, pairs: list, prob
     assert entry.pairs == pairs and _problems(entry) == problems and entry.blanks == blanks
 
 
+def test_times_in_a_text_part_are_no_ids():
+    text = "I: Lịch ngày 02/10\n7.30: đón khách\n8.00: khai mạc"
+    entry = parse_entry(SCHOOL, text)
+    assert entry is not None and not entry.problems
+    assert entry.pairs == [("I", "Lịch ngày 02/10\n7.30: đón khách\n8.00: khai mạc")]
+
+
 def test_a_section_line_of_rows_the_school_lacks_names_them_all():
     entry = parse_entry(SCHOOL, "mục 4: 4.3=1, 4.4=2")
     assert entry is not None and entry.pairs == []
