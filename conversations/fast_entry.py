@@ -3,7 +3,10 @@ template, or any number of such lines, one per line.
 
 Every value must land in the row the person meant, or nowhere: values by position are taken
 only when their count matches the rows of that section in this unit's form, and a line that
-starts like a section or a question id is never the answer of a free-text question.
+starts like a section or a question id is never the answer of a free-text question. Ids of any
+shape (`4.3`, `II.1`) split a line even when this unit's form lacks them (people type from the
+paper form, which has rows a school's form does not): such rows are named, never glued onto the
+value before them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ _SECTION_WORD = re.compile(
     r"^\s*(?:m[uụ]c|ph[aầ]n|section|part)\s+(?P<sid>[0-9IVXivx]+(?:\.\d+)?)(?![\w])\s*"
     r"[:.\-)=]?\s*(?P<rest>.*)$", re.IGNORECASE)
 SKIP_MARKS = frozenset({"-", "_", "x", "–", "—"})
+# Ids of rows other forms have (the commune paper form's 4.3, a text part II.1): a pair with
+# one of them is named as not in this report. Tried after the form's own ids. Rows number up to
+# 19 within a section, so a time in a text ("7.30: khai mạc") is no id.
+_OTHER_IDS = r"[1-9]\d?\.1?[1-9]|[1-9]\d?\.10|(?:IX|IV|VI{0,3}|I{1,3})(?:\.[1-9])?"
 # A note runs to the end of its value: its commas are the note's own.
 _NOTE_START = re.compile(r"(?i)(?:\bghi\s*ch[uú]\b|\bgc\b|\bnote\b)\s*[:\-]?")
 # Value separators in a section line: ";" or a new line always; a comma followed by a space.
@@ -34,9 +41,11 @@ class EntryProblem:
     """Part of a message that was not stored, and why (the reply says it)."""
 
     code: str  # count_mismatch | unknown_section | ambiguous_commas | unplaced | duplicate
+    #            | not_in_form (text: the id) | short_text (text: the id, typed: the value)
     section_id: str = ""
     count: int = 0
     text: str = ""
+    typed: str = ""
 
 
 @dataclass
@@ -65,7 +74,7 @@ def _patterns(question_ids: tuple[str, ...], section_ids: tuple[str, ...]
               ) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str] | None]:
     """(any id followed by a value, a template row `id label = value`, a text part `IV: …`)."""
     ids = sorted(question_ids, key=len, reverse=True)
-    alternation = "|".join(re.escape(i) for i in ids)
+    alternation = "|".join([*(re.escape(i) for i in ids), _OTHER_IDS])
     pair = re.compile(rf"(?:^|(?<=[\s,;]))(?P<id>{alternation})(?![\w.])\s*(?P<sep>[=:]|\s)\s*",
                       re.IGNORECASE)
     row = re.compile(rf"^\s*(?P<id>{alternation})(?![\w.])(?P<label>[^=\n]*)=(?P<value>.*)$",
@@ -94,10 +103,29 @@ class _Block:
         return "\n".join([self.text, *self.more]).strip()
 
 
-def _is_pair(match: re.Match[str] | None) -> bool:
-    """`4.2 150` may leave out the "=", but `IV: …` may not: "I" and "IV" are also words."""
-    return match is not None and (match.group("id")[:1].isdigit()
-                                  or not match.group("sep").isspace())
+def _is_pair(match: re.Match[str] | None, form: Form) -> bool:
+    """`4.2 150` may leave out the "=", but `IV: …` may not: "I" and "IV" are also words. An
+    id this form lacks needs the "=" too, except `4.9 5` at the start of a line: "3.1 Tiếp tục"
+    in a text and "khoảng 2.5 lần" in a note stay words."""
+    if match is None:
+        return False
+    qid, weak = match.group("id"), match.group("sep").isspace()
+    if not weak:
+        return True
+    if _own_id(form, qid) is not None:
+        return qid[:1].isdigit()
+    return (qid[:1].isdigit() and match.start() == 0
+            and match.string[match.end():match.end() + 1].isdigit())
+
+
+def _own_id(form: Form, typed: str) -> str | None:
+    """The form's spelling of a typed id, or None when this form has no such row."""
+    return _ids_by_upper(tuple(q.id for q in form.questions)).get(typed.upper())
+
+
+@functools.lru_cache(maxsize=64)
+def _ids_by_upper(ids: tuple[str, ...]) -> dict[str, str]:
+    return {i.upper(): i for i in ids}
 
 
 def _head(form: Form, line: str, by_upper: dict[str, str]) -> _Block | None:
@@ -112,9 +140,10 @@ def _head(form: Form, line: str, by_upper: dict[str, str]) -> _Block | None:
             return _Block("section", found.group("sid").upper(), found.group("rest"))
     found = row.match(line)
     if found and found.group("label").strip() and not pair.search(found.group("label")):
-        return _Block("row", by_upper[found.group("id").upper()], found.group("value"))
+        typed = found.group("id").upper()
+        return _Block("row", by_upper.get(typed, typed), found.group("value"))
     found = pair.match(line)
-    if found and _is_pair(found):
+    if found and _is_pair(found, form):
         return _Block("pairs", "", line, strong=not found.group("sep").isspace())
     return None
 
@@ -214,7 +243,8 @@ def _positional(section: Section, rest: str) -> tuple[list[tuple[str, str]], Ent
     if len(rows) == 1:
         if not rest:
             return [], EntryProblem("count_mismatch", section.id, 0)
-        return ([] if rest in SKIP_MARKS else [(rows[0].id, rest)]), None
+        skipped = rest in SKIP_MARKS and rows[0].type != "text"
+        return ([] if skipped else [(rows[0].id, rest)]), None
     allowed = {len(rows), len(rows) - _trailing_optional_texts(section)}
     text_last = rows[-1].type == "text"
     for bare_commas in (False, True):
@@ -226,7 +256,7 @@ def _positional(section: Section, rest: str) -> tuple[list[tuple[str, str]], Ent
             if ambiguous:
                 return [], EntryProblem("ambiguous_commas", section.id, len(values), rest)
             pairs = [(q.id, v) for q, v in zip(rows, values, strict=False)
-                     if v and v not in SKIP_MARKS]
+                     if v and (v not in SKIP_MARKS or q.type == "text")]
             return pairs, None
     values, _starts, _ambiguous = _values(rest, bare_commas=False)
     if len(values) == 1:  # "3,10,17" typed without spaces counts as three values
@@ -241,14 +271,14 @@ def _line_pairs(form: Form, line: str) -> list[tuple[str, str]] | None:
     by_upper = {q.id.upper(): q.id for q in form.questions}
     note = _NOTE_START.search(line)
     # In a note ("ghi chú: tăng 4.1 lần") only `id=` or `id:` starts another answer.
-    found = [m for m in pair.finditer(line) if _is_pair(m) and (
+    found = [m for m in pair.finditer(line) if _is_pair(m, form) and (
         note is None or m.start() < note.start() or not m.group("sep").isspace())]
     if not found or found[0].start() != 0:
         return None
     pairs = []
     for i, match in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(line)
-        qid = by_upper[match.group("id").upper()]
+        qid = by_upper.get(match.group("id").upper(), match.group("id").upper())
         question = form.question(qid)
         # A free-text answer runs to the end of the line, other ids and all.
         if question is not None and question.type == "text":
@@ -278,10 +308,12 @@ def parse_entry(form: Form, text: str) -> FastEntry | None:
         if block.kind == "row":
             entry.template = True
             value = block.value()
-            if value and value not in SKIP_MARKS:
-                entry.pairs.append((block.key, value))
-            elif not value:
-                entry.blanks.append(block.key)
+            question = form.question(block.key)
+            if question is None or (value and (value not in SKIP_MARKS
+                                               or question.type == "text")):
+                entry.pairs.append((block.key, value))  # set aside below if not this form's
+            else:
+                entry.blanks.append(block.key)  # "= " or "= -": left empty
         elif block.kind == "section":
             section = form.section(block.key)
             if section is None:
@@ -289,7 +321,7 @@ def parse_entry(form: Form, text: str) -> FastEntry | None:
                 continue
             rest = block.value()
             inner = _line_pairs(form, rest.split("\n")[0]) if rest else None
-            if inner and all(form.section_of(q).id == section.id for q, _v in inner) \
+            if inner and all(_section_id(form, q) == section.id for q, _v in inner) \
                     and "\n" not in rest:
                 entry.pairs.extend(inner)  # "mục 4: 4.1=2, 4.2=150"
                 continue
@@ -306,8 +338,32 @@ def parse_entry(form: Form, text: str) -> FastEntry | None:
                 qid, value = first[-1]
                 first[-1] = (qid, "\n".join([value, *block.more]).strip())
             entry.pairs.extend(first)
+    _set_aside(form, entry)
     _drop_conflicts(entry)
     return entry
+
+
+def _section_id(form: Form, qid: str) -> str:
+    """The section of a row, also of one this form lacks: 4.3 is in section 4."""
+    if form.question(qid) is not None:
+        return form.section_of(qid).id
+    return qid.split(".")[0]
+
+
+def _set_aside(form: Form, entry: FastEntry) -> None:
+    """Rows this form lacks and one-character text parts become problems, each named in the
+    reply: `II.2: x` or `III: -` is hardly the text meant, and storing it would hide that."""
+    kept = []
+    for qid, value in entry.pairs:
+        question = form.question(qid)
+        if question is None:
+            entry.problems.append(EntryProblem("not_in_form", _section_id(form, qid), text=qid))
+        elif question.type == "text" and len(value.strip()) <= 1:
+            entry.problems.append(EntryProblem("short_text", question.section_id, text=qid,
+                                               typed=value.strip()))
+        else:
+            kept.append((qid, value))
+    entry.pairs = kept
 
 
 def _drop_conflicts(entry: FastEntry) -> None:

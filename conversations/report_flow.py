@@ -23,6 +23,7 @@ from conversations.answer_parsing import (
 from conversations.checks import numeric_answers
 from conversations.context import Assignment
 from conversations.deadlines import deadline_text
+from conversations.entry_problems import SET_ASIDE, set_aside
 from conversations.events import Button, SaveAnswers, SendWorkbook, Submit
 from conversations.fast_entry import (
     EntryProblem,
@@ -850,20 +851,26 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
         except AnswerError as error:
             problems.append(f"• {qid}: “{excerpt(raw)}” — {error_text(q, error, turn.tr)}")
             refused.append(qid)
+    aside = set_aside(turn.tr, form, a.unit.kind, _answers(turn, a), entry.problems)
+    problems.extend(aside.problems)
+    refused.extend(aside.ask)
     for problem in entry.problems:
-        problems.extend(_problem_lines(turn, a, problem))
+        if problem.code not in SET_ASIDE:
+            problems.extend(_problem_lines(turn, a, problem))
     store_values(turn, a, candidates, problems, refused, blanks=entry.blanks,
                  template=entry.template, whole_report=entry.whole_report,
-                 last=entry.pairs[-1][0] if entry.pairs else "")
+                 last=entry.pairs[-1][0] if entry.pairs else "", remarks=aside.remarks)
 
 
 def store_values(turn: Turn, a: Assignment, candidates: list[Candidate], problems: list[str],
                  refused: list[str], blanks: Sequence[str] = (), template: bool = False,
                  whole_report: bool = False, last: str = "", then_review: bool = False,
-                 head: str = "", problems_head: str = "", by_cell: bool = False) -> None:
+                 head: str = "", problems_head: str = "", by_cell: bool = False,
+                 remarks: Sequence[str] = ()) -> None:
     """Vet and store many values at once (a section line, a pasted report, a spreadsheet):
     say what was stored and, item by item, what was not and why; values to confirm are asked
-    about one by one, then the flow goes on."""
+    about one by one, then the flow goes on. `remarks` (rows this form lacks) follow what was
+    stored: they are not to be sent again."""
     tr = turn.tr
     form = _form(turn, a)
     before = _answers(turn, a)
@@ -897,6 +904,7 @@ def store_values(turn: Turn, a: Assignment, candidates: list[Candidate], problem
     empty = [qid for qid in blanks if qid not in before]  # answered ones are kept
     if empty:
         lines.append(tr("Left empty in the template, not saved: {ids}.", ids=", ".join(empty)))
+    lines.extend(remarks)
     if unchanged:
         lines.append(tr.plural("{n} answer sent as it was: unchanged.",
                                "{n} answers sent as they were: unchanged.", unchanged))

@@ -88,3 +88,83 @@ def test_a_section_line_stores_its_values_only_with_the_right_count(case, data):
 def test_any_text_gives_an_entry_or_none(text: str):
     entry = parse_entry(COMMUNE, text)
     assert entry is None or isinstance(entry.pairs, list)
+
+
+# --- rows this unit's form lacks (issue 22, 3) and one-character text parts (issue 22, 6) ---
+
+def _problems(entry) -> list[tuple[str, str]]:  # noqa: ANN001
+    return [(p.code, p.text) for p in entry.problems]
+
+
+@pytest.mark.parametrize(("text", "pairs", "missing"), [
+    ("4.1=2 4.3=1", [("4.1", "2")], ["4.3"]),
+    ("4.2=300 4.4=250", [("4.2", "300")], ["4.4"]),
+    ("2.1 = 3\n2.2 = 5\n2.3 = 4", [("2.1", "3"), ("2.3", "4")], ["2.2"]),
+    ("4.9 5", [], ["4.9"]),
+    ("4.1: 2; 4.3: 1; 4.4: 250; 4.5: 3", [("4.1", "2"), ("4.5", "3")], ["4.3", "4.4"]),
+    ("mục 4: 4.1=2, 4.3=1", [("4.1", "2")], ["4.3"]),
+    ("7.1=1 7.2=1", [], ["7.1", "7.2"]),
+    ("4.3 1\n4.1 2", [("4.1", "2")], ["4.3"]),
+    ("II.1: Thuận lợi: có phòng học\nII.2: Khó khăn: thiếu máy", [("II.2", "Khó khăn: thiếu máy")],
+     ["II.1"]),
+    ("4.3 Số cuộc triển lãm = 1\n4.1 Số lần hội thảo = 2", [("4.1", "2")], ["4.3"]),
+])
+def test_rows_the_school_form_lacks_are_named_and_the_others_kept(text: str, pairs: list,
+                                                                    missing: list[str]):
+    entry = parse_entry(SCHOOL, text)
+    assert entry is not None
+    assert entry.pairs == pairs
+    assert _problems(entry) == [("not_in_form", qid) for qid in missing]
+    # The commune form has 4.3, 4.4 and 2.2: there the same message stores every value.
+    commune = parse_entry(COMMUNE, text)
+    assert commune is not None
+    assert not [p for p in commune.problems if p.text in ("2.2", "4.3", "4.4")]
+
+
+@pytest.mark.parametrize("text", ["3.1 Tiếp tục duy trì các lớp", "1.5", "4.2=150 gấp 2.5 lần",
+                                  "Năm 2.023 người"])
+def test_an_unknown_id_shape_inside_words_is_no_pair(text: str):
+    entry = parse_entry(SCHOOL, text)
+    assert entry is None or not [p for p in entry.problems if p.code == "not_in_form"]
+
+
+@pytest.mark.parametrize(("text", "short"), [
+    ("II.2: x", [("short_text", "II.2")]),
+    ("III: -", [("short_text", "III")]),
+    ("II.2=x", [("short_text", "II.2")]),
+    ("mục III: -", [("short_text", "III")]),
+    ("III Kế hoạch thời gian tới = -", [("short_text", "III")]),
+    ("4.1=2\nIV: —", [("short_text", "IV")]),
+])
+def test_a_one_character_text_part_is_never_dropped_silently(text: str, short: list):
+    entry = parse_entry(COMMUNE, text)
+    assert entry is not None
+    assert _problems(entry) == short
+    assert all(q not in ("II.2", "III", "IV") for q, _v in entry.pairs)
+
+
+@pytest.mark.parametrize(("text", "pairs", "problems", "blanks"), [
+    # A dash in a template row leaves it empty, as a blank row does: it is listed as such.
+    ("4.2 Số người tham gia = -\n4.1 Số lần = 2", [("4.1", "2")], [], ["4.2"]),
+    # In a section line a dash for a number skips it; for a text part it is named.
+    ("mục 1: có, -", [("1.1", "có")], [("short_text", "1.2")], []),
+    ("mục 4: 4.3=1, 4.4=2", [("4.3", "1"), ("4.4", "2")], [], []),
+])
+def test_dashes_and_inner_pairs_on_the_commune_form(text: str, pairs: list, problems: list,
+                                                    blanks: list):
+    entry = parse_entry(COMMUNE, text)
+    assert entry is not None
+    assert entry.pairs == pairs and _problems(entry) == problems and entry.blanks == blanks
+
+
+def test_times_in_a_text_part_are_no_ids():
+    text = "I: Lịch ngày 02/10\n7.30: đón khách\n8.00: khai mạc"
+    entry = parse_entry(SCHOOL, text)
+    assert entry is not None and not entry.problems
+    assert entry.pairs == [("I", "Lịch ngày 02/10\n7.30: đón khách\n8.00: khai mạc")]
+
+
+def test_a_section_line_of_rows_the_school_lacks_names_them_all():
+    entry = parse_entry(SCHOOL, "mục 4: 4.3=1, 4.4=2")
+    assert entry is not None and entry.pairs == []
+    assert _problems(entry) == [("not_in_form", "4.3"), ("not_in_form", "4.4")]

@@ -397,3 +397,16 @@ async def test_the_template_button_and_a_filled_template(bot: Running, tg: FakeT
     await vy.wait_for("đúng hạn")
     report = await stored_report(bot.app, "X-ANLAO")
     assert report.status == "submitted" and report.answers == EXPECTED
+
+
+async def test_a_school_typing_rows_of_the_commune_paper_form(bot: Running, tg: FakeTelegram):
+    """Issue 22, 3: the rows the school's form has are stored, the others named."""
+    lan = tg.user(1012, "Lan")
+    await deep_link_sign_in(bot, lan, "TH-ANLAO")
+    await lan.send("/baocao")
+    await lan.wait_for("1.1. ")
+    await lan.send("4.1=2 4.3=1\n4.2=300 4.4=250")
+    reply = await lan.wait_for("Báo cáo của trường không có câu 4.3, 4.4 nên chưa lưu")
+    assert "Đã lưu 2 câu" in reply.text and "Các câu của mục 4: 4.1, 4.2, 4.5" in reply.text
+    report = await stored_report(bot.app, "TH-ANLAO")
+    assert report.answers == {"4.1": 2, "4.2": 300}

@@ -243,3 +243,16 @@ async def test_a_cut_off_answer_to_a_zalo_send_counts_as_sent(bot: Running, zl: 
         rows = (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.chat_id == lan.id))).all()
     assert rows and all(r.sent_at is not None and r.failed is None for r in rows)
+
+
+async def test_a_zalo_school_typing_rows_of_the_commune_paper_form(bot: Running, zl: FakeZalo):
+    """Issue 22, 3: the rows the school's form has are stored, the others named."""
+    lan = zl.user("0000000000000000ccc4", "Cô Lan")
+    await sign_in(bot, lan, "TH-ANLAO")
+    await lan.send("/baocao")
+    await lan.wait_for("1.1. ")
+    await lan.send("2.1 = 3\n2.2 = 5\n2.3 = 4")
+    reply = await lan.wait_for("Báo cáo của trường không có câu 2.2 nên chưa lưu")
+    assert "Đã lưu 2 câu" in reply.text and "Các câu của mục 2: 2.1, 2.3, 2.4" in reply.text
+    report = await stored_report(bot.app, "TH-ANLAO")
+    assert report.answers == {"2.1": 3, "2.3": 4}
