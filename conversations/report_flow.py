@@ -37,7 +37,14 @@ from conversations.fast_entry import (
 from conversations.forms import Form, Question
 from conversations.session import Turn
 from conversations.text_normalise import fold
-from conversations.vetting import Candidate, confirm_text, flag_text, same_answer, vet
+from conversations.vetting import (
+    ASKED_EVERY_TIME,
+    Candidate,
+    confirm_text,
+    flag_text,
+    same_answer,
+    vet,
+)
 from conversations.yes_no import parse_yes_no
 
 REVIEW_TEXT_WIDTH = 80
@@ -989,7 +996,7 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
         return
     item = pending[0]
     text = confirm_text(turn, a, _form(turn, a), item, _answers(turn, a))
-    if any(c.get("kind") != "soft_max" for c in item.get("checks") or []):
+    if any(c.get("kind") not in ASKED_EVERY_TIME for c in item.get("checks") or []):
         # Asked back once: kept as given (with its reason) if given again after "Nhập lại".
         turn.state["checked"] = sorted({*(turn.state.get("checked") or []), item["qid"]})
     if _several_units(turn):
