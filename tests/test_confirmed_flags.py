@@ -104,3 +104,18 @@ async def test_zeros_for_the_section_that_break_a_hard_rule_are_refused_at_once(
     reply = await thu.say("40")
     assert (await stored(app, "X-ANLAO"))["5.2"] == (40, "")
     assert "6.1. " in reply
+
+
+async def test_a_zero_for_the_section_breaking_a_soft_rule_is_asked_back_then_flagged(app: App):
+    thu = await sign_in(app, "X-ANLAO")
+    await at_question(thu, "4.3")
+    await thu.say("2")
+    reply = await thu.say("0 cho cả mục này")
+    assert "4.4. Số lượt người dự triển lãm: 0 lượt — Có triển lãm (4.3 = 2 cuộc) nhưng " \
+           "không có lượt người dự (4.4 = 0 lượt). Số liệu này có đúng không?" in reply
+    answers = await stored(app, "X-ANLAO")
+    assert "4.4" not in answers and answers["4.5"] == (0, "")
+    reply = await thu.say("Đúng, giữ nguyên")
+    assert "cần kiểm tra" in reply and "5.1. " in reply
+    assert (await stored(app, "X-ANLAO"))["4.4"] == (
+        0, "Có triển lãm (4.3 = 2 cuộc) nhưng không có lượt người dự (4.4 = 0 lượt)")
