@@ -159,14 +159,16 @@ def rule_message(tr: Tr, form: Form, rule: Rule, answers: Mapping[str, Mapping[s
     return _NAMED.sub(shown, text)
 
 
+# Kinds of check asked again when the value is given again after "Nhập lại"; the others are
+# asked once, then the value is kept with its flag.
+ASKED_EVERY_TIME = frozenset({"soft_max"})
+
+
 def _asked_once(item: Mapping[str, Any]) -> bool:
     """Whether a value given again after "Nhập lại" is kept with its flag without asking a
     second time: not when a check asks every time (a retyped figure above the row's usual
     maximum is as likely a slip of the finger as the first)."""
     return all(c.get("kind") not in ASKED_EVERY_TIME for c in _checks(item))
-
-
-ASKED_EVERY_TIME = frozenset({"soft_max"})
 
 
 def _checks(item: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -235,8 +237,10 @@ def flag_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
               answers: Mapping[str, Mapping[str, Any]]) -> str:
     """The reason kept with a value for the coordinator, in Vietnamese (the language of the
     files they sign): every check that asked, the row's usual maximum included."""
-    vi = turn.ctx.catalog.tr(FLAG_LANGUAGE)
-    return "; ".join(reasons(turn, a, form, item, vi, answers, for_flag=True))
+    tr = turn.ctx.catalog.tr(FLAG_LANGUAGE)
+    # A check without a reason of its own still leaves a flag: none is kept silently.
+    return "; ".join(reasons(turn, a, form, item, tr, answers, for_flag=True)) \
+        or tr("kept as given after being asked back")
 
 
 def confirm_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],

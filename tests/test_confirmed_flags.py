@@ -119,3 +119,18 @@ async def test_a_zero_for_the_section_breaking_a_soft_rule_is_asked_back_then_fl
     assert "cần kiểm tra" in reply and "5.1. " in reply
     assert (await stored(app, "X-ANLAO"))["4.4"] == (
         0, "Có triển lãm (4.3 = 2 cuộc) nhưng không có lượt người dự (4.4 = 0 lượt)")
+
+
+def test_a_kind_of_check_without_a_reason_of_its_own_still_leaves_a_flag(monkeypatch):
+    """A new kind of ask-back (another helper's near-miss unit words) keeps a flag even
+    before it has a reason of its own: no value kept after being asked goes unmarked."""
+    from conversations import vetting
+    from conversations.engine import advance
+
+    from .test_engine_table import CONTEXT, NOW, at, typed
+
+    monkeypatch.delitem(vetting.REASONS, "soft_max")
+    asked = advance(at("1.1"), typed("500"), CONTEXT, NOW)
+    assert asked.state["step"] == "confirming"
+    kept = advance(asked.state, typed("có"), CONTEXT, NOW)
+    assert kept.effects[0].answers["1.1"]["flag"] == "đơn vị giữ nguyên sau khi được hỏi lại"
