@@ -38,7 +38,14 @@ from conversations.fast_entry import (
 from conversations.forms import Form, Question
 from conversations.session import Turn
 from conversations.text_normalise import fold
-from conversations.vetting import Candidate, confirm_text, flag_text, same_answer, vet
+from conversations.vetting import (
+    ASKED_EVERY_TIME,
+    Candidate,
+    confirm_text,
+    flag_text,
+    same_answer,
+    vet,
+)
 from conversations.yes_no import parse_yes_no
 
 REVIEW_TEXT_WIDTH = 80
@@ -624,12 +631,7 @@ def _answering(turn: Turn, a: Assignment) -> None:
         consolidate(turn, a, after=qid)
         return
     if token == "zero" and q.numeric:
-        zeroed = _zeroable(turn, a, q) or [q]
-        _save(turn, a, {x.id: {"value": 0, "note": ""} for x in zeroed})
-        turn.state["trail"] = [*trail, qid]
-        ids = ", ".join(x.id for x in zeroed)
-        _next(turn, a, zeroed[-1].id if zeroed else qid,
-              prefix=tr("Saved 0 for {ids}.", ids=ids) if zeroed else "")
+        _zero_section(turn, a, q, trail)
         return
     pressed = token is not None and token.startswith("ans:")
     if pressed:
@@ -670,6 +672,33 @@ def _answering(turn: Turn, a: Assignment) -> None:
     if vetted.flagged:
         ack = "\n".join(x for x in (ack, _flagged_line(turn, a, vetted.accepted)) if x)
     _next(turn, a, qid, prefix=ack)
+
+
+def _zero_section(turn: Turn, a: Assignment, q: Question, trail: list[str]) -> None:
+    """"0 cho cả mục này": the zeros vetted as typed ones, so none is stored that breaks a
+    hard rule (5.2 = 0 with 5.1 = 4 answered): that one is refused with the rule's message and
+    asked again; the others are stored, or asked back as a typed 0 would be."""
+    zeroed = _zeroable(turn, a, q) or [q]
+    vetted = vet(turn, a, _form(turn, a), [Candidate(x.id, Parsed(0)) for x in zeroed],
+                 _answers(turn, a))
+    _save(turn, a, vetted.accepted)
+    if q.id in vetted.accepted:
+        turn.state["trail"] = [*trail, q.id]
+    saved = [x.id for x in zeroed if x.id in vetted.accepted]
+    lines = [turn.tr("Saved 0 for {ids}.", ids=", ".join(saved))] if saved else []
+    if len(vetted.refused) == 1:
+        lines.append(_refused_text(turn, vetted.refused[0][1]))
+    elif vetted.refused:
+        lines.append(turn.tr("Not saved (please send these again):"))
+        lines.extend(refusal_lines(vetted.refused))
+    prefix = "\n".join(lines)
+    if vetted.pending:
+        turn.state.update({"pending": vetted.pending, "after_confirm": "next"})
+        _confirm_next(turn, a, prefix=prefix)
+    elif vetted.refused:
+        ask(turn, a, vetted.refused[0][0].qid, prefix=prefix)
+    else:
+        _next(turn, a, zeroed[-1].id, prefix=prefix)
 
 
 def broken_hard_rules(turn: Turn, form: Form, answers: dict[str, dict[str, Any]]) -> list[str]:
@@ -997,7 +1026,7 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
         return
     item = pending[0]
     text = confirm_text(turn, a, _form(turn, a), item, _answers(turn, a))
-    if any(c.get("kind") != "soft_max" for c in item.get("checks") or []):
+    if any(c.get("kind") not in ASKED_EVERY_TIME for c in item.get("checks") or []):
         # Asked back once: kept as given (with its reason) if given again after "Nhập lại".
         turn.state["checked"] = sorted({*(turn.state.get("checked") or []), item["qid"]})
     if _several_units(turn):

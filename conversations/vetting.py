@@ -6,7 +6,7 @@ once, and if kept, stored with the reason ("cần kiểm tra") for the coordinat
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -97,7 +97,8 @@ def vet(turn: Turn, a: Assignment, form: Form, candidates: list[Candidate],
         q = form.question(qid)
         assert q is not None
         checks: list[dict[str, Any]] = []
-        if not same_answer(before.get(qid), c.parsed):
+        kept = before.get(qid) if same_answer(before.get(qid), c.parsed) else None
+        if kept is None:
             if c.parsed.implausible:
                 checks.append({"kind": "soft_max"})
             gap = previous_gap(q, c.parsed.value, a.previous.get(qid), form.previous_check)
@@ -107,15 +108,13 @@ def vet(turn: Turn, a: Assignment, form: Form, candidates: list[Candidate],
             for rule in _rules(form, {qid: c}, "soft"):
                 if _blamed(rule, proposed) == qid and rule.broken(_values(form, merged, rule)):
                     checks.append({"kind": "rule", "rule": rule.id})
-        if not checks:
-            result.accepted[qid] = stored(c.parsed)
+        if not checks:  # the same figure sent again keeps the flag it was kept with
+            result.accepted[qid] = stored(c.parsed, (kept or {}).get("flag") or "")
             continue
         item = {"qid": qid, "value": c.parsed.value, "note": c.parsed.note, "checks": checks}
-        flaggable = [x for x in checks if x["kind"] != "soft_max"]
-        if not ask or (qid in asked_before and len(flaggable) == len(checks)):
+        if not ask or (qid in asked_before and _asked_once(item)):
             result.accepted[qid] = stored(c.parsed, flag_text(turn, a, form, item, merged))
-            if flaggable:
-                result.flagged.append(qid)
+            result.flagged.append(qid)
             continue
         result.pending.append(item)
     return result
@@ -160,41 +159,88 @@ def rule_message(tr: Tr, form: Form, rule: Rule, answers: Mapping[str, Mapping[s
     return _NAMED.sub(shown, text)
 
 
+# Kinds of check asked again when the value is given again after "Nhập lại"; the others are
+# asked once, then the value is kept with its flag.
+ASKED_EVERY_TIME = frozenset({"soft_max"})
+
+
+def _asked_once(item: Mapping[str, Any]) -> bool:
+    """Whether a value given again after "Nhập lại" is kept with its flag without asking a
+    second time: not when a check asks every time (a retyped figure above the row's usual
+    maximum is as likely a slip of the finger as the first)."""
+    return all(c.get("kind") not in ASKED_EVERY_TIME for c in _checks(item))
+
+
+def _checks(item: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return item.get("checks") or [{"kind": "soft_max"}]
+
+
+@dataclass(frozen=True)
+class _Why:
+    """What one check's reason is built from."""
+    a: Assignment
+    form: Form
+    q: Question
+    item: Mapping[str, Any]
+    tr: Tr
+    answers: Mapping[str, Mapping[str, Any]]
+    for_flag: bool  # the flag kept with the value: says the figure it was checked against
+
+
+def _usual_max_reason(why: _Why, check: Mapping[str, Any]) -> str:
+    if why.for_flag and why.q.soft_max is not None:
+        return why.tr("much higher than usual (above {limit})",
+                      limit=show_value(why.q, why.q.soft_max, why.tr))
+    return why.tr("much higher than usual")
+
+
+def _previous_reason(why: _Why, check: Mapping[str, Any]) -> str:
+    tr = why.tr
+    period = why.a.previous_label.get(tr.language)
+    previous = show_value(why.q, Decimal(check["previous"]), tr)
+    if check.get("up") and Decimal(check["previous"]) == 0:
+        return tr("the previous report ({period}) had 0", period=period)
+    if check.get("up"):
+        return tr("{times} times the previous report ({previous}, {period})",
+                  times=check.get("times"), previous=previous, period=period)
+    return tr("far below the previous report ({previous}, {period})",
+              previous=previous, period=period)
+
+
+def _rule_reason(why: _Why, check: Mapping[str, Any]) -> str:
+    rule = next((r for r in why.form.rules if r.id == check.get("rule")), None)
+    if rule is None:
+        return ""
+    merged = {**why.answers, why.q.id: {"value": why.item["value"], "note": why.item["note"]}}
+    return rule_message(why.tr, why.form, rule, merged).rstrip(". ")
+
+
+# A reason per kind of check: the question asked back, and the flag kept if the value is.
+REASONS: dict[str, Callable[[_Why, Mapping[str, Any]], str]] = {
+    "soft_max": _usual_max_reason,
+    "previous": _previous_reason,
+    "rule": _rule_reason,
+}
+
+
 def reasons(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any], tr: Tr,
-            answers: Mapping[str, Mapping[str, Any]], with_soft_max: bool = True) -> list[str]:
-    """Why a value is asked back, in `tr`'s language."""
+            answers: Mapping[str, Mapping[str, Any]], for_flag: bool = False) -> list[str]:
+    """Why a value is asked back (or was kept with a flag), in `tr`'s language."""
     q = form.question(item["qid"])
     assert q is not None
-    out = []
-    for check in item.get("checks") or [{"kind": "soft_max"}]:
-        kind = check.get("kind")
-        if kind == "soft_max" and with_soft_max:
-            out.append(tr("much higher than usual"))
-        elif kind == "previous":
-            period = a.previous_label.get(tr.language)
-            previous = show_value(q, Decimal(check["previous"]), tr)
-            if check.get("up") and Decimal(check["previous"]) == 0:
-                out.append(tr("the previous report ({period}) had 0", period=period))
-            elif check.get("up"):
-                out.append(tr("{times} times the previous report ({previous}, {period})",
-                              times=check.get("times"), previous=previous, period=period))
-            else:
-                out.append(tr("far below the previous report ({previous}, {period})",
-                              previous=previous, period=period))
-        elif kind == "rule":
-            rule = next((r for r in form.rules if r.id == check.get("rule")), None)
-            if rule is not None:
-                merged = {**answers, q.id: {"value": item["value"], "note": item["note"]}}
-                out.append(rule_message(tr, form, rule, merged).rstrip(". "))
-    return out
+    why = _Why(a, form, q, item, tr, answers, for_flag)
+    found = (REASONS[c["kind"]](why, c) for c in _checks(item) if c.get("kind") in REASONS)
+    return [text for text in found if text]
 
 
 def flag_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
               answers: Mapping[str, Mapping[str, Any]]) -> str:
     """The reason kept with a value for the coordinator, in Vietnamese (the language of the
-    files they sign); empty when only the plausible maximum was passed."""
-    vi = turn.ctx.catalog.tr(FLAG_LANGUAGE)
-    return "; ".join(reasons(turn, a, form, item, vi, answers, with_soft_max=False))
+    files they sign): every check that asked, the row's usual maximum included."""
+    tr = turn.ctx.catalog.tr(FLAG_LANGUAGE)
+    # A check without a reason of its own still leaves a flag: none is kept silently.
+    return "; ".join(reasons(turn, a, form, item, tr, answers, for_flag=True)) \
+        or tr("kept as given after being asked back")
 
 
 def confirm_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
@@ -203,8 +249,7 @@ def confirm_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
     q: Question | None = form.question(item["qid"])
     assert q is not None
     value = show_value(q, item["value"], tr)
-    checks = item.get("checks") or [{"kind": "soft_max"}]
-    if [c.get("kind") for c in checks] == ["soft_max"]:
+    if [c.get("kind") for c in _checks(item)] == ["soft_max"]:
         return tr("{qid}. {label}: {value} is much higher than usual. Is this correct?",
                   qid=q.id, label=q.label.get(tr.language), value=value)
     return tr("{qid}. {label}: {value} — {reasons}. Is this correct?", qid=q.id,

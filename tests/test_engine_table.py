@@ -108,7 +108,8 @@ def test_an_implausible_count_waits_for_confirmation_and_saves_nothing_yet():
     result = advance(at("1.1"), typed("500"), CONTEXT, NOW)
     assert result.effects == () and result.state["step"] == "confirming"
     confirmed = advance(result.state, typed("có"), CONTEXT, NOW)
-    assert confirmed.effects[0].answers == {"1.1": {"value": 500, "note": ""}}
+    assert confirmed.effects[0].answers == {"1.1": {
+        "value": 500, "note": "", "flag": "cao hơn nhiều so với thường lệ (trên 100)"}}
 
 
 def test_a_required_question_cannot_be_skipped():

@@ -801,8 +801,8 @@ META_SHEET = "baocao"  # conversations.uploaded_workbook.META_SHEET
 
 def _checks_sheet(ws: Any, flagged: list[tuple[UnitRow, str, str]],
                   by_id: dict[str, QuestionColumn]) -> None:
-    """Figures the units kept after being asked back: far from their previous report, or
-    breaking a soft rule of the form; the reason is the one the unit was shown."""
+    """Figures the units kept after being asked back: above the row's usual maximum, far from
+    their previous report, or breaking a soft rule of the form; the reason the unit was shown."""
     ws.freeze_panes = "A2"
     _print_setup(ws)
     _widths(ws, [14, 34, 10, 18, 70])
