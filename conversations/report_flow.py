@@ -37,8 +37,16 @@ from conversations.fast_entry import (
 from conversations.forms import Form, Question
 from conversations.session import Turn
 from conversations.text_normalise import fold
-from conversations.vetting import Candidate, confirm_text, flag_text, same_answer, vet
+from conversations.vetting import (
+    ASKED_EACH_TIME,
+    Candidate,
+    confirm_text,
+    flag_text,
+    same_answer,
+    vet,
+)
 from conversations.yes_no import parse_yes_no
+from conversations.yes_no_details import spread_details
 
 REVIEW_TEXT_WIDTH = 80
 # Acknowledgements quote a text answer this long at most; a list this long shows ids only.
@@ -654,7 +662,8 @@ def _answering(turn: Turn, a: Assignment) -> None:
     except AnswerError as error:
         ask(turn, a, qid, prefix=error_text(q, error, tr))
         return
-    vetted = vet(turn, a, form, [Candidate(qid, parsed)], _answers(turn, a))
+    candidates = spread_details(form, [Candidate(qid, parsed)], a.starts_at.year)
+    vetted = vet(turn, a, form, candidates, _answers(turn, a))
     if vetted.refused:
         ask(turn, a, qid, prefix=_refused_text(turn, vetted.refused[0][1]))
         return
@@ -666,6 +675,8 @@ def _answering(turn: Turn, a: Assignment) -> None:
     _save(turn, a, vetted.accepted)
     turn.state["trail"] = [*trail, qid]
     ack = _single_ack(turn, a, q, parsed)
+    if len(candidates) > 1:  # "có, số 12/KH-UBND": say where the plan's number went
+        ack = "\n".join(x for x in (_saved_line(turn, a, vetted.accepted), ack) if x)
     if vetted.flagged:
         ack = "\n".join(x for x in (ack, _flagged_line(turn, a, vetted.accepted)) if x)
     _next(turn, a, qid, prefix=ack)
@@ -852,6 +863,7 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
             refused.append(qid)
     for problem in entry.problems:
         problems.extend(_problem_lines(turn, a, problem))
+    candidates = spread_details(form, candidates, a.starts_at.year)
     store_values(turn, a, candidates, problems, refused, blanks=entry.blanks,
                  template=entry.template, whole_report=entry.whole_report,
                  last=entry.pairs[-1][0] if entry.pairs else "")
@@ -989,7 +1001,7 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
         return
     item = pending[0]
     text = confirm_text(turn, a, _form(turn, a), item, _answers(turn, a))
-    if any(c.get("kind") != "soft_max" for c in item.get("checks") or []):
+    if any(c.get("kind") not in ASKED_EACH_TIME for c in item.get("checks") or []):
         # Asked back once: kept as given (with its reason) if given again after "Nhập lại".
         turn.state["checked"] = sorted({*(turn.state.get("checked") or []), item["qid"]})
     if _several_units(turn):
@@ -1026,7 +1038,8 @@ def _confirming(turn: Turn, a: Assignment) -> None:
             prefix = _pending_line(turn, a, [_shown(turn, q, item)])  # type: ignore[arg-type]
         elif flag:
             prefix = _flagged_line(turn, a, {item["qid"]: kept})
-        elif turn.state.get("after_confirm") in ("review", "full_review"):
+        elif turn.state.get("after_confirm") in ("review", "full_review") or any(
+                c.get("kind") == "reading" for c in item.get("checks") or []):
             prefix = _saved_line(turn, a, {item["qid"]: kept})  # no next question says it
         _confirm_next(turn, a, prefix=prefix)
         return

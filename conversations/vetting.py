@@ -20,6 +20,9 @@ from conversations.rules import Rule, numeric
 from conversations.session import Turn
 
 _NAMED = re.compile(r"\[([^\]]+)\]")
+# Checks asked about every time the value is given, never kept with a flag: passing the usual
+# maximum, and a unit word nearly right ("5 triệuu", whose reading the person confirms).
+ASKED_EACH_TIME = frozenset({"soft_max", "reading"})
 FLAG_LANGUAGE = "vi"  # flags are data for the coordinator's files, written in Vietnamese
 
 
@@ -98,6 +101,8 @@ def vet(turn: Turn, a: Assignment, form: Form, candidates: list[Candidate],
         assert q is not None
         checks: list[dict[str, Any]] = []
         if not same_answer(before.get(qid), c.parsed):
+            if c.parsed.near_miss:
+                checks.append({"kind": "reading", "typed": c.parsed.near_miss})
             if c.parsed.implausible:
                 checks.append({"kind": "soft_max"})
             gap = previous_gap(q, c.parsed.value, a.previous.get(qid), form.previous_check)
@@ -111,7 +116,10 @@ def vet(turn: Turn, a: Assignment, form: Form, candidates: list[Candidate],
             result.accepted[qid] = stored(c.parsed)
             continue
         item = {"qid": qid, "value": c.parsed.value, "note": c.parsed.note, "checks": checks}
-        flaggable = [x for x in checks if x["kind"] != "soft_max"]
+        flaggable = [x for x in checks if x["kind"] not in ASKED_EACH_TIME]
+        if not ask and c.parsed.near_miss:  # nobody to ask: never stored on a guess
+            result.refused.append((c, unclear_unit(turn.tr, q, c.parsed.value)))
+            continue
         if not ask or (qid in asked_before and len(flaggable) == len(checks)):
             result.accepted[qid] = stored(c.parsed, flag_text(turn, a, form, item, merged))
             if flaggable:
@@ -197,6 +205,12 @@ def flag_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
     return "; ".join(reasons(turn, a, form, item, vi, answers, with_soft_max=False))
 
 
+def unclear_unit(tr: Tr, q: Question, value: Any) -> str:
+    """Why a near-miss unit word is not stored when nobody can be asked about it."""
+    return tr("the word after the number is not clear (it may mean {value}); please write "
+              "it again", value=show_value(q, value, tr))
+
+
 def confirm_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
                  answers: Mapping[str, Mapping[str, Any]]) -> str:
     tr = turn.tr
@@ -204,6 +218,13 @@ def confirm_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
     assert q is not None
     value = show_value(q, item["value"], tr)
     checks = item.get("checks") or [{"kind": "soft_max"}]
+    reading = next((c for c in checks if c.get("kind") == "reading"), None)
+    if reading is not None:  # "“5 triệuu”: 5.000.000 đồng, đúng không?"
+        text = tr("{qid}. {label}\n“{typed}”: {value}, is that right?", qid=q.id,
+                  label=q.label.get(tr.language), typed=reading.get("typed", ""), value=value)
+        others = reasons(turn, a, form, item, tr, answers) if len(checks) > 1 else []
+        return text + ("\n" + tr("Please check also: {reasons}.", reasons="; ".join(others))
+                       if others else "")
     if [c.get("kind") for c in checks] == ["soft_max"]:
         return tr("{qid}. {label}: {value} is much higher than usual. Is this correct?",
                   qid=q.id, label=q.label.get(tr.language), value=value)
