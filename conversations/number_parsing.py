@@ -139,6 +139,7 @@ _CURRENCY_FIRST = re.compile(r"^(?:vnđ|vnd|₫|đ) ?(?=\d)")
 # "nửa triệu" is half a million.
 _HALF_OF = re.compile(r"^(?:nửa|nua) (?=(?:nghìn|nghin|ngàn|ngan|triệu|trieu|tỷ|ty|tỉ)"
                       r"(?![^\W\d_]))")
+_PERCENT = {"%", "phan tram"}
 # Marks a figure whose digits were written into its multiplier ("2tr5", "2 tỷ 3"): money slang.
 _DIGITS_IN_UNIT = "digits-in-unit"
 
@@ -471,7 +472,7 @@ def _check_words(rest: str, original: str, units: tuple[str, ...], kind: str,
         return "vnd", False
     first = _WORD.match(unit_text)
     if first is None:
-        if kind == "number" and fold(unit_text) in own | {"%"}:
+        if kind == "number" and fold(unit_text) in own | _PERCENT:
             return "", False
         raise NumberError("unit", original)  # "12 %" for a count, "5 *"
     word = first.group()
@@ -480,7 +481,7 @@ def _check_words(rest: str, original: str, units: tuple[str, ...], kind: str,
     words = fold(unit_text).split()
     if kind == "money":
         return _money_word(word, words, original, multiplied)
-    if count_unit_at(words, frozenset(own)):
+    if count_unit_at(words, frozenset(own | (_PERCENT if kind == "number" else set()))):
         return "", False
     if words[0] in MONEY_UNITS:
         return "vnd", False  # "200 đồng" for a count: refused as money by the caller

@@ -58,6 +58,8 @@ _OBJECT = " ke hoach"
 _SEPARATOR = re.compile(r"\s*[,;:–—]\s*|\s+-\s+")
 # Details without a separator: the plan's number ("có số 12/KH-UBND", "có 12/KH-UBND").
 _DETAILS = re.compile(r"^(?:so\b|\d+ ?/)")
+# Details that start with the other answer ("không, có", "có, à không"): which one was meant?
+_SECOND_ANSWER = re.compile(r"^(?:(?:a|o|ay|nham),? )?(co|c|vang|khong|ko|k|chua)\b")
 
 
 def _plain(answer: str) -> bool | None:
@@ -103,6 +105,9 @@ def read_yes_no(text: str) -> tuple[bool, str] | None:
     if separator and separator.start() > 0:
         head, rest = text[: separator.start()], text[separator.end():].strip()
         found = parse_yes_no(head)
+        second = _SECOND_ANSWER.match(fold(rest))
+        if second and (second.group(1) in ("co", "c", "vang")) != found:
+            return None
         if found is not None and rest:
             return found, rest
     words = text.split(" ")

@@ -159,6 +159,7 @@ MONEY_ROWS: list[tuple[str, Stored | Refused]] = [
 RATES: list[tuple[str, Stored | Refused]] = [
     ("12,5", ok("12.5")), ("12.5", ok("12.5")), ("40", ok(40)), ("0,25", ok("0.25")),
     ("97%", ok(97)), ("khoảng 90", ok(90, EST)), ("150", no("above_max")), ("-3", no()),
+    ("97 %", ok(97)), ("97 phần trăm", ok(97)), ("97 lít", no("unit")),
 ]
 
 YES: list[str] = [
@@ -192,6 +193,7 @@ YES_NO_WITH_DETAILS: list[tuple[str, Stored | Refused]] = [
     ("chưa - dự kiến tuần sau", ok(False, "dự kiến tuần sau")),
     ("không, vì chưa có kinh phí", ok(False, "vì chưa có kinh phí")),
     ("có lẽ, chưa rõ", no("not_yes_no")), ("không biết, để hỏi lại", no("not_yes_no")),
+    ("không, có", no("not_yes_no")), ("có, à không", no("not_yes_no")),
 ]
 
 DATES: list[tuple[str, Stored | Refused]] = [

@@ -142,3 +142,26 @@ async def test_7_fast_entry_of_a_yes_with_the_plan_number(app: App):
     report = await stored_report(app, "X-ANLAO")
     assert report.answers["1.1"] is True and report.answers["1.2"] == "số 125/KH-UBND"
     assert report.answers["2.1"] == 3
+
+
+async def test_1_a_coordinator_entering_paper_reports_never_stores_a_guessed_unit(
+        app: App, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    from .test_excel_reports import header_columns
+
+    boss = await sign_in(app, "HP", role="coordinator")
+    book = load_workbook(shown_path(await boss.say("/xuat")))
+    ws = book["Báo cáo"]
+    header, columns = header_columns(ws)
+    row = next(r for r in range(header + 1, ws.max_row + 1)
+               if ws.cell(r, columns["Mã đơn vị"]).value == "P-VINHBAO")
+    for qid, value in (("2.1", 5), ("8.3", "3 triệuu"), ("8.2", "5 chai")):
+        ws.cell(row, columns[f"{qid}. {COMMUNE.question(qid).label.vi}"]).value = value
+    filled = tmp_path / "nhap-thay.xlsx"
+    book.save(filled)
+    reply = "\n".join(await boss.chat.send_file(filled))
+    assert "(P-VINHBAO, 8.3): “3 triệuu” — chữ sau con số chưa rõ (có thể là 3.000.000 đồng)" \
+        in reply
+    assert "(P-VINHBAO, 8.2): “5 chai” — “5 chai”: chưa hiểu chữ sau con số" in reply
+    assert await stored_answers(app, "P-VINHBAO") == {"2.1": 5}
