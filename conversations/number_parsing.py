@@ -498,7 +498,9 @@ def _money_word(word: str, words: list[str], original: str, multiplied: bool
     """After an amount: the đồng or, past a multiplier, any words ("5 triệu tiền mặt")."""
     if fold(word) in _FOLDED_MULTIPLIERS and word not in _UNITS_LIKE_MULTIPLIERS:
         raise NumberError("not_a_number", original)  # "1tr2 tr": a multiplier twice
-    if words[0] in MONEY_UNITS and count_unit_at(words) < 2:  # "5 đồng chí" is no sum
+    if count_unit_at(words) >= 2:
+        raise NumberError("unit", original)  # "5 đồng chí" is no sum of money
+    if words[0] in MONEY_UNITS:
         return "vnd", False
     if multiplied:
         return "", False
