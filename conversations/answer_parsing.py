@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -104,6 +105,9 @@ def parse_answer(question: Question, raw: str, default_year: int) -> Parsed:
         try:
             return Parsed(parse_date(value_text, default_year).isoformat(), note)
         except DateError as exc:
+            if note and value_text != text:  # "thứ 6 (15/9)": the brackets hold the date
+                with contextlib.suppress(DateError):
+                    return Parsed(parse_date(text, default_year).isoformat())
             raise AnswerError(getattr(exc, "code", "not_a_date")) from exc
     return Parsed(_choice(question, value_text), note)
 

@@ -14,6 +14,7 @@ from conversations.text_normalise import fold
 __all__ = ["DateError", "format_date", "parse_date"]
 
 _PUNCTUATION = ".,;:!?… "
+_CLOSING = _PUNCTUATION + ")"
 
 # All patterns run on fold(text): lower case, no diacritics ("ngày" -> "ngay").
 _ISO = re.compile(r"([0-9]{4}) ?([-/.]) ?([0-9]{1,2}) ?\2 ?([0-9]{1,2})")
@@ -23,7 +24,7 @@ _DAY_PREFIX = re.compile(r"^(?:ngay ?)?(?:mung|mong)? ?")
 # The weekday said before the date ("thứ 6, 15/9", "T6 15/9", "chủ nhật 17/9"), checked
 # against it: a weekday that does not fit means one of the two is mistyped.
 _WEEKDAY = re.compile(r"^(?:thu ?([2-7]|hai|ba|tu|nam|sau|bay)|t ?([2-7])|(chu nhat|cn))"
-                      r"[ ,.:\-]+(?=\S)")
+                      r"[ ,.:\-(]+(?=\S)")
 _WEEKDAY_WORDS = {"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7}
 
 
@@ -56,7 +57,7 @@ def parse_date(text: str, default_year: int) -> date:
     said = _WEEKDAY.match(folded)
     if said:
         folded = folded[said.end():]
-    folded = _DAY_PREFIX.sub("", folded).strip(_PUNCTUATION)
+    folded = _DAY_PREFIX.sub("", folded).strip(_CLOSING if said else _PUNCTUATION)
     if iso := _ISO.fullmatch(folded):
         year, month, day = int(iso.group(1)), int(iso.group(3)), int(iso.group(4))
     elif numeric := _NUMERIC.fullmatch(folded):

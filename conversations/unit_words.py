@@ -14,7 +14,7 @@ __all__ = ["COUNT_UNITS", "MONEY_UNITS", "MULTIPLIER_WORDS", "count_unit_at", "n
 
 # What reports count, folded; several words where the unit has several ("đồng chí").
 COUNT_UNITS = frozenset(fold(word) for word in (
-    "người", "lượt", "lượt người", "lớp", "lớp học", "trường", "cụ", "đồng chí", "em", "cháu",
+    "người", "ng", "lượt", "lượt người", "lớp", "lớp học", "trường", "cụ", "đồng chí", "em", "cháu",
     "học sinh", "hs", "học viên", "giáo viên", "gv", "cán bộ", "hội viên", "thành viên",
     "đoàn viên", "gia đình", "hộ", "hộ gia đình", "dòng họ", "đơn vị", "tập thể", "cá nhân",
     "công dân", "bài", "bài viết", "tin", "tin bài", "bản tin", "tờ", "tờ rơi", "cuốn", "quyển",

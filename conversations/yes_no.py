@@ -52,12 +52,13 @@ _POLITE_PREFIX = re.compile(r"^(?:da|vang),? (?=\S)")
 _POLITE_SUFFIX = re.compile(r"(?:,? (?:a|nhe|nha|nhen|day|ha|nhe a|a nhe))+$")
 # The option copied back from the buttons: "1. Có", "2) Không".
 _OPTION = re.compile(r"^([12]) ?[.):] ?(?=\S)")
-# "đã ban hành kế hoạch", "chưa có kế hoạch": the answer with what it is about.
-_OBJECT = " ke hoach"
+# "đã ban hành kế hoạch (tổ chức Tuần lễ)", "chưa có KH": the answer with what it is about.
+_OBJECT = re.compile(r" (?:ke hoach|kh)(?: to chuc)?(?: (?:tuan le|thang khuyen hoc)"
+                     r"(?: (?:htsd|hoc tap suot doi))?)?$")
 # Where a yes or no ends and its details begin: "có, số 12/KH-UBND", "chưa - dự kiến ...".
 _SEPARATOR = re.compile(r"\s*[,;:–—]\s*|\s+-\s+")
 # Details without a separator: the plan's number ("có số 12/KH-UBND", "có 12/KH-UBND").
-_DETAILS = re.compile(r"^(?:so\b|\d+ ?/)")
+_DETAILS = re.compile(r"^(?:(?:ke hoach |kh )?so\b|(?:kh )?\d+ ?/|ngay \d)")
 # Details that start with the other answer ("không, có", "có, à không"): which one was meant?
 _SECOND_ANSWER = re.compile(r"^(?:(?:a|o|ay|nham),? )?(co|c|vang|khong|ko|k|chua)\b")
 
@@ -67,10 +68,18 @@ def _plain(answer: str) -> bool | None:
         return True
     if answer in _NO:
         return False
-    if answer.endswith(_OBJECT):
-        head = answer[: -len(_OBJECT)]
+    about = _OBJECT.search(answer)
+    if about:
+        head = answer[: about.start()]
         return True if head in _YES else False if head in _NO else None
     return None
+
+
+def _read(answer: str) -> bool | None:
+    """The folded answer without its polite particles, as a yes, a no or neither."""
+    answer = _POLITE_SUFFIX.sub("", answer)
+    answer = _POLITE_PREFIX.sub("", answer)
+    return _plain(_EDGE_PUNCTUATION.sub("", answer))
 
 
 def parse_yes_no(text: str) -> bool | None:
@@ -83,12 +92,9 @@ def parse_yes_no(text: str) -> bool | None:
     option = _OPTION.match(answer)
     if option:
         answer = answer[option.end():]
-    answer = _POLITE_SUFFIX.sub("", answer)
-    answer = _POLITE_PREFIX.sub("", answer)
-    answer = _EDGE_PUNCTUATION.sub("", answer)
-    found = _plain(answer)
-    if found is None and answer != untelex(answer):  # "khoong", "chuwa cos" (Telex, VNI)
-        found = _plain(untelex(answer))
+    found = _read(answer)
+    if found is None and answer != untelex(answer):  # "khoong", "chuwa cos nhes" (Telex, VNI)
+        found = _read(untelex(answer))
     if found is not None and option and found != (option.group(1) == "1"):
         return None  # "2. Có": which one was meant?
     return found

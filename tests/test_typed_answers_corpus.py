@@ -113,7 +113,8 @@ COUNTS: list[tuple[str, Stored | Refused]] = [
     # Issue 22 (7): a figure wrapped in words a clerk reads past.
     ("tổng 150", ok(150)), ("tổng cộng 150 người", ok(150)), ("được 150 người", ok(150)),
     ("= 150", ok(150)), ("(12)", ok(12)), ('"12"', ok(12)), ("“12”", ok(12)),
-    ("tổng số 150", ok(150)), ("tong cong 150 nguoi", ok(150)), ("là 150", ok(150)),
+    ("tổng số 150", ok(150)), ("12 ng", ok(12)), ("tổng: 150", ok(150)),
+    ("tong cong 150 nguoi", ok(150)), ("là 150", ok(150)),
 ]
 
 MONEY_ROWS: list[tuple[str, Stored | Refused]] = [
@@ -169,7 +170,8 @@ YES: list[str] = [
     "dạ vâng", "đã tổ chức", "có tổ chức",
     # Issue 22 (7)
     "đã ban hành kế hoạch", "đã có kế hoạch", "có nhé", "co nhe", "1. Có", "1) có",
-    "cos", "có kế hoạch", "có rồi nhé", "dạ có nha", "co1", "đã ban hành rồi ạ",
+    "cos", "cos nhes", "có kế hoạch", "đã có kh",
+    "đã ban hành kế hoạch tổ chức tuần lễ", "có rồi nhé", "dạ có nha", "co1", "đã ban hành rồi ạ",
 ]
 NO: list[str] = [
     "không", "khong", "Không", "KHÔNG", "k", "ko", "kg", "ko co", "không có", "khong co",
@@ -192,6 +194,8 @@ YES_NO_WITH_DETAILS: list[tuple[str, Stored | Refused]] = [
     ("chưa, dự kiến tuần sau", ok(False, "dự kiến tuần sau")),
     ("chưa - dự kiến tuần sau", ok(False, "dự kiến tuần sau")),
     ("không, vì chưa có kinh phí", ok(False, "vì chưa có kinh phí")),
+    ("Đã ban hành KH số 12/KH-UBND", ok(True, "số 12/KH-UBND")),
+    ("đã ban hành ngày 15/9", ok(True, "ngày 15/9")),
     ("có lẽ, chưa rõ", no("not_yes_no")), ("không biết, để hỏi lại", no("not_yes_no")),
     ("không, có", no("not_yes_no")), ("có, à không", no("not_yes_no")),
 ]
@@ -213,7 +217,7 @@ DATES: list[tuple[str, Stored | Refused]] = [
     ("thứ 6, 15/9", ok("2023-09-15")), ("thứ sáu 15/9", ok("2023-09-15")),
     ("T6 15/9", ok("2023-09-15")), ("chủ nhật, 17/9", ok("2023-09-17")),
     ("thứ 6 ngày 15/9/2023", ok("2023-09-15")), ("thứ 5, 15/9", no("weekday")),
-    ("CN 15/9", no("weekday")),
+    ("CN 15/9", no("weekday")), ("Thứ 6 (15/9)", ok("2023-09-15")),
 ]
 
 # What phones do to what is typed: invisible characters, odd spaces, emoji, full-width digits.
