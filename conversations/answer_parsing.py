@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from conversations.forms import Question
 from conversations.i18n import Tr
 from conversations.number_parsing import NumberError, is_whole, read_number
 from conversations.text_normalise import clean, fold
-from conversations.yes_no import parse_yes_no
+from conversations.yes_no import read_yes_no
 
 # Office texts pasted from Word run long; longer ones come in parts with "thêm: …".
 MAX_TEXT = 10_000
@@ -43,6 +44,8 @@ class Parsed:
     value: Any
     note: str = ""
     implausible: bool = False
+    near_miss: str = ""  # the words typed when a unit was nearly right ("5 triệuu"): asked back
+    details: str = ""  # what followed a yes or no ("có, số 12/KH-UBND"), kept in the note
 
     def stored(self) -> dict[str, Any]:
         return {"value": self.value, "note": self.note}
@@ -93,21 +96,26 @@ def parse_answer(question: Question, raw: str, default_year: int) -> Parsed:
     if question.numeric:
         return _number(question, value_text, note)
     if question.type == "yes_no":
-        answer = parse_yes_no(value_text)
-        if answer is None:
+        found = read_yes_no(value_text)
+        if found is None:
             raise AnswerError("not_yes_no")
-        return Parsed(answer, note)
+        answer, details = found
+        return Parsed(answer, "; ".join(x for x in (details, note) if x), details=details)
     if question.type == "date":
         try:
             return Parsed(parse_date(value_text, default_year).isoformat(), note)
         except DateError as exc:
+            if note and value_text != text:  # "thứ 6 (15/9)": the brackets hold the date
+                with contextlib.suppress(DateError):
+                    return Parsed(parse_date(text, default_year).isoformat())
             raise AnswerError(getattr(exc, "code", "not_a_date")) from exc
     return Parsed(_choice(question, value_text), note)
 
 
 def _number(question: Question, text: str, note: str) -> Parsed:
     try:
-        reading = read_number(text, units=(question.unit.vi, question.unit.en))
+        reading = read_number(text, units=(question.unit.vi, question.unit.en),
+                              kind=question.type)
     except NumberError as exc:
         if exc.code == "too_big":  # dozens of digits: past any ceiling, said the same way
             raise AnswerError("too_large", max=MAX_BY_TYPE[question.type] - 1) from exc
@@ -117,7 +125,10 @@ def _number(question: Question, text: str, note: str) -> Parsed:
         raise AnswerError("money_for_count", typed=text)
     if reading.approximate:
         note = with_note(note, ESTIMATE_NOTE)
-    return _checked_number(question, reading.value, note)
+    checked = _checked_number(question, reading.value, note)
+    if reading.near_miss:
+        return replace(checked, near_miss=excerpt(text))
+    return checked
 
 
 def _checked_number(question: Question, value: Decimal, note: str) -> Parsed:
@@ -163,8 +174,8 @@ def parse_cell(question: Question, value: Any, default_year: int, note: str = ""
     if isinstance(value, str):
         parsed = parse_answer(question, value, default_year)
         if note.strip() and question.type != "text":
-            parsed = Parsed(parsed.value, with_note(note.strip(), parsed.note)
-                            if parsed.note else note.strip(), parsed.implausible)
+            parsed = replace(parsed, note=with_note(note.strip(), parsed.note)
+                             if parsed.note else note.strip())
         return parsed
     note = clean(note).strip() if question.note else ""
     if isinstance(value, bool):
@@ -297,6 +308,11 @@ def error_text(question: Question, error: AnswerError, tr: Tr) -> str:
     if code in ("not_yes_no",) or (question.type == "yes_no" and code == "empty"):
         return tr("Please answer “có” (yes) or “không” (no); you may also type 1 or 2, or "
                   "“co”, “k”, “chưa”.")
+    if code == "weekday":
+        return tr("The weekday and the date do not match. Please enter the date again, "
+                  "{example}.", example=example)
+    if code == "unit":
+        return unit_refusal(question, typed, tr)
     if code in ("not_a_date", "invalid_date"):
         return tr("Please enter a date as day/month/year, {example}.", example=example)
     if code == "not_a_choice":
@@ -339,6 +355,22 @@ def error_text(question: Question, error: AnswerError, tr: Tr) -> str:
         return tr("I could not read this amount. Please enter a sum in đồng, {example}.",
                   example=example)
     return tr("I could not read this number. Please enter a number, {example}.", example=example)
+
+
+def unit_refusal(question: Question, typed: str, tr: Tr) -> str:
+    """Why "10 lít" or "12 kg" is not stored, with the words this question understands."""
+    if question.type == "money":
+        return tr("“{typed}”: the word after the number is not understood here. Amounts are "
+                  "in đồng, written with “đồng”, “nghìn”, “triệu” or “tỷ” if needed, for "
+                  "example: 1.500.000 or 1,5tr.", typed=typed)
+    unit = question.unit.get(tr.language)
+    if unit and "/" not in unit and question.type == "count":
+        return tr("“{typed}”: the word after the number is not understood here. Please enter "
+                  "the number alone or with “{unit}”, for example: 12 {unit}.",
+                  typed=typed, unit=unit)
+    return tr("“{typed}”: the word after the number is not understood here. Please enter the "
+              "number alone, {example}.", typed=typed,
+              example=tr("for example: {example}", example=_example(question, tr)))
 
 
 def expected_answer(question: Question, tr: Tr) -> str:

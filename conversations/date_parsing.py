@@ -14,16 +14,23 @@ from conversations.text_normalise import fold
 __all__ = ["DateError", "format_date", "parse_date"]
 
 _PUNCTUATION = ".,;:!?… "
+_CLOSING = _PUNCTUATION + ")"
 
 # All patterns run on fold(text): lower case, no diacritics ("ngày" -> "ngay").
 _ISO = re.compile(r"([0-9]{4}) ?([-/.]) ?([0-9]{1,2}) ?\2 ?([0-9]{1,2})")
 _NUMERIC = re.compile(r"([0-9]{1,2}) ?([-/.]) ?([0-9]{1,2})(?: ?\2 ?([0-9]{4}|[0-9]{2}))?")
 _WORDS = re.compile(r"([0-9]{1,2}) ?thang ?([0-9]{1,2})(?:,? ?nam ?([0-9]{4}|[0-9]{2}))?")
-_DAY_PREFIX = re.compile(r"^ngay ?")
+_DAY_PREFIX = re.compile(r"^(?:ngay ?)?(?:mung|mong)? ?")
+# The weekday said before the date ("thứ 6, 15/9", "T6 15/9", "chủ nhật 17/9"), checked
+# against it: a weekday that does not fit means one of the two is mistyped.
+_WEEKDAY = re.compile(r"^(?:thu ?([2-7]|hai|ba|tu|nam|sau|bay)|t ?([2-7])|(chu nhat|cn))"
+                      r"[ ,.:\-(]+(?=\S)")
+_WEEKDAY_WORDS = {"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7}
 
 
 class DateError(ValueError):
-    """Raised for text that is not a date ("not_a_date") or an impossible one ("invalid_date")."""
+    """Raised for text that is not a date ("not_a_date"), an impossible one ("invalid_date")
+    or one whose weekday does not fit ("weekday")."""
 
     def __init__(self, code: str, text: str) -> None:
         super().__init__(f"{code}: {text!r}")
@@ -39,12 +46,18 @@ def _year(written: str | None, default_year: int) -> int:
 
 
 def parse_date(text: str, default_year: int) -> date:
-    """Parse "13/10", "13-10-2023", "13.10.23", "ngày 13 tháng 10 năm 2023" or "2023-10-13".
+    """Parse "13/10", "13-10-2023", "13.10.23", "ngày 13 tháng 10 năm 2023" or "2023-10-13",
+    also "mùng 5 tháng 9" and with the weekday first ("thứ 6, 15/9"; code "weekday" when it
+    does not fit the date).
 
     The day always comes first (Vietnamese order); a missing year is ``default_year`` and a
     two-digit year means 20yy.
     """
-    folded = _DAY_PREFIX.sub("", fold(text).strip(_PUNCTUATION)).strip(_PUNCTUATION)
+    folded = fold(text).strip(_PUNCTUATION)
+    said = _WEEKDAY.match(folded)
+    if said:
+        folded = folded[said.end():]
+    folded = _DAY_PREFIX.sub("", folded).strip(_CLOSING if said else _PUNCTUATION)
     if iso := _ISO.fullmatch(folded):
         year, month, day = int(iso.group(1)), int(iso.group(3)), int(iso.group(4))
     elif numeric := _NUMERIC.fullmatch(folded):
@@ -56,9 +69,20 @@ def parse_date(text: str, default_year: int) -> date:
     else:
         raise DateError("not_a_date", text)
     try:
-        return date(year, month, day)
+        found = date(year, month, day)
     except ValueError as error:
         raise DateError("invalid_date", text) from error
+    if said and _weekday(said) != found.isoweekday() % 7 + 1:
+        raise DateError("weekday", text)
+    return found
+
+
+def _weekday(said: re.Match[str]) -> int:
+    """The weekday as Vietnamese number it: Monday is thứ 2, Saturday thứ 7, Sunday 1."""
+    if said.group(3):
+        return 1
+    day = said.group(1) or said.group(2)
+    return int(day) if day.isdigit() else _WEEKDAY_WORDS[day]
 
 
 def format_date(d: date, language: str = "vi") -> str:

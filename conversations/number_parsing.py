@@ -17,6 +17,13 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
 
 from conversations.text_normalise import clean, fold
+from conversations.unit_words import (
+    COUNT_UNITS,
+    MONEY_UNITS,
+    MULTIPLIER_WORDS,
+    count_unit_at,
+    near_word,
+)
 
 __all__ = ["ERROR_CODES", "NumberError", "Reading", "format_number", "is_whole", "parse_number",
            "read_number"]
@@ -116,11 +123,30 @@ _LEADING_WORD = re.compile(r"([^\W\d_]+) ?")
 _SIGN = re.compile(r"([+\-−]) ?")
 _SPACE = re.compile(r" ?")
 _WORD = re.compile(r"[^\W\d_]+")
+# "3 trăm triệu": hundreds of a multiplier (never "5 trăm" alone, refused as words).
+_HUNDRED = re.compile(
+    r" ?(?:trăm|tram)(?= ?(?:"
+    + "|".join(re.escape(word) for word in sorted(_MULTIPLIERS, key=len, reverse=True))
+    + r")(?![^\W\d_]))")
+# What a clerk reads past in front of a figure: "tổng cộng 150", "được 150", "= 150".
+_LEAD_WORDS = re.compile(r"^(?:tổng cộng|tong cong|tổng số|tong so|tổng|tong|được|duoc|là"
+                         r"|bằng|bang)(?: ?[:=])? ?(?=\S)|^[=:] ?(?=\S)")
+# A figure in quotes or brackets: "(12)", "“12”".
+_WRAPPED = re.compile(r"^([\"“”'‘’«(\[]) ?(.*?) ?([\"“”'‘’»)\]])$")
+_PAIRS = {"(": ")", "[": "]", "«": "»", "“": "”", "‘": "’", "\"": "\"", "'": "'", "”": "”"}
+# The currency written first: "VNĐ 5.000.000", "₫5.000.000".
+_CURRENCY_FIRST = re.compile(r"^(?:vnđ|vnd|₫|đ) ?(?=\d)")
+# "nửa triệu" is half a million.
+_HALF_OF = re.compile(r"^(?:nửa|nua) (?=(?:nghìn|nghin|ngàn|ngan|triệu|trieu|tỷ|ty|tỉ)"
+                      r"(?![^\W\d_]))")
+_PERCENT = {"%", "phan tram"}
+# Marks a figure whose digits were written into its multiplier ("2tr5", "2 tỷ 3"): money slang.
+_DIGITS_IN_UNIT = "digits-in-unit"
 
 
 ERROR_CODES = frozenset({"empty", "not_a_number", "bad_grouping", "range", "more_than",
                          "less_than", "rate", "foreign_currency", "lookalike", "words",
-                         "too_big"})
+                         "too_big", "unit"})
 
 
 class NumberError(ValueError):
@@ -129,7 +155,8 @@ class NumberError(ValueError):
     Codes: "empty" (nothing typed), "not_a_number", "bad_grouping" (e.g. "12.34.567"),
     "range" ("10-12"), "more_than" ("hơn 100"), "less_than" ("dưới 50"), "rate"
     ("100k/người", "12 lần/tuần"), "foreign_currency" ("100 USD"), "lookalike" ("2O"),
-    "words" ("mười hai": a number written in words), "too_big" (more than ABSURD_DIGITS digits).
+    "words" ("mười hai": a number written in words), "too_big" (more than ABSURD_DIGITS digits),
+    "unit" ("10 lít" for money, "12 kg" for a count: a word the question does not take).
     """
 
     def __init__(self, code: str, text: str) -> None:
@@ -215,6 +242,10 @@ def _parse_amount(scanner: _Scanner, original: str, used: list[str] | None = Non
         if token is None:
             raise NumberError("not_a_number", original)
         value = _interpret(token.group(), original)
+        if scanner.match(_HUNDRED):  # "3 trăm triệu"
+            if value != value.to_integral_value() or not 1 <= value <= 9:
+                raise NumberError("not_a_number", original)
+            value *= 100
         multiplier_match = scanner.match(_MULTIPLIER)
         if multiplier_match is None:
             # Only the first part can lack a multiplier: later parts were checked to have one.
@@ -233,14 +264,15 @@ def _parse_amount(scanner: _Scanner, original: str, used: list[str] | None = Non
                 raise NumberError("not_a_number", original)
             return total + value * multiplier + Decimal(multiplier) / 2
         if not _continues_with_part(scanner):
-            return total + _last_part(scanner, value, multiplier, original)
+            return total + _last_part(scanner, value, multiplier, original, used)
         if is_fraction:
             raise NumberError("not_a_number", original)  # "1,5tr 200k": only the last part
         total += value * multiplier
         scanner.match(_SPACE)
 
 
-def _last_part(scanner: _Scanner, value: Decimal, multiplier: int, original: str) -> Decimal:
+def _last_part(scanner: _Scanner, value: Decimal, multiplier: int, original: str,
+               used: list[str] | None = None) -> Decimal:
     """Value of the last "number + multiplier" part and of any digits written after it."""
     start = scanner.pos
     scanner.match(_SPACE)
@@ -254,6 +286,8 @@ def _last_part(scanner: _Scanner, value: Decimal, multiplier: int, original: str
         # Digits written into the unit are the following decimals: "2tr5", "1tr25", "5k5".
         if is_fraction:
             raise NumberError("not_a_number", original)  # "2,5tr5"
+        if used is not None:
+            used.append(_DIGITS_IN_UNIT)
         return Decimal(f"{value}.{written}") * multiplier
     # A longer plain amount adds up: "1 triệu 200.000" is 1,200,000.
     extra = _interpret(written, original)
@@ -267,7 +301,10 @@ def _continues_with_part(scanner: _Scanner) -> bool:
     start = scanner.pos
     try:
         scanner.match(_SPACE)
-        return bool(scanner.match(_NUMBER) and scanner.match(_MULTIPLIER))
+        if not scanner.match(_NUMBER):
+            return False
+        scanner.match(_HUNDRED)
+        return bool(scanner.match(_MULTIPLIER))
     finally:
         scanner.pos = start
 
@@ -305,6 +342,7 @@ class Reading:
     approximate: bool = False  # "khoảng 30": stored with an "ước tính" note
     shorthand: bool = False  # "12tr", "500k": money slang, refused for a count
     currency: str = ""  # "vnd" when written with đ / đồng / VNĐ
+    near_miss: bool = False  # a unit word nearly right ("5 triệuu"): the reading is asked back
 
 
 # Vietnamese number words, refused with a hint to type digits ("mười hai", "năm trăm").
@@ -322,7 +360,24 @@ def _spelt_out(lowered: str) -> bool:
         w in _SPELT_NUMBERS for w in words[:2]) and words[0] not in ("nam", "ba", "tam")
 
 
-def _parse(text: str, units: tuple[str, ...] = ()) -> Reading:
+def _unwrap(lowered: str) -> tuple[str, str]:
+    """The figure without what a clerk reads past around it: quotes or brackets, "tổng",
+    "được", "=", the currency written first. Returns it and "vnd" for a currency first."""
+    for _ in range(3):
+        wrapped = _WRAPPED.match(lowered)
+        if wrapped and _PAIRS.get(wrapped.group(1)) == wrapped.group(3) and wrapped.group(2):
+            lowered = wrapped.group(2).strip()
+        lead = _LEAD_WORDS.match(lowered)
+        if lead:
+            lowered = lowered[lead.end():]
+    currency = ""
+    first = _CURRENCY_FIRST.match(lowered)
+    if first:
+        currency, lowered = "vnd", lowered[first.end():]
+    return _HALF_OF.sub("0,5 ", lowered), currency
+
+
+def _parse(text: str, units: tuple[str, ...] = (), kind: str = "") -> Reading:
     """Parse ``text``; see ``parse_number`` for the accepted forms."""
     cleaned = clean(text)
     if not cleaned:
@@ -330,6 +385,7 @@ def _parse(text: str, units: tuple[str, ...] = ()) -> Reading:
     lowered = cleaned.lower().rstrip(_TRAILING_PUNCTUATION + " \n")
     lowered = _POLITE_SUFFIX.sub("", lowered)
     lowered = _POLITE_PREFIX.sub("", lowered, count=1)
+    lowered, currency_first = _unwrap(lowered) if kind else (lowered, "")
     if fold(lowered) in _ZERO_WORDS:
         return Reading(Decimal(0))
     approximate = False
@@ -348,35 +404,121 @@ def _parse(text: str, units: tuple[str, ...] = ()) -> Reading:
     if _spelt_out(lowered) or fold(lowered) in ("muoi", "mot", "hai", "bon", "sau", "bay",
                                                  "chin"):
         raise NumberError("words", text)
-    scanner = _Scanner(lowered)
     negative = False
-    sign = scanner.match(_SIGN)
+    sign = _SIGN.match(lowered)
     if sign:
         negative = sign.group(1) != "+"
+        lowered = lowered[sign.end():]
     else:
-        word = scanner.peek(_LEADING_WORD)
+        word = _LEADING_WORD.match(lowered)
         if word and fold(word.group(1)) in _NEGATIVE_WORDS:
-            scanner.match(_LEADING_WORD)
+            lowered = lowered[word.end():]
             negative = True
     used: list[str] = []
+    scanner = _Scanner(lowered)
     value = _parse_amount(scanner, text, used)
-    currency = _check_trailing(scanner.rest(), text, units)
+    near_miss = False
+    if not kind:
+        currency = _check_trailing(scanner.rest(), text, units)
+    else:
+        spelt = _near_multiplier(scanner.rest(), kind, used)
+        if spelt:  # "5 triệuu": read again as "5 triệu", and asked back
+            near_miss, used = True, []
+            scanner = _Scanner(lowered[:scanner.pos] + " " + spelt)
+            value = _parse_amount(scanner, text, used)
+        currency, near = _check_words(scanner.rest(), text, units, kind, bool(used))
+        near_miss = near_miss or near
+    currency = currency or currency_first
     if value.adjusted() >= ABSURD_DIGITS:
         raise NumberError("too_big", text)
     # "1.500" and "2.5tr" give 1500 and 2500000 with exponent 0; "0.500" gives 0.5.
     value = value.quantize(Decimal(1)) if is_whole(value) else value.normalize()
     value = -value if negative and value != 0 else value
-    shorthand = any(word in MONEY_SHORTHAND for word in used)
-    return Reading(value, approximate, shorthand, currency)
+    shorthand = any(word in MONEY_SHORTHAND or word == _DIGITS_IN_UNIT for word in used)
+    return Reading(value, approximate, shorthand, currency, near_miss)
+
+
+def _near_multiplier(rest: str, kind: str, used: list[str]) -> str:
+    """For money, the rest of the text with a near-miss multiplier right after the bare
+    number spelt as meant ("triệuu 5" -> "triệu 5"); "" when there is none."""
+    word = _WORD.match(rest.lstrip())
+    if kind != "money" or used or word is None or word.group() in _UNITS_LIKE_MULTIPLIERS:
+        return ""
+    meant = near_word(word.group(), MULTIPLIER_WORDS)
+    if not meant or word.group() in _MULTIPLIERS:
+        return ""
+    return MULTIPLIER_WORDS[meant] + rest.lstrip()[word.end():]
+
+
+def _check_words(rest: str, original: str, units: tuple[str, ...], kind: str,
+                 multiplied: bool) -> tuple[str, bool]:
+    """The words after a figure of a ``kind`` of question ("count", "money", "number"):
+    a unit it takes, or a near miss of one (then True: asked back), or refused ("unit").
+
+    Returns "vnd" when the unit is the đồng, and whether the word was a near miss."""
+    unit_text = rest.strip(" " + _TRAILING_PUNCTUATION)
+    own = {fold(part).strip() for u in units if u for part in (u, *u.split("/"))} - {""}
+    if "/" in unit_text and fold(unit_text) in own:
+        return "", False  # the row's own unit, such as "tờ/bài"
+    if _RATE.search(rest):
+        raise NumberError("rate", original)
+    if unit_text in _FOREIGN_CURRENCY or unit_text.split(" ")[0] in _FOREIGN_CURRENCY:
+        raise NumberError("foreign_currency", original)
+    if any(char.isnumeric() for char in rest):
+        raise NumberError("not_a_number", original)  # "12abc3"
+    if not unit_text:
+        return "", False
+    if unit_text in _VND or unit_text.startswith("₫"):
+        return "vnd", False
+    first = _WORD.match(unit_text)
+    if first is None:
+        if kind == "number" and fold(unit_text) in own | _PERCENT:
+            return "", False
+        raise NumberError("unit", original)  # "12 %" for a count, "5 *"
+    word = first.group()
+    if word in _NUMBER_WORDS:
+        raise NumberError("words", original)
+    words = fold(unit_text).split()
+    if kind == "money":
+        return _money_word(word, words, original, multiplied)
+    if count_unit_at(words, frozenset(own | (_PERCENT if kind == "number" else set()))):
+        return "", False
+    if words[0] in MONEY_UNITS:
+        return "vnd", False  # "200 đồng" for a count: refused as money by the caller
+    if fold(word) in _FOLDED_MULTIPLIERS and word not in _UNITS_LIKE_MULTIPLIERS \
+            or near_word(word, MULTIPLIER_WORDS):
+        raise NumberError("unit", original)  # "12 trieeuj" people: never a million
+    if near_word(word, COUNT_UNITS | own):
+        return "", True
+    raise NumberError("unit", original)
+
+
+def _money_word(word: str, words: list[str], original: str, multiplied: bool
+                ) -> tuple[str, bool]:
+    """After an amount: the đồng or, past a multiplier, any words ("5 triệu tiền mặt")."""
+    if fold(word) in _FOLDED_MULTIPLIERS and word not in _UNITS_LIKE_MULTIPLIERS:
+        raise NumberError("not_a_number", original)  # "1tr2 tr": a multiplier twice
+    if count_unit_at(words) >= 2:
+        raise NumberError("unit", original)  # "5 đồng chí" is no sum of money
+    if words[0] in MONEY_UNITS:
+        return "vnd", False
+    if multiplied:
+        return "", False
+    if near_word(word, MONEY_UNITS):
+        return "vnd", True  # "5 dongf"
+    raise NumberError("unit", original)
 
 
 # "2O" or "l5": a letter O, l or I typed for a digit; guessing would store a wrong figure.
 _LOOKALIKE = re.compile(r"(?<=\d)[oOlI](?![^\W\d_])|(?<![^\W\d_])[oOlI](?=\d)")
 
 
-def read_number(text: str, units: tuple[str, ...] = ()) -> Reading:
+def read_number(text: str, units: tuple[str, ...] = (), kind: str = "") -> Reading:
     """Parse a number as Vietnamese users type it, or raise ``NumberError``; ``units`` are the
-    row's own unit words, allowed after the number even with a slash ("12 tờ/bài").
+    row's own unit words, allowed after the number even with a slash ("12 tờ/bài"). With the
+    question's ``kind`` ("count", "money", "number"), a word after the number must be a unit
+    that kind takes, or nearly one (``near_miss``); then "tổng 150", "(12)", "VNĐ 5.000.000"
+    and "nửa triệu" are read too.
 
     Accepts thousands grouping with "." "," or spaces, a decimal comma or dot, multipliers
     (k, nghìn, tr, triệu, củ, tỷ...) including "2tr5" and "1 triệu 200 nghìn", zero words
@@ -392,7 +534,7 @@ def read_number(text: str, units: tuple[str, ...] = ()) -> Reading:
         # Enough precision that no sum or product of the typed digits is ever rounded.
         context.prec = max(28, 2 * len(text) + 30)
         try:
-            return _parse(text, units)
+            return _parse(text, units, kind)
         except DecimalException as error:
             raise NumberError("not_a_number", text) from error
 

@@ -47,6 +47,7 @@ from conversations.vetting import (
     vet,
 )
 from conversations.yes_no import parse_yes_no
+from conversations.yes_no_details import spread_details
 
 REVIEW_TEXT_WIDTH = 80
 # Acknowledgements quote a text answer this long at most; a list this long shows ids only.
@@ -657,7 +658,8 @@ def _answering(turn: Turn, a: Assignment) -> None:
     except AnswerError as error:
         ask(turn, a, qid, prefix=error_text(q, error, tr))
         return
-    vetted = vet(turn, a, form, [Candidate(qid, parsed)], _answers(turn, a))
+    candidates = spread_details(form, [Candidate(qid, parsed)], a.starts_at.year)
+    vetted = vet(turn, a, form, candidates, _answers(turn, a))
     if vetted.refused:
         ask(turn, a, qid, prefix=_refused_text(turn, vetted.refused[0][1]))
         return
@@ -669,6 +671,8 @@ def _answering(turn: Turn, a: Assignment) -> None:
     _save(turn, a, vetted.accepted)
     turn.state["trail"] = [*trail, qid]
     ack = _single_ack(turn, a, q, parsed)
+    if len(candidates) > 1:  # "có, số 12/KH-UBND": say where the plan's number went
+        ack = "\n".join(x for x in (_saved_line(turn, a, vetted.accepted), ack) if x)
     if vetted.flagged:
         ack = "\n".join(x for x in (ack, _flagged_line(turn, a, vetted.accepted)) if x)
     _next(turn, a, qid, prefix=ack)
@@ -886,6 +890,7 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
     for problem in entry.problems:
         if problem.code not in SET_ASIDE:
             problems.extend(_problem_lines(turn, a, problem))
+    candidates = spread_details(form, candidates, a.starts_at.year)
     store_values(turn, a, candidates, problems, refused, blanks=entry.blanks,
                  template=entry.template, whole_report=entry.whole_report,
                  last=entry.pairs[-1][0] if entry.pairs else "", remarks=aside.remarks)
@@ -1063,7 +1068,8 @@ def _confirming(turn: Turn, a: Assignment) -> None:
             prefix = _pending_line(turn, a, [_shown(turn, q, item)])  # type: ignore[arg-type]
         elif flag:
             prefix = _flagged_line(turn, a, {item["qid"]: kept})
-        elif turn.state.get("after_confirm") in ("review", "full_review"):
+        elif turn.state.get("after_confirm") in ("review", "full_review") or any(
+                c.get("kind") == "reading" for c in item.get("checks") or []):
             prefix = _saved_line(turn, a, {item["qid"]: kept})  # no next question says it
         _confirm_next(turn, a, prefix=prefix)
         return

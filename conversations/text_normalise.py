@@ -11,7 +11,7 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["clean", "fold"]
+__all__ = ["clean", "fold", "untelex"]
 
 # Code point ranges holding emoji and pictographs that are not all of category "So":
 # variation selectors, skin-tone modifiers (Sk), the keycap mark (Me), tag characters (Cf).
@@ -85,3 +85,27 @@ def fold(text: str) -> str:
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     # A stray mark may have hung on a space ("¯" is NFKC " " + macron); tidy spaces again.
     return _WHITESPACE_RUN.sub(_collapse, unicodedata.normalize("NFC", stripped)).strip()
+
+
+_TELEX_TONE = re.compile(r"(?<=[a-z])[sfrxj]$")
+_VNI_MARKS = re.compile(r"(?<=[a-z])[1-9]+")
+_DOUBLED = re.compile(r"([aeod])\1")
+
+
+@functools.lru_cache(maxsize=8192)
+def untelex(folded: str) -> str:
+    """A folded word with the keys of a Telex or VNI keyboard that did not turn into marks
+    removed: "khoong" -> "khong", "chuwa" -> "chua", "cos" -> "co", "trieeuj" -> "trieu",
+    "kho6ng" -> "khong". Only for matching a word against a known vocabulary: no Vietnamese
+    syllable ends in s, f, r, x or j, but an English word may."""
+    words = []
+    for word in folded.split(" "):
+        if not any(char.isalpha() for char in word):
+            words.append(word)
+            continue
+        word = _VNI_MARKS.sub("", word)
+        if len(word) > 2:
+            word = _TELEX_TONE.sub("", word)
+        word = word.replace("w", "") if len(word) > 1 else word
+        words.append(_DOUBLED.sub(r"\1", word))
+    return " ".join(words)

@@ -20,6 +20,8 @@ from conversations.rules import Rule, numeric
 from conversations.session import Turn
 
 _NAMED = re.compile(r"\[([^\]]+)\]")
+# Checks asked about every time the value is given, never kept with a flag: passing the usual
+# maximum, and a unit word nearly right ("5 triệuu", whose reading the person confirms).
 FLAG_LANGUAGE = "vi"  # flags are data for the coordinator's files, written in Vietnamese
 
 
@@ -99,6 +101,8 @@ def vet(turn: Turn, a: Assignment, form: Form, candidates: list[Candidate],
         checks: list[dict[str, Any]] = []
         kept = before.get(qid) if same_answer(before.get(qid), c.parsed) else None
         if kept is None:
+            if c.parsed.near_miss:
+                checks.append({"kind": "reading", "typed": c.parsed.near_miss})
             if c.parsed.implausible:
                 checks.append({"kind": "soft_max"})
             gap = previous_gap(q, c.parsed.value, a.previous.get(qid), form.previous_check)
@@ -112,9 +116,14 @@ def vet(turn: Turn, a: Assignment, form: Form, candidates: list[Candidate],
             result.accepted[qid] = stored(c.parsed, (kept or {}).get("flag") or "")
             continue
         item = {"qid": qid, "value": c.parsed.value, "note": c.parsed.note, "checks": checks}
+        if not ask and c.parsed.near_miss:  # nobody to ask: never stored on a guess
+            result.refused.append((c, unclear_unit(turn.tr, q, c.parsed.value)))
+            continue
         if not ask or (qid in asked_before and _asked_once(item)):
-            result.accepted[qid] = stored(c.parsed, flag_text(turn, a, form, item, merged))
-            result.flagged.append(qid)
+            flag = flag_text(turn, a, form, item, merged)
+            result.accepted[qid] = stored(c.parsed, flag)
+            if flag:
+                result.flagged.append(qid)
             continue
         result.pending.append(item)
     return result
@@ -161,7 +170,9 @@ def rule_message(tr: Tr, form: Form, rule: Rule, answers: Mapping[str, Mapping[s
 
 # Kinds of check asked again when the value is given again after "Nhập lại"; the others are
 # asked once, then the value is kept with its flag.
-ASKED_EVERY_TIME = frozenset({"soft_max"})
+# A near-miss unit word ("5 triệuu") is asked about every time it is typed, as a figure above
+# the usual maximum is; a confirmed reading is what the person meant and carries no flag.
+ASKED_EVERY_TIME = frozenset({"soft_max", "reading"})
 
 
 def _asked_once(item: Mapping[str, Any]) -> bool:
@@ -238,9 +249,17 @@ def flag_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
     """The reason kept with a value for the coordinator, in Vietnamese (the language of the
     files they sign): every check that asked, the row's usual maximum included."""
     tr = turn.ctx.catalog.tr(FLAG_LANGUAGE)
+    if all(c.get("kind") == "reading" for c in _checks(item)):
+        return ""  # the person confirmed how their words read: nothing left to check
     # A check without a reason of its own still leaves a flag: none is kept silently.
     return "; ".join(reasons(turn, a, form, item, tr, answers, for_flag=True)) \
         or tr("kept as given after being asked back")
+
+
+def unclear_unit(tr: Tr, q: Question, value: Any) -> str:
+    """Why a near-miss unit word is not stored when nobody can be asked about it."""
+    return tr("the word after the number is not clear (it may mean {value}); please write "
+              "it again", value=show_value(q, value, tr))
 
 
 def confirm_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
@@ -249,7 +268,15 @@ def confirm_text(turn: Turn, a: Assignment, form: Form, item: Mapping[str, Any],
     q: Question | None = form.question(item["qid"])
     assert q is not None
     value = show_value(q, item["value"], tr)
-    if [c.get("kind") for c in _checks(item)] == ["soft_max"]:
+    checks = _checks(item)
+    reading = next((c for c in checks if c.get("kind") == "reading"), None)
+    if reading is not None:  # "“5 triệuu”: 5.000.000 đồng, đúng không?"
+        text = tr("{qid}. {label}\n“{typed}”: {value}, is that right?", qid=q.id,
+                  label=q.label.get(tr.language), typed=reading.get("typed", ""), value=value)
+        others = reasons(turn, a, form, item, tr, answers) if len(checks) > 1 else []
+        return text + ("\n" + tr("Please check also: {reasons}.", reasons="; ".join(others))
+                       if others else "")
+    if [c.get("kind") for c in checks] == ["soft_max"]:
         return tr("{qid}. {label}: {value} is much higher than usual. Is this correct?",
                   qid=q.id, label=q.label.get(tr.language), value=value)
     return tr("{qid}. {label}: {value} — {reasons}. Is this correct?", qid=q.id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -347,8 +347,7 @@ def _on_behalf(turn: Turn, upload: UploadedWorkbook) -> None:
         for c in entry.candidates:
             found = opinions.texts.get((code, f"{c.qid} (ghi chú)"))
             if c.parsed is not None and found and not c.parsed.note:
-                c.parsed = Parsed(c.parsed.value, excerpt(_text(found[1]), 2000),
-                                  c.parsed.implausible)
+                c.parsed = replace(c.parsed, note=excerpt(_text(found[1]), 2000))
     _enter_reports(turn, upload, entries, outside)
 
 

@@ -14,6 +14,7 @@ from conversations.number_parsing import (
     format_number,
     is_whole,
     parse_number,
+    read_number,
 )
 
 # --- accepted forms -------------------------------------------------------------------------
@@ -347,3 +348,52 @@ def test_parser_shaped_text_gives_a_decimal_or_number_error(text: str) -> None:
 @given(st.integers(min_value=-(10**18), max_value=10**18))
 def test_trailing_unit_word_is_ignored(number: int) -> None:
     assert parse_number(str(number) + " người") == number
+
+
+# --- issue 22: the words after a number, by kind of question --------------------------------
+
+KIND_READINGS = [
+    # (kind, text, value or error code, asked back)
+    ("money", "5 triệuu", "5000000", True),
+    ("money", "5trieuj", "5000000", True),
+    ("money", "5 nghinf đồng", "5000", True),
+    ("money", "2 trieuj 5", "2500000", True),
+    ("money", "5 dongf", "5", True),
+    ("money", "5 triệu tiền mặt", "5000000", False),
+    ("money", "VNĐ 1.500.000", "1500000", False),
+    ("money", "nửa tỷ", "500000000", False),
+    ("money", "1 tỷ 2 trăm triệu", "1200000000", False),
+    ("money", "10 lít", "unit", False),
+    ("money", "5 đồng chí", "unit", False),
+    ("money", "5 ngàn ngàn", "not_a_number", False),
+    ("money", "12 trăm triệu", "not_a_number", False),
+    ("count", "12 trieeuj", "unit", False),
+    ("count", "12 triêu", "unit", False),
+    ("count", "12 kg", "unit", False),
+    ("count", "12 %", "unit", False),
+    ("count", "12 nguoiwf", "12", True),
+    ("count", "12 tờ/bài", "12", False),
+    ("count", "(12)", "12", False),
+    ("number", "12,5 %", "12.5", False),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "expected", "asked"), KIND_READINGS)
+def test_words_after_a_number_by_kind(kind: str, text: str, expected: str, asked: bool) -> None:
+    try:
+        reading = read_number(text, units=("tờ/bài",) if "/" in text else (), kind=kind)
+    except NumberError as error:
+        assert error.code == expected
+        return
+    assert reading.value == Decimal(expected) and reading.near_miss is asked
+
+
+@given(st.text(alphabet=_PARSER_ALPHABET + "lítkgxyzsfrjw%()=\"", max_size=30),
+       st.sampled_from(["count", "money", "number"]))
+def test_kind_aware_reading_gives_a_reading_or_number_error(text: str, kind: str) -> None:
+    try:
+        reading = read_number(text, kind=kind)
+    except NumberError as error:
+        assert error.code in ERROR_CODES
+    else:
+        assert reading.value.is_finite()

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conversations.date_parsing import DateError, format_date, parse_date
-from conversations.text_normalise import clean, fold
-from conversations.yes_no import parse_yes_no
+from conversations.text_normalise import clean, fold, untelex
+from conversations.yes_no import parse_yes_no, read_yes_no
 
 # --- clean ----------------------------------------------------------------------------------
 
@@ -262,3 +262,48 @@ def test_formatted_dates_parse_back(day: date, language: str) -> None:
 )
 def test_format_date(day: date, language: str, expected: str) -> None:
     assert format_date(day, language) == expected
+
+
+# --- issue 22: Telex/VNI leftovers, a yes or no with details, the weekday before a date -----
+
+@pytest.mark.parametrize(("folded", "expected"), [
+    ("khoong", "khong"), ("chuwa cos", "chua co"), ("trieeuj", "trieu"), ("nguwowif", "nguoi"),
+    ("kho6ng", "khong"), ("co1", "co"), ("12", "12"), ("co", "co"), ("w", "w"),
+])
+def test_untelex(folded: str, expected: str) -> None:
+    assert untelex(folded) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("có, số 12/KH-UBND ngày 15/9", (True, "số 12/KH-UBND ngày 15/9")),
+    ("đã có kế hoạch số 5/KH", (True, "số 5/KH")),
+    ("có 12/KH-UBND", (True, "12/KH-UBND")),
+    ("chưa; dự kiến tuần sau", (False, "dự kiến tuần sau")),
+    ("không, chưa có kinh phí", (False, "chưa có kinh phí")),
+    ("có nhé", (True, "")),
+    ("có 12", None), ("không, có", None), ("có lẽ, chưa rõ", None), ("2. Có", None),
+])
+def test_read_yes_no(text: str, expected: tuple[bool, str] | None) -> None:
+    assert read_yes_no(text) == expected
+
+
+@given(st.text())
+def test_read_yes_no_never_raises(text: str) -> None:
+    found = read_yes_no(text)
+    assert found is None or (found[0] in (True, False) and isinstance(found[1], str))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("thứ 2, 2/10/2023", date(2023, 10, 2)), ("thu hai 2/10/2023", date(2023, 10, 2)),
+    ("t7 7/10/2023", date(2023, 10, 7)), ("CN, 8/10/2023", date(2023, 10, 8)),
+    ("mồng 2 tháng 10 năm 2023", date(2023, 10, 2)),
+])
+def test_a_weekday_before_the_date(text: str, expected: date) -> None:
+    assert parse_date(text, 2024) == expected
+
+
+@pytest.mark.parametrize("text", ["thứ 3, 2/10/2023", "CN 7/10/2023", "t2 8/10/2023"])
+def test_a_weekday_that_does_not_fit_is_refused(text: str) -> None:
+    with pytest.raises(DateError) as error:
+        parse_date(text, 2024)
+    assert error.value.code == "weekday"

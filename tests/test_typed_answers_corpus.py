@@ -30,6 +30,7 @@ EST = "ước tính"
 class Stored:
     value: Any
     note: str = ""
+    asked: bool = False  # a near-miss unit ("5 triệuu"): asked back once with its reading
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class Refused:
 
 def ok(value: Any, note: str = "") -> Stored:
     return Stored(value, note)
+
+
+def asked(value: Any) -> Stored:
+    """Stored only once the person confirms the reading of a near-miss unit word."""
+    return Stored(value, asked=True)
 
 
 def no(code: str = "") -> Refused:
@@ -100,6 +106,15 @@ COUNTS: list[tuple[str, Stored | Refused]] = [
     ("abc", no()), ("???", no()), ("", no("empty")), ("👍", no("empty")), ("12 3", no()),
     ("12/15", no()), ("1e5", no()), ("năm trăm", no()), ("đang tổng hợp", no()),
     ("xem file đính kèm", no()), ("như năm ngoái", no()),
+    # Issue 22 (1): a word after the number is a unit of this question, or refused.
+    ("12 kg", no("unit")), ("12 trieeuj", no("unit")), ("12 xyz", no("unit")),
+    ("12 chai", no("unit")), ("5 lít", no("unit")), ("12 nguwowif", asked(12)),
+    ("2 tỷ 3", no("money_for_count")), ("2tr5", no("money_for_count")),
+    # Issue 22 (7): a figure wrapped in words a clerk reads past.
+    ("tổng 150", ok(150)), ("tổng cộng 150 người", ok(150)), ("được 150 người", ok(150)),
+    ("= 150", ok(150)), ("(12)", ok(12)), ('"12"', ok(12)), ("“12”", ok(12)),
+    ("tổng số 150", ok(150)), ("12 ng", ok(12)), ("tổng: 150", ok(150)),
+    ("tong cong 150 nguoi", ok(150)), ("là 150", ok(150)),
 ]
 
 MONEY_ROWS: list[tuple[str, Stored | Refused]] = [
@@ -125,13 +140,27 @@ MONEY_ROWS: list[tuple[str, Stored | Refused]] = [
     ("1.500.000đ/người", no("rate")), ("50k/suất", no("rate")),
     ("5-6 triệu", no("range")), ("5tr-6tr", no("range")), ("5 đến 6 triệu", no("range")),
     ("hơn 5 triệu", no("more_than")), ("trên 10tr", no("more_than")),
-    ("2,5", no("not_whole")), ("5 trăm nghìn", no("words")), ("năm triệu", no()),
-    ("nhiều tiền", no()), ("1tr 2tỷ", no()), ("5 triêu", no()), ("chưa quyết toán", no()),
+    ("2,5", no("not_whole")), ("năm triệu", no()),
+    ("nhiều tiền", no()), ("1tr 2tỷ", no()), ("chưa quyết toán", no()),
+    # Issue 22 (1): near misses of a unit are asked back with their reading; other words refused.
+    ("5 triệuu", asked(5_000_000)), ("5 trieuj", asked(5_000_000)),
+    ("5 trieeuj", asked(5_000_000)), ("5 triêu", asked(5_000_000)),
+    ("5 TRIỆUU", asked(5_000_000)), ("2 trieuj 5", asked(2_500_000)),
+    ("5 nghinf", asked(5_000)), ("10 lít", no("unit")), ("5 xyz", no("unit")),
+    ("5 chai", no("unit")), ("5 cụ", no("unit")), ("5 người", no("unit")),
+    ("5 triệu tiền mặt", ok(5_000_000)), ("5 triệu đồng", ok(5_000_000)),
+    # Issue 22 (7): currency in front, half a million, hundreds of millions.
+    ("VNĐ 5.000.000", ok(5_000_000)), ("₫5.000.000", ok(5_000_000)),
+    ("vnd 5.000.000", ok(5_000_000)), ("nửa triệu", ok(500_000)), ("nua trieu", ok(500_000)),
+    ("2 tỷ 3 trăm triệu", ok(2_300_000_000)), ("5 trăm nghìn", ok(500_000)),
+    ("3 trăm triệu", ok(300_000_000)), ("tổng 5.000.000", ok(5_000_000)),
+    ("tổng cộng 5 triệu", ok(5_000_000)),
 ]
 
 RATES: list[tuple[str, Stored | Refused]] = [
     ("12,5", ok("12.5")), ("12.5", ok("12.5")), ("40", ok(40)), ("0,25", ok("0.25")),
     ("97%", ok(97)), ("khoảng 90", ok(90, EST)), ("150", no("above_max")), ("-3", no()),
+    ("97 %", ok(97)), ("97 phần trăm", ok(97)), ("97 lít", no("unit")),
 ]
 
 YES: list[str] = [
@@ -139,15 +168,37 @@ YES: list[str] = [
     "oke", "yes", "y", "dạ có", "Dạ, có ạ", "có ạ", "co a", "có rồi", "đã ban hành",
     "da ban hanh", "có.", "Có!", "có 👍", "\u200bcó", "đúng", "dung", "ừ", "đã có", "da co",
     "dạ vâng", "đã tổ chức", "có tổ chức",
+    # Issue 22 (7)
+    "đã ban hành kế hoạch", "đã có kế hoạch", "có nhé", "co nhe", "1. Có", "1) có",
+    "cos", "cos nhes", "có kế hoạch", "đã có kh",
+    "đã ban hành kế hoạch tổ chức tuần lễ", "có rồi nhé", "dạ có nha", "co1", "đã ban hành rồi ạ",
 ]
 NO: list[str] = [
     "không", "khong", "Không", "KHÔNG", "k", "ko", "kg", "ko co", "không có", "khong co",
     "chưa", "chua", "chưa có", "chưa làm", "chua lam", "chưa ban hành", "chua ban hanh",
     "không ạ", "dạ không", "dạ chưa", "no", "n", "sai", "chưa xong", "khong lam", "ko lam",
     "hong", "hok", "Chưa.", "chưa tổ chức",
+    # Issue 22 (7)
+    "không nhé", "khoong", "khoong co", "chuwa cos", "chuwa", "2. Không", "chưa có kế hoạch",
+    "chưa nhé", "kho6ng",
 ]
 NEITHER: list[str] = ["👍", "có lẽ", "chắc vậy", "chac vay", "không biết", "khong biet",
-                      "có và không", "???", "maybe", "để hỏi lại", "chưa rõ", "12"]
+                      "có và không", "???", "maybe", "để hỏi lại", "chưa rõ", "12",
+                      "2. Có", "1. Không", "có không", "không có kế hoạch gì à?"]
+# Issue 22 (7): a yes or no followed by its details keeps them as the note.
+YES_NO_WITH_DETAILS: list[tuple[str, Stored | Refused]] = [
+    ("có, số 12/KH-UBND ngày 15/9", ok(True, "số 12/KH-UBND ngày 15/9")),
+    ("Có: 12/KH-UBND", ok(True, "12/KH-UBND")),
+    ("đã ban hành kế hoạch số 12/KH-UBND", ok(True, "số 12/KH-UBND")),
+    ("có kế hoạch số 12/KH-UBND ngày 15/9", ok(True, "số 12/KH-UBND ngày 15/9")),
+    ("chưa, dự kiến tuần sau", ok(False, "dự kiến tuần sau")),
+    ("chưa - dự kiến tuần sau", ok(False, "dự kiến tuần sau")),
+    ("không, vì chưa có kinh phí", ok(False, "vì chưa có kinh phí")),
+    ("Đã ban hành KH số 12/KH-UBND", ok(True, "số 12/KH-UBND")),
+    ("đã ban hành ngày 15/9", ok(True, "ngày 15/9")),
+    ("có lẽ, chưa rõ", no("not_yes_no")), ("không biết, để hỏi lại", no("not_yes_no")),
+    ("không, có", no("not_yes_no")), ("có, à không", no("not_yes_no")),
+]
 
 DATES: list[tuple[str, Stored | Refused]] = [
     ("13/10", ok("2023-10-13")), ("13/10/2023", ok("2023-10-13")),
@@ -160,6 +211,13 @@ DATES: list[tuple[str, Stored | Refused]] = [
     ("31/02/2023", no("invalid_date")), ("32/10", no("invalid_date")),
     ("10/13/2023", no("invalid_date")), ("hôm qua", no("not_a_date")),
     ("thứ hai", no("not_a_date")), ("13", no("not_a_date")), ("abc", no("not_a_date")),
+    # Issue 22 (7): the day as it is said, and the weekday in front (checked against the date).
+    ("mùng 5 tháng 9", ok("2023-09-05")), ("mung 5 thang 9", ok("2023-09-05")),
+    ("mồng 5/9", ok("2023-09-05")), ("mùng 5/9/2023", ok("2023-09-05")),
+    ("thứ 6, 15/9", ok("2023-09-15")), ("thứ sáu 15/9", ok("2023-09-15")),
+    ("T6 15/9", ok("2023-09-15")), ("chủ nhật, 17/9", ok("2023-09-17")),
+    ("thứ 6 ngày 15/9/2023", ok("2023-09-15")), ("thứ 5, 15/9", no("weekday")),
+    ("CN 15/9", no("weekday")), ("Thứ 6 (15/9)", ok("2023-09-15")),
 ]
 
 # What phones do to what is typed: invisible characters, odd spaces, emoji, full-width digits.
@@ -194,6 +252,7 @@ CORPUS: list[tuple[Question, str, Stored | Refused]] = [
     *((YES_NO, t, ok(True)) for t in YES),
     *((YES_NO, t, ok(False)) for t in NO),
     *((YES_NO, t, no()) for t in NEITHER),
+    *((YES_NO, t, e) for t, e in YES_NO_WITH_DETAILS),
     *((DATE, t, e) for t, e in DATES),
 ]
 CORPUS += [(COUNT, t, e) for t, e in _with_artefacts(COUNTS[:60])]
@@ -224,6 +283,7 @@ def test_a_typed_answer_is_stored_as_meant_or_refused(question: Question, typed:
     assert isinstance(expected, Stored), f"{typed!r} was stored as {parsed.value!r}"
     assert parsed.value == expected.value and type(parsed.value) is type(expected.value)
     assert parsed.note == expected.note
+    assert bool(parsed.near_miss) is expected.asked, f"{typed!r}: asked back {parsed.near_miss!r}"
 
 
 def test_a_date_answer_is_stored_as_an_iso_date():
