@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from conversations import corrections
 from conversations.answer_parsing import (
     ESTIMATE_NOTE,
     MAX_TEXT,
@@ -175,10 +176,7 @@ def _several_units(turn: Turn) -> bool:
 
 def _pending(turn: Turn, a: Assignment) -> dict[str, dict[str, Any]]:
     """Corrections of a submitted report that differ from what the coordinator sees."""
-    if a.status != "submitted":
-        return {}
-    edits = turn.state.get("edits") or {}
-    return {k: v for k, v in edits.items() if dict(a.answers.get(k) or {}) != v}
+    return corrections.changed(a, turn.state.get("edits"))
 
 
 def _save(turn: Turn, a: Assignment, answers: dict[str, dict[str, Any]]) -> None:
@@ -193,12 +191,19 @@ def _save(turn: Turn, a: Assignment, answers: dict[str, dict[str, Any]]) -> None
     turn.effect(SaveAnswers(a.period_id, a.unit.code, a.form_key, dict(answers)))
 
 
-def _reset(turn: Turn) -> None:
+def _clear(turn: Turn) -> None:
+    """A fresh state: the language and the corrections kept for later survive it."""
     language = turn.state.get("language")
+    kept = corrections.kept_only(turn.state)
     turn.state.clear()
-    turn.state["step"] = "idle"
+    turn.state.update(kept)
     if language:
         turn.state["language"] = language
+
+
+def _reset(turn: Turn) -> None:
+    _clear(turn)
+    turn.state["step"] = "idle"
 
 
 def _current(turn: Turn) -> Assignment | None:
@@ -287,10 +292,7 @@ def _choose(turn: Turn, assignments: list[Assignment], question: str, purpose: s
         label = a.unit.name if distinct_units else _title(turn, a)
         buttons.append(Button(f"pick:{i}", label))
     # Button data stays short (Telegram allows 64 bytes); the keys live in the state.
-    language = turn.state.get("language")
-    turn.state.clear()
-    if language:
-        turn.state["language"] = language
+    _clear(turn)
     turn.state.update({"step": "choosing", "choices": [a.key for a in assignments]})
     if purpose:
         turn.state["purpose"] = purpose
@@ -313,13 +315,11 @@ def _status_word(turn: Turn, a: Assignment) -> str:
 
 
 def _enter(turn: Turn, a: Assignment) -> None:
-    """Make `a` the report this conversation is about."""
-    language = turn.state.get("language")
-    turn.state.clear()
-    if language:
-        turn.state["language"] = language
+    """Make `a` the report this conversation is about (with its corrections kept earlier)."""
+    _clear(turn)
     turn.state.update({"step": "answering", "assignment": a.key, "trail": []})
     turn.address_for(a.unit.kind)
+    corrections.restore(turn, a)
 
 
 def begin(turn: Turn, a: Assignment) -> None:
@@ -377,11 +377,11 @@ def cancel(turn: Turn) -> None:
     if step == "idle":
         turn.say(tr("Nothing is in progress. Send /baocao to file a report."))
         return
-    had_edits = bool(turn.state.get("edits"))
+    a = turn.ctx.assignment(turn.state.get("assignment"))
+    edits = corrections.changed(a, turn.state.get("edits")) if a is not None else {}
     _reset(turn)
-    if had_edits:
-        turn.say(tr("Stopped. The corrections you had not submitted were dropped; the submitted "
-                    "report is unchanged."))
+    if a is not None and edits:
+        corrections.keep_on_cancel(turn, a, edits)
     else:
         turn.say(tr("Stopped. Your answers are saved; send /baocao to continue."))
 
@@ -434,6 +434,8 @@ def expected_here(turn: Turn, prefix: str) -> None:
 
 def _idle(turn: Turn) -> None:
     tr = turn.tr
+    if corrections.answer_cancel_question(turn, offered_token(turn)):
+        return
     if turn.event.kind == "text":
         assignments = [a for a in _open(turn) if a.status != "accepted"]
         fitting = [a for a in assignments if parse_entry(_form(turn, a), turn.event.text)]
@@ -1174,26 +1176,30 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
                         ids=", ".join(sorted(pending, key=form.position))))
         lines.append(tr("To change an answer, send its number and the new value, for example "
                         "“4.2 150”."))
+    elif a.status == "submitted":
+        lines.append(tr("This is the report as submitted. To correct an answer, send its number "
+                        "and the new value, for example “4.2 150”; then submit it again."))
     else:
         lines.append(tr("To change an answer, send its number and the new value, for example "
                         "“4.2 150”. When everything is right, press “Submit”."))
     turn.state["step"] = "reviewing"
-    buttons = [_submit_button(turn, a)]
+    buttons = [*_submit_button(turn, a)]
     if missing:
         buttons.append(Button("continue", tr("Answer the rest")))
     turn.say("\n".join(lines), buttons=tuple(buttons))
 
 
-def _submit_button(turn: Turn, a: Assignment) -> Button:
+def _submit_button(turn: Turn, a: Assignment) -> tuple[Button, ...]:
+    """A submitted report is offered for resubmission only once something in it changed."""
     if a.status == "submitted":
-        return Button("submit", turn.tr("Submit again"))
-    return Button("submit", turn.tr("Submit"))
+        return (Button("submit", turn.tr("Submit again")),) if _pending(turn, a) else ()
+    return (Button("submit", turn.tr("Submit")),)
 
 
 def _after_review_edit(turn: Turn, a: Assignment, prefix: str) -> None:
     tr = turn.tr
     turn.state["step"] = "reviewing"
-    buttons = [_submit_button(turn, a), Button("review", tr("Review all"))]
+    buttons = [*_submit_button(turn, a), Button("review", tr("Review all"))]
     turn.say(prefix or tr("Nothing changed."), buttons=tuple(buttons))
 
 
@@ -1241,7 +1247,7 @@ def _reviewing(turn: Turn, a: Assignment) -> None:
     turn.say(tr("To change an answer, send its number and the new value, for example “4.2 150”; "
                 "to change a text part, send its number first, for example “IV”. "
                 "Press “Submit” when everything is right."),
-             buttons=(_submit_button(turn, a), Button("review", tr("Review all"))))
+             buttons=(*_submit_button(turn, a), Button("review", tr("Review all"))))
 
 
 def _submit(turn: Turn, a: Assignment) -> None:
