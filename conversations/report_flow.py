@@ -36,6 +36,7 @@ from conversations.fast_entry import (
     short_label,
 )
 from conversations.forms import Form, Question
+from conversations.report_titles import report_title
 from conversations.session import Turn
 from conversations.text_normalise import fold
 from conversations.vetting import Candidate, confirm_text, flag_text, same_answer, vet
@@ -163,8 +164,7 @@ def _clip(raw: str) -> str:
 
 
 def _title(turn: Turn, a: Assignment) -> str:
-    lang = turn.tr.language
-    return f"{a.campaign_title.get(lang)} — {a.unit.name}"
+    return report_title(turn.ctx, turn.tr, a)
 
 
 def _several_units(turn: Turn) -> bool:
@@ -265,19 +265,23 @@ def start(turn: Turn, arg: str = "", purpose: str = "") -> None:
                 prefix=tr("Let's continue: {title}.", title=_title(turn, a)))
         return
     assignments = _open(turn)
+    held = turn.state.get("held", "") if step == "choosing" else ""  # kept through /baocao
     if not assignments:
         _reset(turn)
         turn.say(tr("There is no report to file right now. Send /trangthai to see deadlines."))
         return
     if len(assignments) == 1:
-        if purpose == "template":
+        if held:
+            _apply_held(turn, assignments[0], held)
+        elif purpose == "template":
             _open_for_template(turn, assignments[0])
         elif purpose == "excel":
             _open_for_workbook(turn, assignments[0])
         else:
             begin(turn, assignments[0])
         return
-    _choose(turn, assignments, tr("Which report would you like to file?"), purpose=purpose)
+    _choose(turn, assignments, tr("Which report would you like to file?"), purpose=purpose,
+            held=held)
 
 
 def _choose(turn: Turn, assignments: list[Assignment], question: str, purpose: str = "",
@@ -443,25 +447,32 @@ def _idle(turn: Turn) -> None:
             _apply_held(turn, assignments[0], turn.event.text)
             return
         if fitting:
-            # Which report is meant is not clear: nothing is stored until the person says.
-            typed = excerpt(turn.event.text)
-            units = len({a.unit.code for a in assignments})
-            if units > 1:
-                question = tr.plural(
-                    "You report for {n} unit, so this answer (“{typed}”) was not saved yet. "
-                    "Which report is it for?",
-                    "You report for {n} units, so this answer (“{typed}”) was not saved yet. "
-                    "Which report is it for?", units, typed=typed)
-            else:
-                question = tr.plural(
-                    "{n} report is open, so this answer (“{typed}”) was not saved yet. Which "
-                    "report is it for?",
-                    "{n} reports are open, so this answer (“{typed}”) was not saved yet. "
-                    "Which report is it for?", len(assignments), typed=typed)
-            _choose(turn, assignments, question, held=turn.event.text)
+            _hold_and_choose(turn, assignments, turn.event.text)
             return
     turn.say(tr("Send /baocao to fill in a report, /trangthai to see what is due, "
                 "/trogiup for help."))
+
+
+def _hold_and_choose(turn: Turn, assignments: list[Assignment], text: str,
+                     held: str = "") -> None:
+    """Which report an answer is for is not clear: nothing is stored until the person says;
+    the answer (with any held before) is kept and applied to the report chosen."""
+    tr = turn.tr
+    typed = excerpt(text)
+    units = len({a.unit.code for a in assignments})
+    if units > 1:
+        question = tr.plural(
+            "You report for {n} unit, so this answer (“{typed}”) was not saved yet. "
+            "Which report is it for?",
+            "You report for {n} units, so this answer (“{typed}”) was not saved yet. "
+            "Which report is it for?", units, typed=typed)
+    else:
+        question = tr.plural(
+            "{n} report is open, so this answer (“{typed}”) was not saved yet. Which "
+            "report is it for?",
+            "{n} reports are open, so this answer (“{typed}”) was not saved yet. "
+            "Which report is it for?", len(assignments), typed=typed)
+    _choose(turn, assignments, question, held="\n".join(x for x in (held, text) if x))
 
 
 def _apply_held(turn: Turn, a: Assignment, held: str) -> None:
@@ -497,6 +508,12 @@ def _choosing(turn: Turn) -> None:
                 _open_for_workbook(turn, a)
             else:
                 begin(turn, a)
+            return
+    if turn.event.kind == "text":
+        offered = [turn.ctx.assignment(key) for key in choices]
+        still = [a for a in _open(turn) if a in offered and a.status != "accepted"]
+        if any(parse_entry(_form(turn, a), turn.event.text) for a in still):
+            _hold_and_choose(turn, still, turn.event.text, held=held)  # kept, not dropped
             return
     turn.state["step"] = "idle"
     if held:
@@ -1040,10 +1057,38 @@ def _confirming(turn: Turn, a: Assignment) -> None:
         turn.state["question"] = item["qid"]
         if token == "retype":
             ask(turn, a, item["qid"], prefix=tr("Please enter the value again."))
-        else:
-            _answering(turn, a)
+            return
+        # Another message: it is handled; the values it does not give again stay to confirm.
+        entry = parse_entry(_form(turn, a), turn.event.text)
+        given = {qid for qid, _raw in entry.pairs} if entry else {item["qid"]}
+        waiting = [p for p in pending if p["qid"] not in given]
+        _answering(turn, a)
+        if waiting:
+            _ask_again(turn, a, waiting)
         return
     _confirm_next(turn, a)
+
+
+def _ask_again(turn: Turn, a: Assignment, waiting: list[dict[str, Any]]) -> None:
+    """Values asked back that a later message left unanswered: never dropped without a word;
+    they are asked again once that message is handled."""
+    tr = turn.tr
+    form = _form(turn, a)
+    shown = "; ".join(_shown(turn, form.question(p["qid"]), p)  # type: ignore[arg-type]
+                      for p in waiting)
+    said = tr.plural("{n} value asked about was not saved yet; it waits for your answer: "
+                     "{answers}.",
+                     "{n} values asked about were not saved yet; they wait for your answer: "
+                     "{answers}.", len(waiting), answers=shown)
+    if turn.state.get("step") == "confirming":  # the new message has values to confirm too
+        queued = turn.state.get("pending") or []
+        known = {p["qid"] for p in queued}
+        turn.state["pending"] = [*queued, *(p for p in waiting if p["qid"] not in known)]
+        turn.note(said)
+        return
+    turn.state["pending"] = waiting
+    turn.state["after_confirm"] = "review" if turn.state.get("step") == "reviewing" else "next"
+    _confirm_next(turn, a, prefix=said)
 
 
 # ----------------------------------------------------------------------------- template

@@ -10,6 +10,7 @@ from conversations.context import Context
 from conversations.corrections import changed
 from conversations.deadlines import deadline_text
 from conversations.i18n import Tr
+from conversations.report_titles import report_title
 
 
 def status_text(ctx: Context, tr: Tr, now: datetime,
@@ -25,7 +26,7 @@ def status_text(ctx: Context, tr: Tr, now: datetime,
     lines = [tr("Reports of your units:")]
     for a in sorted(ctx.assignments, key=lambda x: (x.deadline, x.unit.name)):
         form = ctx.forms[a.form_key]
-        title = f"• {a.campaign_title.get(tr.language)} — {a.unit.name}"
+        title = f"• {report_title(ctx, tr, a)}"
         lines.append(title)
         lines.append("  " + tr("Due {deadline}.", deadline=deadline_text(a, tr)))
         if a.starts_at > now:
