@@ -58,6 +58,17 @@ def keep_on_cancel(turn: Turn, a: Assignment, edits: dict[str, dict[str, Any]]) 
                       Button(DROP_TOKEN, tr("Discard the corrections"))))
 
 
+def ask_about_kept(turn: Turn) -> bool:
+    """`/huy` with no report open but corrections kept: the same question again."""
+    for key, edits in (turn.state.get(KEPT) or {}).items():
+        a = turn.ctx.assignment(key)
+        kept = changed(a, edits) if a is not None else {}
+        if a is not None and kept:
+            keep_on_cancel(turn, a, kept)
+            return True
+    return False
+
+
 def answer_cancel_question(turn: Turn, token: str | None) -> bool:
     """The reply to the question `/huy` asked; True if it was one."""
     key = turn.state.get("kept_asked")

@@ -379,15 +379,24 @@ def cancel(turn: Turn) -> None:
     tr = turn.tr
     step = turn.state.get("step", "idle")
     if step == "idle":
-        turn.say(tr("Nothing is in progress. Send /baocao to file a report."))
+        if not corrections.ask_about_kept(turn):  # /huy again: a way to discard them later
+            turn.say(tr("Nothing is in progress. Send /baocao to file a report."))
         return
     a = turn.ctx.assignment(turn.state.get("assignment"))
     edits = corrections.changed(a, turn.state.get("edits")) if a is not None else {}
+    asked = list(turn.state.get("pending") or []) if step == "confirming" else []
     _reset(turn)
     if a is not None and edits:
         corrections.keep_on_cancel(turn, a, edits)
     else:
         turn.say(tr("Stopped. Your answers are saved; send /baocao to continue."))
+    if a is not None and asked:  # values asked back and not confirmed are not stored
+        form = _form(turn, a)
+        turn.note(tr.plural(
+            "{n} value asked about was not saved: {answers}.",
+            "{n} values asked about were not saved: {answers}.", len(asked),
+            answers="; ".join(_shown(turn, form.question(p["qid"]), p)  # type: ignore[arg-type]
+                              for p in asked)))
 
 
 def handle(turn: Turn) -> None:

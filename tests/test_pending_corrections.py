@@ -115,3 +115,42 @@ async def test_cancel_in_a_draft_still_keeps_answers_without_asking(app: App, pe
     reply = await thu.say("/huy")
     assert "Đã dừng" in reply and "Giữ để gửi sau" not in reply
     assert (await stored_report(app, "X-ANLAO")).answers["1.1"] is True
+
+
+async def test_kept_corrections_go_into_a_report_returned_meanwhile(app: App, person):
+    from .filing import sign_in
+
+    thu, before = await corrected(app, person)
+    await thu.say("/huy")
+    await thu.say("Giữ để gửi sau")
+    boss = await sign_in(app, "HP", role="coordinator")
+    await boss.say("/tralai X-ANLAO Mục 4 chưa khớp")
+    reply = await thu.say("/baocao")
+    assert "4.2" in reply and "báo cáo được trả lại" in reply  # said, not silently applied
+    assert (await stored_report(app, "X-ANLAO")).answers["4.2"] == 999
+    assert "4.2  999 người" in await thu.say("Xem lại")
+
+
+async def test_kept_corrections_of_a_report_accepted_meanwhile_are_said_not_sent(
+        app: App, person):
+    from .filing import sign_in
+
+    thu, before = await corrected(app, person)
+    await thu.say("/huy")
+    boss = await sign_in(app, "HP", role="coordinator")
+    await boss.say("/duyet X-ANLAO")
+    reply = await thu.say("/baocao")
+    assert "4.2" in reply and "chưa được gửi" in reply
+    assert (await stored_report(app, "X-ANLAO")).answers == before.answers
+    assert "chưa gửi" not in await thu.say("/trangthai")
+
+
+async def test_cancel_again_later_offers_to_discard_the_kept_correction(app: App, person):
+    thu, before = await corrected(app, person)
+    await thu.say("/huy")
+    await thu.say("Giữ để gửi sau")
+    reply = await thu.say("/huy")
+    assert "Giữ để gửi sau" in reply and "4.2" in reply
+    reply = await thu.say("Bỏ các sửa đổi")
+    assert "Đã bỏ các sửa đổi" in reply
+    assert "chưa gửi" not in await thu.say("/trangthai")

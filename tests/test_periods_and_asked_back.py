@@ -142,3 +142,13 @@ async def test_a_new_value_typed_for_the_asked_question_replaces_it(app: App, pe
     reply = await thu.say("6.4 2.000")
     assert "chưa được lưu" not in reply
     assert (await stored_report(app, "X-ANLAO")).answers["6.4"] == 2000
+
+
+async def test_cancel_while_a_value_is_asked_back_says_it_was_not_saved(app: App, person):
+    thu = await signed_in(person(), app)
+    await thu.say("/baocao")
+    await thu.say("6.4 200.000")
+    reply = await thu.say("/huy")
+    assert "6.4 = 200.000" in reply and "chưa được lưu" in reply
+    report = await stored_report(app, "X-ANLAO")
+    assert report is None or "6.4" not in report.answers
