@@ -22,6 +22,7 @@ from conversations.context import (
     SIGNIN_GLOBAL_WINDOW,
     Context,
 )
+from conversations.corrections import pending_by_report
 from conversations.events import (
     Button,
     InboundEvent,
@@ -329,7 +330,7 @@ def _registered(turn: Turn) -> None:
         elif name == "check":
             coordinator_commands.check(turn)
         elif name == "status":
-            turn.say(status_text(turn.ctx, tr, turn.now))
+            turn.say(status_text(turn.ctx, tr, turn.now, pending_by_report(turn.state)))
         elif name == "cancel":
             report_flow.cancel(turn)
         elif name == "help":

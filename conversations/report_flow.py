@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from conversations import corrections
 from conversations.answer_parsing import (
     ESTIMATE_NOTE,
     MAX_TEXT,
@@ -36,6 +37,7 @@ from conversations.fast_entry import (
     short_label,
 )
 from conversations.forms import Form, Question
+from conversations.report_titles import report_title
 from conversations.session import Turn
 from conversations.text_normalise import fold
 from conversations.vetting import (
@@ -171,8 +173,7 @@ def _clip(raw: str) -> str:
 
 
 def _title(turn: Turn, a: Assignment) -> str:
-    lang = turn.tr.language
-    return f"{a.campaign_title.get(lang)} — {a.unit.name}"
+    return report_title(turn.ctx, turn.tr, a)
 
 
 def _several_units(turn: Turn) -> bool:
@@ -184,10 +185,7 @@ def _several_units(turn: Turn) -> bool:
 
 def _pending(turn: Turn, a: Assignment) -> dict[str, dict[str, Any]]:
     """Corrections of a submitted report that differ from what the coordinator sees."""
-    if a.status != "submitted":
-        return {}
-    edits = turn.state.get("edits") or {}
-    return {k: v for k, v in edits.items() if dict(a.answers.get(k) or {}) != v}
+    return corrections.changed(a, turn.state.get("edits"))
 
 
 def _save(turn: Turn, a: Assignment, answers: dict[str, dict[str, Any]]) -> None:
@@ -202,12 +200,19 @@ def _save(turn: Turn, a: Assignment, answers: dict[str, dict[str, Any]]) -> None
     turn.effect(SaveAnswers(a.period_id, a.unit.code, a.form_key, dict(answers)))
 
 
-def _reset(turn: Turn) -> None:
+def _clear(turn: Turn) -> None:
+    """A fresh state: the language and the corrections kept for later survive it."""
     language = turn.state.get("language")
+    kept = corrections.kept_only(turn.state)
     turn.state.clear()
-    turn.state["step"] = "idle"
+    turn.state.update(kept)
     if language:
         turn.state["language"] = language
+
+
+def _reset(turn: Turn) -> None:
+    _clear(turn)
+    turn.state["step"] = "idle"
 
 
 def _current(turn: Turn) -> Assignment | None:
@@ -269,19 +274,23 @@ def start(turn: Turn, arg: str = "", purpose: str = "") -> None:
                 prefix=tr("Let's continue: {title}.", title=_title(turn, a)))
         return
     assignments = _open(turn)
+    held = turn.state.get("held", "") if step == "choosing" else ""  # kept through /baocao
     if not assignments:
         _reset(turn)
         turn.say(tr("There is no report to file right now. Send /trangthai to see deadlines."))
         return
     if len(assignments) == 1:
-        if purpose == "template":
+        if held:
+            _apply_held(turn, assignments[0], held)
+        elif purpose == "template":
             _open_for_template(turn, assignments[0])
         elif purpose == "excel":
             _open_for_workbook(turn, assignments[0])
         else:
             begin(turn, assignments[0])
         return
-    _choose(turn, assignments, tr("Which report would you like to file?"), purpose=purpose)
+    _choose(turn, assignments, tr("Which report would you like to file?"), purpose=purpose,
+            held=held)
 
 
 def _choose(turn: Turn, assignments: list[Assignment], question: str, purpose: str = "",
@@ -296,10 +305,7 @@ def _choose(turn: Turn, assignments: list[Assignment], question: str, purpose: s
         label = a.unit.name if distinct_units else _title(turn, a)
         buttons.append(Button(f"pick:{i}", label))
     # Button data stays short (Telegram allows 64 bytes); the keys live in the state.
-    language = turn.state.get("language")
-    turn.state.clear()
-    if language:
-        turn.state["language"] = language
+    _clear(turn)
     turn.state.update({"step": "choosing", "choices": [a.key for a in assignments]})
     if purpose:
         turn.state["purpose"] = purpose
@@ -322,13 +328,11 @@ def _status_word(turn: Turn, a: Assignment) -> str:
 
 
 def _enter(turn: Turn, a: Assignment) -> None:
-    """Make `a` the report this conversation is about."""
-    language = turn.state.get("language")
-    turn.state.clear()
-    if language:
-        turn.state["language"] = language
+    """Make `a` the report this conversation is about (with its corrections kept earlier)."""
+    _clear(turn)
     turn.state.update({"step": "answering", "assignment": a.key, "trail": []})
     turn.address_for(a.unit.kind)
+    corrections.restore(turn, a)
 
 
 def begin(turn: Turn, a: Assignment) -> None:
@@ -384,15 +388,24 @@ def cancel(turn: Turn) -> None:
     tr = turn.tr
     step = turn.state.get("step", "idle")
     if step == "idle":
-        turn.say(tr("Nothing is in progress. Send /baocao to file a report."))
+        if not corrections.ask_about_kept(turn):  # /huy again: a way to discard them later
+            turn.say(tr("Nothing is in progress. Send /baocao to file a report."))
         return
-    had_edits = bool(turn.state.get("edits"))
+    a = turn.ctx.assignment(turn.state.get("assignment"))
+    edits = corrections.changed(a, turn.state.get("edits")) if a is not None else {}
+    asked = list(turn.state.get("pending") or []) if step == "confirming" else []
     _reset(turn)
-    if had_edits:
-        turn.say(tr("Stopped. The corrections you had not submitted were dropped; the submitted "
-                    "report is unchanged."))
+    if a is not None and edits:
+        corrections.keep_on_cancel(turn, a, edits)
     else:
         turn.say(tr("Stopped. Your answers are saved; send /baocao to continue."))
+    if a is not None and asked:  # values asked back and not confirmed are not stored
+        form = _form(turn, a)
+        turn.note(tr.plural(
+            "{n} value asked about was not saved: {answers}.",
+            "{n} values asked about were not saved: {answers}.", len(asked),
+            answers="; ".join(_shown(turn, form.question(p["qid"]), p)  # type: ignore[arg-type]
+                              for p in asked)))
 
 
 def handle(turn: Turn) -> None:
@@ -443,6 +456,8 @@ def expected_here(turn: Turn, prefix: str) -> None:
 
 def _idle(turn: Turn) -> None:
     tr = turn.tr
+    if corrections.answer_cancel_question(turn, offered_token(turn)):
+        return
     if turn.event.kind == "text":
         assignments = [a for a in _open(turn) if a.status != "accepted"]
         fitting = [a for a in assignments if parse_entry(_form(turn, a), turn.event.text)]
@@ -450,25 +465,32 @@ def _idle(turn: Turn) -> None:
             _apply_held(turn, assignments[0], turn.event.text)
             return
         if fitting:
-            # Which report is meant is not clear: nothing is stored until the person says.
-            typed = excerpt(turn.event.text)
-            units = len({a.unit.code for a in assignments})
-            if units > 1:
-                question = tr.plural(
-                    "You report for {n} unit, so this answer (“{typed}”) was not saved yet. "
-                    "Which report is it for?",
-                    "You report for {n} units, so this answer (“{typed}”) was not saved yet. "
-                    "Which report is it for?", units, typed=typed)
-            else:
-                question = tr.plural(
-                    "{n} report is open, so this answer (“{typed}”) was not saved yet. Which "
-                    "report is it for?",
-                    "{n} reports are open, so this answer (“{typed}”) was not saved yet. "
-                    "Which report is it for?", len(assignments), typed=typed)
-            _choose(turn, assignments, question, held=turn.event.text)
+            _hold_and_choose(turn, assignments, turn.event.text)
             return
     turn.say(tr("Send /baocao to fill in a report, /trangthai to see what is due, "
                 "/trogiup for help."))
+
+
+def _hold_and_choose(turn: Turn, assignments: list[Assignment], text: str,
+                     held: str = "") -> None:
+    """Which report an answer is for is not clear: nothing is stored until the person says;
+    the answer (with any held before) is kept and applied to the report chosen."""
+    tr = turn.tr
+    typed = excerpt(text)
+    units = len({a.unit.code for a in assignments})
+    if units > 1:
+        question = tr.plural(
+            "You report for {n} unit, so this answer (“{typed}”) was not saved yet. "
+            "Which report is it for?",
+            "You report for {n} units, so this answer (“{typed}”) was not saved yet. "
+            "Which report is it for?", units, typed=typed)
+    else:
+        question = tr.plural(
+            "{n} report is open, so this answer (“{typed}”) was not saved yet. Which "
+            "report is it for?",
+            "{n} reports are open, so this answer (“{typed}”) was not saved yet. "
+            "Which report is it for?", len(assignments), typed=typed)
+    _choose(turn, assignments, question, held="\n".join(x for x in (held, text) if x))
 
 
 def _apply_held(turn: Turn, a: Assignment, held: str) -> None:
@@ -504,6 +526,12 @@ def _choosing(turn: Turn) -> None:
                 _open_for_workbook(turn, a)
             else:
                 begin(turn, a)
+            return
+    if turn.event.kind == "text":
+        offered = [turn.ctx.assignment(key) for key in choices]
+        still = [a for a in _open(turn) if a in offered and a.status != "accepted"]
+        if any(parse_entry(_form(turn, a), turn.event.text) for a in still):
+            _hold_and_choose(turn, still, turn.event.text, held=held)  # kept, not dropped
             return
     turn.state["step"] = "idle"
     if held:
@@ -1081,10 +1109,38 @@ def _confirming(turn: Turn, a: Assignment) -> None:
         turn.state["question"] = item["qid"]
         if token == "retype":
             ask(turn, a, item["qid"], prefix=tr("Please enter the value again."))
-        else:
-            _answering(turn, a)
+            return
+        # Another message: it is handled; the values it does not give again stay to confirm.
+        entry = parse_entry(_form(turn, a), turn.event.text)
+        given = {qid for qid, _raw in entry.pairs} if entry else {item["qid"]}
+        waiting = [p for p in pending if p["qid"] not in given]
+        _answering(turn, a)
+        if waiting:
+            _ask_again(turn, a, waiting)
         return
     _confirm_next(turn, a)
+
+
+def _ask_again(turn: Turn, a: Assignment, waiting: list[dict[str, Any]]) -> None:
+    """Values asked back that a later message left unanswered: never dropped without a word;
+    they are asked again once that message is handled."""
+    tr = turn.tr
+    form = _form(turn, a)
+    shown = "; ".join(_shown(turn, form.question(p["qid"]), p)  # type: ignore[arg-type]
+                      for p in waiting)
+    said = tr.plural("{n} value asked about was not saved yet; it waits for your answer: "
+                     "{answers}.",
+                     "{n} values asked about were not saved yet; they wait for your answer: "
+                     "{answers}.", len(waiting), answers=shown)
+    if turn.state.get("step") == "confirming":  # the new message has values to confirm too
+        queued = turn.state.get("pending") or []
+        known = {p["qid"] for p in queued}
+        turn.state["pending"] = [*queued, *(p for p in waiting if p["qid"] not in known)]
+        turn.note(said)
+        return
+    turn.state["pending"] = waiting
+    turn.state["after_confirm"] = "review" if turn.state.get("step") == "reviewing" else "next"
+    _confirm_next(turn, a, prefix=said)
 
 
 # ----------------------------------------------------------------------------- template
@@ -1217,26 +1273,30 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
                         ids=", ".join(sorted(pending, key=form.position))))
         lines.append(tr("To change an answer, send its number and the new value, for example "
                         "“4.2 150”."))
+    elif a.status == "submitted":
+        lines.append(tr("This is the report as submitted. To correct an answer, send its number "
+                        "and the new value, for example “4.2 150”; then submit it again."))
     else:
         lines.append(tr("To change an answer, send its number and the new value, for example "
                         "“4.2 150”. When everything is right, press “Submit”."))
     turn.state["step"] = "reviewing"
-    buttons = [_submit_button(turn, a)]
+    buttons = [*_submit_button(turn, a)]
     if missing:
         buttons.append(Button("continue", tr("Answer the rest")))
     turn.say("\n".join(lines), buttons=tuple(buttons))
 
 
-def _submit_button(turn: Turn, a: Assignment) -> Button:
+def _submit_button(turn: Turn, a: Assignment) -> tuple[Button, ...]:
+    """A submitted report is offered for resubmission only once something in it changed."""
     if a.status == "submitted":
-        return Button("submit", turn.tr("Submit again"))
-    return Button("submit", turn.tr("Submit"))
+        return (Button("submit", turn.tr("Submit again")),) if _pending(turn, a) else ()
+    return (Button("submit", turn.tr("Submit")),)
 
 
 def _after_review_edit(turn: Turn, a: Assignment, prefix: str) -> None:
     tr = turn.tr
     turn.state["step"] = "reviewing"
-    buttons = [_submit_button(turn, a), Button("review", tr("Review all"))]
+    buttons = [*_submit_button(turn, a), Button("review", tr("Review all"))]
     turn.say(prefix or tr("Nothing changed."), buttons=tuple(buttons))
 
 
@@ -1284,7 +1344,7 @@ def _reviewing(turn: Turn, a: Assignment) -> None:
     turn.say(tr("To change an answer, send its number and the new value, for example “4.2 150”; "
                 "to change a text part, send its number first, for example “IV”. "
                 "Press “Submit” when everything is right."),
-             buttons=(_submit_button(turn, a), Button("review", tr("Review all"))))
+             buttons=(*_submit_button(turn, a), Button("review", tr("Review all"))))
 
 
 def _submit(turn: Turn, a: Assignment) -> None:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from conversations.context import Context
+from conversations.corrections import changed
 from conversations.deadlines import deadline_text
 from conversations.i18n import Tr
+from conversations.report_titles import report_title
 
 
-def status_text(ctx: Context, tr: Tr, now: datetime) -> str:
+def status_text(ctx: Context, tr: Tr, now: datetime,
+                pending: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """`pending`: the corrections not sent yet, by report key; only the person sees them,
+    so they are said here, with how to send them."""
     if ctx.contact is None or not ctx.contact.units:
         return tr("You are not linked to any unit yet. Please send the invite code your "
                   "coordinator gave you.")
@@ -19,7 +26,7 @@ def status_text(ctx: Context, tr: Tr, now: datetime) -> str:
     lines = [tr("Reports of your units:")]
     for a in sorted(ctx.assignments, key=lambda x: (x.deadline, x.unit.name)):
         form = ctx.forms[a.form_key]
-        title = f"• {a.campaign_title.get(tr.language)} — {a.unit.name}"
+        title = f"• {report_title(ctx, tr, a)}"
         lines.append(title)
         lines.append("  " + tr("Due {deadline}.", deadline=deadline_text(a, tr)))
         if a.starts_at > now:
@@ -28,6 +35,12 @@ def status_text(ctx: Context, tr: Tr, now: datetime) -> str:
             when = tr.datetime(a.submitted_at, a.timezone)
             state = (tr("Submitted at {time}, on time.", time=when) if a.on_time
                      else tr("Submitted at {time}, late.", time=when))
+            edits = changed(a, (pending or {}).get(a.key))
+            if edits:
+                state += " " + tr("Corrections not sent yet: {ids}; the coordinator still sees "
+                                  "the submitted report. To send them, send /baocao and press "
+                                  "“Submit again”.",
+                                  ids=", ".join(sorted(edits, key=form.position)))
         elif a.locked(now):
             state = tr("Closed; not submitted.")
         else:
