@@ -18,7 +18,7 @@ def status_text(ctx: Context, tr: Tr, now: datetime) -> str:
         return tr("Nothing is due for {units} at the moment.", units=units)
     lines = [tr("Reports of your units:")]
     for a in sorted(ctx.assignments, key=lambda x: (x.deadline, x.unit.name)):
-        form = ctx.forms[a.form_key]
+        form = ctx.form_for(a)
         title = f"• {a.campaign_title.get(tr.language)} — {a.unit.name}"
         lines.append(title)
         lines.append("  " + tr("Due {deadline}.", deadline=deadline_text(a, tr)))
