@@ -160,3 +160,9 @@ def test_a_kind_may_only_change_words_the_default_has():
     text = WORDED.replace('    plan_no: "45/KH-TTHTCĐ"', '    plan_number: "45/KH-TTHTCĐ"')
     with pytest.raises(FormError, match="plan_number"):
         load_form_text(text, "worded.yaml")
+
+
+def test_a_placeholder_in_a_form_without_wording_is_refused_not_shown():
+    text = WORDED.replace("wording:", "not_wording:")
+    with pytest.raises(FormError, match="no wording block"):
+        load_form_text(text, "worded.yaml")
