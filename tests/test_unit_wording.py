@@ -6,17 +6,21 @@ GDNN-GDTX centre, which has teachers). In the local chat against a real SQLite f
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from bot.app import App
+from bot.runtime import Running
 from conversations.forms import FormError, form_to_dict, load_form_text, parse_form
 
 from .conftest import Person, invite
+from .fake_telegram import FakeTelegram
 from .filing import SCHOOL, typed_values
-from .test_excel_reports import shown_path
+from .test_excel_reports import shown_path, tg_bot  # noqa: F401 (a fixture)
+from .test_telegram_e2e import deep_link_sign_in
 
 
 async def walk_the_whole_form(app: App, unit: str) -> str:
@@ -33,7 +37,7 @@ async def walk_the_whole_form(app: App, unit: str) -> str:
     return "\n".join(replies)
 
 
-def workbook_texts(path: Path) -> str:
+def workbook_texts(path: Path | io.BytesIO) -> str:
     """Every cell and every comment (a question's help) of the /excel template, as shown."""
     ws = load_workbook(path)["Báo cáo"]
     texts = []
@@ -102,6 +106,27 @@ async def test_excel_for_a_school_keeps_the_school_wording(app: App):
     assert "1.1 Nhà trường đã ban hành kế hoạch" in mau
     assert "Nhà trường đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?" in book
     assert "45/KH-THCS" in book and "Sau đó thầy/cô gửi lại tệp vào đây" in excel
+
+
+@pytest.mark.slow
+async def test_a_learning_centre_on_telegram_reads_the_centre_wording(
+        tg_bot: Running, tg: FakeTelegram):  # noqa: F811 (the fixture imported above)
+    hoa = tg.user(2201, "Hoa")
+    await deep_link_sign_in(tg_bot, hoa, "TTHTCD-ANLAO")  # waits for "Anh/chị đã được đăng ký"
+    await hoa.send("/baocao")
+    await hoa.wait_for("1.1. Trung tâm đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?")
+    await hoa.press("Có")
+    await hoa.wait_for("Ví dụ: 45/KH-TTHTCĐ ngày 28/9/2023")
+    await hoa.send("/mau")
+    await hoa.wait_for("III Kế hoạch tiếp theo của trung tâm")
+    await hoa.send("/excel")
+    document = await hoa.wait_for(lambda m: m.kind == "document")
+    book = workbook_texts(io.BytesIO(document.data))
+    assert "Trung tâm đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?" in book
+    assert "45/KH-TTHTCĐ" in book and "nhà trường" not in book.lower()
+    shown = "\n".join(m.text or m.caption or "" for m in hoa.messages())
+    assert "nhà trường" not in shown.lower() and "KH-THCS" not in shown
+    assert "anh/chị" in shown.lower() and "thầy/cô" not in shown.lower()
 
 
 # ----------------------------------------------------------------------------- the form format
