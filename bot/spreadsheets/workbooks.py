@@ -136,10 +136,10 @@ def write_template(path: Path, form: Form, target: TemplateFor,
 
 
 def _lines(text: str, width: float) -> int:
-    """Lines a wrapped text takes in a cell `width` characters wide (a little slack: Excel
-    does not size rows on opening, so a row is given the height its label needs)."""
-    return max(1, sum(-(-len(part) // max(1, int(width * 0.92))) or 1
-                      for part in text.split("\n")))
+    """Lines a wrapped text takes in a cell `width` characters wide. Excel does not size rows
+    on opening, so each row gets the height its label needs; a width holds a few more letters
+    of text than of digits, which leaves a little slack."""
+    return max(1, sum(-(-len(part) // max(1, int(width))) or 1 for part in text.split("\n")))
 
 
 def _print_setup(ws: Any, last_row: int) -> None:
