@@ -5,6 +5,7 @@ LibreOffice and read back with poppler, as in tests/test_export_render.py."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -13,10 +14,13 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.app import App
+from bot.runtime import Running
 
+from .fake_telegram import FakeTelegram
 from .filing import COMMUNE, SCHOOL, sign_in
-from .test_excel_reports import shown_path
+from .test_excel_reports import shown_path, tg_bot  # noqa: F401 (a fixture)
 from .test_export_render import MISSING, pages, text, to_pdf
+from .test_telegram_e2e import deep_link_sign_in
 
 HEADER = ("Mã", "Nội dung hoạt động", "Kết quả, số lượng", "Đơn vị tính", "Ghi chú")
 
@@ -55,6 +59,29 @@ async def test_the_template_is_set_to_print_a4_portrait_one_page_wide(app: App, 
         assert ws.cell(r, 2).alignment.wrap_text  # long labels wrap instead of running on
         assert ws.cell(r, 5).alignment.wrap_text
     assert ws.cell(row, 2).alignment.wrap_text
+
+
+@pytest.mark.slow
+async def test_the_template_sent_on_telegram_prints_one_page_wide(
+        tg_bot: Running, tg: FakeTelegram, tmp_path: Path):  # noqa: F811 (the fixture above)
+    lan = tg.user(2211, "Lan")
+    await deep_link_sign_in(tg_bot, lan, "TH-ANLAO")
+    await lan.send("/baocao")
+    await lan.wait_for("câu 1/27")
+    await lan.press("Tệp Excel")
+    document = await lan.wait_for(lambda m: m.kind == "document")
+    ws = load_workbook(io.BytesIO(document.data))["Báo cáo"]
+    assert (str(ws.page_setup.paperSize), ws.page_setup.orientation) == ("9", "portrait")
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows.replace("$", "") == f"{header_row(ws)}:{header_row(ws)}"
+    if not MISSING:  # and printed, the file as received is one page wide, two pages down
+        source = tmp_path / document.filename
+        source.write_bytes(document.data)
+        pdf = to_pdf(source, tmp_path)
+        assert pages(pdf) <= 2
+        first = text(pdf, 1)
+        assert "Ghi chú" in first and "1.1" in first and "Nhà trường đã ban hành" in first
 
 
 def page_lines(pdf: Path, page: int) -> list[str]:
