@@ -109,9 +109,8 @@ def fill(text: str, words: Mapping[str, str], where: str) -> str:
         name = match.group(1)
         key = name[:1].lower() + name[1:]
         if key not in words:
-            known = ", ".join(sorted(words)) or "the form has no wording block"
             raise WordingError(f"{where}: “{{{name}}}” is not a word of the form's wording "
-                               f"({known})")
+                               f"({', '.join(sorted(words))})")
         value = words[key]
         return value[:1].upper() + value[1:] if name[:1].isupper() else value
 

@@ -342,10 +342,9 @@ def parse_form(raw: Any, source: str = "") -> Form:
         previous_check=_previous_check(raw.get("previous_period"), form_id),
         wording=wording,
     )
-    # Worded with the default words; every placeholder is checked here, once (a form
-    # without a wording block has none: "{unit}" in it is refused, never shown).
-    worded = _worded(form, "")
-    return worded if wording else form
+    # Worded with the default words; every placeholder is checked here, once. A form without
+    # a wording block is read as written: one stored before wording existed still loads.
+    return _worded(form, "") if wording else form
 
 
 def _previous_check(raw: Any, form_id: str) -> PreviousCheck:

@@ -187,7 +187,8 @@ def test_a_kind_may_only_change_words_the_default_has():
         load_form_text(text, "worded.yaml")
 
 
-def test_a_placeholder_in_a_form_without_wording_is_refused_not_shown():
-    text = WORDED.replace("wording:", "not_wording:")
-    with pytest.raises(FormError, match="no wording block"):
-        load_form_text(text, "worded.yaml")
+def test_a_form_without_wording_is_read_as_written():
+    """A form stored before wording existed loads unchanged, whatever braces it holds."""
+    form = load_form_text(WORDED.replace("wording:", "not_wording:"), "worded.yaml")
+    assert form.question("1.1").label.vi == "{Unit} đã ban hành kế hoạch chưa?"
+    assert form.worded_for("learning_centre") is form
