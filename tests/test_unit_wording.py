@@ -87,6 +87,15 @@ async def test_a_school_is_still_asked_as_a_school(app: App):
     assert "thầy/cô" in shown.lower() and "anh/chị" not in shown.lower()
 
 
+async def test_a_centre_reading_in_english_is_asked_about_the_centre(app: App):
+    hoa = Person(app, "hoa")
+    await hoa.say(await invite(app, "TTHTCD-ANLAO"))
+    await hoa.say("/lang en")
+    reply = await hoa.say("/baocao")
+    assert "1.1. Has the centre issued its plan for the Lifelong Learning Week?" in reply
+    assert "school" not in reply.lower()
+
+
 async def test_mau_and_excel_for_a_learning_centre_speak_of_the_centre(app: App):
     mau, excel, book = await mau_and_excel(app, "TTHTCD-ANLAO")
     assert "1.1 Trung tâm đã ban hành kế hoạch" in mau
