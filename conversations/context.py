@@ -333,3 +333,8 @@ class Context:
 
     def assignment(self, key: str | None) -> Assignment | None:
         return next((a for a in self.assignments if a.key == key), None)
+
+    def form_for(self, a: Assignment) -> Form:
+        """The report's form as its unit reads it: a centre's says "trung tâm" where a
+        school's says "nhà trường" (the form's wording by unit kind)."""
+        return self.forms[a.form_key].worded_for(a.unit.kind)

@@ -385,8 +385,8 @@ def _example(turn: Turn) -> str:
     current = turn.ctx.assignment(turn.state.get("assignment"))
     assignments = [current] if current else list(turn.ctx.assignments)
     for a in assignments:
-        form = turn.ctx.forms.get(a.form_key)
-        if form is not None:
+        if a.form_key in turn.ctx.forms:
+            form = turn.ctx.form_for(a)
             return example_line(example_section(form), turn.tr.language)
     return "mục 2: 3, 1, 12" if turn.tr.language == "vi" else "section 2: 3, 1, 12"
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from conversations.form_wording import Wording, WordingError, fill, parse_wording
 from conversations.rules import Rule, RuleError, parse_rule
 
 QuestionType = Literal["count", "money", "number", "yes_no", "choice", "text", "date"]
@@ -117,6 +118,22 @@ class Form:
     source: str = ""
     rules: tuple[Rule, ...] = ()
     previous_check: PreviousCheck = field(default_factory=PreviousCheck)
+    # Words the texts take from the unit's kind (form_wording.py); with some, `template` is
+    # the form as written ({unit} left in) and this one is worded for `kind` ("" = default).
+    wording: Wording = field(default_factory=Wording)
+    kind: str = field(default="", compare=False)
+    template: Form | None = field(default=None, compare=False, repr=False)
+
+    def worded_for(self, kind: str) -> Form:
+        """The form as a unit of this kind reads it: "Trung tâm đã ban hành…" for a centre
+        where a school reads "Nhà trường đã ban hành…"; ids, types and rules unchanged."""
+        kind = kind if self.wording.has_own_words(kind) else ""
+        if self.template is None or kind == self.kind:
+            return self
+        cache = self.__dict__.setdefault("_worded_cache", {})
+        if kind not in cache:
+            cache[kind] = _worded(self.template, kind)
+        return cache[kind]
 
     def rules_on(self, qid: str) -> tuple[Rule, ...]:
         """The rules that name a question (checked when it is answered)."""
@@ -232,6 +249,33 @@ def _question(raw: Any, section_id: str, where: str) -> Question:
     return question
 
 
+def _worded(template: Form, kind: str) -> Form:
+    """`template` with its placeholders filled with the words of `kind`."""
+    words = {lang: template.wording.words(kind, lang) for lang in LANGUAGES}
+
+    def text(t: Text, where: str) -> Text:
+        try:
+            return Text(fill(t.vi, words["vi"], where), fill(t.en, words["en"], where))
+        except WordingError as exc:
+            raise FormError(str(exc)) from None
+
+    where = template.id
+    sections = tuple(
+        replace(s, title=text(s.title, f"{where} section {s.id}"),
+                help=text(s.help, f"{where} section {s.id}"),
+                questions=tuple(
+                    replace(q, label=text(q.label, f"{where} ({q.id})"),
+                            help=text(q.help, f"{where} ({q.id})"),
+                            unit=text(q.unit, f"{where} ({q.id})"),
+                            choices=tuple(replace(c, label=text(c.label, f"{where} ({q.id})"))
+                                          for c in q.choices))
+                    for q in s.questions))
+        for s in template.sections)
+    return replace(template, title=text(template.title, where),
+                   description=text(template.description, where), sections=sections,
+                   kind=kind, template=template)
+
+
 def parse_form(raw: Any, source: str = "") -> Form:
     """Build a Form from parsed YAML, checking everything a conversation relies on."""
     if not isinstance(raw, Mapping):
@@ -283,7 +327,11 @@ def parse_form(raw: Any, source: str = "") -> Form:
         version = int(raw.get("version", 1))
     except (TypeError, ValueError):
         raise FormError(f"{form_id}: version must be a whole number") from None
-    return Form(
+    try:
+        wording = parse_wording(raw.get("wording"), f"{form_id} wording")
+    except WordingError as exc:
+        raise FormError(str(exc)) from None
+    form = Form(
         id=form_id,
         version=version,
         title=Text.parse(raw.get("title"), f"{form_id} title"),
@@ -292,7 +340,11 @@ def parse_form(raw: Any, source: str = "") -> Form:
         source=str(raw.get("source", "")),
         rules=tuple(rules),
         previous_check=_previous_check(raw.get("previous_period"), form_id),
+        wording=wording,
     )
+    # Worded with the default words; every placeholder is checked here, once. A form without
+    # a wording block is read as written: one stored before wording existed still loads.
+    return _worded(form, "") if wording else form
 
 
 def _previous_check(raw: Any, form_id: str) -> PreviousCheck:
@@ -318,7 +370,10 @@ def _number_out(value: Decimal) -> int | float:
 
 def form_to_dict(form: Form) -> dict[str, Any]:
     """The form as its canonical YAML mapping: every field written out, so the YAML, the
-    spreadsheet and the database hold the same definition."""
+    spreadsheet and the database hold the same definition. A worded form is written as its
+    template, placeholders and wording block included."""
+    form = form.template or form
+
     def question(q: Question) -> dict[str, Any]:
         raw: dict[str, Any] = {"id": q.id, "type": q.type, "label": q.label.as_dict()}
         raw["required"] = q.required
@@ -345,6 +400,8 @@ def form_to_dict(form: Form) -> dict[str, Any]:
     check = form.previous_check
     out["previous_period"] = {"factor": _number_out(check.factor),
                               "min_value": _number_out(check.min_value)}
+    if form.wording:
+        out["wording"] = form.wording.as_dict()
     out["sections"] = []
     for s in form.sections:
         section: dict[str, Any] = {"id": s.id, "title": s.title.as_dict()}

@@ -82,7 +82,8 @@ class Tr:
 
     def addressing(self, kinds: Iterable[str]) -> Tr:
         """The same language, addressing a person of these unit kinds: "thầy/cô" for schools
-        and centres. The words per kind live in the catalog; mixed kinds keep the default."""
+        and GDNN-GDTX centres, "anh/chị" for a community learning centre (commune staff run
+        it). The words per kind live in the catalog; mixed kinds keep the default."""
         plain = replace(self, address="")
         words = {form_of_address(plain, kind) for kind in kinds}
         word = words.pop() if len(words) == 1 else ""

@@ -141,7 +141,7 @@ def expects_free_text(turn: Turn) -> bool:
 
 
 def _form(turn: Turn, a: Assignment) -> Form:
-    return turn.ctx.forms[a.form_key]
+    return turn.ctx.form_for(a)
 
 
 def _answers(turn: Turn, a: Assignment) -> dict[str, dict[str, Any]]:

@@ -25,7 +25,7 @@ def status_text(ctx: Context, tr: Tr, now: datetime,
         return tr("Nothing is due for {units} at the moment.", units=units)
     lines = [tr("Reports of your units:")]
     for a in sorted(ctx.assignments, key=lambda x: (x.deadline, x.unit.name)):
-        form = ctx.forms[a.form_key]
+        form = ctx.form_for(a)
         title = f"• {report_title(ctx, tr, a)}"
         lines.append(title)
         lines.append("  " + tr("Due {deadline}.", deadline=deadline_text(a, tr)))

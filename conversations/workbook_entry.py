@@ -127,7 +127,7 @@ def _template(turn: Turn, upload: UploadedWorkbook) -> None:
         return
     made_with = f"{meta.get('form', '')}@{meta.get('form_version', '')}"
     if made_with != a.form_key:
-        form = turn.ctx.forms[a.form_key]
+        form = turn.ctx.form_for(a)
         turn.note(tr("This file was made from another version of the report form (version "
                      "{old}); the report of {unit} now uses version {new}, whose rows may "
                      "differ. Nothing was saved: send /excel to get the new template and copy "
@@ -145,7 +145,7 @@ def _template(turn: Turn, upload: UploadedWorkbook) -> None:
     elif turn.state.get("step") == "confirming":
         turn.state.pop("pending", None)
         turn.state["step"] = "answering"
-    form = turn.ctx.forms[a.form_key]
+    form = turn.ctx.form_for(a)
     sheet = upload.sheet(meta.get("sheet", "")) or next(
         (s for s in upload.sheets if not s.hidden and s.name != META_SHEET), None)
     header_row = _int(meta.get("header_row"), 0)
@@ -319,7 +319,7 @@ def _on_behalf(turn: Turn, upload: UploadedWorkbook) -> None:
                 outside.setdefault(code, f"{column_letter(table.code_column)}{row}")
                 continue
             entry = entries.setdefault(code, _UnitEntry(a))
-            form = turn.ctx.forms[a.form_key]
+            form = turn.ctx.form_for(a)
             for column, qid in table.questions.items():
                 value = _cell(values, column)
                 if not _filled(value):
@@ -338,7 +338,7 @@ def _on_behalf(turn: Turn, upload: UploadedWorkbook) -> None:
         if a is None:
             continue
         entry = entries.setdefault(code, _UnitEntry(a))
-        form = turn.ctx.forms[a.form_key]
+        form = turn.ctx.form_for(a)
         q = form.question(item)
         if q is not None and q.type == "text":
             entry.candidates.append(_candidate(turn, a, q.id, text, f"{ref} ({code}, {q.id})",
@@ -372,7 +372,7 @@ def _enter_reports(turn: Turn, upload: UploadedWorkbook, entries: dict[str, _Uni
     unchanged = 0
     for code, entry in entries.items():
         a = entry.report
-        form = turn.ctx.forms[a.form_key]
+        form = turn.ctx.form_for(a)
         before = {k: dict(v) for k, v in a.answers.items()}
         fresh = [c for c in entry.candidates
                  if c.parsed is not None and not same_answer(before.get(c.qid), c.parsed)]

@@ -70,10 +70,37 @@ def test_every_bundled_form_goes_yaml_xlsx_yaml_unchanged(path: Path, tmp_path: 
     # The first sheets a person opens: a guide, then the form's details.
     book = load_workbook(sheet, read_only=True)
     assert book.sheetnames == ["Hướng dẫn", "Biểu mẫu", "Mục", "Câu hỏi", "Lựa chọn",
-                               "Quy tắc"]
+                               "Quy tắc", "Lời văn"]
     questions = list(book["Câu hỏi"].values)
     assert questions[0][:5] == ("Mục", "Mã", "Loại", "Nội dung (vi)", "Nội dung (en)")
     assert len(questions) - 1 == len(form.questions)
+    # The words by unit kind survive the spreadsheet: a centre still reads "Trung tâm…".
+    for kind in ("school", "centre", "learning_centre"):
+        assert again.worded_for(kind) == form.worded_for(kind)
+
+
+def test_the_wording_sheet_is_the_words_by_unit_kind(tmp_path: Path):
+    form = next(load_form_file(p) for p in bundled_form_files()
+                if p.stem == "tuan-le-htsd-truong")
+    sheet = tmp_path / "truong.xlsx"
+    write_form_workbook(form, sheet)
+    book = load_workbook(sheet, read_only=True)
+    rows = list(book["Lời văn"].values)
+    assert rows[0] == ("Loại đơn vị", "Từ", "Lời văn (vi)", "Lời văn (en)")
+    assert ("mặc định", "unit", "nhà trường", "school") in rows
+    assert ("learning_centre", "plan_no", "45/KH-TTHTCĐ", "45/KH-TTHTCĐ") in rows
+    labels = {r[1]: r[3] for r in book["Câu hỏi"].values}
+    assert labels["1.1"] == "{Unit} đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?"
+    # An office edits a word on the sheet: the centre's report says it.
+    edited = load_workbook(sheet)
+    for row in edited["Lời văn"].iter_rows(min_row=2):
+        if row[0].value == "learning_centre" and row[1].value == "unit":
+            row[2].value = "trung tâm học tập cộng đồng"
+    edited.save(sheet)
+    again, _raw = read_form_workbook(sheet)
+    assert again.worded_for("learning_centre").question("1.1").label.vi.startswith(
+        "Trung tâm học tập cộng đồng đã ban hành")
+    assert again.question("1.1").label.vi.startswith("Nhà trường đã ban hành")
 
 
 def test_choices_decimals_dates_rules_and_texts_like_formulas_round_trip(tmp_path: Path):

@@ -536,9 +536,9 @@ class Dispatcher:
                                 now)
             elif isinstance(effect, SendWorkbook):
                 a = ctx.assignment(f"{effect.period_id}:{effect.unit_code}")
-                if a is not None:
-                    exports.append(WorkbookToMake(event, ctx.forms[effect.form_key], a,
-                                                  effect.answers, language))
+                if a is not None:  # the form worded for the unit's kind, as in the chat
+                    form = ctx.forms[effect.form_key].worded_for(a.unit.kind)
+                    exports.append(WorkbookToMake(event, form, a, effect.answers, language))
             elif isinstance(effect, FetchFile):
                 exports.append(FileToFetch(event, effect))
             elif isinstance(effect, OfferUpload):

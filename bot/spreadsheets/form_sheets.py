@@ -32,6 +32,7 @@ from conversations.uploaded_workbook import SheetRows
 
 FORM_SHEET, SECTIONS_SHEET, QUESTIONS_SHEET = "Biểu mẫu", "Mục", "Câu hỏi"
 CHOICES_SHEET, RULES_SHEET, GUIDE_SHEET = "Lựa chọn", "Quy tắc", "Hướng dẫn"
+WORDING_SHEET, DEFAULT_KIND = "Lời văn", "mặc định"
 
 # Question types and rule levels as an office writes them; the first word is the one written.
 TYPE_WORDS: dict[str, tuple[str, ...]] = {
@@ -87,6 +88,9 @@ RULE_COLUMNS = (("id", "Mã quy tắc", ("id", "ma")),
                 ("check", "Kiểm tra", ("check",)), ("level", "Mức", ("level",)),
                 ("message_vi", "Thông báo (vi)", ("message vi", "thong bao")),
                 ("message_en", "Thông báo (en)", ("message en",)))
+WORDING_COLUMNS = (("kind", "Loại đơn vị", ("kind", "loai")), ("word", "Từ", ("word", "ten")),
+                   ("text_vi", "Lời văn (vi)", ("vi", "loi van")),
+                   ("text_en", "Lời văn (en)", ("en",)))
 
 _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -104,6 +108,7 @@ class FormSheetError(FormError):
 # ----------------------------------------------------------------------------- writing
 
 def write_form_workbook(form: Form, path: Path) -> None:
+    form = form.template or form  # as written: {unit} left in, the words on their own sheet
     raw = form_to_dict(form)
     wb = Workbook()
     guide = wb.active
@@ -161,7 +166,13 @@ def write_form_workbook(form: Form, path: Path) -> None:
         _append(rules, _texts([rule["id"], rule.get("when", ""), rule["check"],
                              LEVEL_WORDS[rule["level"]][0], message.get("vi", ""),
                              message.get("en", "")]))
-    for ws in (sections, questions, choices, rules):
+    wording = wb.create_sheet(WORDING_SHEET)
+    _header(wording, [h for _, h, _ in WORDING_COLUMNS], [20, 14, 40, 40])
+    for kind, words in (raw.get("wording") or {}).items():
+        for word, text in words.items():
+            _append(wording, _texts([DEFAULT_KIND if kind == "default" else kind, word,
+                                     text["vi"], text["en"]]))
+    for ws in (sections, questions, choices, rules, wording):
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 cell.alignment = _WRAP
@@ -186,6 +197,10 @@ def _guide(ws: Any) -> None:
         " áp dụng khi điều kiện đúng, ví dụ Khi [8.3] > 0, Kiểm tra [8.1] + [8.2] > 0.",
         "Mức “cứng”: con số không được lưu, bot báo thông báo của quy tắc. Mức “mềm”: bot hỏi"
         " lại; nếu đơn vị giữ nguyên, con số được lưu kèm lý do “cần kiểm tra”.",
+        "Trang “Lời văn” (không bắt buộc): từ ngữ theo loại đơn vị. Nội dung viết {unit} (hoặc"
+        " {Unit}: viết hoa chữ đầu) thì bot thay bằng từ của đơn vị báo cáo: dòng “mặc định”"
+        " unit = nhà trường; dòng “learning_centre” unit = trung tâm. Mỗi loại đơn vị chỉ ghi"
+        " những từ nó nói khác.",
         "Nạp mẫu: baocao forms load TEN_TEP.xlsx — lỗi được báo theo trang và dòng.",
     ]
     ws.append(["Hướng dẫn soạn biểu mẫu"])
@@ -248,6 +263,7 @@ def read_form_workbook(path: Path) -> tuple[Form, dict[str, Any]]:
     question_sheet = sheet(QUESTIONS_SHEET, "questions")
     choice_sheet = sheets.get(fold(CHOICES_SHEET)) or sheets.get("choices")
     rule_sheet = sheets.get(fold(RULES_SHEET)) or sheets.get("rules")
+    wording_sheet = sheets.get(fold(WORDING_SHEET)) or sheets.get("wording")
     if errors:
         raise FormSheetError(errors)
     assert form_sheet and section_sheet and question_sheet
@@ -334,6 +350,9 @@ def read_form_workbook(path: Path) -> tuple[Form, dict[str, Any]]:
         rules.append(rule)
     if rules:
         raw["rules"] = rules
+    wording = _wording_raw(wording_sheet, errors) if wording_sheet else {}
+    if wording:
+        raw["wording"] = wording
     if errors:
         raise FormSheetError(errors)
     try:
@@ -341,6 +360,21 @@ def read_form_workbook(path: Path) -> tuple[Form, dict[str, Any]]:
     except FormError as exc:
         raise FormSheetError([str(exc)]) from None
     return form, form_to_dict(form)
+
+
+def _wording_raw(ws: SheetRows, errors: list[str]) -> dict[str, Any]:
+    """The sheet “Lời văn” as the form's wording block: words per unit kind."""
+    out: dict[str, dict[str, Any]] = {}
+    for line, row in _table(ws, WORDING_COLUMNS, errors):
+        kind = _plain(row.get("kind"))
+        kind = "default" if fold(kind) in ("", fold(DEFAULT_KIND), "default") else kind
+        word = _plain(row.get("word"))
+        if not word or not _plain(row.get("text_vi")):
+            errors.append(f"sheet “{WORDING_SHEET}”, line {line}: write the word and its "
+                          f"text (vi)")
+            continue
+        out.setdefault(kind, {})[word] = _pair(row, "text")
+    return out
 
 
 def _details(ws: SheetRows, errors: list[str]) -> dict[str, Any]:

@@ -3,7 +3,8 @@ and any .xlsx a person sends (read here, in openpyxl's read-only mode, into plai
 engine interprets: conversations/workbook_entry.py).
 
 The template is one sheet: the unit and the period at the top, then one row per question with
-its id (column A), label (B), the answer (C), the unit of measure (D) and a note (E). Only C
+its id (column A), label (B), the answer (C), the unit of measure (D) and a note (E). It prints
+as an office files it: A4 portrait, one page wide, the column header on every page. Only C
 and E of the question rows can be typed in (the sheet is protected, without a password: it
 guides, it does not lock anyone out); each answer cell checks its type as Excel can (whole
 numbers, yes/no from a list, dates). A very hidden sheet says which unit, period and form
@@ -21,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from conversations.answer_parsing import show_value
 from conversations.forms import Form, Question
@@ -50,6 +53,12 @@ _SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF9DB")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _UNLOCKED = Protection(locked=False)
+_THIN = Side(style="thin")
+_GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+# Columns A-E in characters: ~92 fill an A4 portrait page between 1.3 cm margins at about
+# full size, so the printed page reads like the paper form (a wider sheet shrinks to fit).
+WIDTHS = (6, 46, 15, 10, 15)
+_LINE_HEIGHT = 15  # points, one line of 11 pt text
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ def write_template(path: Path, form: Form, target: TemplateFor,
     wb = Workbook()
     ws = wb.active
     ws.title = TEMPLATE_SHEET
-    for column, width in zip("ABCDE", (8, 62, 20, 14, 36), strict=True):
+    for column, width in zip("ABCDE", WIDTHS, strict=True):
         ws.column_dimensions[column].width = width
     ws["A1"] = target.campaign_title
     ws["A1"].font = _TITLE
@@ -80,25 +89,35 @@ def write_template(path: Path, form: Form, target: TemplateFor,
     ws["A4"] = tr("Fill in column C (and a note in column E if needed), save the file and "
                   "send it back to the bot. Empty cells are not saved; leave the other columns "
                   "as they are.")
-    ws.merge_cells("A4:E4")
-    ws["A4"].alignment = _WRAP
-    ws.row_dimensions[4].height = 32
+    for top in range(1, 5):  # across the page width, wrapped: nothing runs off the print
+        ws.merge_cells(f"A{top}:E{top}")
+        ws[f"A{top}"].alignment = _WRAP
+    ws.row_dimensions[1].height = _lines(target.campaign_title, sum(WIDTHS) * 0.75) * 19
+    ws.row_dimensions[4].height = _lines(str(ws["A4"].value), sum(WIDTHS)) * _LINE_HEIGHT
     headers = (tr("No."), tr("Activity"), tr("Result, quantity"), tr("Unit"), tr("Note"))
     for column, title in enumerate(headers, start=1):
         cell = ws.cell(HEADER_ROW, column, title)
         cell.font, cell.fill = _BOLD, _SECTION_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = _GRID
+    ws.row_dimensions[HEADER_ROW].height = 2 * _LINE_HEIGHT
     ws.freeze_panes = f"C{HEADER_ROW + 1}"
     validations = _Validations(ws)
     row = HEADER_ROW
     for section in form.sections:
         row += 1
-        ws.cell(row, 2, f"{section.id}. {section.title.get(tr.language)}").font = _BOLD
+        title = ws.cell(row, 2, f"{section.id}. {section.title.get(tr.language)}")
+        title.font, title.alignment = _BOLD, _WRAP
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
+        ws.row_dimensions[row].height = _lines(str(title.value), sum(WIDTHS[1:])) \
+            * _LINE_HEIGHT
         for column in range(1, 6):
             ws.cell(row, column).fill = _SECTION_FILL
+            ws.cell(row, column).border = _GRID
         for q in section.questions:
             row += 1
             _question_row(ws, row, q, answers.get(q.id) or {}, tr, validations)
+    _print_setup(ws, row)
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # people may widen a column or a row
     ws.protection.formatRows = False
@@ -114,6 +133,29 @@ def write_template(path: Path, form: Form, target: TemplateFor,
     validations.lists(meta)
     meta.sheet_state = "veryHidden"
     wb.save(path)
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a cell `width` characters wide. Excel does not size rows
+    on opening, so each row gets the height its label needs; a width holds a few more letters
+    of text than of digits, which leaves a little slack."""
+    return max(1, sum(-(-len(part) // max(1, int(width))) or 1 for part in text.split("\n")))
+
+
+def _print_setup(ws: Any, last_row: int) -> None:
+    """A4 portrait, one page wide and as many down as the form needs, the header row on every
+    page, numbered pages: printed, it is filed with the paper reports."""
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.print_area = f"A1:E{last_row}"
+    ws.oddFooter.center.text = "Trang &P/&N"
 
 
 class _Validations:
@@ -171,10 +213,11 @@ class _Validations:
 
 def _question_row(ws: Any, row: int, q: Question, stored: dict[str, Any], tr: Tr,
                   validations: _Validations) -> None:
-    ws.cell(row, 1, q.id)
+    ws.cell(row, 1, q.id).alignment = _WRAP
     label = ws.cell(row, 2, q.label.get(tr.language))
     label.alignment = _WRAP
-    ws.cell(row, 4, q.unit.get(tr.language) or None)
+    ws.cell(row, 4, q.unit.get(tr.language) or None).alignment = _WRAP
+    ws.row_dimensions[row].height = _lines(label.value, WIDTHS[1]) * _LINE_HEIGHT
     value = ws.cell(row, 3, _cell_value(q, stored.get("value"), tr))
     note = ws.cell(row, 5, stored.get("note") or None)
     if isinstance(value.value, str) and value.value.startswith("="):
@@ -188,8 +231,10 @@ def _question_row(ws: Any, row: int, q: Question, stored: dict[str, Any], tr: Tr
     elif q.type == "date":
         value.number_format = "dd/mm/yyyy"
     elif q.type == "text":
-        ws.row_dimensions[row].height = 75
+        ws.row_dimensions[row].height = max(75, ws.row_dimensions[row].height or 0)
         value.number_format = "@"
+    for column in range(1, 6):
+        ws.cell(row, column).border = _GRID
     if q.help.get(tr.language):
         from openpyxl.comments import Comment
 

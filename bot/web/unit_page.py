@@ -135,8 +135,8 @@ async def build(session: AsyncSession, placement: Placement, period: Period,
     assert report is not None
     page = UnitPage(placement, period, campaign, report, await _asked(session, period, unit),
                     await is_current(session, period, now, late_window))
-    if report.form is not None:
-        page.sections = answer_sections(report.form, report.answers, tr)
+    if report.form is not None:  # worded for the unit's kind, as its reporter read it
+        page.sections = answer_sections(report.form.worded_for(unit.kind), report.answers, tr)
         page.history = history(report, report.form, tr, campaign.timezone)
     page.reporters = await reporters(session, period, unit)
     return page
