@@ -33,7 +33,9 @@ def with_sheet(chunks: Callable[[], Iterator[bytes]], base: bytes | None = None)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
         for info in source.infolist():
             if info.filename == SHEET:
-                with target.open(zipfile.ZipInfo(SHEET), "w", force_zip64=True) as part:
+                packed = zipfile.ZipInfo(SHEET)
+                packed.compress_type = zipfile.ZIP_DEFLATED
+                with target.open(packed, "w", force_zip64=True) as part:
                     for chunk in chunks():
                         part.write(chunk)
             else:
@@ -73,6 +75,17 @@ def many_cells(count: int = 50_000) -> bytes:
         for _ in range(count // 10_000):
             yield batch
         yield b"</row>" + _TAIL
+    return with_sheet(chunks)
+
+
+def many_rows(rows: int = 4_000, columns: int = 100) -> bytes:
+    """A legal but slow sheet: `rows` × `columns` numbers (read in seconds, not refused)."""
+    def chunks() -> Iterator[bytes]:
+        yield _HEAD
+        cells = b"<c><v>1</v></c>" * columns
+        for number in range(1, rows + 1):
+            yield b'<row r="%d">%s</row>' % (number, cells)
+        yield _TAIL
     return with_sheet(chunks)
 
 
