@@ -57,6 +57,23 @@ async def test_a_hostile_file_in_the_local_chat_is_answered_with_what_is_wrong(
     assert "câu 1/" in await thu.say("/baocao")
 
 
+async def test_a_broken_file_whose_path_is_typed_in_the_terminal_is_answered(
+        app: App, tmp_path: Path):
+    from bot.channels.local_chat import run_terminal
+
+    thu = await sign_in(app, "X-ANLAO")
+    path = tmp_path / "hong.xlsx"
+    path.write_bytes(hostile.xml_sheet(hostile.TRUNCATED))
+    typed = iter([f"'{path}'", None])
+    shown: list[str] = []
+
+    async def read(_prompt: str) -> str | None:
+        return next(typed)
+
+    await run_terminal(thu.chat, read, shown.append)
+    assert DAMAGED.format(name="hong.xlsx") in "\n".join(shown)
+
+
 async def test_the_checks_stop_a_bomb_before_it_is_held_in_memory(tmp_path: Path):
     """Straight on the reader: a 300 MB part and a row of 3 million cells are refused after
     reading a bounded part of them, in seconds and without the memory they would take."""

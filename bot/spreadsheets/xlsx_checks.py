@@ -49,6 +49,7 @@ class XlsxFacts:
     formulas_without_values: list[str] = field(default_factory=list)
     formulas_unread: int = 0
     cells: int = 0
+    strings: int = 0
 
 
 def check_xlsx(path: Path) -> XlsxFacts:
@@ -183,8 +184,8 @@ class _Counter(ContentHandler):
             self.ref, self.formula, self.value, self.cell_chars = attrs.get("r", ""), False, \
                 False, 0
         elif local == "si":
-            self.facts.cells += 1  # a shared string is held in memory like a cell
-            if self.facts.cells > MAX_CELLS:
+            self.facts.strings += 1  # every shared string is held in memory
+            if self.facts.strings > MAX_CELLS:
                 raise WorkbookRefused("too_many_cells", self.part)
             self.cell_chars = 0
         elif local in ("v", "t", "f") and self.counts:
