@@ -65,7 +65,8 @@ async def read_isolated(path: Path, file_name: str, *,
             return UploadedWorkbook(file_name, "too_heavy")
     if process.returncode != 0:
         log.warning("the workbook reader stopped on %s (exit %s): %s", file_name,
-                    process.returncode, err.decode(errors="replace").strip()[-300:])
+                    process.returncode,
+                    " | ".join(err.decode(errors="replace").strip().splitlines()[-2:])[-300:])
         return UploadedWorkbook(file_name, "too_heavy")
     try:
         return decode(json.loads(out), file_name)
