@@ -26,12 +26,19 @@ class SheetRows:
 @dataclass(frozen=True)
 class UploadedWorkbook:
     """`problem` says why the file could not be read: too_big, not_xlsx, unreadable,
-    download_failed or lost (the bot restarted while reading it)."""
+    download_failed, lost (the bot restarted while reading it), or what the checks on its
+    contents found: too_large_inside (it unpacks to too much), too_many_cells, long_text (a
+    cell past Excel's 32,767 characters), damaged (its XML is broken), xml_dtd (XML
+    declarations Excel never writes: entities, DTD), too_heavy (reading it took too long or
+    too much memory). `formulas` names cells whose formulas have no value Excel computed,
+    which are read as empty."""
 
     file_name: str
     problem: str = ""
     meta: Mapping[str, str] = field(default_factory=dict)
     sheets: tuple[SheetRows, ...] = ()
+    formulas: tuple[str, ...] = ()
+    formulas_unread: int = 0
 
     @property
     def kind(self) -> str:

@@ -34,6 +34,7 @@ from conversations.uploaded_workbook import (
     column_letter,
 )
 from conversations.vetting import Candidate, same_answer, vet
+from conversations.workbook_problems import formulas_text, problem_text
 
 # The template's columns (1-based): the question id, the value, the note.
 ID_COLUMN, VALUE_COLUMN, NOTE_COLUMN = 1, 3, 5
@@ -75,21 +76,10 @@ def received(turn: Turn) -> None:
     tr = turn.tr
     upload = turn.ctx.upload
     if upload is None or upload.problem:
-        problem = upload.problem if upload else "lost"
-        if problem == "too_big":
-            turn.note(_too_big(turn, MAX_FILE_BYTES + 1))
-        elif problem == "not_xlsx":
-            turn.note(tr("I can only read Excel files (.xlsx): the report template (send "
-                         "/excel to get it) filled in and sent back."))
-        elif problem == "unreadable":
-            turn.note(tr("The file “{name}” could not be opened as an Excel workbook (it may be "
-                         "damaged or protected by a password). Nothing was saved. Please save "
-                         "it again in Excel and send it once more.",
-                         name=excerpt(upload.file_name if upload else "", 40)))
-        else:
-            turn.note(tr("The file could not be received. Nothing was saved; please send it "
-                         "again."))
+        turn.note(problem_text(tr, upload or UploadedWorkbook("", "lost")))
         return
+    if upload.formulas:
+        turn.note(formulas_text(tr, upload))
     if upload.kind == TEMPLATE_KIND:
         _template(turn, upload)
         return
@@ -111,13 +101,18 @@ def received(turn: Turn) -> None:
 def _template(turn: Turn, upload: UploadedWorkbook) -> None:
     tr, meta = turn.tr, upload.meta
     code = meta.get("unit", "")
-    unit_name = meta.get("unit_name", "") or code
     mine = [a for a in turn.ctx.assignments if a.unit.code == code]
     if not mine:
-        turn.note(tr("This file is the template of {unit} ({code}), which is not a unit you "
-                     "report for. Nothing was saved. Send /excel to get the template of your "
-                     "own report.", unit=unit_name, code=code))
+        unit_name = meta.get("unit_name", "")  # the shell's: the unit's name in the database
+        if unit_name:
+            turn.note(tr("This file is the template of {unit} ({code}), which is not a unit "
+                         "you report for. Nothing was saved. Send /excel to get the template "
+                         "of your own report.", unit=unit_name, code=code))
+        else:
+            turn.note(tr("This file is the template of a unit you do not report for. Nothing "
+                         "was saved. Send /excel to get the template of your own report."))
         return
+    unit_name = mine[0].unit.name
     period_id = meta.get("period_id", "")
     a = next((x for x in mine if str(x.period_id) == period_id), None)
     if a is None:

@@ -42,6 +42,7 @@ from bot.storage.models import (
     InboxMessage,
     OutboxMessage,
     ProcessedMessage,
+    Unit,
 )
 from bot.web import links as web_links
 from bot.web.links import WebLinks
@@ -80,6 +81,10 @@ def utc_now() -> datetime:
 
 class FileTooBig(Exception):
     """A fetcher refuses a file over the size the bot reads (MAX_FILE_BYTES)."""
+
+
+class FileNotFetched(Exception):
+    """The messenger does not have the file (an unknown or expired file id)."""
 
 
 def _safe(name: str) -> str:
@@ -404,27 +409,34 @@ class Dispatcher:
             await fetcher(fetch.ref, path)
         except FileTooBig:
             problem = "too_big"
+        except FileNotFetched as gone:  # told to the person; nothing for the operator to fix
+            log.warning("%s from %s could not be downloaded: %s", fetch.file_name,
+                        event.channel, gone)
+            problem = "download_failed"
         except Exception:
             log.exception("downloading %s from %s failed", fetch.file_name, event.channel)
             problem = "download_failed"
         await self.receive_file(event, path, fetch.file_name, problem)
 
-    async def received_upload(self, event: InboundEvent, path: Path, file_name: str) -> None:
-        """A file posted to an upload page: read and handled in its chat, in the background
-        (the page answers at once)."""
+    async def received_upload(self, event: InboundEvent, path: Path, file_name: str,
+                              upload: UploadedWorkbook | None = None) -> None:
+        """A file posted to an upload page (already read there, so that a file that cannot
+        be read leaves the link usable): handled in its chat, in the background."""
         self._in_background(self.receive_file(event, path, file_name,
-                                              message_id=event.message_id))
+                                              message_id=event.message_id, upload=upload))
 
     async def receive_file(self, source: InboundEvent, path: Path, file_name: str,
-                           problem: str = "", message_id: str = "") -> None:
-        """Read a received .xlsx and handle it in the chat it came from, as a "workbook" event
+                           problem: str = "", message_id: str = "",
+                           upload: UploadedWorkbook | None = None) -> None:
+        """Read a received .xlsx (in a child process with limits: bot/spreadsheets/
+        workbook_worker.py) and handle it in the chat it came from, as a "workbook" event
         (deduplicated like any message: a file is read and stored once)."""
-        from bot.spreadsheets.workbooks import read_workbook
+        from bot.spreadsheets.workbook_worker import read_isolated
 
         if problem:
             upload = UploadedWorkbook(file_name, problem)
-        else:
-            upload = await asyncio.to_thread(read_workbook, path, file_name)
+        elif upload is None:
+            upload = await read_isolated(path, file_name)
         event = replace(source, kind="workbook", message_id=message_id
                         or f"{source.message_id}:file", payload="", text="",
                         file_name=file_name)
@@ -590,6 +602,10 @@ class Dispatcher:
         the units it names that are in their scope."""
         upload = self._workbooks.get(dedupe_key(event)) or UploadedWorkbook(event.file_name,
                                                                            "lost")
+        if upload.kind == TEMPLATE_KIND:  # a unit is named as the database names it, or not
+            name = await session.scalar(select(Unit.name).where(
+                Unit.code == upload.meta.get("unit", "")))
+            upload = replace(upload, meta={**upload.meta, "unit_name": name or ""})
         ctx = replace(ctx, upload=upload)
         contact = ctx.contact
         if upload.problem or upload.kind == TEMPLATE_KIND or contact is None or \

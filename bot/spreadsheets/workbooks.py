@@ -23,11 +23,11 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.spreadsheets.xlsx_checks import WorkbookRefused, check_xlsx
 from conversations.answer_parsing import show_value
 from conversations.forms import Form, Question
 from conversations.i18n import Tr
@@ -260,15 +260,24 @@ def _cell_value(q: Question, stored: Any, tr: Tr) -> Any:
 
 def read_workbook(path: Path, file_name: str) -> UploadedWorkbook:
     """Any .xlsx as plain values: every sheet's non-empty rows (formulas as Excel last
-    computed them), and the bot's hidden identifiers if the file has them."""
+    computed them), and the bot's hidden identifiers if the file has them. The file is
+    checked first while streaming (bot/spreadsheets/xlsx_checks.py); any failure of the
+    reader is a problem of the file, never an exception."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return UploadedWorkbook(file_name, "too_big")
         if not zipfile.is_zipfile(path):
             return UploadedWorkbook(file_name, "unreadable")
+        facts = check_xlsx(path)
+    except WorkbookRefused as refused:
+        return UploadedWorkbook(file_name, refused.code)
+    except OSError:
+        return UploadedWorkbook(file_name, "unreadable")
+    try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
-            TypeError):
+    except MemoryError:
+        return UploadedWorkbook(file_name, "too_heavy")
+    except Exception:  # noqa: BLE001 - whatever a damaged file makes openpyxl raise
         return UploadedWorkbook(file_name, "unreadable")
     try:
         sheets = []
@@ -280,8 +289,13 @@ def read_workbook(path: Path, file_name: str) -> UploadedWorkbook:
                 meta = {str(r[0]).strip(): "" if len(r) < 2 or r[1] is None else str(r[1])
                         for _, r in rows if r and r[0] is not None}
             sheets.append(SheetRows(ws.title, tuple(rows), hidden))
-        return UploadedWorkbook(file_name, "", meta, tuple(sheets))
-    except (KeyError, OSError, ValueError, TypeError, zipfile.BadZipFile):
+        formulas = tuple(f for f in facts.formulas_without_values
+                         if not f.startswith(f"{META_SHEET}!"))
+        return UploadedWorkbook(file_name, "", meta, tuple(sheets), formulas,
+                                facts.formulas_unread)
+    except MemoryError:
+        return UploadedWorkbook(file_name, "too_heavy")
+    except Exception:  # noqa: BLE001
         return UploadedWorkbook(file_name, "unreadable")
     finally:
         wb.close()

@@ -4,8 +4,9 @@ sends back a filled-in Excel file.
 A link is /uploads/<token>?exp=<unix time>&sig=<HMAC>, signed like the download links of
 bot/web/file_links.py (same key, same checks, same page style) and tied to the chat it was sent
 to. Opening it (GET, HEAD: the preview a messenger fetches too) only shows the form; a file
-posted to it (at most 20 MB, an .xlsx) uses it, once, and is handled exactly as a file sent in
-that chat: read, stored, answered in the chat.
+posted to it (at most 20 MB, an .xlsx) is read first, on the page's request: a file that cannot
+be read is refused there with why, and the link stays usable; a file read uses it, once, and is
+handled exactly as a file sent in that chat: stored, answered in the chat.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from bot.storage.models import UploadLink
 from bot.web.file_links import NO_STORE, PAGE, FileLinks
 from conversations.events import InboundEvent
 from conversations.i18n import Catalog, Tr
-from conversations.uploaded_workbook import MAX_FILE_BYTES
+from conversations.uploaded_workbook import MAX_FILE_BYTES, UploadedWorkbook
+from conversations.workbook_problems import FILE_PROBLEMS, problem_text
 
-# Called with (the chat's event the file stands for, the saved file, its name).
-OnUpload = Callable[[InboundEvent, Path, str], Awaitable[None]]
+# Called with (the chat's event the file stands for, the saved file, its name, the file as
+# read).
+OnUpload = Callable[[InboundEvent, Path, str, UploadedWorkbook], Awaitable[None]]
+ReadWorkbook = Callable[[Path, str], Awaitable[UploadedWorkbook]]
 UPLOAD_STYLE = ("<style>form{margin:1.5rem 0}input[type=file]{font-size:1.1rem;margin:.5rem 0 "
                 "1rem}button{padding:.8rem 1.6rem;background:#0068ff;color:#fff;border:0;"
                 "border-radius:.5rem;font-size:1.2rem}</style>")
@@ -36,12 +40,15 @@ UPLOAD_STYLE = ("<style>form{margin:1.5rem 0}input[type=file]{font-size:1.1rem;m
 
 class UploadLinks:
     def __init__(self, links: FileLinks, files_dir: Path, catalog: Catalog,
-                 on_upload: OnUpload | None = None) -> None:
+                 on_upload: OnUpload | None = None, read: ReadWorkbook | None = None) -> None:
         self.links = links  # the signing key, clock, lifetime and public address
         self.sessions: async_sessionmaker[AsyncSession] = links.sessions
         self.files_dir = files_dir
         self.catalog = catalog
         self.on_upload = on_upload
+        if read is None:
+            from bot.spreadsheets.workbook_worker import read_isolated as read
+        self.read = read
 
     @property
     def lifetime(self) -> timedelta:
@@ -106,6 +113,10 @@ class UploadLinks:
         except _Refused as refused:
             return self._message(refused.status, refused.why)
         path, file_name = saved
+        upload = await self.read(path, file_name)  # before the link is used: a bad file
+        if upload.problem in FILE_PROBLEMS:        # leaves it usable for the right one
+            path.unlink(missing_ok=True)
+            return self._unread(upload)
         now = self.links.clock()
         async with self.sessions() as session, session.begin():
             claimed = await session.execute(
@@ -117,7 +128,7 @@ class UploadLinks:
             event = InboundEvent(channel=link.channel, chat_id=link.chat_id,
                                  user_id=link.user_id, message_id=f"upload:{link.token}",
                                  kind="workbook", received_at=now, file_name=file_name)
-            await self.on_upload(event, path, file_name)
+            await self.on_upload(event, path, file_name, upload)
         return self._message(200, "received")
 
     async def _save(self, request: web.Request) -> tuple[Path, str]:
@@ -155,6 +166,16 @@ class UploadLinks:
         vi, en = (MESSAGES[why](self.catalog.tr(lang)) for lang in ("vi", "en"))
         body = f'<p>{html.escape(vi)}</p>\n<p class="en">{html.escape(en)}</p>'
         return web.Response(status=status, text=PAGE.format(title="baocao", body=body),
+                            content_type="text/html", headers=NO_STORE)
+
+
+    def _unread(self, upload: UploadedWorkbook) -> web.Response:
+        """What is wrong with the file, in both languages; the link can still be used."""
+        texts = [problem_text(tr, upload) + " " + tr("The link can still be used: please go "
+                                                     "back and choose the corrected file.")
+                 for tr in (self.catalog.tr(lang) for lang in ("vi", "en"))]
+        body = f'<p>{html.escape(texts[0])}</p>\n<p class="en">{html.escape(texts[1])}</p>'
+        return web.Response(status=422, text=PAGE.format(title="baocao", body=body),
                             content_type="text/html", headers=NO_STORE)
 
 

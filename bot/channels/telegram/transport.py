@@ -166,7 +166,7 @@ class TelegramFiles:
         self.bot = bot
 
     async def fetch(self, file_id: str, destination: Path) -> None:
-        from bot.delivery.dispatcher import FileTooBig
+        from bot.delivery.dispatcher import FileNotFetched, FileTooBig
         from conversations.uploaded_workbook import MAX_FILE_BYTES
 
         try:
@@ -174,7 +174,7 @@ class TelegramFiles:
         except TelegramBadRequest as exc:
             if "too big" in exc.message.lower():
                 raise FileTooBig(exc.message) from exc
-            raise
+            raise FileNotFetched(exc.message) from exc
         if (file.file_size or 0) > MAX_FILE_BYTES or not file.file_path:
             raise FileTooBig(f"{file.file_size} bytes")
         await self.bot.download_file(file.file_path, destination, timeout=120)
