@@ -149,8 +149,9 @@ async def set_flash(session: AsyncSession, session_id: int, text: str) -> None:
 # ----------------------------------------------------------------------------- throttle
 
 class Throttle:
-    """At most `limit` failed sign-ins per address in `window`; then every sign-in from it
-    waits. In memory, per instance: a link is 256 random bits, this only stops hammering."""
+    """At most `limit` failed sign-ins per address in `window`; then further wrong tokens from
+    it are refused (a valid link never is). In memory, per instance: a link is 256 random
+    bits, this only stops hammering."""
 
     def __init__(self, limit: int = 10, window: timedelta = timedelta(minutes=15)) -> None:
         self.limit = limit
