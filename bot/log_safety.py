@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,7 +41,7 @@ class SecretFilter(logging.Filter):
         super().__init__("baocao-secrets")
         self.secrets: set[str] = set()
         self.pattern: re.Pattern[str] | None = None
-        self.tokens: dict[str, None] = {}  # insertion-ordered: the oldest is forgotten first
+        self.tokens: OrderedDict[str, None] = OrderedDict()  # the oldest is forgotten first
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
@@ -61,7 +62,7 @@ class SecretFilter(logging.Filter):
             return
         self.tokens[token] = None
         if len(self.tokens) > RECENT_TOKENS:
-            del self.tokens[next(iter(self.tokens))]
+            self.tokens.popitem(last=False)
 
     def mask(self, text: str) -> str:
         if self.pattern:

@@ -485,8 +485,8 @@ class BatchSnapshot:
             mine = self.failed_mine[(event.channel, event.user_id)]
             everyone = self.failed_everywhere
             if everyone >= MAX_FAILED_SIGNINS_GLOBAL:
-                log.warning("invite codes: %s misses across all accounts in %s; sign-ins are "
-                            "paused until the rate drops", everyone, SIGNIN_GLOBAL_WINDOW)
+                log.warning("invite codes: %s misses across all accounts in %s; wrong codes "
+                            "are refused until the rate drops", everyone, SIGNIN_GLOBAL_WINDOW)
         ctx = Context(catalog=catalog, forms={}, default_language=default_language,
                       invite=invite, failed_signins_last_hour=mine,
                       failed_signins_everywhere=everyone, can_share_contact=can_share_contact,
