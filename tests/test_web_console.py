@@ -285,6 +285,23 @@ async def test_failed_sign_ins_are_throttled_but_never_a_valid_link(console: Run
             assert page.status == 200
 
 
+async def test_behind_a_local_proxy_each_forwarded_client_has_its_own_count(
+        console: Running, tg: FakeTelegram):
+    """The README asks the proxy to forward the client's address: then a guesser's wrong tokens
+    do not even slow another coordinator's mistyped link."""
+    base = base_url(console)
+    guesser = {"X-Forwarded-For": "203.0.113.7"}
+    async with client() as http:
+        for n in range(10):
+            async with http.get(f"{base}/web/l/guess{n}", headers=guesser) as page:
+                assert page.status == 404
+        async with http.get(f"{base}/web/l/guess-more", headers=guesser) as page:
+            assert page.status == 429
+        async with http.get(f"{base}/web/l/typo", headers={
+                "X-Forwarded-For": "198.51.100.2"}) as page:
+            assert page.status == 404
+
+
 async def test_files_from_the_board_are_the_chat_exports(console: Running, tg: FakeTelegram):
     await report_through_chat(console, tg)
     boss = await coordinator(console, tg, "HP", 4107)
