@@ -4,12 +4,19 @@ Libraries put the bot token in their error texts (aiohttp names the URL, /bot<to
 "Can not write request body for …"), and a download link's signature is what makes it work.
 `mask_secrets` installs a filter that rewrites every log record as it is made, whichever logger
 and handler it goes to, tracebacks included; `SafeAccessLogger` writes the web server's access
-log with signed links reduced to their path."""
+log with signed links reduced to their path.
+
+One-time links are secrets too: whoever reads `GET /web/l/<token>` in a log could sign in
+before the coordinator does (a link preview does not spend it). So the filter also masks every
+link path token, every `sig=` and every console cookie it sees, and the bare tokens the links
+made or received in this process (`hide`): a download or upload token sits alone in the SQL
+parameters and rows that SQLAlchemy and aiosqlite log at DEBUG."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +24,13 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
 MASK = "***"
+# A link's token after its path, in a URL or a request line: /web/l/…, /files/…, /uploads/….
+_LINK_TOKEN = re.compile(r"((?:https?://[^/\s'\"]+|^|[\s'\"(])/(?:web/l|files|uploads)/)"
+                         r"[A-Za-z0-9_-]{16,}")
+_SIGNATURE = re.compile(r"((?<![A-Za-z])sig=)[^&\s'\"\\]+")
+_COOKIE = re.compile(r"(baocao_web(?:_pre)?=)[^;\s'\"\\]+")
+_TOKEN_WORD = re.compile(r"[A-Za-z0-9_-]{20,}")
+RECENT_TOKENS = 20_000  # about a day of links at a province's busiest; the oldest go first
 
 
 class SecretFilter(logging.Filter):
@@ -27,6 +41,7 @@ class SecretFilter(logging.Filter):
         super().__init__("baocao-secrets")
         self.secrets: set[str] = set()
         self.pattern: re.Pattern[str] | None = None
+        self.tokens: OrderedDict[str, None] = OrderedDict()  # the oldest is forgotten first
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
@@ -41,12 +56,26 @@ class SecretFilter(logging.Filter):
             alternatives = sorted(self.secrets, key=len, reverse=True)
             self.pattern = re.compile("|".join(re.escape(s) for s in alternatives))
 
+    def hide(self, token: str) -> None:
+        """Mask this link or session token wherever it appears, alone too, from now on."""
+        if len(token) < 20 or token in self.tokens:
+            return
+        self.tokens[token] = None
+        if len(self.tokens) > RECENT_TOKENS:
+            self.tokens.popitem(last=False)
+
     def mask(self, text: str) -> str:
-        return self.pattern.sub(MASK, text) if self.pattern else text
+        if self.pattern:
+            text = self.pattern.sub(MASK, text)
+        text = _LINK_TOKEN.sub(rf"\g<1>{MASK}", text)
+        text = _SIGNATURE.sub(rf"\g<1>{MASK}", text)
+        text = _COOKIE.sub(rf"\g<1>{MASK}", text)
+        if self.tokens:
+            text = _TOKEN_WORD.sub(lambda m: MASK if m.group(0) in self.tokens else m.group(0),
+                                   text)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.pattern is None:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: mask what is there
@@ -70,8 +99,13 @@ _installed = False
 def mask_secrets(secrets: Iterable[str]) -> SecretFilter:
     """Mask these secrets in every log record from now on: the filter sits on the root logger
     and, so that records of every other logger pass it too, in the record factory."""
-    global _installed
     _filter.add(secrets)
+    _install()
+    return _filter
+
+
+def _install() -> None:
+    global _installed
     if not _installed:
         _installed = True
         logging.getLogger().addFilter(_filter)
@@ -83,16 +117,22 @@ def mask_secrets(secrets: Iterable[str]) -> SecretFilter:
             return record
 
         logging.setLogRecordFactory(factory)
-    return _filter
+
+
+def hide(token: str) -> None:
+    """Keep a one-time link's or a session's token out of every log line from now on."""
+    _install()
+    _filter.hide(token)
 
 
 class SafeAccessLogger(AbstractAccessLogger):
-    """One line per request, like aiohttp's, without the query of a signed link."""
+    """One line per request, like aiohttp's, without the query of a signed link and with a
+    link's token masked."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
-        target = request.path if "sig" in request.query else request.path_qs
+        target = _filter.mask(request.path if "sig" in request.query else request.path_qs)
         self.logger.info('%s "%s %s HTTP/%d.%d" %s %.3fs', request.remote, request.method,
                          target, request.version.major, request.version.minor,
                          response.status, time)

@@ -12,9 +12,11 @@ from conversations.i18n import Catalog
 from conversations.reporting_lines import StateCounts
 from conversations.uploaded_workbook import UploadedWorkbook
 
-MAX_FAILED_SIGNINS_PER_HOUR = 5  # per account, over the last hour (refused tries count too)
-# Across every account, over a sliding window: guesses spread over many accounts. Only codes
-# actually looked up count, so one locked-out account cannot lock out everyone.
+# Misses (codes not found) past which further wrong codes are refused; a right code always
+# signs in. Per account, over the last hour (refused misses count too; a sign-in lifts them).
+MAX_FAILED_SIGNINS_PER_HOUR = 5
+# Across every account, over a sliding window: guesses spread over many accounts. Refused
+# misses do not count, so guessing accounts cannot keep it up by themselves.
 MAX_FAILED_SIGNINS_GLOBAL = 50
 SIGNIN_GLOBAL_WINDOW = timedelta(minutes=10)
 

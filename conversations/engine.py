@@ -19,7 +19,6 @@ from conversations import (
 from conversations.context import (
     MAX_FAILED_SIGNINS_GLOBAL,
     MAX_FAILED_SIGNINS_PER_HOUR,
-    SIGNIN_GLOBAL_WINDOW,
     Context,
 )
 from conversations.corrections import pending_by_report
@@ -236,25 +235,12 @@ def _near_miss(turn: Turn, miss: NearMiss) -> None:
 
 
 def _sign_in(turn: Turn, code: str) -> None:
-    """Every code is tried here, signed in or not: limited, recorded when it misses, and
-    answered the same way for a miss whoever asks."""
+    """Every code is tried here, signed in or not: a right code always signs in, at once; a
+    miss is recorded, answered the same way whoever asks, and refused past the limits."""
     tr, ctx = turn.tr, turn.ctx
-    if ctx.failed_signins_last_hour >= MAX_FAILED_SIGNINS_PER_HOUR:
-        turn.effect(RecordFailedSignIn(code, limited=True))
-        turn.say(tr("Several codes sent from this account were not found. For safety, please "
-                    "try again in an hour, or ask your coordinator to check the code."))
-        return
-    if ctx.failed_signins_everywhere >= MAX_FAILED_SIGNINS_GLOBAL:
-        turn.effect(RecordFailedSignIn(code, limited=True))
-        turn.say(tr("For safety, signing in with a code is paused for a few minutes because "
-                    "many wrong codes were sent. Please try again in {minutes} minutes.",
-                    minutes=int(SIGNIN_GLOBAL_WINDOW.total_seconds() // 60)))
-        return
     invite = ctx.invite
     if invite is None or invite.code != code:
-        turn.effect(RecordFailedSignIn(code))
-        turn.say(tr("The code {code} was not found. Please check it letter by letter (it has no "
-                    "letter O or I, and no digit 0 or 1) and send it again.", code=code))
+        _missed(turn, code)
         return
     if invite.problem == "expired":
         turn.say(tr("The code {code} has expired. Please ask your coordinator for a new one.",
@@ -278,6 +264,30 @@ def _sign_in(turn: Turn, code: str) -> None:
         text = tr("Welcome! You are now registered to report for {unit}.", unit=invite.unit.name)
     turn.say(text + "\n" + tr("Send /baocao to start a report, /trogiup for help."),
              buttons=(Button("report", tr("Start a report")),))
+
+
+def _missed(turn: Turn, code: str) -> None:
+    """A code not found. Past a limit (this account's misses in the last hour, or everyone's
+    in the window) it is refused with a note and counts against the account only: the limits
+    refuse wrong codes, never a right one, so no flood of guesses locks anyone out."""
+    tr, ctx = turn.tr, turn.ctx
+    if ctx.failed_signins_last_hour >= MAX_FAILED_SIGNINS_PER_HOUR:
+        turn.effect(RecordFailedSignIn(code, limited=True))
+        turn.say(tr("The code {code} was not found either: this account has sent several codes "
+                    "that were not found. Please check the code letter by letter on the paper, "
+                    "or ask your coordinator to check it; the right code signs in at once.",
+                    code=code))
+        return
+    if ctx.failed_signins_everywhere >= MAX_FAILED_SIGNINS_GLOBAL:
+        turn.effect(RecordFailedSignIn(code, limited=True))
+        turn.say(tr("The code {code} was not found. Many wrong codes have been sent to the bot "
+                    "in the last few minutes, so please check the code letter by letter on the "
+                    "paper before sending it again; the right code signs in at once.",
+                    code=code))
+        return
+    turn.effect(RecordFailedSignIn(code))
+    turn.say(tr("The code {code} was not found. Please check it letter by letter (it has no "
+                "letter O or I, and no digit 0 or 1) and send it again.", code=code))
 
 
 def _registered(turn: Turn) -> None:

@@ -121,7 +121,8 @@ def offered_token(turn: Turn) -> str | None:
     folded = fold(event.text).strip(" .!?")
     offered = turn.state.get("offered") or []
     answers = [token for token, _label, shortcut in offered if not shortcut]
-    if folded.isdigit() and answers:
+    # A choice has a few digits; a 10,000-digit paste is an answer to read, never an int().
+    if folded.isdecimal() and len(folded) <= len(str(len(answers))) and answers:
         index = int(folded)
         if 1 <= index <= len(answers):
             return answers[index - 1]

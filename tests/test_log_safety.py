@@ -100,3 +100,81 @@ async def test_signed_links_are_logged_without_their_signature(bot: Running, tmp
     assert "/files/" in written  # the access log still says what was asked for
     assert signature not in written and "sig=" not in written, written
     assert "Traceback" not in written and "Error handling request" not in written
+
+
+@pytest.fixture
+def debug_output() -> Iterator[io.StringIO]:
+    """Everything a log file at DEBUG would hold, SQLAlchemy's engine (SQL, parameters, rows)
+    and aiohttp's access log included."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root, engine = logging.getLogger(), logging.getLogger("sqlalchemy.engine")
+    levels = root.level, engine.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    engine.setLevel(logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(levels[0])
+    engine.setLevel(levels[1])
+
+
+async def test_no_link_token_signature_or_session_in_any_log_line_at_debug(
+        debug_output: io.StringIO, console: Running, tg: FakeTelegram, tmp_path: Path):
+    """Issue 23, defect 3: whoever reads the logs cannot sign in to the console, download a
+    file or upload one, whatever kind of link it was and wherever it was logged (the access
+    log at INFO, the outbox's SQL and rows at DEBUG)."""
+    from bot.delivery.outbox import enqueue
+    from bot.web.uploads import UploadLinks
+    from conversations.events import OutboundMessage
+
+    from .web_console import base_url, client, coordinator, link_from_chat, sign_in
+
+    boss = await coordinator(console, tg, "HP", 4200)
+    link = await link_from_chat(boss)  # through the outbox, at DEBUG
+    unused = await link_from_chat(boss)  # never opened: still usable by whoever reads it
+    base = base_url(console)
+    links = console.links
+    assert links is not None
+    report = tmp_path / "bao-cao.csv"
+    report.write_bytes(b"a;b\n1;2\n")
+    async with console.app.sessions() as session, session.begin():
+        download = await links.create(session, report, "bao-cao.csv")
+        upload = await UploadLinks(links, tmp_path / "files", console.app.catalog).create(
+            session, "telegram", str(boss.id), str(boss.id))
+        # As a Zalo coordinator gets them (no documents there): in a message's text.
+        enqueue(session, "telegram", str(boss.id),
+                [OutboundMessage(f"Tệp: {download}\nGửi tệp: {upload}")], console.clock())
+    console.wake_senders()
+    await boss.wait_for("Gửi tệp:")
+    async with client() as http:
+        async with http.get(unused):  # the preview a messenger fetches
+            pass
+        response = await sign_in(http, link)
+        assert response.status == 303
+        cookie = response.cookies["baocao_web"].value
+        async with http.get(base + "/web/") as page:
+            assert page.status == 200
+        async with http.get(download) as page, http.get(download + "&dl=1") as file:
+            assert page.status == 200 and await file.read() == b"a;b\n1;2\n"
+        async with http.get(upload) as page:
+            assert page.status == 200
+        async with http.get(base + "/web/l/not-a-real-token-at-all-0123456789") as page:
+            assert page.status == 404
+    written = debug_output.getvalue()
+    assert "/web/l/" in written and "/files/" in written and "/uploads/" in written
+    assert "sqlalchemy.engine" in written and "aiohttp.access" in written  # all were logged
+    secrets = {
+        "sign-in token": link.rsplit("/", 1)[1],
+        "unused sign-in token": unused.rsplit("/", 1)[1],
+        "session token": cookie.rpartition(".")[0],
+        "session cookie signature": cookie.rpartition(".")[2],
+        "download token": download.split("/files/")[1].split("?")[0],
+        "download signature": download.split("sig=")[1],
+        "upload token": upload.split("/uploads/")[1].split("?")[0],
+        "upload signature": upload.split("sig=")[1],
+    }
+    leaked = {name: line for name, secret in secrets.items()
+              for line in written.splitlines() if secret in line}
+    assert not leaked, leaked

@@ -256,3 +256,25 @@ async def test_a_zalo_school_typing_rows_of_the_commune_paper_form(bot: Running,
     assert "Đã lưu 2 câu" in reply.text and "Các câu của mục 2: 2.1, 2.3, 2.4" in reply.text
     report = await stored_report(bot.app, "TH-ANLAO")
     assert report.answers == {"2.1": 3, "2.3": 4}
+
+
+async def test_ten_thousand_digits_typed_mid_form_get_the_polite_answer(bot: Running,
+                                                                       zl: FakeZalo):
+    """Issue 23, defect 5: Python's int limit (4,300 digits) is never reached on the way."""
+    hoa = zl.user("9a8b7c6d5e4f3a2b1c0d", "Phạm Thị Hoa")
+    await sign_in(bot, hoa)
+    await hoa.send("/baocao")
+    await hoa.wait_for("1.1. ")
+    await hoa.send("9" * 10_000)  # at a yes/no question: "1. Có 2. Không" are offered
+    reply = await hoa.wait_for("1.1. ")
+    assert "sự cố" not in reply.text and "“có”" in reply.text, reply.text
+    await hoa.send("1")
+    await hoa.wait_for("1.2. ")
+    await hoa.send("Bỏ qua")
+    await hoa.wait_for("2.1. ")
+    await hoa.send("9" * 10_000)  # at a count
+    reply = await hoa.wait_for("2.1. ")
+    assert "sự cố" not in reply.text and "Số này quá lớn" in reply.text, reply.text
+    assert all("sự cố" not in m.text for m in hoa.messages())
+    answers = (await stored_report(bot.app, "X-ANLAO")).answers
+    assert "2.1" not in answers and answers["1.1"] is True

@@ -28,7 +28,7 @@ from bot.storage.context_loader import (
     owed_reports,
 )
 from bot.storage.database import dialect_insert
-from bot.storage.effects import numeric_value
+from bot.storage.effects import lift_misses, numeric_value
 from bot.storage.models import (
     Answer,
     AnswerRevision,
@@ -145,10 +145,13 @@ class PendingWrites:
     sign_ups: list[_SignUp] = field(default_factory=list)
     invite_uses: Counter[int] = field(default_factory=Counter)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    lifted: list[tuple[str, str]] = field(default_factory=list)  # signed in: misses forgotten
 
     async def flush(self, session: AsyncSession, now: datetime) -> None:
         if self.sign_ups:
             await _sign_up(session, self.sign_ups, self.invite_uses)
+        if self.lifted:
+            await lift_misses(session, self.lifted)
         if self.failures:
             await session.execute(insert(SignInFailure.__table__), self.failures)
         if self.new_reports:
@@ -191,7 +194,7 @@ class PendingWrites:
         self.new_reports, self.answers, self.touched, self.outbox = [], {}, {}, []
         self.revisions, self.submitted, self.events = [], [], []
         self.states, self.new_states = {}, {}
-        self.sign_ups, self.invite_uses, self.failures = [], Counter(), []
+        self.sign_ups, self.invite_uses, self.failures, self.lifted = [], Counter(), [], []
 
 
 _SAME = ("name", "role", "language", "phone")  # what tells new contacts apart
@@ -482,8 +485,8 @@ class BatchSnapshot:
             mine = self.failed_mine[(event.channel, event.user_id)]
             everyone = self.failed_everywhere
             if everyone >= MAX_FAILED_SIGNINS_GLOBAL:
-                log.warning("invite codes: %s misses across all accounts in %s; sign-ins are "
-                            "paused until the rate drops", everyone, SIGNIN_GLOBAL_WINDOW)
+                log.warning("invite codes: %s misses across all accounts in %s; wrong codes "
+                            "are refused until the rate drops", everyone, SIGNIN_GLOBAL_WINDOW)
         ctx = Context(catalog=catalog, forms={}, default_language=default_language,
                       invite=invite, failed_signins_last_hour=mine,
                       failed_signins_everywhere=everyone, can_share_contact=can_share_contact,
@@ -551,6 +554,10 @@ class BatchSnapshot:
                 self.failed_everywhere += not effect.limited
                 continue
             assert isinstance(effect, Register)
+            writes.lifted.append(key)
+            writes.failures = [f for f in writes.failures
+                               if (f["channel"], f["external_user_id"]) != key]
+            self.failed_mine[key] = 0
             invite = self.invites[effect.invite_code]
             language = result.state.get("language") or default_language
             writes.sign_ups.append(_SignUp(account.identity_id, {

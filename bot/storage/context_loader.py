@@ -235,8 +235,9 @@ async def failed_signins(session: AsyncSession, event: InboundEvent, now: dateti
             SignInFailure.at > now - SIGNIN_GLOBAL_WINDOW,
             SignInFailure.limited.is_(False))) or 0
     if everyone >= MAX_FAILED_SIGNINS_GLOBAL:
-        log.warning("invite codes: %s misses across all accounts in %s; sign-ins are paused "
-                    "until the rate drops", everyone, SIGNIN_GLOBAL_WINDOW)
+        log.warning("invite codes: %s misses across all accounts in %s; wrong codes are "
+                    "refused until the rate drops (right codes still sign in)", everyone,
+                    SIGNIN_GLOBAL_WINDOW)
     return mine, everyone
 
 

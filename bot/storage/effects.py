@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -120,6 +120,7 @@ async def apply_effects(session: AsyncSession, effects: tuple[Effect, ...], iden
         if isinstance(effect, Register):
             await _register(session, effect, identity, now, state.get("language")
                             or default_language)
+            await lift_misses(session, [(identity.channel, identity.external_user_id)])
         elif isinstance(effect, RecordFailedSignIn):
             session.add(SignInFailure(channel=identity.channel,
                                       external_user_id=identity.external_user_id,
@@ -177,6 +178,14 @@ async def _register(session: AsyncSession, effect: Register, identity: Identity,
         session.add(ContactUnit(contact_id=contact.id, unit_id=invite.unit_id))
     await session.execute(update(Invite).where(Invite.id == invite.id)
                           .values(uses=Invite.uses + 1))
+
+
+async def lift_misses(session: AsyncSession, accounts: list[tuple[str, str]]) -> None:
+    """A right code lifts the account's limit: its earlier misses were typos, not guesses."""
+    if accounts:
+        await session.execute(delete(SignInFailure).where(or_(*(
+            and_(SignInFailure.channel == channel, SignInFailure.external_user_id == user)
+            for channel, user in accounts))))
 
 
 def may_submit(status: str, correct_by: datetime | None, lock_at: datetime | None,

@@ -124,8 +124,8 @@ class Invite(Base):
 
 
 class SignInFailure(Base):
-    """An invite code tried and not honoured: not found, or refused because of the limits
-    (`limited`; such tries count against the account, not against everyone)."""
+    """An invite code not found, `limited` when past the limits (such misses count against
+    the account, not against everyone). An account's rows go when it signs in."""
 
     __tablename__ = "signin_failures"
     __table_args__ = (Index("ix_signin_failures_who", "channel", "external_user_id", "at"),

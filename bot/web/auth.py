@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.log_safety import hide
 from bot.storage.models import Contact, WebLink, WebSession
 from bot.web.links import token_hash
 
@@ -88,6 +89,7 @@ async def use_link(session: AsyncSession, token: str, now: datetime
     contact = await session.get(Contact, contact_id)
     assert contact is not None
     session_token = secrets.token_urlsafe(32)
+    hide(session_token)
     session.add(WebSession(token_hash=token_hash(session_token), contact_id=contact_id,
                            language=contact.language or "vi", created_at=now,
                            expires_at=now + SESSION_LIFETIME, flash=""))
@@ -147,8 +149,9 @@ async def set_flash(session: AsyncSession, session_id: int, text: str) -> None:
 # ----------------------------------------------------------------------------- throttle
 
 class Throttle:
-    """At most `limit` failed sign-ins per address in `window`; then every sign-in from it
-    waits. In memory, per instance: a link is 256 random bits, this only stops hammering."""
+    """At most `limit` failed sign-ins per address in `window`; then further wrong tokens from
+    it are refused (a valid link never is). In memory, per instance: a link is 256 random
+    bits, this only stops hammering."""
 
     def __init__(self, limit: int = 10, window: timedelta = timedelta(minutes=15)) -> None:
         self.limit = limit

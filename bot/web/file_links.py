@@ -22,6 +22,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.log_safety import hide
 from bot.storage.models import FileLink
 from conversations.i18n import Catalog, Tr
 
@@ -73,6 +74,7 @@ class FileLinks:
         now = self.clock()
         expires = now + self.lifetime
         token = secrets.token_urlsafe(24)
+        hide(token)
         session.add(FileLink(token=token, path=str(path), filename=filename, expires_at=expires,
                              created_at=now))
         stamp = int(expires.timestamp())
@@ -89,6 +91,7 @@ class FileLinks:
         given = request.query.get("sig", "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(self._sign(token, stamp).encode(), given):
             return self._page(403, "invalid")
+        hide(token)  # signed: it is looked up, and SQL logged at DEBUG names it
         now = self.clock()
         if now.timestamp() > stamp:
             return self._page(410, "expired")

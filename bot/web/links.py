@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.log_safety import hide
 from bot.storage.models import WebLink
 from conversations.context import WebLinkView
 
@@ -35,6 +36,7 @@ class WebLinks:
     def prepare(self, now: datetime) -> WebLinkView:
         """A fresh link, not stored yet (the IssueWebLink effect stores it with the reply)."""
         token = secrets.token_urlsafe(32)
+        hide(token)
         return WebLinkView(f"{self.public_url.rstrip('/')}{LINK_PATH}{token}", token_hash(token),
                            now + self.lifetime, self.timezone)
 

@@ -252,19 +252,20 @@ class Console:
 
     async def sign_in_page(self, request: web.Request) -> web.Response:
         """GET of a link shows a button; only the POST spends it, so the preview a messenger
-        or a phone fetches first leaves it working."""
+        or a phone fetches first leaves it working. Past the throttle, only a token that is
+        not a link is refused."""
         now = self.clock()
         address = self._address(request)
-        if self.throttle.blocked(address, now):
-            return self._message(request, 429, "throttled")
         token = request.match_info["token"]
         async with self.read_sessions() as session:
             problem = await auth.link_problem(session, token, now)
             signed_in = await auth.visitor(
                 session, self.signer.token_of(request.cookies.get(COOKIE)), now) is not None
+        if problem == "unknown":
+            if self.throttle.blocked(address, now):
+                return self._message(request, 429, "throttled")
+            self.throttle.failed(address, now)
         if problem is not None:
-            if problem == "unknown":
-                self.throttle.failed(address, now)
             return self._message(request, 404 if problem == "unknown" else 410, problem,
                                  signed_in=signed_in)
         pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
@@ -281,11 +282,16 @@ class Console:
         return response
 
     async def sign_in(self, request: web.Request) -> web.Response:
+        """The button: spends the link. The throttle refuses only an address's further wrong
+        tokens, never a valid link (behind a proxy that hides the client, that address is
+        every coordinator's)."""
         now = self.clock()
         address = self._address(request)
-        if self.throttle.blocked(address, now):
-            return self._message(request, 429, "throttled")
         token = request.match_info["token"]
+        if self.throttle.blocked(address, now):
+            async with self.read_sessions() as session:
+                if await auth.link_problem(session, token, now) == "unknown":
+                    return self._message(request, 429, "throttled")
         form = await request.post()
         pre = request.cookies.get(PRE_COOKIE, "")
         expected = self.signer.sign("pre", f"{pre}:{token}")[:40]
@@ -538,7 +544,9 @@ MESSAGES: dict[str, Callable[[Tr], tuple[str, str]]] = {
         "Each link signs in once. If that was not you, tell your administrator. Please send "
         "/web to the bot again for a new link.")),
     "throttled": lambda tr: (tr("Too many sign-in attempts."), tr(
-        "For safety, please wait 15 minutes and open the link again.")),
+        "Many links that are not valid were opened from this address, so for safety such "
+        "links are refused for 15 minutes. A link from the chat still works: please open the "
+        "newest one, or send /web to the bot for a new link.")),
     "signed_out": lambda tr: (tr("You are not signed in."), tr(
         "Please send /web to the bot in a private chat: it answers with a link that signs "
         "you in.")),

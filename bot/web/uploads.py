@@ -22,6 +22,7 @@ from aiohttp import BodyPartReader, web
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.log_safety import hide
 from bot.storage.models import UploadLink
 from bot.web.file_links import NO_STORE, PAGE, FileLinks
 from conversations.events import InboundEvent
@@ -59,6 +60,7 @@ class UploadLinks:
         now = self.links.clock()
         expires = now + self.links.lifetime
         token = secrets.token_urlsafe(24)
+        hide(token)
         session.add(UploadLink(token=token, channel=channel, chat_id=chat_id, user_id=user_id,
                                expires_at=expires, created_at=now))
         stamp = int(expires.timestamp())
@@ -78,6 +80,7 @@ class UploadLinks:
         expected = self.links._sign(f"upload:{token}", stamp)  # noqa: SLF001
         if not secrets.compare_digest(expected, request.query.get("sig", "")):
             return None, "invalid"
+        hide(token)  # signed: it is looked up, and SQL logged at DEBUG names it
         if self.links.clock().timestamp() > stamp:
             return None, "expired"
         async with self.sessions() as session:
