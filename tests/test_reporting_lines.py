@@ -151,6 +151,17 @@ async def test_a_province_totals_its_communes_and_shows_the_schools_apart(
     assert below[0].totals["4.2"] == Decimal(sum(school_42.values()))
     assert {u.code for u in direct[0].units} == {"QN-X1", "QN-X2", "QN-X3"}
     assert len(below[0].units) == 9
+    # The chart draws each line from its own counts: a commune's bar never holds its schools.
+    assert [(r.code, r.total) for r in direct[0].progress] == [
+        ("QN-X1", 1), ("QN-X2", 1), ("QN-X3", 1)]
+    assert [(r.code, r.total, r.on_time) for r in below[0].progress] == [
+        ("QN-X1", 3, 3), ("QN-X2", 3, 3), ("QN-X3", 3, 3)]
+    from bot.exports.chart import chart_figure
+
+    figure, _, _ = chart_figure(data)
+    legends = [a.get_legend() for a in figure.axes if a.get_legend() is not None]
+    assert [lg.get_title().get_text().split(" (")[0] for lg in legends] == ["Các xã",
+                                                                          "Các trường"]
 
 
 async def test_a_commune_starts_from_its_schools_figures_adjusts_and_the_province_sees_it_once(
