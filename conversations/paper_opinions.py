@@ -38,10 +38,18 @@ class OpinionRow:
     note_of: str = ""  # the question a note belongs to ("4.2"), "" for a text part
 
 
+Problem = tuple[str, int, str]  # sheet, row, the line of the reply
+
+
+def in_order(problems: list[Problem]) -> list[str]:
+    """The reply's lines, sheet by sheet, row by row."""
+    return [line for _, _, line in sorted(problems, key=lambda p: (p[0], p[1]))]
+
+
 @dataclass
 class Opinions:
     rows: list[OpinionRow] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # rows that could not be read, and why
+    problems: list[Problem] = field(default_factory=list)  # rows not read, and why
 
 
 def _text(value: Any) -> str:
@@ -108,13 +116,13 @@ def _read_sheet(sheet: SheetRows, header: int, columns: list[int], name_col: int
         text = values.get(text_col)
         at = where(tr, sheet.name, row, code, item)
         if not code:
-            found.problems.append("• " + tr("{where}: no unit code (“Mã”, column {column}); "
-                                            "not entered.", where=at,
-                                            column=column_letter(code_col)))
+            found.problems.append(_at(sheet.name, row, tr(
+                "{where}: no unit code (“Mã”, column {column}); not entered.", where=at,
+                column=column_letter(code_col))))
         elif not item:
-            found.problems.append("• " + tr(
+            found.problems.append(_at(sheet.name, row, tr(
                 "{where}: no item (“Mục”, column {column}), for example I or 4.2 (ghi chú); "
-                "not entered.", where=at, column=column_letter(item_col)))
+                "not entered.", where=at, column=column_letter(item_col))))
         elif text is None:
             others = [column_letter(i) for i in values
                       if i not in (code_col, item_col, name_col)]
@@ -125,7 +133,7 @@ def _read_sheet(sheet: SheetRows, header: int, columns: list[int], name_col: int
             else:
                 problem = tr("{where}: the “Ý kiến” column ({column}) is empty; not entered.",
                              where=at, column=column_letter(text_col))
-            found.problems.append("• " + problem)
+            found.problems.append(_at(sheet.name, row, problem))
         else:
             note = _NOTE.match(fold(item))
             found.rows.append(OpinionRow(sheet.name, row, code, item, text,
@@ -133,39 +141,42 @@ def _read_sheet(sheet: SheetRows, header: int, columns: list[int], name_col: int
                                          note.group("id") if note else ""))
 
 
+def _at(sheet: str, row: int, text: str) -> Problem:
+    return (sheet, row, "• " + text)
+
+
 def check(rows: Sequence[OpinionRow], reports: Mapping[str, Assignment],
-          forms: Mapping[str, Form], tr: Tr) -> tuple[list[OpinionRow], list[str]]:
+          forms: Mapping[str, Form], tr: Tr) -> tuple[list[OpinionRow], list[Problem]]:
     """The rows that fit a unit's report (a text part, or a note on a question that takes
     one), and a line for each of the others. `forms`: unit code → the form it answers."""
     fitting: list[OpinionRow] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for r in rows:
         at = where(tr, r.sheet, r.row, r.code, r.item)
         a, form = reports.get(r.code), forms.get(r.code)
         if a is None or form is None:
-            problems.append("• " + tr("{where}: not among the units you coordinate (or an "
-                                      "unknown code); nothing entered for it.",
-                                      where=where(tr, r.sheet, r.row, r.code)))
-            continue
-        q = form.question(r.note_of or r.item)
-        if q is None:
-            problems.append("• " + tr("{where}: the report of {unit} has no item {item}; not "
-                                      "entered.", where=at, unit=a.unit.name, item=r.item))
+            problem = tr("{where}: not among the units you coordinate (or an unknown code); "
+                         "nothing entered for it.", where=where(tr, r.sheet, r.row, r.code))
+        elif (q := form.question(r.note_of or r.item)) is None:
+            problem = tr("{where}: the report of {unit} has no item {item}; not entered.",
+                         where=at, unit=a.unit.name, item=r.item)
         elif r.note_of and q.type == "text":
-            problems.append("• " + tr("{where}: {qid} is a text part: put the text itself on "
-                                      "a row with item {qid}; not entered.", where=at,
-                                      qid=q.id))
+            problem = tr("{where}: {qid} is a text part: put the text itself on a row with item "
+                         "{qid}; not entered.", where=at, qid=q.id)
         elif not r.note_of and q.type != "text":
-            problems.append("• " + tr("{where}: {qid} is a figure: enter it in the sheet "
-                                      "“Báo cáo”; a note on it goes on a row with item “{qid} "
-                                      "(ghi chú)”; not entered.", where=at, qid=q.id))
+            problem = tr("{where}: {qid} is a figure: enter it in the sheet “Báo cáo”; a note on "
+                         "it goes on a row with item “{qid} (ghi chú)”; not entered.", where=at,
+                         qid=q.id)
         else:
             fitting.append(r)
+            continue
+        problems.append(_at(r.sheet, r.row, problem))
     return fitting, problems
 
 
-def lone_note(r: OpinionRow, tr: Tr) -> str:
+def lone_note(r: OpinionRow, tr: Tr) -> Problem:
     """A note whose figure is not in the unit's row of the sheet "Báo cáo"."""
-    return "• " + tr("{where}: a note is entered with its figure: fill in {qid} in the unit's "
-                     "row of the sheet “Báo cáo” too; not entered.",
-                     where=where(tr, r.sheet, r.row, r.code, r.item), qid=r.note_of)
+    return _at(r.sheet, r.row, tr(
+        "{where}: a note is entered with its figure: fill in {qid} in the unit's row of the "
+        "sheet “Báo cáo” too; not entered.", where=where(tr, r.sheet, r.row, r.code, r.item),
+        qid=r.note_of))

@@ -317,10 +317,11 @@ def _on_behalf(turn: Turn, upload: UploadedWorkbook) -> None:
         entry = entries[code]
         figure = next((c for c in entry.candidates if c.qid == qid), None)
         if figure is None:
-            entry.problems.append(paper_opinions.lone_note(r, tr))
+            sheet_problems.append(paper_opinions.lone_note(r, tr))
         elif figure.parsed is not None and not figure.parsed.note:
             figure.parsed = replace(figure.parsed, note=excerpt(_text(r.text), 2000))
-    _enter_reports(turn, upload, entries, outside, opinions.problems + sheet_problems)
+    _enter_reports(turn, upload, entries, outside,
+                   paper_opinions.in_order(opinions.problems + sheet_problems))
 
 
 def _candidate(turn: Turn, a: Assignment, qid: str, value: Any, ref: str, entry: _UnitEntry,
