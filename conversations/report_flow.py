@@ -267,12 +267,12 @@ def start(turn: Turn, arg: str = "", purpose: str = "") -> None:
             send_workbook(turn, a)
         elif step == "reviewing":
             turn.state.pop("consolidated", None)  # asked again: schools may have sent since
-            review(turn, a, prefix=_received_offer(turn, a))
+            review(turn, a, prefix=_received_offer(turn, a) if _may_consolidate(turn, a) else "")
         elif step == "confirming":
             _confirm_next(turn, a)
         else:
             turn.state.pop("consolidated", None)
-            offer = _received_offer(turn, a)
+            offer = _received_offer(turn, a) if _may_consolidate(turn, a) else ""
             ask(turn, a, turn.state["question"],
                 prefix=tr("Let's continue: {title}.", title=_title(turn, a))
                 + ("\n" + offer if offer else ""))
