@@ -1,8 +1,10 @@
 """A progress chart (.png) a coordinator reads on a phone, at any size of scope.
 
-Up to `MAX_UNITS` units asked to report, one row per unit, coloured by its state; more, one
-bar per sub-unit one level down (the communes of a province, each counting its own report and
-its schools'), split into on time, late, drafts, returned and not started. Either way the rows
+A panel per reporting line (a province's communes, then their schools), each with its own
+legend and counts: two lines are never one list, one legend or one bar. In a panel, up to
+`MAX_UNITS` units, one row per unit, coloured by its state; more, one bar per sub-unit one
+level down (for the schools' line, a commune's schools; for the communes', the commune's own
+report), split into on time, late, drafts, returned and not started. Either way the rows
 are sorted by completion, the units furthest behind first, and every row is drawn with its
 label: nothing missing hides in an "others" bar. Only sub-units that have every report in are
 gathered into one bar when there are too many rows, and past `MAX_BARS` the rows closest to
@@ -164,7 +166,7 @@ def panels(data: ExportData) -> list[Panel]:
     limit = max(MAX_BARS // max(len(blocks), 1), 10)
     result = []
     for block in blocks:
-        grouped = len(block.units) > MAX_UNITS
+        grouped = len(block.units) > min(MAX_UNITS, limit)  # many lines: fewer rows each
         if grouped:
             rows = block.progress or (data.progress if len(blocks) == 1 else ())
             bars = group_bars(rows, limit)
