@@ -267,12 +267,16 @@ def start(turn: Turn, arg: str = "", purpose: str = "") -> None:
         elif purpose == "excel":
             send_workbook(turn, a)
         elif step == "reviewing":
-            review(turn, a)
+            turn.state.pop("consolidated", None)  # asked again: schools may have sent since
+            review(turn, a, prefix=_received_offer(turn, a) if _may_consolidate(turn, a) else "")
         elif step == "confirming":
             _confirm_next(turn, a)
         else:
+            turn.state.pop("consolidated", None)
+            offer = _received_offer(turn, a) if _may_consolidate(turn, a) else ""
             ask(turn, a, turn.state["question"],
-                prefix=tr("Let's continue: {title}.", title=_title(turn, a)))
+                prefix=tr("Let's continue: {title}.", title=_title(turn, a))
+                + ("\n" + offer if offer else ""))
         return
     assignments = _open(turn)
     held = turn.state.get("held", "") if step == "choosing" else ""  # kept through /baocao
@@ -580,8 +584,7 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
     if turn.state.get("trail") or form.position(qid) > 1:
         buttons.append(Button("back", tr("Back"), shortcut=True))
     buttons.extend(extra)
-    received = a.received
-    if received is not None and received.submitted and not turn.state.get("consolidated"):
+    if _may_consolidate(turn, a):
         buttons.append(Button("consolidate", _consolidate_label(turn, a), shortcut=True))
     turn.state.update({"step": "answering", "question": qid, "section": section.id})
     turn.say("\n".join(lines), buttons=tuple(buttons))
@@ -1284,6 +1287,8 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
     buttons = [*_submit_button(turn, a)]
     if missing:
         buttons.append(Button("continue", tr("Answer the rest")))
+    if _may_consolidate(turn, a):  # a draft answered in full may still take the sums
+        buttons.append(Button("consolidate", _consolidate_label(turn, a), shortcut=True))
     turn.say("\n".join(lines), buttons=tuple(buttons))
 
 
@@ -1418,7 +1423,17 @@ def _received_offer(turn: Turn, a: Assignment) -> str:
     if r.submitted:
         lines.append(tr("You may start from the sum of their figures, then add your unit's own "
                         "activities: “{label}”.", label=_consolidate_label(turn, a)))
+        if a.answers:
+            lines.append(tr("Answers already given are kept; only the questions still "
+                            "unanswered are filled."))
     return "\n".join(lines)
+
+
+def _may_consolidate(turn: Turn, a: Assignment) -> bool:
+    """The report is open and units that report to it have submitted figures to take."""
+    r = a.received
+    return (r is not None and r.submitted > 0 and a.status in OPEN_STATUSES
+            and not turn.state.get("consolidated"))
 
 
 MISSING_SHOWN = 10

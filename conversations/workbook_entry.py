@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from conversations import report_flow
+from conversations import paper_opinions, report_flow
 from conversations.answer_parsing import AnswerError, Parsed, error_text, excerpt, parse_cell
 from conversations.context import Assignment
 from conversations.coordinator_commands import is_coordinator
@@ -214,13 +214,6 @@ class Table:
     questions: dict[int, str] = field(default_factory=dict)  # column → question id
 
 
-@dataclass
-class Opinions:
-    """The "Ý kiến" sheet: text parts and notes, by unit code and item ("I", "4.2 (ghi chú)")."""
-
-    texts: dict[tuple[str, str], tuple[str, Any]] = field(default_factory=dict)  # → (ref, text)
-
-
 def tables(upload: UploadedWorkbook) -> list[Table]:
     """Every sheet with a "Mã đơn vị" header: its header row, code and question columns."""
     found = []
@@ -250,29 +243,8 @@ def table_codes(upload: UploadedWorkbook) -> list[str]:
                 code = _text(_cell(values, table.code_column))
                 if code:
                     codes[code] = None
+    codes.update(dict.fromkeys(paper_opinions.codes(upload)))
     return list(codes)
-
-
-def _opinions(upload: UploadedWorkbook) -> Opinions:
-    found = Opinions()
-    for sheet in upload.sheets:
-        if sheet.hidden:
-            continue
-        for row, values in sheet.rows[:10]:
-            folded = [fold(str(v)).strip() if isinstance(v, str) else "" for v in values]
-            if "ma" in folded and "muc" in folded and "y kien" in folded:
-                code_col, item_col = folded.index("ma") + 1, folded.index("muc") + 1
-                text_col = folded.index("y kien") + 1
-                for later, cells in sheet.rows:
-                    if later <= row:
-                        continue
-                    code, item = _text(_cell(cells, code_col)), _text(_cell(cells, item_col))
-                    text = _cell(cells, text_col)
-                    if code and item and _filled(text):
-                        ref = f"{sheet.name}!{column_letter(text_col)}{later}"
-                        found.texts[(code, item)] = (ref, text)
-                break
-    return found
 
 
 @dataclass
@@ -299,7 +271,7 @@ def _on_behalf(turn: Turn, upload: UploadedWorkbook) -> None:
                          "Nothing was entered."))
         return
     reports = {a.unit.code: a for a in target.reports}
-    opinions = _opinions(upload)
+    opinions = paper_opinions.read(upload, tr)
     entries: dict[str, _UnitEntry] = {}
     outside: dict[str, str] = {}
     for table in tables(upload):
@@ -328,22 +300,28 @@ def _on_behalf(turn: Turn, upload: UploadedWorkbook) -> None:
                     continue
                 entry.candidates.append(_candidate(turn, a, q.id, value, ref, entry, "",
                                                    form))
-    for (code, item), (ref, text) in opinions.texts.items():
-        a = reports.get(code)
-        if a is None:
+    forms = {code: turn.ctx.form_for(a) for code, a in reports.items()}
+    fitting, sheet_problems = paper_opinions.check(opinions.rows, reports, forms, tr)
+    notes: dict[tuple[str, str], paper_opinions.OpinionRow] = {}
+    for r in fitting:
+        entry = entries.setdefault(r.code, _UnitEntry(reports[r.code]))
+        if r.note_of:
+            notes[(r.code, r.note_of)] = r
             continue
-        entry = entries.setdefault(code, _UnitEntry(a))
-        form = turn.ctx.form_for(a)
-        q = form.question(item)
-        if q is not None and q.type == "text":
-            entry.candidates.append(_candidate(turn, a, q.id, text, f"{ref} ({code}, {q.id})",
-                                               entry, "", form))
-    for code, entry in entries.items():  # notes ("4.2 (ghi chú)") join their figures
-        for c in entry.candidates:
-            found = opinions.texts.get((code, f"{c.qid} (ghi chú)"))
-            if c.parsed is not None and found and not c.parsed.note:
-                c.parsed = replace(c.parsed, note=excerpt(_text(found[1]), 2000))
-    _enter_reports(turn, upload, entries, outside)
+        q = forms[r.code].question(r.item)
+        assert q is not None
+        entry.candidates.append(_candidate(turn, entry.report, q.id, r.text,
+                                           f"{r.ref} ({r.code}, {q.id})", entry, "",
+                                           forms[r.code]))
+    for (code, qid), r in notes.items():  # notes ("4.2 (ghi chú)") join their figures
+        entry = entries[code]
+        figure = next((c for c in entry.candidates if c.qid == qid), None)
+        if figure is None:
+            sheet_problems.append(paper_opinions.lone_note(r, tr))
+        elif figure.parsed is not None and not figure.parsed.note:
+            figure.parsed = replace(figure.parsed, note=excerpt(_text(r.text), 2000))
+    _enter_reports(turn, upload, entries, outside,
+                   paper_opinions.in_order(opinions.problems + sheet_problems))
 
 
 def _candidate(turn: Turn, a: Assignment, qid: str, value: Any, ref: str, entry: _UnitEntry,
@@ -360,7 +338,7 @@ def _candidate(turn: Turn, a: Assignment, qid: str, value: Any, ref: str, entry:
 
 
 def _enter_reports(turn: Turn, upload: UploadedWorkbook, entries: dict[str, _UnitEntry],
-                   outside: dict[str, str]) -> None:
+                   outside: dict[str, str], sheet_problems: Sequence[str] = ()) -> None:
     tr = turn.tr
     done: list[str] = []
     problems: list[str] = []
@@ -419,6 +397,7 @@ def _enter_reports(turn: Turn, upload: UploadedWorkbook, entries: dict[str, _Uni
         problems.append("• " + tr("{cell} ({code}): not among the units you coordinate (or an "
                                   "unknown code); nothing entered for it.", cell=ref,
                                   code=code))
+    problems.extend(sheet_problems)
     if problems:
         lines.append(tr("Not entered:"))
         lines.extend(problems)

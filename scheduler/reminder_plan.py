@@ -42,6 +42,9 @@ class UnitReport:
     on_time: bool | None = None
     kind: str = ""  # the unit kind: a school's reporter is addressed "thầy/cô"
     flagged: tuple[str, ...] = ()  # question ids kept as "cần kiểm tra" in a submitted report
+    form: str = ""        # the form it answers: reports of two forms are never counted as one
+    covered_by: str = ""  # the kind of the unit whose report holds its figures (a school's
+                          # commune, below the coordinator): a digest counts it as its own line
 
     @property
     def submitted(self) -> bool:

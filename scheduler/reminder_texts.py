@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from conversations.coordinator_commands import counts_text, state_word
+from conversations.context import BlockSummary
+from conversations.coordinator_commands import block_title, counts_text, state_word
 from conversations.deadlines import deadline_phrase
 from conversations.events import Button, OutboundMessage
 from conversations.i18n import Catalog, Tr
-from conversations.reporting_lines import StateCounts
+from conversations.reporting_lines import StateCounts, group_name, kind_names
 from scheduler.reminder_plan import DueReminder, PeriodSnapshot, UnitReport
+
+Line = tuple[BlockSummary, list[UnitReport]]
 
 
 def deadline_of(p: PeriodSnapshot, tr: Tr) -> str:
@@ -67,29 +71,21 @@ def render(reminder: DueReminder, catalog: Catalog, now: datetime) -> OutboundMe
 
 
 def digest_text(reminder: DueReminder, tr: Tr, now: datetime) -> str:
+    """Counts per reporting line (a province's communes, then their schools, apart), each
+    with the units that have not submitted; then the figures to check and the tasks."""
     p = reminder.period
     units = reminder.units
-    counts = StateCounts()
-    for u in units:
-        counts = counts.plus(u.status, u.on_time)
-    missing = [u for u in units if not u.submitted]
     coordinator = reminder.coordinator_unit.name if reminder.coordinator_unit else ""
     lines = [
         tr("Summary of {campaign} for {unit}, at {time}:",
            campaign=p.campaign_title.get(tr.language), unit=coordinator,
            time=tr.datetime(now, p.timezone)),
-        tr("Due {deadline}.", deadline=deadline_of(p, tr)) + " "
-        + counts_text(counts, tr) + ".",
+        tr("Due {deadline}.", deadline=deadline_of(p, tr)),
     ]
-    if missing:
-        lines.append(tr("Units that have not submitted:"))
-        for unit in sorted(missing, key=lambda u: u.name):
-            people = ", ".join(r.name + (f" ({r.phone})" if r.phone else "")
-                               for r in unit.reporters) or tr("no reporter registered")
-            state = state_word(unit.status, tr)
-            lines.append(f"• {unit.name} ({state}) — {people}")
-    else:
-        lines.append(tr("Every unit has submitted. Thank you!"))
+    for line in digest_lines(units):
+        lines.append("")
+        lines.extend(_line_text(line, tr))
+    lines.append("")
     to_check = [u for u in units if u.submitted and u.flagged]
     if to_check:
         lines.append(tr("Figures kept by the unit after being asked back, marked “cần kiểm "
@@ -108,4 +104,37 @@ def digest_text(reminder: DueReminder, tr: Tr, now: datetime) -> str:
         if not_done:
             line += " " + tr("Not done or not answered: {units}.", units=", ".join(not_done))
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip()
+
+
+def digest_lines(units: Sequence[UnitReport]) -> list[Line]:
+    """The units by reporting line: those whose reports come to the coordinator's level
+    first, then each line further down; one form per line, never two counted as one."""
+    grouped: dict[tuple[bool, str], list[UnitReport]] = {}
+    for unit in units:
+        grouped.setdefault((bool(unit.covered_by), unit.form), []).append(unit)
+    result = []
+    for (covered, _), members in sorted(grouped.items(), key=lambda item: item[0][0]):
+        counts = StateCounts()
+        for u in members:
+            counts = counts.plus(u.status, u.on_time)
+        summary = BlockSummary(group_name(u.kind for u in members), not covered, counts,
+                               covered_by=kind_names(u.covered_by for u in members
+                                                     if u.covered_by))
+        result.append((summary, members))
+    return result
+
+
+def _line_text(line: Line, tr: Tr) -> list[str]:
+    summary, units = line
+    lines = [block_title(summary, tr) + ":", counts_text(summary.counts, tr) + "."]
+    missing = [u for u in units if not u.submitted]
+    if missing:
+        lines.append(tr("Units that have not submitted:"))
+        for unit in sorted(missing, key=lambda u: u.name):
+            people = ", ".join(r.name + (f" ({r.phone})" if r.phone else "")
+                               for r in unit.reporters) or tr("no reporter registered")
+            lines.append(f"• {unit.name} ({state_word(unit.status, tr)}) — {people}")
+    else:
+        lines.append(tr("Every unit has submitted. Thank you!"))
+    return lines

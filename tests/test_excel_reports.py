@@ -448,3 +448,59 @@ async def test_a_coordinator_enters_nothing_outside_their_area(app: App, tmp_pat
     assert "Chỉ cán bộ tổng hợp mới nhập được" in "\n".join(await thu.chat.send_file(filled))
 
 
+
+
+async def test_every_row_of_the_opinions_sheet_is_read_or_named_with_why(
+        app: App, tmp_path: Path):
+    """Rows of “Ý kiến” in the wrong columns, for an unknown item, or a note without its
+    figure are named in the reply, row by row; none is dropped without a word."""
+    lan = await sign_in(app, "X-ANTHANG", user="lan")  # reports on paper  # noqa: F841
+    boss = await sign_in(app, "HP", role="coordinator")
+    book = load_workbook(shown_path(await boss.say("/xuat")))
+    ws = book["Báo cáo"]
+    header, columns = header_columns(ws)
+    row_of = {ws.cell(r, columns["Mã đơn vị"]).value: r for r in range(header + 1,
+                                                                       ws.max_row + 1)}
+    values = paper_values(COMMUNE)
+    values.pop("4.4")  # left blank on paper
+    for qid, value in values.items():
+        label = COMMUNE.question(qid).label.vi
+        ws.cell(row_of["X-ANTHANG"], columns[f"{qid}. {label}"]).value = value
+    opinions = book["Ý kiến"]
+    assert [c.value for c in opinions[1]] == ["Mã", "Đơn vị", "Mục", "Nội dung", "Ý kiến"]
+    rows = {
+        "in D": ["X-ANTHANG", "Xã An Thắng", "I", "Báo cáo giấy: đã khai mạc ngày 02/10.",
+                 None],
+        "no item": ["X-ANTHANG", "Xã An Thắng", None, None, "Một ý kiến không có mục"],
+        "no code": [None, "Xã An Thắng", "III", None, "Kế hoạch năm sau"],
+        "unknown": ["X-ANTHANG", None, "9.9", None, "Một mục không có"],
+        "figure": ["X-ANTHANG", None, "4.2", None, "2 buổi"],
+        "lone note": ["X-ANTHANG", None, "4.4 (ghi chú)", None, "1 triển lãm ảnh"],
+        "outside": ["X-KHONGCO", None, "I", None, "Không thuộc"],
+        "good": ["X-ANTHANG", "Xã An Thắng", "IV", "Kiến nghị", "Đề nghị thêm kinh phí."],
+        "good note": ["X-ANTHANG", None, "4.2 (ghi chú)", None, "2 buổi trực tuyến"],
+    }
+    at = {}
+    for name, cells in rows.items():
+        opinions.append(cells)
+        at[name] = opinions.max_row
+    opinions.append([None, None, None, None, None])  # an empty row: nothing to say
+    filled = tmp_path / "y-kien.xlsx"
+    book.save(filled)
+    reply = "\n".join(await boss.chat.send_file(filled))
+    assert (f"“Ý kiến”, dòng {at['in D']} (X-ANTHANG, I): cột Ý kiến (E) trống, nội dung ở "
+            "cột D; chưa nhập.") in reply
+    assert f"“Ý kiến”, dòng {at['no item']} (X-ANTHANG): chưa ghi Mục (cột C)" in reply
+    assert f"“Ý kiến”, dòng {at['no code']} (III): chưa ghi Mã đơn vị (cột A)" in reply
+    assert f"“Ý kiến”, dòng {at['unknown']} (X-ANTHANG, 9.9): báo cáo của Xã An Thắng không " \
+           "có mục 9.9" in reply
+    assert f"“Ý kiến”, dòng {at['figure']} (X-ANTHANG, 4.2): 4.2 là số liệu" in reply
+    assert f"“Ý kiến”, dòng {at['lone note']} (X-ANTHANG, 4.4 (ghi chú)): ghi chú được nhập " \
+           "cùng số liệu 4.4" in reply
+    assert f"“Ý kiến”, dòng {at['outside']} (X-KHONGCO): không thuộc các đơn vị" in reply
+    assert f"dòng {at['good']}" not in reply and f"dòng {at['good note']}" not in reply
+    assert f"dòng {at['good note'] + 1}" not in reply
+    paper = await stored_answers(app, "X-ANTHANG")
+    assert paper["IV"] == "Đề nghị thêm kinh phí."
+    assert paper["4.2 (note)"] == "2 buổi trực tuyến"
+    assert "I" not in paper and "III" not in paper and "4.4" not in paper

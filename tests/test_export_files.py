@@ -550,6 +550,92 @@ def test_chart_keeps_drafts_apart_from_not_started() -> None:
     assert any(t.startswith("Chưa bắt đầu (") for t in legend)
 
 
+def _two_lines(communes: int, schools_each: int) -> ExportData:
+    """A province: its communes report to it (the direct line) and each commune's schools to
+    their commune (a line further down, already in the communes' reports)."""
+    from bot.exports.model import ReportBlock
+
+    base = commune_data()
+    states = [("submitted", True), ("none", None), ("draft", None), ("submitted", False),
+              ("returned", None)]
+    commune_rows, school_rows, commune_progress, school_progress = [], [], [], []
+    for c in range(communes):
+        status, on_time = states[c % 5]
+        name = f"Xã Nguyễn Văn Trỗi số {c}"
+        commune_rows.append(replace(base.units[0], code=f"X{c}", name=name, kind="commune",
+                                    status=status, on_time=on_time))
+        counts = {"on_time": 0, "late": 0, "drafts": 0, "returned": 0, "not_started": 0}
+        for s in range(schools_each):
+            s_status, s_on_time = states[(c * 3 + s) % 5] if c % 4 else states[0]
+            school_rows.append(replace(base.units[0], code=f"X{c}-T{s}", name=f"Trường {s}",
+                                       parent_name=name, kind="school", status=s_status,
+                                       on_time=s_on_time))
+            key = {"none": "not_started", "draft": "drafts", "returned": "returned"}.get(
+                s_status, "on_time" if s_on_time else "late")
+            counts[key] += 1
+        commune_progress.append(ProgressRow(f"X{c}", name, 1, *(
+            (1 if k == _key(status, on_time) else 0) for k in
+            ("on_time", "late", "drafts", "returned", "not_started"))))
+        school_progress.append(ProgressRow(f"X{c}", name, schools_each, **counts))
+    direct = replace(base.blocks[0], title="Các xã", units=commune_rows,
+                     progress=commune_progress)
+    below = ReportBlock("Các trường", False, "Báo cáo của trường", base.blocks[0].questions,
+                        school_rows, {}, covered_by="xã", progress=school_progress)
+    everything = [ProgressRow(a.code, a.name, a.total + b.total, a.on_time + b.on_time,
+                              a.late + b.late, a.drafts + b.drafts, a.returned + b.returned,
+                              a.not_started + b.not_started)
+                  for a, b in zip(commune_progress, school_progress, strict=True)]
+    return replace(base, blocks=[direct, below], progress=everything,
+                   scope_name="Tỉnh Quảng Ninh")
+
+
+def _key(status: str, on_time: bool | None) -> str:
+    return {"none": "not_started", "draft": "drafts", "returned": "returned"}.get(
+        status, "on_time" if on_time else "late")
+
+
+def test_chart_of_two_reporting_lines_draws_one_panel_and_legend_each(tmp_path: Path) -> None:
+    """150 units: 25 communes reporting to the province and their 125 schools reporting to
+    the communes. Never one list or one legend for both, never a commune and its schools in
+    one bar; each panel sorted furthest behind first."""
+    import matplotlib
+
+    data = _two_lines(25, 5)
+    assert len(data.units) == 150
+    with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
+        figure, _, _ = chart_figure(data)
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        panels = [a for a in figure.axes if a.get_legend() is not None]
+        assert len(panels) == 2
+        for axes, block in zip(panels, data.blocks, strict=True):
+            legend = axes.get_legend()
+            counted = sum(int(re.search(r"\((\d+)\)$", t.get_text()).group(1))
+                          for t in legend.get_texts())
+            assert counted == len(block.units)  # each legend counts its own line only
+            assert block.title in legend.get_title().get_text()
+        communes, schools = panels
+        commune_labels = [t.get_text() for t in communes.get_yticklabels() if t.get_text()]
+        assert sorted(label.replace("\n", " ") for label in commune_labels) == sorted(
+            u.name for u in data.blocks[0].units)  # one row per commune, its own report
+        school_labels = [t.get_text() for t in schools.get_yticklabels() if t.get_text()]
+        assert len(school_labels) == 25  # one bar per commune: its schools only
+        order = {"not_started": 0, "returned": 1, "drafts": 2, "late": 3, "on_time": 4}
+        by_name = {u.name: _key(u.status, u.on_time) for u in data.blocks[0].units}
+        ranks = [order[by_name[label.replace("\n", " ")]] for label in commune_labels]
+        assert ranks == sorted(ranks)  # furthest behind first
+        shares = {r.name: r.on_time + r.late for r in data.blocks[1].progress}
+        done = [shares[label.replace("\n", " ")] for label in school_labels]
+        assert done == sorted(done)
+        boxes = [t.get_window_extent(renderer).bounds
+                 for a in panels for t in a.get_yticklabels() if t.get_text()]
+        _assert_readable(boxes, (figure.bbox.width, figure.bbox.height))
+    path = tmp_path / "hai-tuyen.png"
+    write_chart_png(data, path)
+    width, height = png_size(path.read_bytes())
+    assert width == 1200 and width + height <= 10_000 and height / width <= 20
+
+
 # --- CSV ------------------------------------------------------------------------------------
 
 

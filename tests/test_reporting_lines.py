@@ -151,6 +151,17 @@ async def test_a_province_totals_its_communes_and_shows_the_schools_apart(
     assert below[0].totals["4.2"] == Decimal(sum(school_42.values()))
     assert {u.code for u in direct[0].units} == {"QN-X1", "QN-X2", "QN-X3"}
     assert len(below[0].units) == 9
+    # The chart draws each line from its own counts: a commune's bar never holds its schools.
+    assert [(r.code, r.total) for r in direct[0].progress] == [
+        ("QN-X1", 1), ("QN-X2", 1), ("QN-X3", 1)]
+    assert [(r.code, r.total, r.on_time) for r in below[0].progress] == [
+        ("QN-X1", 3, 3), ("QN-X2", 3, 3), ("QN-X3", 3, 3)]
+    from bot.exports.chart import chart_figure
+
+    figure, _, _ = chart_figure(data)
+    legends = [a.get_legend() for a in figure.axes if a.get_legend() is not None]
+    assert [lg.get_title().get_text().split(" (")[0] for lg in legends] == ["Các xã",
+                                                                          "Các trường"]
 
 
 async def test_a_commune_starts_from_its_schools_figures_adjusts_and_the_province_sees_it_once(
@@ -258,3 +269,71 @@ async def test_a_person_with_two_units_files_the_school_after_the_commune(app: A
     summary = await boss.say("/tonghop")
     assert "tọa đàm: 200 người" in block(summary, "Các xã, phường")
     assert "tọa đàm: 30 người" in block(summary, "Các trường")
+
+
+async def test_a_commune_with_a_draft_is_still_offered_its_schools_figures(
+        app: App, tmp_path: Path):
+    """The offer stands whenever the commune's report is open and schools have sent in: at
+    /baocao after a break, in the middle of answering, and with every question answered."""
+    await _province_tree(app, tmp_path)
+    await file_report(app, "QN-X1-T1", SCHOOL, {"4.2": 40, "5.2": 12})
+    await file_report(app, "QN-X1-T2", SCHOOL, {"4.2": 25, "5.2": 8})
+    commune = await sign_in(app, "QN-X1")
+    offer = "Lấy số liệu tổng hợp từ 2 trường đã nộp"
+    await commune.say("/baocao")
+    await commune.say("có")  # a draft with one answer
+    await commune.say("/huy")
+    reply = await commune.say("/baocao")
+    assert "Đã trả lời 1/" in reply, reply
+    assert offer in reply
+    assert "giữ nguyên" in reply and "còn trống" in reply  # says it merges, keeps answers
+    reply = await commune.say("/baocao")  # in the middle of answering
+    assert offer.lower() in reply.lower()
+    # Every question answered (4.2 typed by hand): reviewing, the offer is still there.
+    reply = await commune.say("\n".join(f"{qid}={value}" for qid, value in
+                                        typed_values(COMMUNE, {"4.2": 70}).items()))
+    for _ in range(5):
+        if "Đúng, giữ nguyên" not in reply:
+            break
+        reply = await commune.say("Đúng, giữ nguyên")
+    reply = await commune.say("/baocao")
+    assert offer.lower() in reply.lower() and "Nộp báo cáo" in reply
+    reply = await commune.say(offer)
+    assert "4.2" in reply and "Giữ nguyên" in reply  # nothing overwritten: every answer kept
+    async with app.sessions() as session:
+        period, campaign = await reporting.find_period(session, "tuan-le-htsd-2023", None,
+                                                       app.clock())
+        scope = await reporting.scope_for_code(session, "QN-X1")
+        data = await reporting.export_data(session, period, campaign, scope,
+                                           app.dispatcher.forms, app.clock())
+    own = next(u for u in data.units if u.code == "QN-X1")
+    assert own.answers["4.2"] == 70 and own.status == "draft"
+
+
+async def test_a_province_digest_counts_its_communes_and_their_schools_apart(
+        app: App, tmp_path: Path):
+    from datetime import datetime
+
+    from .conftest import VN
+
+    await _province_tree(app, tmp_path)
+    await file_report(app, "QN-X1", COMMUNE)
+    await file_report(app, "QN-X1-T1", SCHOOL)
+    await file_report(app, "QN-X2-T1", SCHOOL)
+    await sign_in(app, "QN", role="coordinator")
+    items = await app.dispatcher.reminders.preview("tuan-le-htsd-2023",
+                                                   datetime(2023, 10, 12, 8, 0, tzinfo=VN))
+    digests = [text for r, text in items if r.kind == "digest"]
+    assert len(digests) == 1
+    digest = digests[0]
+    assert "tổng 12 đơn vị" not in digest  # the two lines never counted together
+    communes = block(digest, "Các xã:")
+    schools = block(digest, "Các trường")
+    assert _parts(communes) == {"đã nộp": 1, "trả lại": 0, "đang soạn": 0,
+                                "chưa bắt đầu": 2, "tổng": 3}
+    assert _parts(schools) == {"đã nộp": 2, "trả lại": 0, "đang soạn": 0,
+                               "chưa bắt đầu": 7, "tổng": 9}
+    assert "không cộng" in schools  # said plainly, as in /tonghop
+    # each not-submitted unit is named under its own line
+    assert "Xã Số 2" in communes and "Trường Tiểu học số 2 xã 1" in schools
+    assert "Trường Tiểu học số 2 xã 1" not in communes

@@ -37,9 +37,11 @@ from bot.storage.models import (
     TaskCheckin,
     Unit,
 )
+from conversations.campaigns import reports_to_of
 from conversations.context import NudgeInfo, NudgeTarget
 from conversations.forms import Text
 from conversations.i18n import Catalog
+from conversations.reporting_lines import TreeUnit, recipient_of
 from scheduler.reminder_plan import (
     CoordinatorUnit,
     DueReminder,
@@ -164,6 +166,8 @@ class ReminderStore:
                     return above.id
             return None
 
+        covered = await self._covered(session, campaign, targets, by_code, forms,
+                                      coordinator_of)
         reports = []
         for unit in targets:
             submission = submissions.get(unit.id)
@@ -175,7 +179,8 @@ class ReminderStore:
                 answered.get(unit.id, 0), totals[form_id], tuple(reporters.get(unit.id, ())),
                 coordinator_of(unit), submission.on_time if submission else None,
                 kind=unit.kind, flagged=tuple(sorted(flagged.get(unit.id, ()),
-                                                     key=_question_order))))
+                                                     key=_question_order)),
+                form=str(forms[unit.kind]), covered_by=covered.get(unit.id, "")))
         coordinator_units = {}
         for report in reports:
             cid = report.coordinator_unit_id
@@ -189,6 +194,31 @@ class ReminderStore:
             campaign.timezone, period.starts_at, period.deadline, period.lock_at,
             ReminderPolicy.parse((campaign.definition or {}).get("reminders")),
             tuple(reports), coordinator_units, tasks)
+
+    async def _covered(self, session: AsyncSession, campaign: Campaign,
+                       targets: Iterable[UnitRow], by_code: dict[str, UnitRow],
+                       forms: dict[str, int], coordinator_of: Callable[[UnitRow], int | None]
+                       ) -> dict[int, str]:
+        """Asked unit → the kind of the unit below its coordinator whose report already holds
+        its figures (a school's commune), for the units a digest shows as their own line."""
+        keys = {form_id: (await self.forms.get(session, form_id)).id
+                for form_id in set(forms.values())}
+        asked = {u.id for u in targets}
+        tree = {code: TreeUnit(u.id, u.code, u.name, u.kind, u.path,
+                               keys[forms[u.kind]] if u.id in asked else None)
+                for code, u in by_code.items()}
+        lines = reports_to_of(campaign.definition)
+        paths = {u.id: u.path for u in by_code.values()}
+        covered: dict[int, str] = {}
+        for unit in targets:
+            recipient = recipient_of(tree[unit.code], tree, lines)
+            coordinator = coordinator_of(unit)
+            if recipient is None or recipient.form is None or coordinator is None \
+                    or recipient.id == coordinator:
+                continue
+            if recipient.path.startswith(paths[coordinator]):
+                covered[unit.id] = recipient.kind
+        return covered
 
     async def _tasks(self, session: AsyncSession, campaign: Campaign, units: Iterable[UnitRow],
                      reporters: dict[int, list[Recipient]],

@@ -371,13 +371,13 @@ async def counts(session: AsyncSession, period: Period, scope: Scope, forms: For
     return (await lines_of(session, period, scope, forms)).counts
 
 
-def progress(lines: Lines, root: Unit | None) -> list[ProgressRow]:
+def progress(lines: Lines, root: Unit | None, block: Block | None = None) -> list[ProgressRow]:
     """Completeness per direct child of the scope's unit (each counting its whole subtree),
-    and the unit itself first when it reports too."""
+    and the unit itself first when it reports too; with `block`, of that block's units only."""
     def row(code: str, name: str, ids: Sequence[int]) -> ProgressRow | None:
         c = StateCounts()
         for unit_id in ids:
-            if unit_id in lines.block_of:
+            if unit_id in lines.block_of and (block is None or lines.block_of[unit_id] is block):
                 c = c.plus(*lines.state(unit_id))
         if not c.total:
             return None
@@ -603,6 +603,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     waiting = {unit_id for unit_id in lines.block_of
                if lines.state(unit_id)[0] not in COUNTED_STATUSES}
     reporters, reminded = await _reporters_of(session, lines, waiting)
+    root = await session.scalar(select(Unit).where(Unit.path == scope.path))
     blocks = []
     for block in lines.blocks:
         # By id first: a form hashes all its questions, and a block has thousands of units.
@@ -641,8 +642,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
         blocks.append(ReportBlock(
             block.title.vi, block.direct, block.form.title.vi, questions, rows,
             {qid: _decimal(v + whole[qid]) for qid, v in totals.items()}, block.covered_by.vi,
-            block.form.id))
-    root = await session.scalar(select(Unit).where(Unit.path == scope.path))
+            block.form.id, progress(lines, root, block)))
     definition = campaign.definition or {}
     report = definition.get("report") if isinstance(definition.get("report"), dict) else {}
     return ExportData(

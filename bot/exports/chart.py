@@ -1,8 +1,10 @@
 """A progress chart (.png) a coordinator reads on a phone, at any size of scope.
 
-Up to `MAX_UNITS` units asked to report, one row per unit, coloured by its state; more, one
-bar per sub-unit one level down (the communes of a province, each counting its own report and
-its schools'), split into on time, late, drafts, returned and not started. Either way the rows
+A panel per reporting line (a province's communes, then their schools), each with its own
+legend and counts: two lines are never one list, one legend or one bar. In a panel, up to
+`MAX_UNITS` units, one row per unit, coloured by its state; more, one bar per sub-unit one
+level down (for the schools' line, a commune's schools; for the communes', the commune's own
+report), split into on time, late, drafts, returned and not started. Either way the rows
 are sorted by completion, the units furthest behind first, and every row is drawn with its
 label: nothing missing hides in an "others" bar. Only sub-units that have every report in are
 gathered into one bar when there are too many rows, and past `MAX_BARS` the rows closest to
@@ -39,6 +41,7 @@ WIDTH_IN = 6.0
 DPI = 200
 ROW_IN = 0.42     # height per row (room for a two-line label)
 BASE_IN = 2.3     # title, axis and legend
+PANEL_IN = 1.0    # each further panel: its title, legend and axis
 LABEL_CHARS = 24  # wrap unit names after this many characters
 FONT = "DejaVu Sans"
 FONT_PT = 10
@@ -147,15 +150,45 @@ def _moment(data: ExportData) -> tuple[str, str]:
     return as_of, due
 
 
+@dataclass(frozen=True)
+class Panel:
+    """One reporting line's part of the chart: its own rows, legend and counts."""
+
+    title: str
+    bars: list[Bar]
+    grouped: bool  # a bar per sub-unit (more than MAX_UNITS units on the line)
+
+
+def panels(data: ExportData) -> list[Panel]:
+    """A panel per block with units (the communes reporting to a province, then their
+    schools), never two lines in one list or one bar; the rows shared out within MAX_BARS."""
+    blocks = [b for b in data.blocks if b.units]
+    limit = max(MAX_BARS // max(len(blocks), 1), 10)
+    result = []
+    for block in blocks:
+        grouped = len(block.units) > min(MAX_UNITS, limit)  # many lines: fewer rows each
+        if grouped:
+            rows = block.progress or (data.progress if len(blocks) == 1 else ())
+            bars = group_bars(rows, limit)
+        else:
+            bars = unit_bars(block.units)
+        title = _printable(block.title)
+        if not block.direct and block.covered_by:
+            title += f" (báo cáo gửi {_printable(block.covered_by)}, không cộng thêm)"
+        result.append(Panel(title if len(blocks) > 1 else "", bars, grouped))
+    return result
+
+
 def chart_figure(data: ExportData) -> tuple[Figure, list[Bar], bool]:
-    """The figure, its rows (top first) and whether they are sub-units (grouped)."""
-    units = data.units
-    grouped = len(units) > MAX_UNITS
-    bars = group_bars(data.progress) if grouped else unit_bars(units)
-    height = BASE_IN + ROW_IN * max(len(bars), 2)
+    """The figure, its rows (top first, panel by panel) and whether any are sub-units."""
+    parts = [p for p in panels(data) if p.bars]
+    bars = [bar for p in parts for bar in p.bars]
+    grouped = any(p.grouped for p in parts)
+    rows = [max(len(p.bars), 2) for p in parts] or [2]
+    height = BASE_IN + ROW_IN * sum(rows) + PANEL_IN * (len(rows) - 1)
     figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    grid = figure.add_gridspec(len(rows), 1, height_ratios=rows)
     as_of, due = _moment(data)
     title = textwrap.fill(f"Tiến độ nộp báo cáo — {_printable(data.campaign_title)}", 44)
     scope = _printable(data.scope_name)
@@ -166,16 +199,19 @@ def chart_figure(data: ExportData) -> tuple[Figure, list[Bar], bool]:
                 fontweight="bold")
     figure.text(0.02, 1 - 0.62 / height, detail, ha="left", va="top", fontsize=FONT_PT - 1,
                 color="#303030")
-    if bars:
-        _draw(axes, bars, grouped)
+    if parts:
+        for index, part in enumerate(parts):
+            _draw(figure.add_subplot(grid[index]), part.bars, part.grouped, part.title)
     else:
+        axes = figure.add_subplot(grid[0])
         axes.text(0.5, 0.5, "Chưa có đơn vị nào trong phạm vi", ha="center", va="center",
                   transform=axes.transAxes)
         axes.set_axis_off()
     if grouped:
         figure.text(0.02, 0.004, "Mỗi thanh: các đơn vị thuộc một đơn vị. /bieudo MÃ: xem "
                     "riêng từng đơn vị.", fontsize=FONT_PT - 2, color="#505050", va="bottom")
-    figure.tight_layout(rect=(0, 0.25 / height if grouped else 0, 1, 1 - 1.0 / height))
+    figure.tight_layout(rect=(0, 0.25 / height if grouped else 0, 1, 1 - 1.0 / height),
+                        h_pad=1.5)
     return figure, bars, grouped
 
 
@@ -193,7 +229,7 @@ def write_chart_png(
         progress(len(bars), len(bars))
 
 
-def _draw(axes: Any, bars: list[Bar], grouped: bool) -> None:
+def _draw(axes: Any, bars: list[Bar], grouped: bool, title: str = "") -> None:
     """Each bar is its units as 100 %, so small and large sub-units compare; the segments
     carry the counts (a unit's row, its state) and the right-hand label submitted/total."""
     positions = list(range(len(bars)))
@@ -230,4 +266,6 @@ def _draw(axes: Any, bars: list[Bar], grouped: bool) -> None:
     axes.set_axisbelow(True)
     axes.legend(loc="lower left", bbox_to_anchor=(-0.02, 1.0), ncols=3, frameon=False,
                 fontsize=FONT_PT - 1, borderaxespad=0.2, handlelength=1.0,
-                columnspacing=0.8)
+                columnspacing=0.8, title=textwrap.fill(title, 60) or None,
+                alignment="left", title_fontproperties={"weight": "bold",
+                                                         "size": FONT_PT - 1})

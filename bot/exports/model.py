@@ -111,6 +111,9 @@ class ReportBlock:
     # For a block from further down: whose reports already hold its figures ("xã, phường").
     covered_by: str = ""
     form_key: str = ""                    # the form's id, e.g. tuan-le-htsd
+    # Completeness of this block's units per sub-unit of the scope (a province's schools per
+    # commune), so a chart never puts two lines in one bar.
+    progress: Sequence[ProgressRow] = ()
 
     @property
     def note(self) -> str:
