@@ -431,3 +431,22 @@ class UploadLink(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChangeRecord(Base):
+    """One change an office made (a campaign published, a unit moved, a reporter replaced):
+    who, when, what, before → after; the history page reads it within the reader's subtree."""
+
+    __tablename__ = "change_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # "Nguyễn Văn A (0904200040)" from the console, "CLI" from the command line.
+    actor: Mapped[str] = mapped_column(String(255))
+    actor_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    action: Mapped[str] = mapped_column(String(64))  # campaign.publish, unit.move, …
+    subject: Mapped[str] = mapped_column(String(255))  # what it was done to: a code, a key
+    # The unit whose subtree the change belongs to (its path), so a coordinator's history is
+    # one indexed LIKE; empty for changes of the whole installation (an admin's).
+    scope_path: Mapped[str] = mapped_column(String(2048), default="", index=True)
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
