@@ -557,7 +557,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     lines = await lines_of(session, period, scope, forms)
     submissions = {s.unit_id: s for s in (await session.execute(
         select(Submission.id, Submission.unit_id, Submission.submitted_at,
-               Submission.submitted_by)
+               Submission.first_submitted_at, Submission.submitted_by)
         .join(Unit, Unit.id == Submission.unit_id)
         .where(Submission.period_id == period.id, scope.condition()))).all()}
     parents = dict((await session.execute(select(Unit.id, Unit.parent_id)
@@ -622,12 +622,16 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
             s = submissions.get(unit.id)
             unit_answers = answers.get(unit.id, {})
             counted = status in COUNTED_STATUSES
+            # A report submitted once keeps its times, returned or not: the first decided
+            # on time or late, the latest is a resubmission.
+            sent = s is not None and (counted or s.first_submitted_at is not None)
             rows.append(UnitRow(
                 unit.code, unit.name, names.get(parents.get(unit.id), ""), unit.kind,
-                status, on_time, s.submitted_at if s and counted else None,
+                status, on_time, s.submitted_at if s and sent else None,
                 people.get(s.submitted_by, "") if s and s.submitted_by else "",
                 unit_answers, notes.get(unit.id, {}), reporters.get(unit.id, ()),
-                reminded.get(unit.id), flags=flags.get(unit.id, {})))
+                reminded.get(unit.id), flags=flags.get(unit.id, {}),
+                first_submitted_at=s.first_submitted_at if s and sent else None))
             if counted:
                 for qid in numeric:
                     value = unit_answers.get(qid)

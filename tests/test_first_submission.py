@@ -1,0 +1,135 @@
+"""The first submission decides on time or late (issue 24, defects 2, 5 and 9): every file and
+every view carries it apart from the last resubmission, a returned report is not shown late
+for the time it waits, and the consolidated .docx lists its recipients and its phones as an
+office writes them."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from bot import admin
+from bot.app import App
+
+from .conftest import Clock, Person
+from .filing import SCHOOL, document_path, file_report, sign_in
+
+pytestmark = pytest.mark.slow
+
+REASON = "Mục 4 thiếu danh sách người tham gia"
+
+
+def csv_rows(path: Path) -> dict[str, dict[str, str]]:
+    """The CSV export, row by unit code, read as any program reads it."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return {row["Mã đơn vị"]: row for row in csv.DictReader(handle)}
+
+
+def xlsx_rows(path: Path) -> dict[str, dict[str, object]]:
+    """The sheet "Báo cáo" below its "Mã đơn vị" header, row by unit code."""
+    ws = load_workbook(path)["Báo cáo"]
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, row in enumerate(rows) if row[0] == "Mã đơn vị")
+    header = rows[start]
+    return {row[0]: dict(zip(header, row, strict=False)) for row in rows[start + 1:]
+            if row and row[0]}
+
+
+async def returned_then_resubmitted(app: App, clock: Clock) -> tuple[Person, Person]:
+    """The primary school submits on 10/10 (due before 13/10); its commune returns it on
+    14/10; it submits again on 16/10."""
+    clock.set("2023-10-10 09:00")
+    school = await file_report(app, "TH-ANLAO", SCHOOL, {"4.2": 37})
+    boss = await sign_in(app, "X-ANLAO", role="coordinator")
+    clock.set("2023-10-14 10:00")
+    assert "Đã trả lại" in await boss.say(f"/tralai TH-ANLAO {REASON}")
+    return school, boss
+
+
+async def test_every_file_and_xem_carry_the_first_submission_and_the_resubmission_apart(
+        app: App, clock: Clock):
+    school, boss = await returned_then_resubmitted(app, clock)
+    told = "\n".join(await school.chat.deliver())
+    # A school reporter is addressed as "thầy/cô", in the return notice too.
+    assert REASON in told and "Thầy/cô vui lòng sửa" in told and "nh/chị" not in told
+
+    # While returned, the files still say when it first came in, and that it was on time.
+    returned = csv_rows(document_path(await boss.say("/xuat csv")))["TH-ANLAO"]
+    assert returned["Trạng thái"] == "Trả lại để sửa"
+    assert returned["Nộp lần đầu"] == "2023-10-10 09:00"
+    assert returned["Đúng hạn/muộn"] == "Đúng hạn"
+    assert returned["Nộp lại"] == ""
+
+    clock.set("2023-10-16 09:00")
+    await school.say("/baocao")
+    await school.say("4.2 40")
+    reply = await school.say("Nộp lại báo cáo")
+    assert "đúng hạn" in reply, reply
+
+    rows = csv_rows(document_path(await boss.say("/xuat csv")))
+    again = rows["TH-ANLAO"]
+    assert again["Trạng thái"] == "Đã nộp đúng hạn"
+    assert again["Nộp lần đầu"] == "2023-10-10 09:00"
+    assert again["Đúng hạn/muộn"] == "Đúng hạn"
+    assert again["Nộp lại"] == "2023-10-16 09:00"
+    assert rows["THCS-ANLAO"]["Nộp lần đầu"] == rows["THCS-ANLAO"]["Nộp lại"] == ""
+
+    sheet = xlsx_rows(document_path(await boss.say("/xuat")))["TH-ANLAO"]
+    assert sheet["Nộp lần đầu"] == datetime(2023, 10, 10, 9, 0)
+    assert sheet["Đúng hạn/muộn"] == "Đúng hạn"
+    assert sheet["Nộp lại"] == datetime(2023, 10, 16, 9, 0)
+
+    view = await boss.say("/xem TH-ANLAO")
+    assert "Nộp lần đầu lúc 09:00 ngày 10/10/2023, đúng hạn" in view, view
+    assert "nộp lại lúc 09:00 ngày 16/10/2023" in view, view
+
+    await boss.say("/duyet TH-ANLAO")
+    told = "\n".join(await school.chat.deliver())
+    assert "đã được duyệt" in told and "Cảm ơn thầy/cô" in told and "nh/chị" not in told
+
+
+async def test_the_docx_annex_says_when_a_returned_report_first_came_in(app: App,
+                                                                         clock: Clock):
+    _, boss = await returned_then_resubmitted(app, clock)
+    doc = Document(str(document_path(await boss.say("/xuat docx"))))
+    table = doc.tables[-1]  # the units that have not submitted
+    row = next(r for r in table.rows if r.cells[1].text == "Trường Tiểu học An Lão")
+    status = row.cells[2].text.splitlines()
+    assert status == ["Trả lại để sửa", "Nộp lần đầu: 09:00 10/10/2023, đúng hạn"], status
+
+
+PHONES = """name,phone,unit_code,role
+Phạm Thị Lan,+84904200040,X-ANTHANG,reporter
+Vũ Văn Hải,0225 3861 234,P-VINHBAO,reporter
+"""
+
+
+async def province_docx(app: App, clock: Clock, tmp_path: Path) -> Path:
+    """The province's consolidated report: one commune submitted, the others have reporters
+    with phones imported as offices type them."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(PHONES, encoding="utf-8")
+    async with app.sessions() as session, session.begin():
+        await admin.import_contacts(session, contacts, app.clock())
+    from .filing import COMMUNE
+
+    await file_report(app, "X-ANLAO", COMMUNE)
+    province = await sign_in(app, "HP", role="coordinator")
+    return document_path(await province.say("/xuat docx"))
+
+
+async def test_the_province_docx_lists_its_recipients_and_writes_phones_as_an_office_does(
+        app: App, clock: Clock, tmp_path: Path):
+    doc = Document(str(await province_docx(app, clock, tmp_path)))
+    signature = next(t for t in doc.tables if t.rows[0].cells[0].text.startswith("Nơi nhận"))
+    recipients = [p.text for p in signature.rows[0].cells[0].paragraphs if p.text]
+    assert recipients == ["Nơi nhận:", "- UBND các xã, phường;", "- Lưu: VT."], recipients
+    missing = doc.tables[-1]
+    phones = {r.cells[1].text: r.cells[4].text for r in missing.rows[1:]}
+    assert phones["Xã An Thắng"] == "0904\u00a0200\u00a0040"  # kept on one line
+    assert phones["Phường Vĩnh Bảo"] == "0225\u00a03861\u00a0234"
