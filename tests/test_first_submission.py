@@ -6,6 +6,9 @@ office writes them."""
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from openpyxl import load_workbook
 from bot import admin
 from bot.app import App
 
+from . import test_export_render as render
 from .conftest import Clock, Person
 from .filing import SCHOOL, document_path, file_report, sign_in
 
@@ -133,3 +137,21 @@ async def test_the_province_docx_lists_its_recipients_and_writes_phones_as_an_of
     phones = {r.cells[1].text: r.cells[4].text for r in missing.rows[1:]}
     assert phones["Xã An Thắng"] == "0904\u00a0200\u00a0040"  # kept on one line
     assert phones["Phường Vĩnh Bảo"] == "0225\u00a03861\u00a0234"
+
+
+@pytest.mark.skipif(bool(render.MISSING), reason="LibreOffice or poppler-utils not installed")
+async def test_the_province_docx_printed_keeps_stt_and_each_phone_on_one_line(
+        app: App, clock: Clock, tmp_path: Path):
+    pdf = render.to_pdf(await province_docx(app, clock, tmp_path), tmp_path)
+    keep = os.environ.get("BAOCAO_TEST_ARTIFACTS")
+    if keep:  # to look at the pages
+        shutil.copy(pdf, Path(keep) / "province-report.pdf")
+    printed = render.text(pdf).replace("\u00a0", " ")
+    annex = printed[printed.index("DANH SÁCH ĐƠN VỊ CHƯA NỘP BÁO CÁO"):]
+    header = next(line for line in annex.splitlines() if "Đơn vị" in line)
+    assert re.search(r"\bSTT\b", header), annex[:600]
+    assert re.search(r"\b0904 200 040\b", annex), annex
+    assert re.search(r"\b0225 3861 234\b", annex), annex
+    assert "+84" not in annex
+    whole = printed[:printed.index("PHỤ LỤC")]
+    assert re.search(r"- UBND các xã, phường;", whole), whole
