@@ -34,9 +34,10 @@ def office_phone(phone: str) -> str:
     """A stored '+84904200040' as an office writes it, '0904 200 040' (a landline
     '0225 3861 234', Hà Nội and TP HCM '024 3826 1234'), its spaces unbreakable so the number
     stays on one line; anything else as it is."""
-    if not re.fullmatch(r"\+84\d{9,10}", phone):
+    stored = normalise_phone(phone) if phone.strip()[:1] in "+0" else None
+    if stored is None or not re.fullmatch(r"\+84\d{9,10}", stored):
         return phone
-    national = "0" + phone[3:]
+    national = "0" + stored[3:]
     if len(national) == 10:    # a mobile: 0904 200 040
         parts = (national[:4], national[4:7], national[7:])
     elif national[:3] in ("024", "028"):  # a landline of Hà Nội or TP HCM

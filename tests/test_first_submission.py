@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 
