@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from datetime import datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from bot import admin
 from bot.app import App
 
 from . import test_export_render as render
-from .conftest import Clock, Person
+from .conftest import VN, Clock, Person
 from .filing import SCHOOL, document_path, file_report, sign_in
 
 pytestmark = pytest.mark.slow
@@ -155,3 +156,48 @@ async def test_the_province_docx_printed_keeps_stt_and_each_phone_on_one_line(
     assert "+84" not in annex
     whole = printed[:printed.index("PHỤ LỤC")]
     assert re.search(r"- UBND các xã, phường;", whole), whole
+
+
+async def test_the_board_judges_a_returned_report_by_its_first_submission_on_telegram(
+        console, tg):  # noqa: ANN001
+    """Through the fake Telegram server and real HTTP: the primary school submitted on 9/10
+    (due before 13/10), was returned; on 18/10 the board shows it returned, first submitted on
+    time, not "5 days late"; sent again, it shows both times."""
+    from .web_console import base_url, client, coordinator, link_from_chat, report_through_chat
+    from .web_console import sign_in as web_sign_in
+
+    people = await report_through_chat(console, tg)
+    school = people["TH-ANLAO"]
+    boss = await coordinator(console, tg, "X-ANLAO", 4210, name="Cán bộ xã")
+    await boss.send(f"/tralai TH-ANLAO {REASON}")
+    await boss.wait_for("Đã trả lại")
+    told = await school.wait_for(REASON)
+    assert "Thầy/cô vui lòng sửa" in told.text and "nh/chị" not in told.text
+
+    console.clock.set(datetime(2023, 10, 18, 9, 0, tzinfo=VN))
+
+    async def school_row() -> str:
+        async with client() as http:
+            await web_sign_in(http, await link_from_chat(boss))
+            async with http.get(base_url(console) + "/web/") as page:
+                html = await page.text()
+        found = re.search(r'<li class="unit [^"]*" data-search="truong tieu hoc an lao '
+                          r'th-anlao">(.*?)</li>', html, re.S)
+        assert found, html
+        return " ".join(unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
+
+    row = await school_row()
+    assert "Trả lại" in row and REASON in row, row
+    assert "nộp lần đầu 09:0" in row and "09/10/2023" in row and "đúng hạn" in row, row
+    assert "muộn" not in row, row
+
+    await school.send("/baocao")
+    await school.wait_for("Báo cáo được trả lại để chỉnh sửa")
+    await school.send("4.2 6")
+    await school.wait_for("Đã lưu")
+    await school.press("Nộp báo cáo")
+    again = await school.wait_for("đúng hạn")
+    assert "Cảm ơn thầy/cô" in again.text
+    row = await school_row()
+    assert "nộp lần đầu 09:0" in row and "nộp lại 09:0" in row and "18/10/2023" in row, row
+    assert "muộn" not in row, row
