@@ -201,3 +201,12 @@ async def test_the_board_judges_a_returned_report_by_its_first_submission_on_tel
     row = await school_row()
     assert "nộp lần đầu 09:0" in row and "nộp lại 09:0" in row and "18/10/2023" in row, row
     assert "muộn" not in row, row
+    async with client() as http:  # the unit's own page says the same
+        await web_sign_in(http, await link_from_chat(boss))
+        async with http.get(base_url(console) + "/web/unit/TH-ANLAO") as page:
+            html = await page.text()
+    state = re.search(r'<p class="state[^"]*" id="state">(.*?)</p>', html, re.S)
+    assert state, html
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", state.group(1))).split())
+    assert "Đã nộp đúng hạn" in words and "nộp lần đầu 09:0" in words, words
+    assert "nộp lại 09:0" in words and "18/10/2023" in words, words
