@@ -210,3 +210,17 @@ async def test_the_board_judges_a_returned_report_by_its_first_submission_on_tel
     words = " ".join(unescape(re.sub(r"<[^>]+>", " ", state.group(1))).split())
     assert "Đã nộp đúng hạn" in words and "nộp lần đầu 09:0" in words, words
     assert "nộp lại 09:0" in words and "18/10/2023" in words, words
+
+
+@pytest.mark.parametrize(("stored", "written"), [
+    ("+84904200040", "0904 200 040"),       # a mobile
+    ("0912345678", "0912 345 678"),         # typed nationally
+    ("+842438261234", "024 3826 1234"),     # Hà Nội
+    ("+842253861234", "0225 3861 234"),     # Hải Phòng
+    ("+6591234567", "+6591234567"),         # abroad: as it is
+    ("12345", "12345"),                     # not a phone: as it is
+])
+def test_a_phone_is_written_as_an_office_writes_it(stored: str, written: str) -> None:
+    from conversations.phone_numbers import office_phone
+
+    assert office_phone(stored) == written.replace(" ", "\u00a0")
