@@ -69,6 +69,8 @@ async def test_every_file_and_xem_carry_the_first_submission_and_the_resubmissio
     assert returned["Nộp lần đầu"] == "2023-10-10 09:00"
     assert returned["Đúng hạn/muộn"] == "Đúng hạn"
     assert returned["Nộp lại"] == ""
+    view = await boss.say("/xem TH-ANLAO")
+    assert "Nộp lần đầu lúc 09:00 ngày 10/10/2023, đúng hạn." in view, view
 
     clock.set("2023-10-16 09:00")
     await school.say("/baocao")
