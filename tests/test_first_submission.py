@@ -226,3 +226,17 @@ def test_a_phone_is_written_as_an_office_writes_it(stored: str, written: str) ->
     from conversations.phone_numbers import office_phone
 
     assert office_phone(stored) == written.replace(" ", "\u00a0")
+
+
+@pytest.mark.skipif(bool(render.MISSING), reason="LibreOffice or poppler-utils not installed")
+def test_a_returned_reports_first_submission_prints_its_date_whole(tmp_path: Path) -> None:
+    from bot.exports.docx_report import write_docx
+
+    from .test_export_files import commune_data
+
+    source = tmp_path / "bao-cao.docx"
+    write_docx(commune_data(), source)
+    printed = render.text(render.to_pdf(source, tmp_path))
+    annex = printed[printed.index("DANH SÁCH ĐƠN VỊ CHƯA NỘP BÁO CÁO"):]
+    assert re.search(r"\b11/10/2023\b", annex), annex  # Xã Hưng Nhân, returned
+    assert "Nguyễn Thị Hoa" in annex and "Nhắc lần" in annex
