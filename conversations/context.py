@@ -242,6 +242,8 @@ class UnitReportView:
     correction_days: int = 3
     correct_by: datetime | None = None
     own: bool = False  # the coordinator's own unit: they read it; the level above acts on it
+    # The first submission, which decided on time or late (`submitted_at` is the latest).
+    first_submitted_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,15 @@ def view(turn: Turn, arg: str) -> None:
 def _state_line(tr: Tr, u: UnitReportView) -> str:
     when = tr.datetime(u.submitted_at, u.timezone) if u.submitted_at else ""
     timing = tr("on time") if u.on_time else tr("late")
+    first = u.first_submitted_at
+    again = u.submitted_at is not None and first is not None and u.submitted_at != first
+    if again and u.status in ("accepted", "submitted"):
+        # The first submission decided on time or late; the last one is shown apart.
+        line = tr("First submitted at {first}, {timing}; submitted again at {time} by {name}.",
+                  first=tr.datetime(first, u.timezone), timing=timing, time=when,
+                  name=u.submitted_by)
+        return (tr("Accepted.") + " " + line if u.status == "accepted"
+                else line + " " + tr("Not accepted yet."))
     if u.status == "accepted":
         return tr("Accepted. Submitted at {time} by {name}, {timing}.", time=when,
                   name=u.submitted_by, timing=timing)
@@ -208,6 +217,9 @@ def _state_line(tr: Tr, u: UnitReportView) -> str:
                   name=u.submitted_by, timing=timing)
     if u.status == "returned":
         line = tr("Returned for correction; not submitted again yet.")
+        if first is not None:
+            line += " " + tr("First submitted at {time}, {timing}.",
+                             time=tr.datetime(first, u.timezone), timing=timing)
         if u.correct_by is not None:
             line += " " + tr("Correction due {time}.", time=tr.datetime(u.correct_by,
                                                                         u.timezone))

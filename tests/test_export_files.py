@@ -202,11 +202,13 @@ def test_docx_annex_lists_units_not_submitted_with_reporters(docx_path: Path) ->
     rows = [[c.text for c in r.cells] for r in annex.rows]
     assert rows[0] == ["STT", "Đơn vị", "Tình trạng", "Người báo cáo", "Điện thoại",
                        "Nhắc lần cuối"]
+    # a returned report says when it first came in (the first submission decided on time)
     assert [r[1:3] for r in rows[1:]] == [["Xã Chiến Thắng", "Đang soạn"],
-                                          ["Xã Hưng Nhân", "Trả lại để sửa"],
+                                          ["Xã Hưng Nhân", "Trả lại để sửa\nNộp lần đầu: "
+                                           "07:00 11/10/2023, đúng hạn"],
                                           ["Thị trấn Vĩnh Bảo", "Chưa bắt đầu"]]
     assert rows[1][3] == "Nguyễn Thị Hoa\nTrần Văn Nam"
-    assert rows[1][4] == "0912345678\n0987654321"
+    assert rows[1][4] == "0912\u00a0345\u00a0678\n0987\u00a0654\u00a0321"  # one line each
     assert rows[1][5] == "12/10/2023 08:00"
 
 

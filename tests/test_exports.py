@@ -74,6 +74,9 @@ STATUS_WORDS = {
     8: "Chưa nộp",
     9: "Đã nộp đúng hạn",
 }
+# On time or late, as the first submission decided (the returned one came in on 11/10).
+TIMING_WORDS = {i: ("Đúng hạn" if i != 3 else "Muộn") for i in (0, 1, 2, 3, 5, 6, 7, 9)}
+UNIT_COLUMNS = 8  # code, name, parent, state, first submission, on time, resubmission, by
 TEXTS = {
     ("I", 0): "Ban hành Kế hoạch số 125/KH-UBND; tổ chức lễ khai mạc ngày 02/10/2023.",
     ("I", 3): "- Tổ chức 3 lớp tin học cho cán bộ.\n- Treo 20 băng rôn.",
@@ -237,7 +240,9 @@ def expected_unit_row(data: ExportData, index: int, with_text: bool = False) -> 
         unit.name,
         unit.parent_name,
         STATUS_WORDS[index],
-        local,
+        local,  # the first submission (none of these was sent again)
+        TIMING_WORDS.get(index),
+        None,
         unit.submitted_by or None,
     ]
     for question in data.questions if with_text else table_questions(data):
@@ -272,7 +277,7 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
     assert wb["baocao"].sheet_state == "veryHidden"
     ws = wb["Báo cáo"]
     questions = table_questions(data)
-    width = 6 + len(questions)
+    width = UNIT_COLUMNS + len(questions)
     assert ws.max_column == width
     rows = [padded(r, width) for r in ws.iter_rows(values_only=True)]
     # 4 title and header rows; 7 counted units in two districts, a subtotal each, the
@@ -291,12 +296,14 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
         "Tên đơn vị",
         "Đơn vị cấp trên",
         "Trạng thái",
-        "Thời điểm nộp",
+        "Nộp lần đầu",
+        "Đúng hạn/muộn",
+        "Nộp lại",
         "Người nộp",
     ] + [header_of(q) for q in questions]
-    assert rows[3][6] == "1.1. Đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?"
-    assert rows[3][7] == "1.2. Số, ngày ban hành kế hoạch"  # in its place, as on the form
-    assert rows[3][8] == "2.1. Số bài viết trên các báo (bài)"
+    assert rows[3][8] == "1.1. Đã ban hành kế hoạch tổ chức Tuần lễ HTSĐ chưa?"
+    assert rows[3][9] == "1.2. Số, ngày ban hành kế hoạch"  # in its place, as on the form
+    assert rows[3][10] == "2.1. Số bài viết trên các báo (bài)"
     assert not any(h.startswith(("I.", "IV.")) for h in rows[3])
 
     order = [0, 1, 2, 3, None, 5, 6, 9, None, "total", "blank", "waiting", 4, 7, 8]
@@ -309,15 +316,15 @@ def test_xlsx_report_sheet_reads_back_cell_by_cell(data: ExportData, tmp_path: P
     # the first unit: time in Vietnam, numbers as numbers, the skipped answer empty
     first = rows[4]
     assert first[4] == datetime(2023, 10, 10, 9, 30)
-    column = {q.id: 6 + i for i, q in enumerate(questions)}
+    column = {q.id: UNIT_COLUMNS + i for i, q in enumerate(questions)}
     assert first[column["8.3"]] == 1_500_000 and isinstance(first[column["8.3"]], int)
     assert first[column["4.4"]] is None
     assert first[column["1.2"]] == TEXTS[("1.2", 0)]
     assert rows[4 + 2][column["1.1"]] == "Không"
-    assert rows[-1][6:] == [None] * len(questions)  # not submitted: no answers
+    assert rows[-1][UNIT_COLUMNS:] == [None] * len(questions)  # not submitted: no answers
 
     totals = rows[13]
-    assert totals[:6] == [None, "Tổng cộng (các đơn vị đã nộp)", None, None, None, None]
+    assert totals[:UNIT_COLUMNS] == [None, "Tổng cộng (các đơn vị đã nộp)"] + [None] * 6
     values = [padded(r, width) for r in load_workbook(path, data_only=True)["Báo cáo"]
               .iter_rows(values_only=True)][13]
     for question in questions:
@@ -447,12 +454,12 @@ def test_xlsx_number_choice_and_date_cells(tmp_path: Path) -> None:
     write_xlsx(data, path)
     ws = load_workbook(path)["Báo cáo"]
     rows = [list(r) for r in ws.iter_rows(min_row=5, values_only=True)]
-    assert rows[0][6:] == [12.5, "Trực tuyến", datetime(2023, 10, 2)]
-    assert rows[1][6:] == [40, "Trực tiếp", datetime(2023, 10, 3)]
-    assert rows[2][1] == "Tổng cộng (các đơn vị đã nộp)" and rows[2][6] == "=SUBTOTAL(9,G5:G6)"
+    assert rows[0][8:] == [12.5, "Trực tuyến", datetime(2023, 10, 2)]
+    assert rows[1][8:] == [40, "Trực tiếp", datetime(2023, 10, 3)]
+    assert rows[2][1] == "Tổng cộng (các đơn vị đã nộp)" and rows[2][8] == "=SUBTOTAL(9,I5:I6)"
     stored = load_workbook(path, data_only=True)["Báo cáo"]
-    assert stored.cell(7, 7).value == 52.5
-    assert ws.cell(5, 9).number_format == "dd/mm/yyyy"
+    assert stored.cell(7, 9).value == 52.5
+    assert ws.cell(5, 11).number_format == "dd/mm/yyyy"
 
 
 def test_progress_is_reported_for_big_exports(tmp_path: Path) -> None:
@@ -498,7 +505,9 @@ def test_csv_has_bom_header_and_every_unit_row(data: ExportData, tmp_path: Path)
         "Tên đơn vị",
         "Đơn vị cấp trên",
         "Trạng thái",
-        "Thời điểm nộp",
+        "Nộp lần đầu",
+        "Đúng hạn/muộn",
+        "Nộp lại",
         "Người nộp",
     ]
     for q in data.questions:  # each question, then its note where the form takes one
@@ -513,8 +522,8 @@ def test_csv_has_bom_header_and_every_unit_row(data: ExportData, tmp_path: Path)
         unit = data.units[index]
         expected = ["Các xã, phường, thị trấn: báo cáo gửi lên cấp tổng hợp"]
         values = expected_unit_row(data, index, with_text=True)
-        fields = values[:6]
-        for q, value in zip(data.questions, values[6:], strict=True):
+        fields = values[:UNIT_COLUMNS]
+        for q, value in zip(data.questions, values[UNIT_COLUMNS:], strict=True):
             fields.append(value)
             if q.has_note:
                 fields.append(unit.notes.get(q.id, ""))
@@ -530,7 +539,7 @@ def test_csv_has_bom_header_and_every_unit_row(data: ExportData, tmp_path: Path)
 
     column = rows[0].index("8.3. Tổng kinh phí khen thưởng (đồng)")
     assert rows[1][column] == "1500000"
-    assert rows[1][5] == "2023-10-10 09:30"
+    assert rows[1][5] == "2023-10-10 09:30" and rows[1][6] == "Đúng hạn"
     part_one = next(h for h in rows[0] if h.startswith("I. "))
     assert rows[4][rows[0].index(part_one)] == "\u2060" + TEXTS[("I", 3)]
 
@@ -539,8 +548,9 @@ def test_csv_writes_to_a_stream_and_decimals_plainly(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     write_csv(extra_types_data(), buffer)
     rows = list(csv.reader(io.StringIO(buffer.getvalue().decode("utf-8-sig"))))
-    assert rows[1][7:] == ["12.5", "Trực tuyến", "2023-10-02", "\u2060- Cần hỗ trợ thêm."]
-    assert rows[2][7:] == ["40", "Trực tiếp", "2023-10-03", ""]
+    assert rows[1][UNIT_COLUMNS + 1:] == ["12.5", "Trực tuyến", "2023-10-02",
+                                          "\u2060- Cần hỗ trợ thêm."]
+    assert rows[2][UNIT_COLUMNS + 1:] == ["40", "Trực tiếp", "2023-10-03", ""]
 
 
 # --- DOCX -----------------------------------------------------------------------------------

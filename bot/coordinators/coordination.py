@@ -225,7 +225,8 @@ def _unit_view(report: reporting.UnitReport, period: Period, campaign: Campaign,
                            r.changed_at) for r in report.revisions if r.revision > 1),
         tuple(ReportEventView(e.kind, e.revision, name(e.by, "") if e.by else "", e.at,
                               e.comment) for e in report.events),
-        period.lock_at, correction_days(campaign), s.correct_by if s else None, own)
+        period.lock_at, correction_days(campaign), s.correct_by if s else None, own,
+        s.first_submitted_at if s else None)
 
 
 def correction_days(campaign: Campaign) -> int:
@@ -254,7 +255,8 @@ async def _tell_reporters(session: AsyncSession, unit: Unit, catalog: Catalog, n
         .where(ContactUnit.unit_id == unit.id, Contact.role == "reporter",
                Contact.active.is_(True)))).all()
     for contact in reporters:
-        tr = catalog.tr(contact.language)
+        # Addressed as in their own chat: a school's reporter is "thầy/cô".
+        tr = catalog.tr(contact.language).addressing([unit.kind])
         buttons = (Button("report", button_of(tr)),) if button_of else ()
         message = OutboundMessage(text_of(tr), buttons)
         for identity in (await session.scalars(select(Identity).where(

@@ -24,6 +24,7 @@ from bot.exports.letterhead import (
     ReportSettings,
     default_letterhead,
     letterhead_for,
+    units_reported_on,
 )
 from bot.exports.model import (
     ExportData,
@@ -557,7 +558,7 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
     lines = await lines_of(session, period, scope, forms)
     submissions = {s.unit_id: s for s in (await session.execute(
         select(Submission.id, Submission.unit_id, Submission.submitted_at,
-               Submission.submitted_by)
+               Submission.first_submitted_at, Submission.submitted_by)
         .join(Unit, Unit.id == Submission.unit_id)
         .where(Submission.period_id == period.id, scope.condition()))).all()}
     parents = dict((await session.execute(select(Unit.id, Unit.parent_id)
@@ -623,12 +624,16 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
             s = submissions.get(unit.id)
             unit_answers = answers.get(unit.id, {})
             counted = status in COUNTED_STATUSES
+            # A report submitted once keeps its times, returned or not: the first decided
+            # on time or late, the latest is a resubmission.
+            sent = s is not None and (counted or s.first_submitted_at is not None)
             rows.append(UnitRow(
                 unit.code, unit.name, names.get(parents.get(unit.id), ""), unit.kind,
-                status, on_time, s.submitted_at if s and counted else None,
+                status, on_time, s.submitted_at if s and sent else None,
                 people.get(s.submitted_by, "") if s and s.submitted_by else "",
                 unit_answers, notes.get(unit.id, {}), reporters.get(unit.id, ()),
-                reminded.get(unit.id), flags=flags.get(unit.id, {})))
+                reminded.get(unit.id), flags=flags.get(unit.id, {}),
+                first_submitted_at=s.first_submitted_at if s and sent else None))
             if counted:
                 for qid in numeric:
                     value = unit_answers.get(qid)
@@ -654,20 +659,23 @@ async def export_data(session: AsyncSession, period: Period, campaign: Campaign,
                                people.get(r.changed_by, "") if r.changed_by else "",
                                r.changed_at) for r, code, name in revision_rows],
         source_document=str(definition.get("source", "")),
-        letterhead=letterhead_for(await _unit_letterhead(session, root), report,
-                                  report_settings),
+        letterhead=letterhead_for(await _unit_letterhead(
+            session, root, [units_reported_on(b.kinds) for b in lines.blocks if b.direct]),
+            report, report_settings),
         report_template=choose_template(
             blocks[0].form_key if blocks else "", str(report.get("template") or ""),
             report_settings.template_dir if report_settings else ""))
 
 
-async def _unit_letterhead(session: AsyncSession, unit: Unit | None) -> Letterhead:
-    """What the coordinator's unit writes on its reports when nobody has said otherwise."""
+async def _unit_letterhead(session: AsyncSession, unit: Unit | None,
+                           reported_on: Sequence[str] = ()) -> Letterhead:
+    """What the coordinator's unit writes on its reports when nobody has said otherwise,
+    sent to the level above and to the units whose reports come to it."""
     if unit is None:
-        return default_letterhead("", "")
+        return default_letterhead("", "", reported_on=reported_on)
     parent = await session.get(Unit, unit.parent_id) if unit.parent_id else None
     return default_letterhead(unit.name, unit.kind, parent.name if parent else "",
-                              parent.kind if parent else "")
+                              parent.kind if parent else "", reported_on)
 
 
 async def _reporters_of(session: AsyncSession, lines: Lines, waiting: set[int]

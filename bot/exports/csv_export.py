@@ -32,6 +32,7 @@ from bot.exports.xlsx_export import (
     local_naive,
     question_header,
     status_vi,
+    timing_vi,
     typed_value,
     zone_of,
 )
@@ -118,7 +119,9 @@ def _write(data: ExportData, out: BinaryIO, progress: Progress | None, dialect: 
             _text(unit.name),
             _text(unit.parent_name),
             status_vi(unit, data.deadline),
-            _cell(local_naive(unit.submitted_at, zone)),
+            _cell(local_naive(unit.first_submission, zone)),
+            timing_vi(unit, data.deadline),
+            _cell(local_naive(unit.resubmission, zone)),
             _text(unit.submitted_by),
         ]
         for q in questions:

@@ -36,12 +36,14 @@ from bot.exports.xlsx_export import (
     is_section_text,
     local_naive,
     status_vi,
+    timing_vi,
     to_decimal,
     typed_value,
     zone_of,
 )
 from conversations.date_parsing import format_date
 from conversations.number_parsing import format_number
+from conversations.phone_numbers import office_phone
 
 Progress = Callable[[int, int], None]
 
@@ -252,13 +254,21 @@ def _missing_rows(data: ExportData, zone: Any) -> list[dict[str, Any]]:
 
 def _missing_row(unit: UnitRow, number: int, data: ExportData, zone: Any) -> dict[str, Any]:
     reminded = local_naive(unit.last_reminded, zone)
+    status = ["Chưa bắt đầu" if unit.status == "none" else status_vi(unit, data.deadline)]
+    first = local_naive(unit.first_submission, zone)
+    if first is not None:  # a returned report: when it first came in decided on time or late
+        timing = timing_vi(unit, data.deadline).lower()
+        status.append(f"Nộp lần đầu: {first:%H:%M %d/%m/%Y}" + (f", {timing}" if timing else ""))
+    again = local_naive(unit.resubmission, zone)
+    if again is not None:
+        status.append(f"Nộp lại: {again:%H:%M %d/%m/%Y}")
     return {
         "group": "",
         "number": str(number),
         "unit": clean_text(unit.name),
-        "status": "Chưa bắt đầu" if unit.status == "none" else status_vi(unit, data.deadline),
+        "status": "\n".join(status),
         "reporters": "\n".join(clean_text(n) for n, _ in unit.reporters) or "(chưa có)",
-        "phones": "\n".join(clean_text(p) for _, p in unit.reporters if p),
+        "phones": "\n".join(office_phone(clean_text(p)) for _, p in unit.reporters if p),
         "reminded": f"{reminded:%d/%m/%Y %H:%M}" if reminded else "",
     }
 

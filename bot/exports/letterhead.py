@@ -82,18 +82,32 @@ def place_of(name: str) -> str:
     return _PLACE_WORDS.sub("", name.strip(), count=1).strip() or name.strip()
 
 
+def units_reported_on(kinds: Sequence[str]) -> str:
+    """The units whose reports this one consolidates, as "Nơi nhận" names them: "UBND các
+    xã, phường" (their committees), "Các trường, trung tâm"."""
+    from conversations.reporting_lines import group_name
+
+    title = group_name(kinds).vi
+    if kinds and all(k in COMMITTEE_KINDS for k in kinds):
+        return f"UBND {title[:1].lower()}{title[1:]}"
+    return title
+
+
 def default_letterhead(name: str, kind: str, parent_name: str = "",
-                       parent_kind: str = "") -> Letterhead:
-    """What a unit of this kind writes on its reports when nobody has said otherwise."""
+                       parent_kind: str = "", reported_on: Sequence[str] = ()) -> Letterhead:
+    """What a unit of this kind writes on its reports when nobody has said otherwise. It is
+    sent, as offices send theirs, to the level above (if any) and to the units it reports on
+    (`reported_on`, "UBND các xã, phường"), and filed ("Lưu: VT.")."""
     if not name:
-        return Letterhead(recipients=(FILED,))
+        return Letterhead(recipients=(*(f"{r};" for r in reported_on), FILED))
     upper = name.upper()
     above = f"UBND {parent_name.upper()}" if parent_name and parent_kind in COMMITTEE_KINDS \
         else parent_name.upper()
     place = place_of(name) if kind in COMMITTEE_KINDS else place_of(parent_name or name)
     upward = (f"UBND {parent_name[:1].lower()}{parent_name[1:]}" if parent_kind in COMMITTEE_KINDS
               else parent_name)
-    recipients = tuple(r for r in (f"{upward};" if parent_name else "", FILED) if r)
+    recipients = tuple(r for r in (f"{upward};" if parent_name else "",
+                                   *(f"{r};" for r in reported_on), FILED) if r)
     if kind in COMMITTEE_KINDS:
         return Letterhead("ỦY BAN NHÂN DÂN", upper.removeprefix("ỦY BAN NHÂN DÂN ").strip(),
                           "BC-UBND", place, COMMITTEE_SIGNER, recipients=recipients)

@@ -35,8 +35,8 @@ class UnitRow:
     parent_name: str
     kind: str
     status: str                 # submitted | accepted | draft | returned | none
-    on_time: bool | None
-    submitted_at: datetime | None
+    on_time: bool | None        # decided by the first submission
+    submitted_at: datetime | None  # the latest submission (a resubmission, if any)
     submitted_by: str
     answers: Mapping[str, Any]  # question id → stored value: int, "12.5", True/False, "2023-10-02",
                                 #   a choice id, text; None = skipped; absent = not answered
@@ -48,11 +48,26 @@ class UnitRow:
     # question id → why the figure is to be checked ("cần kiểm tra"), when the unit kept it
     # after being asked back
     flags: Mapping[str, str] = field(default_factory=dict)
+    # The first submission, which decided on time or late; None: as `submitted_at`.
+    first_submitted_at: datetime | None = None
 
     @property
     def counted(self) -> bool:
         """Its figures are in the totals (submitted or accepted)."""
         return self.status in ("submitted", "accepted")
+
+    @property
+    def first_submission(self) -> datetime | None:
+        """When it first came in: what on time or late is judged by."""
+        return self.first_submitted_at or self.submitted_at
+
+    @property
+    def resubmission(self) -> datetime | None:
+        """When it was last sent again after the first submission; None if it never was."""
+        first = self.first_submission
+        if self.submitted_at is None or first is None or self.submitted_at == first:
+            return None
+        return self.submitted_at
 
 
 @dataclass(frozen=True)

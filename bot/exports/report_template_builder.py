@@ -416,7 +416,8 @@ def _annexes(doc: Any) -> None:
                keep_next=True)
     _paragraph(doc, "({{ missing_as_of }})", italic=True, size=HEADING_PT, align=CENTER,
                keep_next=True, after=6)
-    widths = (1.0, 3.7, 2.2, 3.8, 2.6, 3.2)
+    # STT, a phone (0225 3861 234), a date and a name (Nguyễn Thị Hoa) each on one line at 12 pt
+    widths = (1.3, 3.3, 2.6, 3.4, 3.1, 2.8)
     table = _table(doc, widths, 1, grid=True)
     header = table.rows[0]
     _repeat_header(header)

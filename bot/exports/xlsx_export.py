@@ -57,6 +57,13 @@ STATUS_DRAFT = "Đang soạn"
 STATUS_RETURNED = "Trả lại để sửa"
 STATUS_NONE = "Chưa nộp"
 
+# The first submission decides on time or late; a resubmission is shown apart.
+FIRST_HEADER = "Nộp lần đầu"
+TIMING_HEADER = "Đúng hạn/muộn"
+AGAIN_HEADER = "Nộp lại"
+ON_TIME = "Đúng hạn"
+LATE = "Muộn"
+
 YES = "Có"
 NO = "Không"
 
@@ -65,7 +72,9 @@ UNIT_HEADERS = (
     "Tên đơn vị",
     "Đơn vị cấp trên",
     "Trạng thái",
-    "Thời điểm nộp",
+    FIRST_HEADER,
+    TIMING_HEADER,
+    AGAIN_HEADER,
     "Người nộp",
 )
 TOTALS_LABEL = "Tổng cộng (các đơn vị đã nộp)"
@@ -112,6 +121,22 @@ def status_vi(unit: UnitRow, deadline: datetime | None = None) -> str:
     if unit.status == "returned":
         return STATUS_RETURNED
     return STATUS_NONE
+
+
+def timing_vi(unit: UnitRow, deadline: datetime | None = None) -> str:
+    """On time or late, as the first submission decided it; "" if never submitted."""
+    on_time = unit.on_time
+    first = unit.first_submission
+    if first is None:
+        return ""
+    if on_time is None and deadline is not None:
+        try:
+            on_time = first <= deadline
+        except TypeError:  # one aware, one naive: do not guess
+            return ""
+    if on_time is None:
+        return ""
+    return ON_TIME if on_time else LATE
 
 
 def local_naive(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -500,7 +525,7 @@ def _block_sheet(report: Any, data: ExportData, block: ReportBlock, zone: ZoneIn
     table_questions = [q for q in block.questions if not is_section_text(q)]
     header_row = 4
     headers = list(UNIT_HEADERS) + [question_header(q) for q in table_questions]
-    widths = [13.0, 30.0, 22.0, 21.0, 15.0, 18.0] + [
+    widths = [13.0, 30.0, 22.0, 21.0, 15.0, 11.0, 15.0, 18.0] + [
         22.0 if q.type == "text" else 11.0 for q in table_questions]
     report.freeze_panes = f"C{header_row + 1}"
     _print_setup(report, title_rows=f"{header_row}:{header_row}")
@@ -572,14 +597,15 @@ def _block_sheet(report: Any, data: ExportData, block: ReportBlock, zone: ZoneIn
 def _unit_row(cells: _Cells, unit: UnitRow, data: ExportData, zone: ZoneInfo,
               columns: list[tuple[int, str, bool, QuestionColumn]], look: str,
               sums: dict[int, Decimal] | None, outline: int = 0) -> _Row:
-    when = local_naive(unit.submitted_at, zone)
     row: list[Any] = [
         cells.get(1, clean_text(unit.code), "", look),
         cells.get(2, clean_text(unit.name), "", look),
         cells.get(3, clean_text(unit.parent_name) or None, "", look),
         cells.get(4, status_vi(unit, data.deadline), "", look),
-        cells.get(5, when, DATETIME_FORMAT, look),
-        cells.get(6, clean_text(unit.submitted_by) or None, "", look),
+        cells.get(5, local_naive(unit.first_submission, zone), DATETIME_FORMAT, look),
+        cells.get(6, timing_vi(unit, data.deadline) or None, "", look),
+        cells.get(7, local_naive(unit.resubmission, zone), DATETIME_FORMAT, look),
+        cells.get(8, clean_text(unit.submitted_by) or None, "", look),
     ]
     answers = unit.answers
     for column, qid, numeric, question in columns:

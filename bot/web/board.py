@@ -195,10 +195,11 @@ async def build(session: AsyncSession, period: Period, campaign: Campaign, scope
 
 
 def _late_by(row: Row, deadline: datetime, now: datetime) -> timedelta | None:
-    """How late the report is: its first submission after the deadline, or, not submitted,
-    the time since the deadline. None while nothing is late."""
-    if row.counted:
-        first = row.first_submitted_at or row.submitted_at
+    """How late the report is: its first submission after the deadline, or, never submitted,
+    the time since the deadline. None while nothing is late. A returned report was submitted:
+    its first submission decided on time or late, however long the correction takes."""
+    first = row.first_submitted_at or (row.submitted_at if row.counted else None)
+    if row.counted or first is not None:
         return first - deadline if row.on_time is False and first is not None else None
     return now - deadline if now > deadline else None
 

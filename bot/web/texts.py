@@ -38,8 +38,19 @@ def row_detail(row: Row, tr: Tr, zone: str) -> str:
         parts.append(tr("“{reason}”", reason=row.return_comment))
         if row.correct_by is not None:
             parts.append(tr("correction due {time}", time=tr.datetime(row.correct_by, zone)))
+        if row.first_submitted_at is not None:
+            parts.append(tr("first submitted {time}",
+                            time=tr.datetime(row.first_submitted_at, zone)))
+            if row.on_time:
+                parts.append(tr("on time"))
     elif row.counted and row.submitted_at is not None:
-        parts.append(tr("submitted {time}", time=tr.datetime(row.submitted_at, zone)))
+        first = row.first_submitted_at or row.submitted_at
+        if first != row.submitted_at:  # the first decided on time or late; the last apart
+            parts.append(tr("first submitted {time}", time=tr.datetime(first, zone)))
+            parts.append(tr("submitted again {time}",
+                            time=tr.datetime(row.submitted_at, zone)))
+        else:
+            parts.append(tr("submitted {time}", time=tr.datetime(row.submitted_at, zone)))
     if row.late_by is not None:
         parts.append(late_text(row.late_by, tr))
     return " · ".join(parts)
