@@ -504,13 +504,16 @@ def _choosing(turn: Turn) -> None:
 
 
 def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
-        extra: tuple[Button, ...] = ()) -> None:
+        extra: tuple[Button, ...] = (), ack: str = "") -> None:
+    """`ack` (what the last answer stored, "2.1 = 12 bài ✓") comes first, in the same
+    message: a person always sees under which id a figure landed before the next question."""
     tr = turn.tr
     form = _form(turn, a)
     q = form.question(qid)
     assert q is not None
     section = form.section_of(qid)
-    lines = [prefix, ""] if prefix else []
+    lines = [ack] if ack else []
+    lines += [prefix, ""] if prefix else []
     if _several_units(turn):
         lines.append(tr("Section {section} · question {n}/{total} · {unit}", section=section.id,
                         n=form.position(qid), total=len(form.questions), unit=a.unit.name))
@@ -559,19 +562,23 @@ def _zeroable(turn: Turn, a: Assignment, q: Question) -> list[Question]:
     return found if len(found) >= 2 else []
 
 
-def _next(turn: Turn, a: Assignment, after: str, prefix: str = "") -> None:
+def _next(turn: Turn, a: Assignment, after: str, prefix: str = "", ack: str = "") -> None:
     """Ask the next unanswered question after `after`, or the first one left, or review."""
     if turn.state.pop("back_to_review", False):
-        review(turn, a, prefix=prefix)
+        review(turn, a, prefix=_joined(ack, prefix))
         return
     answers = _answers(turn, a)
     form = _form(turn, a)
     following = [q for q in form.iter_after(after) if q.id not in answers]
     remaining = following or [q for q in form.questions if q.id not in answers]
     if remaining:
-        ask(turn, a, remaining[0].id, prefix=prefix)
+        ask(turn, a, remaining[0].id, prefix=prefix, ack=ack)
     else:
-        review(turn, a, prefix=prefix)
+        review(turn, a, prefix=_joined(ack, prefix))
+
+
+def _joined(*lines: str) -> str:
+    return "\n".join(line for line in lines if line)
 
 
 def _answering(turn: Turn, a: Assignment) -> None:
@@ -665,10 +672,11 @@ def _answering(turn: Turn, a: Assignment) -> None:
         return
     _save(turn, a, vetted.accepted)
     turn.state["trail"] = [*trail, qid]
-    ack = _single_ack(turn, a, q, parsed)
     if vetted.flagged:
-        ack = "\n".join(x for x in (ack, _flagged_line(turn, a, vetted.accepted)) if x)
-    _next(turn, a, qid, prefix=ack)
+        _next(turn, a, qid, ack=_joined(_single_ack(turn, a, q, parsed, plain=False),
+                                        _flagged_line(turn, a, vetted.accepted)))
+    else:
+        _next(turn, a, qid, ack=_single_ack(turn, a, q, parsed))
 
 
 def broken_hard_rules(turn: Turn, form: Form, answers: dict[str, dict[str, Any]]) -> list[str]:
@@ -727,9 +735,11 @@ def _ambiguous_id(turn: Turn, a: Assignment, q: Question, entry: FastEntry) -> b
     return True
 
 
-def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed) -> str:
-    """One answer usually needs no acknowledgement (the next question is one); an estimate,
-    a long text and a pending correction do."""
+def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed,
+                plain: bool = True) -> str:
+    """Every answer stored is acknowledged with its id and value as stored ("4.2 = 150 người
+    ✓"), so a reply to an old prompt can never land unseen under another question; an
+    estimate and a pending correction say so. `plain`: False when another line names it."""
     tr = turn.tr
     lines = []
     if a.status == "submitted":
@@ -738,9 +748,16 @@ def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed) -> str:
         shown = {"value": parsed.value, "note": parsed.note.removeprefix(ESTIMATE_NOTE)
                  .lstrip("; ")}
         lines.append(tr("Saved as an estimate: {answer}.", answer=_shown(turn, q, shown)))
+    elif plain:
+        lines.append(stored_ack(turn, q, parsed.stored()))
     if q.type == "text" and len(str(parsed.value)) >= LONG_TEXT_HINT:
         lines.append(_long_text_hint(turn, q, str(parsed.value)))
     return "\n".join(lines)
+
+
+def stored_ack(turn: Turn, q: Question, stored: dict[str, Any]) -> str:
+    """One stored answer, by its id: `2.1 = 12 bài ✓`."""
+    return turn.tr("{answer} ✓", answer=_shown(turn, q, stored))
 
 
 def _long_text_hint(turn: Turn, q: Question, text: str) -> str:
@@ -1028,6 +1045,8 @@ def _confirming(turn: Turn, a: Assignment) -> None:
             prefix = _flagged_line(turn, a, {item["qid"]: kept})
         elif turn.state.get("after_confirm") in ("review", "full_review"):
             prefix = _saved_line(turn, a, {item["qid"]: kept})  # no next question says it
+        else:
+            prefix = stored_ack(turn, q, kept)  # type: ignore[arg-type]
         _confirm_next(turn, a, prefix=prefix)
         return
     if token == "retype" or (turn.event.kind == "text" and token is None):
