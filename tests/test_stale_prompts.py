@@ -5,7 +5,14 @@ that question."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
 from bot.app import App
+from bot.delivery.outbox_sender import OutboxSender
+from bot.storage.models import OutboxMessage
 
 from .conftest import Person
 from .test_report_conversation import signed_in, stored_report
@@ -37,3 +44,61 @@ async def test_each_stored_answer_is_acknowledged_with_its_id_before_the_next_qu
     assert "2.3 = 900" not in reply and "2.4. " not in reply
     reply = await thu.say("Đúng, giữ nguyên")
     assert "2.3 = 900" in reply.split("2.4. ")[0]
+
+
+class Recording:
+    """A messenger that takes every message; what it was sent, in order."""
+
+    channel = "local"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def is_group(self, chat_id: str) -> bool:
+        return False
+
+    async def send(self, chat_id: str, payload: dict) -> None:
+        self.sent.append(payload.get("text", ""))
+
+
+async def test_a_prompt_the_conversation_moved_past_is_not_sent_after_a_restart(
+        app: App, person):
+    """The 30-kill soak's case: question 2.1's prompt was in flight when the bot was killed
+    (claimed, not marked sent); the person had read it and answered, so the conversation is
+    at 2.2. The restarted sender must not send 2.1 again: a reply to it would be stored under
+    the question then current."""
+    thu = await signed_in(person(), app)
+    await thu.say("/baocao")
+    await thu.say("có")
+    chat = thu.chat
+    await app.dispatcher.handle(chat.event("Bỏ qua"))  # asks 2.1; not delivered
+    now = app.clock()
+    async with app.sessions() as session, session.begin():
+        prompt_a = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_id == chat.user, OutboxMessage.sent_at.is_(None)))).one()
+        assert "2.1. " in prompt_a.payload["text"]
+        prompt_a.claimed_by, prompt_a.claimed_until = "host-1", now + timedelta(seconds=30)
+    await app.dispatcher.handle(chat.event("12"))  # the answer to 2.1: now at 2.2
+    transport = Recording()
+    sender = OutboxSender(app.sessions, transport, app.clock, app.catalog,
+                          instance_id="host-1")
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop, idle_poll=0.05))
+    try:
+        async with asyncio.timeout(10):
+            while not any("2.2. " in text for text in transport.sent):
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await running
+    assert not any("2.1. " in text for text in transport.sent), transport.sent
+    assert len(transport.sent) == 1 and transport.sent[0].startswith("2.1 = 12 bài ✓")
+    async with app.sessions() as session:
+        dropped = await session.get(OutboxMessage, prompt_a.id)
+        assert dropped.sent_at is None and dropped.failed == "superseded"
+        unsent = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None)))
+        assert unsent == 0
+    report = await stored_report(app, "X-ANLAO")
+    assert report.answers == {"1.1": True, "1.2": None, "2.1": 12}

@@ -67,6 +67,7 @@ from conversations.events import (
 from conversations.forms import Form
 from conversations.i18n import Catalog, Tr
 from conversations.private_only import not_here
+from conversations.prompts import prompt_key
 from conversations.uploaded_workbook import TEMPLATE_KIND, UploadedWorkbook
 from conversations.workbook_entry import table_codes
 
@@ -301,7 +302,8 @@ class Dispatcher:
                                                                     event.chat_id, menu, now))
                         writes.outbox += outbox.message_rows(event.channel, event.chat_id,
                                                              result.messages, now,
-                                                             _reader_language(result, ctx))
+                                                             _reader_language(result, ctx),
+                                                             prompt_key(result.state))
                         self.counts["fast"] += 1
                         continue
                 self.counts["one_by_one"] += 1
@@ -566,7 +568,7 @@ class Dispatcher:
                                        {"kind": "menu", "role": contact.role,
                                         "language": contact.language}, now)
         outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
-                       _reader_language(result, ctx))
+                       _reader_language(result, ctx), prompt_key(result.state))
 
     async def _not_here(self, session: AsyncSession, event: InboundEvent,
                         acks: Sequence[dict[str, Any]], now: datetime) -> None:

@@ -98,7 +98,8 @@ class Transport(Protocol):
 
     def is_group(self, chat_id: str) -> bool: ...
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> None: ...
+    async def send(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+        """Returns the messenger's id of the message sent, when it gives one."""
 
 
 class Turns:
@@ -179,6 +180,7 @@ class OutboxSender:
         self._claimed_at: dict[int, float] = {}  # row id → when claimed or renewed (monotonic)
         self._tasks: set[asyncio.Task] = set()
         self._unmarked: list[int] = []  # sent, written down by the next claim transaction
+        self._message_ids: dict[int, str] = {}  # row id → messenger id, of prompts sent
         # The last look found replies / bulk messages that may go but were not claimed.
         self._left_replies = False
         self._left_bulk = False
@@ -311,12 +313,19 @@ class OutboxSender:
         the caller puts back should its transaction fail."""
         ids, self._unmarked = self._unmarked, []
         if ids:
+            # A prompt's messenger id: a reply to that message answers the question it asked.
+            message_ids = [{"id": row_id, "sent_message_id": self._message_ids[row_id]}
+                           for row_id in ids if row_id in self._message_ids]
             try:
                 await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
                                       .values(claimed_until=None, sent_at=self.clock()))
+                if message_ids:
+                    await session.execute(update(OutboxMessage), message_ids)
             except BaseException:
                 self._unmarked = ids + self._unmarked
                 raise
+            for row_id in ids:
+                self._message_ids.pop(row_id, None)
         return ids
 
     async def drain_once(self, limit: int = 2000) -> int:
@@ -488,20 +497,30 @@ class OutboxSender:
     async def _claim(self, session: AsyncSession, ids: list[int], now: datetime
                      ) -> list[outbox.Pending]:
         """Claim rows for `lease`; returns those this sender got (another instance may hold
-        some), with their payloads, in the order asked."""
+        some), with their payloads, in the order asked. A prompt the conversation has moved
+        past (a later turn's message is queued or sent behind it) is not claimed but dropped:
+        after a restart its resend would be answered as if current."""
+        free = (OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
+                OutboxMessage.failed.is_(None),
+                (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until <= now))
         result = await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
-                   OutboxMessage.failed.is_(None),
-                   (OutboxMessage.claimed_until.is_(None))
-                   | (OutboxMessage.claimed_until <= now))
+            .where(*free, ~outbox.stale_prompt())
             .values(claimed_until=now + self.lease, claimed_by=self.instance_id,
                     attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload,
-                       OutboxMessage.attempts, OutboxMessage.priority))
+                       OutboxMessage.attempts, OutboxMessage.priority, OutboxMessage.asks))
         got = {row_id: outbox.Pending(row_id, self.channel, chat_id, payload, attempts - 1,
-                                      priority)
-               for row_id, chat_id, payload, attempts, priority in result.all()}
+                                      priority, asks)
+               for row_id, chat_id, payload, attempts, priority, asks in result.all()}
+        if len(got) < len(ids):  # stale prompts among the rest: dropped, not sent
+            dropped = (await session.execute(
+                update(OutboxMessage).where(*free, outbox.stale_prompt())
+                .values(failed=outbox.SUPERSEDED, claimed_until=None))).rowcount or 0
+            if dropped:
+                log.info("%s sender dropped %s prompt(s) the conversation had moved past",
+                         self.channel, dropped)
+                self._room.set()  # those chats' next messages may go at once
         return [got[row_id] for row_id in ids if row_id in got]
 
     # ------------------------------------------------------------------ one message
@@ -521,12 +540,14 @@ class OutboxSender:
                 # Timed right before the request, so the database's own delays never bunch
                 # requests up on the messenger's side.
                 await self._wait_turn(chat_id, item.priority, order, paid)
-            await self.transport.send(chat_id, payload)
+            sent = await self.transport.send(chat_id, payload)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             await self._failed(item, exc)
             return
+        if sent is not None and item.asks is not None:
+            self._message_ids[item.id] = str(sent)
         self._unmarked.append(item.id)
         self.sent_count += 1
         self.health.ok(self.part)
