@@ -35,6 +35,9 @@ class InboundEvent:
     chat_type: str = "private"
     # Sent under an id many people share (an anonymous group admin, "send as channel").
     anonymous: bool = False
+    # The messenger's id of the message this one replies to (Telegram's reply_to_message):
+    # a reply to a question's message answers that question.
+    reply_to: str = ""
 
     @property
     def personal(self) -> bool:

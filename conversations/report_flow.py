@@ -589,6 +589,12 @@ def _answering(turn: Turn, a: Assignment) -> None:
     if q is None:
         _next(turn, a, after="")
         return
+    from conversations.replied_answer import answer_replied, replied_question
+
+    replied = replied_question(turn, a)
+    if replied is not None:  # a reply to an earlier question's message answers that one
+        answer_replied(turn, a, replied)
+        return
     token = offered_token(turn)
     trail: list[str] = list(turn.state.get("trail") or [])
     current = _answers(turn, a).get(qid)

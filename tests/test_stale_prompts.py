@@ -6,6 +6,7 @@ that question."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -102,3 +103,39 @@ async def test_a_prompt_the_conversation_moved_past_is_not_sent_after_a_restart(
         assert unsent == 0
     report = await stored_report(app, "X-ANLAO")
     assert report.answers == {"1.1": True, "1.2": None, "2.1": 12}
+
+
+async def mark_prompt_sent_as(app: App, chat_id: str, qid: str, message_id: str) -> None:
+    """As the sender does for a messenger that numbers messages (the local chat has none)."""
+    async with app.sessions() as session, session.begin():
+        row = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.asks.like(f"answering|%|{qid}"))
+            .order_by(OutboxMessage.id.desc()).limit(1))).one()
+        row.sent_message_id = message_id
+
+
+async def test_a_reply_to_an_earlier_questions_message_answers_that_question(app: App, person):
+    thu = await signed_in(person(), app)
+    await at_question_2_1(thu)
+    await thu.say("12")
+    reply = await thu.say("3")
+    assert "2.3. " in reply
+    await mark_prompt_sent_as(app, thu.chat.user, "2.1", "m-21")
+    # The person scrolls up and replies to 2.1's message while 2.3 is asked.
+    await app.dispatcher.handle(replace(thu.chat.event("7"), reply_to="m-21"))
+    reply = "\n".join(await thu.chat.deliver())
+    assert reply.splitlines()[0] == "2.1 = 7 bài ✓"
+    assert "2.3. " in reply and "2.4. " not in reply
+    report = await stored_report(app, "X-ANLAO")
+    assert report.answers["2.1"] == 7 and "2.3" not in report.answers
+    # What does not read as an answer to 2.1 is stored nowhere, and says what is expected.
+    await app.dispatcher.handle(replace(thu.chat.event("nhiều lắm"), reply_to="m-21"))
+    reply = "\n".join(await thu.chat.deliver())
+    assert "2.1" in reply.splitlines()[0] and "ví dụ" in reply and "2.3. " in reply
+    report = await stored_report(app, "X-ANLAO")
+    assert report.answers["2.1"] == 7 and "2.3" not in report.answers
+    # The current question is answered as usual afterwards.
+    reply = await thu.say("5")
+    assert reply.startswith("2.3 = 5 tin bài ✓") and "2.4. " in reply
+    report = await stored_report(app, "X-ANLAO")
+    assert report.answers["2.3"] == 5 and report.answers["2.1"] == 7

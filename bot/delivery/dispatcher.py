@@ -281,6 +281,7 @@ class Dispatcher:
             items = await self._unseen(session, items, now)
             snapshot = await BatchSnapshot.load(session, [i.event for i in items], now,
                                                 self.forms, self.late_window, self.previous)
+            replied = await outbox.replied_prompts(session, [i.event for i in items])
             writes = PendingWrites()
             self.counts["batches"] += bool(items)
             for item in items:
@@ -290,6 +291,9 @@ class Dispatcher:
                                           event.channel in self.fetchers)
                 if loaded is not None:
                     ctx, state = loaded
+                    if event.reply_to:
+                        ctx = replace(ctx, replied=replied.get(
+                            (event.channel, event.chat_id, event.reply_to)))
                     result = advance(state, event, ctx, now)
                     self._forget_previous(result)
                     if snapshot.fast_writes(result, now, event):
@@ -520,6 +524,10 @@ class Dispatcher:
             elif command[0] == "web" and self.web_links is not None:
                 ctx = replace(ctx, web_link=self.web_links.prepare(now))
         ctx = replace(ctx, can_receive_files=event.channel in self.fetchers)
+        if event.reply_to:  # which question the message replied to asked
+            replied = await outbox.replied_prompts(session, [event])
+            ctx = replace(ctx, replied=replied.get((event.channel, event.chat_id,
+                                                    event.reply_to)))
         if event.kind == "workbook":
             ctx = await self._with_workbook(session, event, ctx, now)
         result = advance(state, event, ctx, now)

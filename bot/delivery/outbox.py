@@ -13,8 +13,8 @@ from sqlalchemy.orm import aliased
 
 from bot.channels.text_split import split_text
 from bot.storage.models import OutboxMessage
-from conversations.events import Button, OutboundMessage
-from conversations.prompts import OUTSIDE_FORM
+from conversations.events import Button, InboundEvent, OutboundMessage
+from conversations.prompts import OUTSIDE_FORM, Prompt, parse_prompt
 
 # The longest text each channel takes in one message.
 TEXT_LIMITS = {"telegram": 4096, "zalo": 1800}  # Zalo: 2000, less room for the options
@@ -96,27 +96,26 @@ def stale_prompt() -> ColumnElement[bool]:
                                later.id > OutboxMessage.id, later.asks.is_not(None)))
 
 
-async def replied_prompts(session: AsyncSession, channel: str,
-                          replies: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """What the messages replied to asked, by (chat id, messenger message id); one query
-    for all, made only when some message is a reply."""
-    if not replies:
+async def replied_prompts(session: AsyncSession, events: Sequence[InboundEvent]
+                          ) -> dict[tuple[str, str, str], Prompt]:
+    """What the bot messages these events reply to asked, by (channel, chat id, messenger id
+    replied to): one query for all, and none when no event is a reply."""
+    wanted = {(e.channel, e.chat_id, e.reply_to) for e in events if e.reply_to}
+    if not wanted:
         return {}
-    wanted = {(chat, message) for chat, message in replies}
     rows = (await session.execute(
-        select(OutboxMessage.chat_id, OutboxMessage.sent_message_id, OutboxMessage.asks)
-        .where(OutboxMessage.channel == channel,
-               OutboxMessage.chat_id.in_(sorted({chat for chat, _m in wanted})),
-               OutboxMessage.sent_message_id.in_(sorted({m for _c, m in wanted}))))).all()
-    return {(chat, message): asks for chat, message, asks in rows
-            if (chat, message) in wanted and asks}
-
-
-def enqueue_payload(session: AsyncSession, channel: str, chat_id: str, payload: dict[str, Any],
-                    now: datetime, dedupe_key: str | None = None,
-                    priority: int = REPLY) -> None:
-    session.add(OutboxMessage(**payload_row(channel, chat_id, payload, now, dedupe_key,
-                                            priority)))
+        select(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.sent_message_id,
+               OutboxMessage.asks)
+        .where(OutboxMessage.channel.in_(sorted({c for c, _chat, _m in wanted})),
+               OutboxMessage.chat_id.in_(sorted({chat for _c, chat, _m in wanted})),
+               OutboxMessage.sent_message_id.in_(sorted({m for _c, _chat, m in wanted})))
+    )).all()
+    found = {}
+    for channel, chat_id, message_id, asks in rows:
+        prompt = parse_prompt(asks)
+        if (channel, chat_id, message_id) in wanted and prompt is not None:
+            found[(channel, chat_id, message_id)] = prompt
+    return found
 
 
 class Head(NamedTuple):
