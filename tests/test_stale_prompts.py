@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
 from bot.delivery.outbox_sender import OutboxSender
 from bot.storage.models import OutboxMessage
 
-from .conftest import Person
+from .conftest import VN, Person
+from .fake_telegram import FakeTelegram
 from .test_report_conversation import signed_in, stored_report
+from .test_telegram_e2e import deep_link_sign_in, seeded_bot
 
 
 async def at_question_2_1(person: Person) -> str:
@@ -139,3 +143,36 @@ async def test_a_reply_to_an_earlier_questions_message_answers_that_question(app
     assert reply.startswith("2.3 = 5 tin bài ✓") and "2.4. " in reply
     report = await stored_report(app, "X-ANLAO")
     assert report.answers["2.3"] == 5 and report.answers["2.1"] == 7
+
+
+@pytest.mark.slow
+async def test_telegram_a_reply_to_2_1_while_2_3_is_asked_stores_under_2_1(
+        tg: FakeTelegram, db_url: str, tmp_path: Path):
+    async with seeded_bot(tg, db_url, tmp_path, datetime(2023, 10, 5, 9, 0, tzinfo=VN)) as bot:
+        thu = tg.user(1001, "Thu")
+        await deep_link_sign_in(bot, thu)
+        await thu.press("Bắt đầu báo cáo")
+        await thu.wait_for("1.1. ")
+        await thu.press("Có")
+        await thu.wait_for("1.2. ")
+        await thu.press("Bỏ qua")
+        question_2_1 = await thu.wait_for("2.1. ")
+        await thu.send("12")
+        await thu.wait_for("2.1 = 12 bài ✓")
+        await thu.send("3")
+        await thu.wait_for("2.3. ")
+        await thu.send("7", reply_to=question_2_1)  # a reply to 2.1's message
+        reply = await thu.wait_for("2.1 = 7 bài ✓")
+        assert reply.text.startswith("2.1 = 7 bài ✓")
+        assert "2.3. " in reply.text and "2.4. " not in reply.text
+        report = await stored_report(bot.app, "X-ANLAO")
+        assert report.answers["2.1"] == 7 and "2.3" not in report.answers
+        await thu.send("5")  # not a reply: the current question
+        reply = await thu.wait_for("2.4. ")
+        assert reply.text.startswith("2.3 = 5 tin bài ✓")
+        report = await stored_report(bot.app, "X-ANLAO")
+        assert report.answers["2.1"] == 7 and report.answers["2.3"] == 5
+        async with bot.app.sessions() as session:  # the prompt's message id, as sent
+            asked = await session.scalar(select(OutboxMessage.asks).where(
+                OutboxMessage.sent_message_id == str(question_2_1.message_id)))
+        assert asked is not None and asked.endswith("|2.1")

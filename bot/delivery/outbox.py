@@ -118,6 +118,13 @@ async def replied_prompts(session: AsyncSession, events: Sequence[InboundEvent]
     return found
 
 
+def enqueue_payload(session: AsyncSession, channel: str, chat_id: str, payload: dict[str, Any],
+                    now: datetime, dedupe_key: str | None = None,
+                    priority: int = REPLY) -> None:
+    session.add(OutboxMessage(**payload_row(channel, chat_id, payload, now, dedupe_key,
+                                            priority)))
+
+
 class Head(NamedTuple):
     """An unsent message as the sender first sees it: no payload (read only when claimed).
     A tuple: the sender reads hundreds of them a round."""
