@@ -12,6 +12,7 @@ from conversations.session import FORM_STEPS
 # The last message of a turn that left the person outside a form: it makes any earlier
 # question prompt stale, and is never stale itself (it may be a status, an export note…).
 OUTSIDE_FORM = "-"
+QUESTION_PROMPT = "answering|"  # how the key of a question's prompt begins
 
 
 @dataclass(frozen=True)

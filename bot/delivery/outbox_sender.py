@@ -54,6 +54,7 @@ from bot.storage.models import (
     Unit,
 )
 from conversations.i18n import Catalog
+from conversations.prompts import QUESTION_PROMPT
 from conversations.session import in_a_form
 
 log = logging.getLogger(__name__)
@@ -546,8 +547,8 @@ class OutboxSender:
         except Exception as exc:
             await self._failed(item, exc)
             return
-        if sent is not None and item.asks is not None:
-            self._message_ids[item.id] = str(sent)
+        if sent is not None and item.asks is not None and item.asks.startswith(QUESTION_PROMPT):
+            self._message_ids[item.id] = str(sent)  # a reply to it answers its question
         self._unmarked.append(item.id)
         self.sent_count += 1
         self.health.ok(self.part)
