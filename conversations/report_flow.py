@@ -625,9 +625,11 @@ def _answering(turn: Turn, a: Assignment) -> None:
         if q.required:
             ask(turn, a, qid, prefix=tr("This question is required and cannot be skipped."))
             return
-        _save(turn, a, {qid: {"value": None, "note": ""}})
+        skipped = {"value": None, "note": ""}
+        _save(turn, a, {qid: skipped})
         turn.state["trail"] = [*trail, qid]
-        _next(turn, a, qid)
+        _next(turn, a, qid, ack=_pending_line(turn, a, [_shown(turn, q, skipped)])
+              if a.status == "submitted" else stored_ack(turn, q, skipped))
         return
     if token in ("submit", "review"):
         review(turn, a)
