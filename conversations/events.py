@@ -64,6 +64,9 @@ class OutboundMessage:
 
     text: str
     buttons: tuple[Button, ...] = ()
+    # The opening lines, said before a question (what the last answer stored): sent alone
+    # should the question go stale before it is sent, so no acknowledgement is lost.
+    lead: str = ""
 
 
 @dataclass(frozen=True)

@@ -514,6 +514,7 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
     section = form.section_of(qid)
     lines = [ack] if ack else []
     lines += [prefix, ""] if prefix else []
+    lead = _joined(ack, prefix)
     if _several_units(turn):
         lines.append(tr("Section {section} · question {n}/{total} · {unit}", section=section.id,
                         n=form.position(qid), total=len(form.questions), unit=a.unit.name))
@@ -549,7 +550,7 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
     if received is not None and received.submitted and not turn.state.get("consolidated"):
         buttons.append(Button("consolidate", _consolidate_label(turn, a), shortcut=True))
     turn.state.update({"step": "answering", "question": qid, "section": section.id})
-    turn.say("\n".join(lines), buttons=tuple(buttons))
+    turn.say("\n".join(lines), buttons=tuple(buttons), lead=lead)
 
 
 def _zeroable(turn: Turn, a: Assignment, q: Question) -> list[Question]:
@@ -1021,7 +1022,8 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
         text = f"{a.unit.name}: {text}"
     turn.state["step"] = "confirming"
     turn.say((prefix + "\n\n" if prefix else "") + text,
-             buttons=(Button("confirm", tr("Yes, keep it")), Button("retype", tr("Re-enter"))))
+             buttons=(Button("confirm", tr("Yes, keep it")), Button("retype", tr("Re-enter"))),
+             lead=prefix)
 
 
 def _confirming(turn: Turn, a: Assignment) -> None:
@@ -1208,7 +1210,7 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
     buttons = [_submit_button(turn, a)]
     if missing:
         buttons.append(Button("continue", tr("Answer the rest")))
-    turn.say("\n".join(lines), buttons=tuple(buttons))
+    turn.say("\n".join(lines), buttons=tuple(buttons), lead=prefix)
 
 
 def _submit_button(turn: Turn, a: Assignment) -> Button:

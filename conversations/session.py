@@ -59,9 +59,10 @@ class Turn:
         """Address the person as a reporter of these unit kinds from now on in this turn."""
         self.tr = self.tr.addressing(kinds)
 
-    def say(self, text: str, buttons: tuple[Button, ...] = ()) -> None:
-        """Queue a message; its buttons are remembered so a typed number or label selects one."""
-        self.messages.append(OutboundMessage(text=text, buttons=buttons))
+    def say(self, text: str, buttons: tuple[Button, ...] = (), lead: str = "") -> None:
+        """Queue a message; its buttons are remembered so a typed number or label selects one.
+        `lead`: its opening lines before a question (OutboundMessage.lead)."""
+        self.messages.append(OutboundMessage(text=text, buttons=buttons, lead=lead))
         if buttons:
             self.state["offered"] = [[b.token, b.label, b.shortcut] for b in buttons]
         else:

@@ -28,8 +28,11 @@ SUPERSEDED = "superseded"
 
 def to_payload(message: OutboundMessage, language: str = "vi") -> dict[str, Any]:
     """`language` is the reader's: text-only channels word their hints ("Trả lời 1 hoặc 2")."""
-    return {"kind": "message", "text": message.text, "language": language,
-            "buttons": [[b.token, b.label, b.shortcut] for b in message.buttons]}
+    payload = {"kind": "message", "text": message.text, "language": language,
+               "buttons": [[b.token, b.label, b.shortcut] for b in message.buttons]}
+    if message.lead:
+        payload["lead"] = message.lead
+    return payload
 
 
 def from_payload(payload: dict[str, Any]) -> OutboundMessage:
@@ -71,7 +74,9 @@ def message_rows(channel: str, chat_id: str, messages: Sequence[OutboundMessage]
         pieces = split_text(message.text, limit)
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
-            part = OutboundMessage(piece, message.buttons if last else ())
+            # Split, the lead goes in the first piece, which nothing makes stale.
+            part = OutboundMessage(piece, message.buttons if last else (),
+                                   message.lead if len(pieces) == 1 else "")
             rows.append(payload_row(channel, chat_id, to_payload(part, language), now))
     if rows and asks is not None:
         rows[-1]["asks"] = asks
@@ -82,6 +87,16 @@ def payload_row(channel: str, chat_id: str, payload: dict[str, Any], now: dateti
                 dedupe_key: str | None = None, priority: int = REPLY) -> dict[str, Any]:
     return {"channel": channel, "chat_id": chat_id, "payload": payload, "created_at": now,
             "attempts": 0, "dedupe_key": dedupe_key, "priority": priority, "asks": None}
+
+
+def lead_only(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """A stale prompt's opening lines (what the answer before it stored) as a message of their
+    own; None when it has none."""
+    lead = payload.get("lead")
+    if not lead:
+        return None
+    return {"kind": "message", "text": lead, "buttons": [],
+            "language": payload.get("language", "vi")}
 
 
 def stale_prompt() -> ColumnElement[bool]:

@@ -20,6 +20,9 @@ claim transaction serves many messages and a crash leaves few claimed.
 A crash between sending and marking leaves the row claimed: the restarted instance takes its
 own claims back at once and sends those once more (at most one resend per message per crash,
 and only for the messages in flight then); another instance's claims wait for their lease.
+A question prompt the conversation has moved past (a later turn's message of the chat is
+behind it) is never claimed but dropped: answered late, it would land on the question then
+current. A question prompt sent keeps the messenger's id, so a reply to it answers it.
 
 The structure, for whoever extends it: `run` loops over `drain_once` (one transaction:
 mark, renew, claim) and `_pause`; `_choose` picks what may go now; `_deliver` sends one message
@@ -514,15 +517,28 @@ class OutboxSender:
         got = {row_id: outbox.Pending(row_id, self.channel, chat_id, payload, attempts - 1,
                                       priority, asks)
                for row_id, chat_id, payload, attempts, priority, asks in result.all()}
-        if len(got) < len(ids):  # stale prompts among the rest: dropped, not sent
-            dropped = (await session.execute(
-                update(OutboxMessage).where(*free, outbox.stale_prompt())
-                .values(failed=outbox.SUPERSEDED, claimed_until=None))).rowcount or 0
-            if dropped:
-                log.info("%s sender dropped %s prompt(s) the conversation had moved past",
-                         self.channel, dropped)
-                self._room.set()  # those chats' next messages may go at once
+        if len(got) < len(ids):  # stale prompts among the rest: not sent
+            await self._drop_stale(session, free)
         return [got[row_id] for row_id in ids if row_id in got]
+
+    async def _drop_stale(self, session: AsyncSession, free: tuple[Any, ...]) -> None:
+        """Question prompts the conversation has moved past: dropped; what they said before
+        the question (the acknowledgement of an answer) is kept as a message of its own."""
+        stale = (await session.execute(select(OutboxMessage.id, OutboxMessage.payload)
+                                       .where(*free, outbox.stale_prompt()))).all()
+        if not stale:
+            return
+        kept = [{"id": row_id, "payload": lead, "asks": None} for row_id, payload in stale
+                if (lead := outbox.lead_only(payload)) is not None]
+        dropped = [row_id for row_id, payload in stale if outbox.lead_only(payload) is None]
+        if kept:
+            await session.execute(update(OutboxMessage), kept)
+        if dropped:
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(dropped))
+                                  .values(failed=outbox.SUPERSEDED, claimed_until=None))
+        log.info("%s sender dropped %s prompt(s) the conversation had moved past",
+                 self.channel, len(stale))
+        self._room.set()  # those chats' next messages (and the kept leads) may go at once
 
     # ------------------------------------------------------------------ one message
 
