@@ -64,8 +64,11 @@ class OutboundMessage:
 
     text: str
     buttons: tuple[Button, ...] = ()
-    # The opening lines, said before a question (what the last answer stored): sent alone
-    # should the question go stale before it is sent, so no acknowledgement is lost.
+    # A question (or a form step) waiting for the answer: not sent once a later turn's
+    # message is behind it (conversations.prompts), as its answer would land elsewhere.
+    prompt: bool = False
+    # A prompt's opening lines, said before the question (what the last answer stored): sent
+    # alone should the question go stale before it is sent, so no acknowledgement is lost.
     lead: str = ""
 
 

@@ -5,8 +5,8 @@ question, not whichever is current."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from conversations.events import StepResult
 from conversations.session import FORM_STEPS
 
 # The last message of a turn that left the person outside a form: it makes any earlier
@@ -29,10 +29,12 @@ class Prompt:
         return f"{self.step}|{self.assignment}|{self.question}"
 
 
-def prompt_key(state: dict[str, Any]) -> str:
-    """What the last message of a turn asks, given the state the turn left."""
+def prompt_key(result: StepResult) -> str:
+    """What the last message of a turn asks, given the state the turn left: OUTSIDE_FORM
+    unless it is a prompt (a question, a confirmation, the review, the choice of report)."""
+    state = result.state
     step = state.get("step", "idle")
-    if step not in FORM_STEPS:
+    if step not in FORM_STEPS or not result.messages or not result.messages[-1].prompt:
         return OUTSIDE_FORM
     question = (state.get("question") or "") if step == "answering" else ""
     return Prompt(step, state.get("assignment") or "", question).key

@@ -296,7 +296,7 @@ def _choose(turn: Turn, assignments: list[Assignment], question: str, purpose: s
         turn.state["purpose"] = purpose
     if held:
         turn.state["held"] = held
-    turn.say("\n".join(lines), buttons=tuple(buttons))
+    turn.say("\n".join(lines), buttons=tuple(buttons), prompt=True)
 
 
 def _status_word(turn: Turn, a: Assignment) -> str:
@@ -550,7 +550,7 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
     if received is not None and received.submitted and not turn.state.get("consolidated"):
         buttons.append(Button("consolidate", _consolidate_label(turn, a), shortcut=True))
     turn.state.update({"step": "answering", "question": qid, "section": section.id})
-    turn.say("\n".join(lines), buttons=tuple(buttons), lead=lead)
+    turn.say("\n".join(lines), buttons=tuple(buttons), lead=lead, prompt=True)
 
 
 def _zeroable(turn: Turn, a: Assignment, q: Question) -> list[Question]:
@@ -1023,7 +1023,7 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
     turn.state["step"] = "confirming"
     turn.say((prefix + "\n\n" if prefix else "") + text,
              buttons=(Button("confirm", tr("Yes, keep it")), Button("retype", tr("Re-enter"))),
-             lead=prefix)
+             lead=prefix, prompt=True)
 
 
 def _confirming(turn: Turn, a: Assignment) -> None:
@@ -1210,7 +1210,7 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
     buttons = [_submit_button(turn, a)]
     if missing:
         buttons.append(Button("continue", tr("Answer the rest")))
-    turn.say("\n".join(lines), buttons=tuple(buttons), lead=prefix)
+    turn.say("\n".join(lines), buttons=tuple(buttons), lead=prefix, prompt=True)
 
 
 def _submit_button(turn: Turn, a: Assignment) -> Button:
@@ -1223,7 +1223,8 @@ def _after_review_edit(turn: Turn, a: Assignment, prefix: str) -> None:
     tr = turn.tr
     turn.state["step"] = "reviewing"
     buttons = [_submit_button(turn, a), Button("review", tr("Review all"))]
-    turn.say(prefix or tr("Nothing changed."), buttons=tuple(buttons))
+    turn.say(prefix or tr("Nothing changed."), buttons=tuple(buttons), lead=prefix,
+             prompt=True)
 
 
 def _reviewing(turn: Turn, a: Assignment) -> None:

@@ -59,10 +59,12 @@ class Turn:
         """Address the person as a reporter of these unit kinds from now on in this turn."""
         self.tr = self.tr.addressing(kinds)
 
-    def say(self, text: str, buttons: tuple[Button, ...] = (), lead: str = "") -> None:
+    def say(self, text: str, buttons: tuple[Button, ...] = (), lead: str = "",
+            prompt: bool = False) -> None:
         """Queue a message; its buttons are remembered so a typed number or label selects one.
-        `lead`: its opening lines before a question (OutboundMessage.lead)."""
-        self.messages.append(OutboundMessage(text=text, buttons=buttons, lead=lead))
+        `lead`, `prompt`: see OutboundMessage."""
+        self.messages.append(OutboundMessage(text=text, buttons=buttons, lead=lead,
+                                             prompt=prompt))
         if buttons:
             self.state["offered"] = [[b.token, b.label, b.shortcut] for b in buttons]
         else:

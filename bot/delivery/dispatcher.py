@@ -307,7 +307,7 @@ class Dispatcher:
                         writes.outbox += outbox.message_rows(event.channel, event.chat_id,
                                                              result.messages, now,
                                                              _reader_language(result, ctx),
-                                                             prompt_key(result.state))
+                                                             prompt_key(result))
                         self.counts["fast"] += 1
                         continue
                 self.counts["one_by_one"] += 1
@@ -576,7 +576,7 @@ class Dispatcher:
                                        {"kind": "menu", "role": contact.role,
                                         "language": contact.language}, now)
         outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
-                       _reader_language(result, ctx), prompt_key(result.state))
+                       _reader_language(result, ctx), prompt_key(result))
 
     async def _not_here(self, session: AsyncSession, event: InboundEvent,
                         acks: Sequence[dict[str, Any]], now: datetime) -> None:

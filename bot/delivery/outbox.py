@@ -76,7 +76,7 @@ def message_rows(channel: str, chat_id: str, messages: Sequence[OutboundMessage]
             last = i == len(pieces) - 1
             # Split, the lead goes in the first piece, which nothing makes stale.
             part = OutboundMessage(piece, message.buttons if last else (),
-                                   message.lead if len(pieces) == 1 else "")
+                                   lead=message.lead if len(pieces) == 1 else "")
             rows.append(payload_row(channel, chat_id, to_payload(part, language), now))
     if rows and asks is not None:
         rows[-1]["asks"] = asks
