@@ -28,8 +28,9 @@ SUPERSEDED = "superseded"
 
 def to_payload(message: OutboundMessage, language: str = "vi") -> dict[str, Any]:
     """`language` is the reader's: text-only channels word their hints ("Trả lời 1 hoặc 2")."""
-    payload = {"kind": "message", "text": message.text, "language": language,
-               "buttons": [[b.token, b.label, b.shortcut] for b in message.buttons]}
+    payload: dict[str, Any] = {
+        "kind": "message", "text": message.text, "language": language,
+        "buttons": [[b.token, b.label, b.shortcut] for b in message.buttons]}
     if message.lead:
         payload["lead"] = message.lead
     return payload
@@ -125,7 +126,7 @@ async def replied_prompts(session: AsyncSession, events: Sequence[InboundEvent]
                OutboxMessage.chat_id.in_(sorted({chat for _c, chat, _m in wanted})),
                OutboxMessage.sent_message_id.in_(sorted({m for _c, _chat, m in wanted})))
     )).all()
-    found = {}
+    found: dict[tuple[str, str, str], Prompt] = {}
     for channel, chat_id, message_id, asks in rows:
         prompt = parse_prompt(asks)
         if (channel, chat_id, message_id) in wanted and prompt is not None:
