@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog
 from conversations.reporting_lines import StateCounts
 from conversations.uploaded_workbook import UploadedWorkbook
+
+if TYPE_CHECKING:
+    from conversations.prompts import Prompt
 
 # Misses (codes not found) past which further wrong codes are refused; a right code always
 # signs in. Per account, over the last hour (refused misses count too; a sign-in lifts them).
@@ -330,6 +333,8 @@ class Context:
     # A coordinator's table of units (the export layout): the reports of the units in it
     # that are in their scope, for the period the file is for.
     on_behalf: OnBehalf | None = None
+    # What the bot message this event replies to asked (loaded only for a reply).
+    replied: Prompt | None = None
 
     @property
     def language(self) -> str:

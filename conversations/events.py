@@ -35,6 +35,9 @@ class InboundEvent:
     chat_type: str = "private"
     # Sent under an id many people share (an anonymous group admin, "send as channel").
     anonymous: bool = False
+    # The messenger's id of the message this one replies to (Telegram's reply_to_message):
+    # a reply to a question's message answers that question.
+    reply_to: str = ""
 
     @property
     def personal(self) -> bool:
@@ -61,6 +64,12 @@ class OutboundMessage:
 
     text: str
     buttons: tuple[Button, ...] = ()
+    # A question (or a form step) waiting for the answer: not sent once a later turn's
+    # message is behind it (conversations.prompts), as its answer would land elsewhere.
+    prompt: bool = False
+    # A prompt's opening lines, said before the question (what the last answer stored): sent
+    # alone should the question go stale before it is sent, so no acknowledgement is lost.
+    lead: str = ""
 
 
 @dataclass(frozen=True)

@@ -316,7 +316,7 @@ def _choose(turn: Turn, assignments: list[Assignment], question: str, purpose: s
         turn.state["purpose"] = purpose
     if held:
         turn.state["held"] = held
-    turn.say("\n".join(lines), buttons=tuple(buttons))
+    turn.say("\n".join(lines), buttons=tuple(buttons), prompt=True)
 
 
 def _status_word(turn: Turn, a: Assignment) -> str:
@@ -546,13 +546,17 @@ def _choosing(turn: Turn) -> None:
 
 
 def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
-        extra: tuple[Button, ...] = ()) -> None:
+        extra: tuple[Button, ...] = (), ack: str = "") -> None:
+    """`ack` (what the last answer stored, "2.1 = 12 bài ✓") comes first, in the same
+    message: a person always sees under which id a figure landed before the next question."""
     tr = turn.tr
     form = _form(turn, a)
     q = form.question(qid)
     assert q is not None
     section = form.section_of(qid)
-    lines = [prefix, ""] if prefix else []
+    lines = [ack] if ack else []
+    lines += [prefix, ""] if prefix else []
+    lead = _joined(ack, prefix)
     if _several_units(turn):
         lines.append(tr("Section {section} · question {n}/{total} · {unit}", section=section.id,
                         n=form.position(qid), total=len(form.questions), unit=a.unit.name))
@@ -587,7 +591,7 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
     if _may_consolidate(turn, a):
         buttons.append(Button("consolidate", _consolidate_label(turn, a), shortcut=True))
     turn.state.update({"step": "answering", "question": qid, "section": section.id})
-    turn.say("\n".join(lines), buttons=tuple(buttons))
+    turn.say("\n".join(lines), buttons=tuple(buttons), lead=lead, prompt=True)
 
 
 def _zeroable(turn: Turn, a: Assignment, q: Question) -> list[Question]:
@@ -600,19 +604,23 @@ def _zeroable(turn: Turn, a: Assignment, q: Question) -> list[Question]:
     return found if len(found) >= 2 else []
 
 
-def _next(turn: Turn, a: Assignment, after: str, prefix: str = "") -> None:
+def _next(turn: Turn, a: Assignment, after: str, prefix: str = "", ack: str = "") -> None:
     """Ask the next unanswered question after `after`, or the first one left, or review."""
     if turn.state.pop("back_to_review", False):
-        review(turn, a, prefix=prefix)
+        review(turn, a, prefix=_joined(ack, prefix))
         return
     answers = _answers(turn, a)
     form = _form(turn, a)
     following = [q for q in form.iter_after(after) if q.id not in answers]
     remaining = following or [q for q in form.questions if q.id not in answers]
     if remaining:
-        ask(turn, a, remaining[0].id, prefix=prefix)
+        ask(turn, a, remaining[0].id, prefix=prefix, ack=ack)
     else:
-        review(turn, a, prefix=prefix)
+        review(turn, a, prefix=_joined(ack, prefix))
+
+
+def _joined(*lines: str) -> str:
+    return "\n".join(line for line in lines if line)
 
 
 def _answering(turn: Turn, a: Assignment) -> None:
@@ -622,6 +630,12 @@ def _answering(turn: Turn, a: Assignment) -> None:
     q = form.question(qid)
     if q is None:
         _next(turn, a, after="")
+        return
+    from conversations.replied_answer import answer_replied, replied_question
+
+    replied = replied_question(turn, a)
+    if replied is not None:  # a reply to an earlier question's message answers that one
+        answer_replied(turn, a, replied)
         return
     token = offered_token(turn)
     trail: list[str] = list(turn.state.get("trail") or [])
@@ -653,9 +667,11 @@ def _answering(turn: Turn, a: Assignment) -> None:
         if q.required:
             ask(turn, a, qid, prefix=tr("This question is required and cannot be skipped."))
             return
-        _save(turn, a, {qid: {"value": None, "note": ""}})
+        skipped = {"value": None, "note": ""}
+        _save(turn, a, {qid: skipped})
         turn.state["trail"] = [*trail, qid]
-        _next(turn, a, qid)
+        _next(turn, a, qid, ack=_pending_line(turn, a, [_shown(turn, q, skipped)])
+              if a.status == "submitted" else stored_ack(turn, q, skipped))
         return
     if token in ("submit", "review"):
         review(turn, a)
@@ -702,12 +718,14 @@ def _answering(turn: Turn, a: Assignment) -> None:
         return
     _save(turn, a, vetted.accepted)
     turn.state["trail"] = [*trail, qid]
-    ack = _single_ack(turn, a, q, parsed)
-    if len(candidates) > 1:  # "có, số 12/KH-UBND": say where the plan's number went
-        ack = "\n".join(x for x in (_saved_line(turn, a, vetted.accepted), ack) if x)
+    # Acknowledged with its id before the next question ("4.2 = 150 người ✓"); a yes with the
+    # plan's number ("có, số 12/KH-UBND") says where each part went.
+    ack = _single_ack(turn, a, q, parsed, plain=not vetted.flagged and len(candidates) == 1)
+    if len(candidates) > 1:
+        ack = _joined(_saved_line(turn, a, vetted.accepted), ack)
     if vetted.flagged:
-        ack = "\n".join(x for x in (ack, _flagged_line(turn, a, vetted.accepted)) if x)
-    _next(turn, a, qid, prefix=ack)
+        ack = _joined(ack, _flagged_line(turn, a, vetted.accepted))
+    _next(turn, a, qid, ack=ack)
 
 
 def _zero_section(turn: Turn, a: Assignment, q: Question, trail: list[str]) -> None:
@@ -793,9 +811,11 @@ def _ambiguous_id(turn: Turn, a: Assignment, q: Question, entry: FastEntry) -> b
     return True
 
 
-def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed) -> str:
-    """One answer usually needs no acknowledgement (the next question is one); an estimate,
-    a long text and a pending correction do."""
+def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed,
+                plain: bool = True) -> str:
+    """Every answer stored is acknowledged with its id and value as stored ("4.2 = 150 người
+    ✓"), so a reply to an old prompt can never land unseen under another question; an
+    estimate and a pending correction say so. `plain`: False when another line names it."""
     tr = turn.tr
     lines = []
     if a.status == "submitted":
@@ -804,9 +824,16 @@ def _single_ack(turn: Turn, a: Assignment, q: Question, parsed: Parsed) -> str:
         shown = {"value": parsed.value, "note": parsed.note.removeprefix(ESTIMATE_NOTE)
                  .lstrip("; ")}
         lines.append(tr("Saved as an estimate: {answer}.", answer=_shown(turn, q, shown)))
+    elif plain:
+        lines.append(stored_ack(turn, q, parsed.stored()))
     if q.type == "text" and len(str(parsed.value)) >= LONG_TEXT_HINT:
         lines.append(_long_text_hint(turn, q, str(parsed.value)))
     return "\n".join(lines)
+
+
+def stored_ack(turn: Turn, q: Question, stored: dict[str, Any]) -> str:
+    """One stored answer, by its id: `2.1 = 12 bài ✓`."""
+    return turn.tr("{answer} ✓", answer=_shown(turn, q, stored))
 
 
 def _long_text_hint(turn: Turn, q: Question, text: str) -> str:
@@ -1070,7 +1097,8 @@ def _confirm_next(turn: Turn, a: Assignment, prefix: str = "") -> None:
         text = f"{a.unit.name}: {text}"
     turn.state["step"] = "confirming"
     turn.say((prefix + "\n\n" if prefix else "") + text,
-             buttons=(Button("confirm", tr("Yes, keep it")), Button("retype", tr("Re-enter"))))
+             buttons=(Button("confirm", tr("Yes, keep it")), Button("retype", tr("Re-enter"))),
+             lead=prefix, prompt=True)
 
 
 def _confirming(turn: Turn, a: Assignment) -> None:
@@ -1103,6 +1131,8 @@ def _confirming(turn: Turn, a: Assignment) -> None:
         elif turn.state.get("after_confirm") in ("review", "full_review") or any(
                 c.get("kind") == "reading" for c in item.get("checks") or []):
             prefix = _saved_line(turn, a, {item["qid"]: kept})  # no next question says it
+        else:
+            prefix = stored_ack(turn, q, kept)  # type: ignore[arg-type]
         _confirm_next(turn, a, prefix=prefix)
         return
     if token == "retype" or (turn.event.kind == "text" and token is None):
@@ -1289,7 +1319,7 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
         buttons.append(Button("continue", tr("Answer the rest")))
     if _may_consolidate(turn, a):  # a draft answered in full may still take the sums
         buttons.append(Button("consolidate", _consolidate_label(turn, a), shortcut=True))
-    turn.say("\n".join(lines), buttons=tuple(buttons))
+    turn.say("\n".join(lines), buttons=tuple(buttons), lead=prefix, prompt=True)
 
 
 def _submit_button(turn: Turn, a: Assignment) -> tuple[Button, ...]:
@@ -1303,7 +1333,8 @@ def _after_review_edit(turn: Turn, a: Assignment, prefix: str) -> None:
     tr = turn.tr
     turn.state["step"] = "reviewing"
     buttons = [*_submit_button(turn, a), Button("review", tr("Review all"))]
-    turn.say(prefix or tr("Nothing changed."), buttons=tuple(buttons))
+    turn.say(prefix or tr("Nothing changed."), buttons=tuple(buttons), lead=prefix,
+             prompt=True)
 
 
 def _reviewing(turn: Turn, a: Assignment) -> None:

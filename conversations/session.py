@@ -59,9 +59,12 @@ class Turn:
         """Address the person as a reporter of these unit kinds from now on in this turn."""
         self.tr = self.tr.addressing(kinds)
 
-    def say(self, text: str, buttons: tuple[Button, ...] = ()) -> None:
-        """Queue a message; its buttons are remembered so a typed number or label selects one."""
-        self.messages.append(OutboundMessage(text=text, buttons=buttons))
+    def say(self, text: str, buttons: tuple[Button, ...] = (), lead: str = "",
+            prompt: bool = False) -> None:
+        """Queue a message; its buttons are remembered so a typed number or label selects one.
+        `lead`, `prompt`: see OutboundMessage."""
+        self.messages.append(OutboundMessage(text=text, buttons=buttons, lead=lead,
+                                             prompt=prompt))
         if buttons:
             self.state["offered"] = [[b.token, b.label, b.shortcut] for b in buttons]
         else:

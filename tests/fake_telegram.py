@@ -888,12 +888,15 @@ class FakeUser:
         await asyncio.sleep(0)
         return update_id
 
-    async def send(self, text: str) -> int:
-        """A private text message from this user; returns its update_id."""
+    async def send(self, text: str, reply_to: SentMessage | None = None) -> int:
+        """A private text message from this user; returns its update_id. `reply_to`: a bot
+        message it replies to, carried whole in `reply_to_message` as the Bot API does."""
         content: dict[str, Any] = {"text": text}
         entities = command_entities(text)
         if entities:
             content["entities"] = entities
+        if reply_to is not None:
+            content["reply_to_message"] = self._server._message_json(reply_to)
         return await self._push({"message": self._message(**content)})
 
     async def share_contact(self, phone: str | None = None, *, own: bool = True) -> int:

@@ -241,7 +241,10 @@ async def test_twenty_people_answering_together_are_each_answered_in_turn(
                               ("X-ANTHANG", "1.1", True), ("X-ANTHANG", "1.2", "12")]
     for uid in people:
         texts = [m.text for m in tg.sent_to(uid)]
-        assert sum("câu 2/40" in t for t in texts) == 1 and sum("câu 3/40" in t for t in texts) == 1
+        # Question 1.2 may be dropped, not sent, when the answer to it came first (issue 22,
+        # number 10); the acknowledgement of 1.1 it carried goes in any case.
+        assert sum("câu 2/40" in t for t in texts) <= 1 and sum("câu 3/40" in t for t in texts) == 1
+        assert sum(t.startswith("1.1 = Có ✓") for t in texts) == 1
 
 
 @pytest.mark.slow

@@ -68,6 +68,7 @@ from conversations.events import (
 from conversations.forms import Form
 from conversations.i18n import Catalog, Tr
 from conversations.private_only import not_here
+from conversations.prompts import prompt_key
 from conversations.uploaded_workbook import TEMPLATE_KIND, UploadedWorkbook
 from conversations.workbook_entry import table_codes
 
@@ -285,6 +286,7 @@ class Dispatcher:
             items = await self._unseen(session, items, now)
             snapshot = await BatchSnapshot.load(session, [i.event for i in items], now,
                                                 self.forms, self.late_window, self.previous)
+            replied = await outbox.replied_prompts(session, [i.event for i in items])
             writes = PendingWrites()
             self.counts["batches"] += bool(items)
             for item in items:
@@ -294,6 +296,9 @@ class Dispatcher:
                                           event.channel in self.fetchers)
                 if loaded is not None:
                     ctx, state = loaded
+                    if event.reply_to:
+                        ctx = replace(ctx, replied=replied.get(
+                            (event.channel, event.chat_id, event.reply_to)))
                     result = advance(state, event, ctx, now)
                     self._forget_previous(result)
                     if snapshot.fast_writes(result, now, event):
@@ -306,7 +311,8 @@ class Dispatcher:
                                                                     event.chat_id, menu, now))
                         writes.outbox += outbox.message_rows(event.channel, event.chat_id,
                                                              result.messages, now,
-                                                             _reader_language(result, ctx))
+                                                             _reader_language(result, ctx),
+                                                             prompt_key(result))
                         self.counts["fast"] += 1
                         continue
                 self.counts["one_by_one"] += 1
@@ -530,6 +536,10 @@ class Dispatcher:
             elif command[0] == "web" and self.web_links is not None:
                 ctx = replace(ctx, web_link=self.web_links.prepare(now))
         ctx = replace(ctx, can_receive_files=event.channel in self.fetchers)
+        if event.reply_to:  # which question the message replied to asked
+            replied = await outbox.replied_prompts(session, [event])
+            ctx = replace(ctx, replied=replied.get((event.channel, event.chat_id,
+                                                    event.reply_to)))
         if event.kind == "workbook":
             ctx = await self._with_workbook(session, event, ctx, now)
         result = advance(state, event, ctx, now)
@@ -578,7 +588,7 @@ class Dispatcher:
                                        {"kind": "menu", "role": contact.role,
                                         "language": contact.language}, now)
         outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
-                       _reader_language(result, ctx))
+                       _reader_language(result, ctx), prompt_key(result))
 
     async def _not_here(self, session: AsyncSession, event: InboundEvent,
                         acks: Sequence[dict[str, Any]], now: datetime) -> None:

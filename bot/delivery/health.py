@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import outbox
 from bot.storage.database import dialect_insert
 from bot.storage.models import Heartbeat, InboxMessage, OutboxMessage
 
@@ -194,7 +195,8 @@ async def read_status(session: AsyncSession, now: datetime) -> Status:
     unsent, oldest = (await session.execute(
         select(func.count(), func.min(OutboxMessage.created_at)).where(*due))).one()
     failed = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.failed.is_not(None), OutboxMessage.created_at > now - timedelta(days=1)))
+        OutboxMessage.failed.is_not(None), OutboxMessage.failed != outbox.SUPERSEDED,
+        OutboxMessage.created_at > now - timedelta(days=1)))
     inbox = await session.scalar(select(func.count()).select_from(InboxMessage))
     if isinstance(oldest, str):  # SQLite may hand an aggregate back as text
         oldest = datetime.fromisoformat(oldest)

@@ -20,6 +20,9 @@ claim transaction serves many messages and a crash leaves few claimed.
 A crash between sending and marking leaves the row claimed: the restarted instance takes its
 own claims back at once and sends those once more (at most one resend per message per crash,
 and only for the messages in flight then); another instance's claims wait for their lease.
+A question prompt the conversation has moved past (a later turn's message of the chat is
+behind it) is never claimed but dropped: answered late, it would land on the question then
+current. A question prompt sent keeps the messenger's id, so a reply to it answers it.
 
 The structure, for whoever extends it: `run` loops over `drain_once` (one transaction:
 mark, renew, claim) and `_pause`; `_choose` picks what may go now; `_deliver` sends one message
@@ -54,6 +57,7 @@ from bot.storage.models import (
     Unit,
 )
 from conversations.i18n import Catalog
+from conversations.prompts import QUESTION_PROMPT
 from conversations.session import in_a_form
 
 log = logging.getLogger(__name__)
@@ -98,7 +102,8 @@ class Transport(Protocol):
 
     def is_group(self, chat_id: str) -> bool: ...
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> None: ...
+    async def send(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+        """Returns the messenger's id of the message sent, when it gives one."""
 
 
 class Turns:
@@ -179,6 +184,7 @@ class OutboxSender:
         self._claimed_at: dict[int, float] = {}  # row id → when claimed or renewed (monotonic)
         self._tasks: set[asyncio.Task] = set()
         self._unmarked: list[int] = []  # sent, written down by the next claim transaction
+        self._message_ids: dict[int, str] = {}  # row id → messenger id, of prompts sent
         # The last look found replies / bulk messages that may go but were not claimed.
         self._left_replies = False
         self._left_bulk = False
@@ -311,12 +317,19 @@ class OutboxSender:
         the caller puts back should its transaction fail."""
         ids, self._unmarked = self._unmarked, []
         if ids:
+            # A prompt's messenger id: a reply to that message answers the question it asked.
+            message_ids = [{"id": row_id, "sent_message_id": self._message_ids[row_id]}
+                           for row_id in ids if row_id in self._message_ids]
             try:
                 await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
                                       .values(claimed_until=None, sent_at=self.clock()))
+                if message_ids:
+                    await session.execute(update(OutboxMessage), message_ids)
             except BaseException:
                 self._unmarked = ids + self._unmarked
                 raise
+            for row_id in ids:
+                self._message_ids.pop(row_id, None)
         return ids
 
     async def drain_once(self, limit: int = 2000) -> int:
@@ -488,21 +501,44 @@ class OutboxSender:
     async def _claim(self, session: AsyncSession, ids: list[int], now: datetime
                      ) -> list[outbox.Pending]:
         """Claim rows for `lease`; returns those this sender got (another instance may hold
-        some), with their payloads, in the order asked."""
+        some), with their payloads, in the order asked. A prompt the conversation has moved
+        past (a later turn's message is queued or sent behind it) is not claimed but dropped:
+        after a restart its resend would be answered as if current."""
+        free = (OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
+                OutboxMessage.failed.is_(None),
+                (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until <= now))
         result = await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
-                   OutboxMessage.failed.is_(None),
-                   (OutboxMessage.claimed_until.is_(None))
-                   | (OutboxMessage.claimed_until <= now))
+            .where(*free, ~outbox.stale_prompt())
             .values(claimed_until=now + self.lease, claimed_by=self.instance_id,
                     attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload,
-                       OutboxMessage.attempts, OutboxMessage.priority))
+                       OutboxMessage.attempts, OutboxMessage.priority, OutboxMessage.asks))
         got = {row_id: outbox.Pending(row_id, self.channel, chat_id, payload, attempts - 1,
-                                      priority)
-               for row_id, chat_id, payload, attempts, priority in result.all()}
+                                      priority, asks)
+               for row_id, chat_id, payload, attempts, priority, asks in result.all()}
+        if len(got) < len(ids):  # stale prompts among the rest: not sent
+            await self._drop_stale(session, free)
         return [got[row_id] for row_id in ids if row_id in got]
+
+    async def _drop_stale(self, session: AsyncSession, free: tuple[Any, ...]) -> None:
+        """Question prompts the conversation has moved past: dropped; what they said before
+        the question (the acknowledgement of an answer) is kept as a message of its own."""
+        stale = (await session.execute(select(OutboxMessage.id, OutboxMessage.payload)
+                                       .where(*free, outbox.stale_prompt()))).all()
+        if not stale:
+            return
+        kept = [{"id": row_id, "payload": lead, "asks": None} for row_id, payload in stale
+                if (lead := outbox.lead_only(payload)) is not None]
+        dropped = [row_id for row_id, payload in stale if outbox.lead_only(payload) is None]
+        if kept:
+            await session.execute(update(OutboxMessage), kept)
+        if dropped:
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(dropped))
+                                  .values(failed=outbox.SUPERSEDED, claimed_until=None))
+        log.info("%s sender dropped %s prompt(s) the conversation had moved past",
+                 self.channel, len(stale))
+        self._room.set()  # those chats' next messages (and the kept leads) may go at once
 
     # ------------------------------------------------------------------ one message
 
@@ -521,12 +557,14 @@ class OutboxSender:
                 # Timed right before the request, so the database's own delays never bunch
                 # requests up on the messenger's side.
                 await self._wait_turn(chat_id, item.priority, order, paid)
-            await self.transport.send(chat_id, payload)
+            sent = await self.transport.send(chat_id, payload)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             await self._failed(item, exc)
             return
+        if sent is not None and item.asks is not None and item.asks.startswith(QUESTION_PROMPT):
+            self._message_ids[item.id] = str(sent)  # a reply to it answers its question
         self._unmarked.append(item.id)
         self.sent_count += 1
         self.health.ok(self.part)

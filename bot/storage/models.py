@@ -287,8 +287,10 @@ class OutboxMessage(Base):
     """Messages to send, written in the same transaction as the change that caused them."""
 
     __tablename__ = "outbox"
-    # The queue in the order it is served: replies before bulk, each oldest first.
-    __table_args__ = (Index("ix_outbox_queue", "sent_at", "channel", "priority", "id"),)
+    # The queue in the order it is served: replies before bulk, each oldest first; and one
+    # chat's rows in order (is a prompt stale? which question did a message replied to ask?).
+    __table_args__ = (Index("ix_outbox_queue", "sent_at", "channel", "priority", "id"),
+                      Index("ix_outbox_chat", "channel", "chat_id", "id"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -307,6 +309,13 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed: Mapped[str | None] = mapped_column(Text)
+    # On the last message of a conversation turn, what the conversation then waited for
+    # (conversations.prompts: "answering|<report>|<question>", "-" outside a form). A prompt
+    # with a later turn's message behind it is stale and never sent (a reply to it would
+    # land on another question); a reply to a sent one answers the question it asked.
+    asks: Mapped[str | None] = mapped_column(String(200))
+    # The messenger's id of a prompt once sent (Telegram's message_id), for those replies.
+    sent_message_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class InboxMessage(Base):

@@ -59,6 +59,9 @@ def _received(event: InboundEvent, acks: list[dict[str, Any]] | None = None) -> 
 def _message(message: Message, now: datetime) -> Received:
     base = _base(str(message.message_id), message.chat, message.from_user,
                  sent_at(message, now), message.sender_chat)
+    replied = message.reply_to_message
+    if replied is not None:  # the whole message replied to; its id says which question
+        base["reply_to"] = str(replied.message_id)
     if message.contact is not None:
         event = InboundEvent(kind="contact", phone=message.contact.phone_number,
                              contact_user_id=str(message.contact.user_id or ""), **base)

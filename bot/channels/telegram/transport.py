@@ -87,21 +87,22 @@ class TelegramTransport:
     def is_group(self, chat_id: str) -> bool:
         return chat_id.startswith("-")
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> None:
+    async def send(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+        """Returns the message_id of a text message sent (a reply to it is matched by it)."""
         try:
-            await self._call(int(chat_id), payload)
+            return await self._call(int(chat_id), payload)
         except TelegramRetryAfter as exc:
             raise RetryLater(float(exc.retry_after)) from exc
         except TelegramForbiddenError as exc:
             raise Unreachable(exc.message) from exc
         except TelegramBadRequest as exc:
             if any(h in exc.message.lower() for h in HARMLESS):
-                return
+                return None
             raise Rejected(exc.message) from exc
         except UndecodableAnswer as exc:
             if exc.delivered:  # Telegram did it; only its answer was mangled on the way
                 log.warning("chat %s: %s; counted as sent", chat_id, exc)
-                return
+                return None
             raise Transient(str(exc)) from exc
         except (TimeoutError, TelegramServerError, TelegramNetworkError,
                 aiohttp.ClientError) as exc:
@@ -109,16 +110,17 @@ class TelegramTransport:
         except TelegramAPIError as exc:
             raise Transient(exc.message) from exc
 
-    async def _call(self, chat_id: int, payload: dict[str, Any]) -> None:
+    async def _call(self, chat_id: int, payload: dict[str, Any]) -> str | None:
         kind = payload.get("kind", "message")
         if kind == "message":
             # Paid broadcast (the sender marks bulk messages when it is on): Telegram lets
             # these go beyond 30 a second, for 0.1 Star each beyond the free rate.
-            await self.bot.send_message(chat_id, payload["text"],
-                                        reply_markup=keyboard(payload.get("buttons") or []),
-                                        allow_paid_broadcast=payload.get("paid_broadcast")
-                                        or None)
-        elif kind == "edit":
+            markup = keyboard(payload.get("buttons") or [])
+            paid = payload.get("paid_broadcast") or None
+            sent = await self.bot.send_message(chat_id, payload["text"], reply_markup=markup,
+                                               allow_paid_broadcast=paid)
+            return str(sent.message_id)
+        if kind == "edit":
             await self.bot.edit_message_text(text=payload["text"], chat_id=chat_id,
                                              message_id=int(payload["message_id"]))
         elif kind == "callback_answer":
@@ -138,6 +140,7 @@ class TelegramTransport:
                 await self.bot.send_photo(chat_id, source, caption=caption)
         else:
             raise Rejected(f"unknown payload kind {kind!r}")
+        return None
 
 
     def _menu(self, language: str, coordinator: bool) -> list[BotCommand]:
