@@ -377,9 +377,11 @@ def invite_list() -> None:
 
 
 def _invite_table(invites: list[admin.InviteInfo]) -> None:
+    zone = _zone(_settings().timezone)  # stored in UTC: the day is the local one
     _table(["code", "unit", "name", "role", "uses", "expires"],
            [[i.code, i.unit_code, i.unit_name, i.role, f"{i.uses}/{i.max_uses}",
-             f"{i.expires_at:%d/%m/%Y}" if i.expires_at else "-"] for i in invites])
+             f"{i.expires_at.astimezone(zone):%d/%m/%Y}" if i.expires_at else "-"]
+            for i in invites])
 
 
 # ----------------------------------------------------------------------------- reminders

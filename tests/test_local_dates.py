@@ -1,0 +1,86 @@
+"""Issue 24, 3: every date the bot shows is the date in the configured time zone
+(Asia/Ho_Chi_Minh), never the UTC date of the stored instant. Between 00:00 and 07:00 local
+time UTC is still the previous day, so a date taken before converting is one day early."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot import admin
+from bot.app import App, build_app
+from bot.cli import app as cli
+from bot.settings import Settings
+from bot.storage.models import Invite
+from conversations.campaigns import parse_campaign
+
+from .conftest import VN, Clock, invite, seed_reference_data
+from .filing import COMMUNE, file_report, sign_in
+
+pytestmark = pytest.mark.slow
+
+# Opens 05/10/2026 00:00 local time (04/10 17:00 UTC), due before 13/10/2026.
+OCTOBER_WEEK = {
+    "id": "tuan-le-2026",
+    "title": {"vi": "Tuần lễ học tập suốt đời năm 2026", "en": "Lifelong Learning Week 2026"},
+    "forms": [{"form": "tuan-le-htsd", "kinds": ["commune", "ward", "town"]}],
+    "periods": [{"key": "2026", "label": "Tuần lễ 05/10 - 11/10/2026", "start": "2026-10-05",
+                 "end": "2026-10-11", "due_before": "2026-10-13"}],
+}
+
+
+async def _october_week(app: App, clock: Clock, now: str) -> None:
+    clock.set(now)
+    async with app.sessions() as session, session.begin():
+        await admin.load_campaign(session, parse_campaign(OCTOBER_WEEK), app.clock())
+
+
+@pytest.mark.parametrize("now", ["2026-10-04 12:00", "2026-10-04 23:30", "2026-10-04 03:00"])
+async def test_status_names_the_local_day_a_period_opens(app: App, clock: Clock, now: str):
+    await _october_week(app, clock, now)
+    thu = await sign_in(app, "X-ANLAO")
+    assert "Hiện chưa có báo cáo nào cần nộp" in await thu.say("/baocao")
+    status = await thu.say("/trangthai")
+    assert "Bắt đầu nhận báo cáo từ ngày 05/10/2026" in status, status
+    assert "04/10/2026" not in status
+    assert "trước ngày 13/10/2026" in status  # 13/10 00:00 local: "before 13/10"
+    await thu.say("/ngonngu en")
+    assert "Opens on 05/10/2026" in await thu.say("/status")
+
+
+async def test_a_report_filed_before_seven_in_the_morning_shows_that_local_day(
+        app: App, clock: Clock):
+    await _october_week(app, clock, "2026-10-05 03:00")  # UTC: 04/10 20:00
+    thu = await file_report(app, "X-ANLAO", COMMUNE)
+    status = await thu.say("/trangthai")
+    assert "03:00 ngày 05/10/2026" in status, status
+    assert "04/10/2026" not in status
+
+
+def test_invite_list_shows_the_local_day_an_invite_expires(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    clock = Clock(datetime(2026, 10, 4, 3, 0, tzinfo=VN))  # valid 30 days: to 03/11 03:00
+
+    async def setup() -> str:
+        bot = await build_app(Settings(database_url=db_url, files_dir=str(tmp_path / "f")),
+                              clock=clock)
+        try:
+            await seed_reference_data(bot, tmp_path)
+            code = await invite(bot, "X-ANLAO")
+            async with bot.sessions() as session:
+                stored = await session.scalar(select(Invite).where(Invite.code == code))
+            assert stored is not None and stored.expires_at.day == 2  # 02/11 20:00 UTC
+            return code
+        finally:
+            await bot.close()
+
+    code = asyncio.run(setup())
+    monkeypatch.setenv("BAOCAO_DATABASE_URL", db_url)
+    listing = CliRunner().invoke(cli, ["invite", "list"], catch_exceptions=False).output
+    line = next(row for row in listing.splitlines() if code in row)
+    assert "03/11/2026" in line and "02/11/2026" not in line, line
