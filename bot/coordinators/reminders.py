@@ -139,7 +139,8 @@ class ReminderStore:
         targets = [u for u in units if u.kind in forms and (not explicit or u.id in explicit)]
         submissions = {s.unit_id: s for s in (await session.execute(
             select(Submission.unit_id, Submission.form_id, Submission.status,
-                   Submission.on_time).where(Submission.period_id == period.id))).all()}
+                   Submission.on_time, Submission.correct_by)
+            .where(Submission.period_id == period.id))).all()}
         answered = dict((await session.execute(
             select(Submission.unit_id, func.count(Answer.question_id))
             .join(Answer, Answer.submission_id == Submission.id)
@@ -175,7 +176,8 @@ class ReminderStore:
                 answered.get(unit.id, 0), totals[form_id], tuple(reporters.get(unit.id, ())),
                 coordinator_of(unit), submission.on_time if submission else None,
                 kind=unit.kind, flagged=tuple(sorted(flagged.get(unit.id, ()),
-                                                     key=_question_order))))
+                                                     key=_question_order)),
+                correct_by=submission.correct_by if submission else None))
         coordinator_units = {}
         for report in reports:
             cid = report.coordinator_unit_id
@@ -283,9 +285,11 @@ class ReminderStore:
                           campaign_key: str | None = None, scope_path: str | None = None,
                           unit_id: int | None = None) -> list[NudgePlan]:
         """Per open period: who `/nhac` reminds (and who not, and why), and when it may go;
-        with `unit_id`, for that one unit."""
+        with `unit_id`, for that one unit. After the lock only the units whose returned report
+        is within its correction time can act, so only they are reminded; a locked period
+        without such a unit is not open."""
         snapshots = [s for s in await self.snapshots(session, now, campaign_key)
-                     if s.starts_at <= now and (s.lock_at is None or now < s.lock_at)]
+                     if s.starts_at <= now]
         if not snapshots:
             return []
         inside: set[int] | None = None
@@ -298,14 +302,17 @@ class ReminderStore:
         stamp = now.strftime("%Y%m%dT%H%M%S")
         plans = []
         for p in snapshots:
-            missing = [u for u in p.units
-                       if not u.submitted and (inside is None or u.unit_id in inside)]
+            missing = [u for u in p.units if u.can_send(p.lock_at, now)
+                       and (inside is None or u.unit_id in inside)]
+            locked = p.lock_at is not None and now >= p.lock_at
+            if locked and not missing:
+                continue
             by_contact: dict[int, tuple[Recipient, list[UnitReport]]] = {}
             for unit in missing:
                 for reporter in unit.reporters:
                     by_contact.setdefault(reporter.contact_id, (reporter, []))[1].append(unit)
             due, skipped, unreachable = [], 0, 0
-            kind = "overdue" if now >= p.deadline else "before"
+            kind = "correction" if locked else "overdue" if now >= p.deadline else "before"
             for cid, (recipient, units) in by_contact.items():
                 if recipient.channel is None:
                     unreachable += 1
