@@ -17,6 +17,7 @@ from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.text_split import split_text
+from bot.coordinators.as_of import states_at
 from bot.delivery.outbox import BULK, TEXT_LIMITS, to_payload
 from bot.storage.context_loader import FormCache
 from bot.storage.database import dialect_insert
@@ -75,7 +76,9 @@ class ReminderStore:
     # ------------------------------------------------------------------ loading
 
     async def snapshots(self, session: AsyncSession, now: datetime,
-                        campaign_key: str | None = None) -> list[PeriodSnapshot]:
+                        campaign_key: str | None = None, as_of: datetime | None = None
+                        ) -> list[PeriodSnapshot]:
+        """With `as_of`, the reports and task answers as they were then (a preview)."""
         query = (select(Period, Campaign).join(Campaign, Campaign.id == Period.campaign_id)
                  .where(Period.starts_at <= now + ACTIVE_BEFORE,
                         Period.deadline >= now - ACTIVE_AFTER))
@@ -93,7 +96,7 @@ class ReminderStore:
         result = []
         for period, campaign in rows:
             result.append(await self._snapshot(session, period, campaign, units, by_id,
-                                               by_code, people, now))
+                                               by_code, people, as_of))
         return result
 
     async def _people(self, session: AsyncSession
@@ -130,7 +133,7 @@ class ReminderStore:
                         units: Iterable[UnitRow], by_id: dict[int, UnitRow],
                         by_code: dict[str, UnitRow],
                         people: tuple[dict[int, list[Recipient]], dict[int, list[Recipient]]],
-                        now: datetime) -> PeriodSnapshot:
+                        as_of: datetime | None = None) -> PeriodSnapshot:
         reporters, coordinators = people
         forms = {cf.unit_kind: cf.form_id for cf in (await session.scalars(
             select(CampaignForm).where(CampaignForm.campaign_id == campaign.id))).all()}
@@ -152,6 +155,12 @@ class ReminderStore:
                 .where(Submission.period_id == period.id, Answer.flag != "",
                        Submission.status.in_(("submitted", "accepted"))))).all():
             flagged[unit_id].append(question_id)
+        if as_of is not None:
+            past = await states_at(session, period.id, as_of)
+            submissions = {u: s for u, s in submissions.items() if past[u].status != "none"}
+            answered = {u: past[u].answered for u in submissions}
+            flagged = {u: q for u, q in flagged.items()
+                       if u in submissions and past[u].status in ("submitted", "accepted")}
         totals: dict[int, int] = {}
         for form_id in set(forms.values()):
             totals[form_id] = len((await self.forms.get(session, form_id)).questions)
@@ -171,8 +180,11 @@ class ReminderStore:
             form_id = submission.form_id if submission else forms[unit.kind]
             if submission is not None and form_id not in totals:
                 totals[form_id] = len((await self.forms.get(session, form_id)).questions)
+            status = submission.status if submission else "none"
+            if submission is not None and as_of is not None:
+                status = past[unit.id].status
             reports.append(UnitReport(
-                unit.id, unit.code, unit.name, submission.status if submission else "none",
+                unit.id, unit.code, unit.name, status,
                 answered.get(unit.id, 0), totals[form_id], tuple(reporters.get(unit.id, ())),
                 coordinator_of(unit), submission.on_time if submission else None,
                 kind=unit.kind, flagged=tuple(sorted(flagged.get(unit.id, ()),
@@ -185,7 +197,7 @@ class ReminderStore:
                 coordinator_units[cid] = CoordinatorUnit(cid, by_id[cid].name,
                                                          tuple(coordinators[cid]))
         tasks = await self._tasks(session, campaign, units, reporters, coordinator_of,
-                                  coordinator_units, by_id, coordinators)
+                                  coordinator_units, by_id, coordinators, as_of)
         return PeriodSnapshot(
             period.id, campaign.key, Text(period.title_vi, period.title_en),
             campaign.timezone, period.starts_at, period.deadline, period.lock_at,
@@ -197,13 +209,15 @@ class ReminderStore:
                      coordinator_of: Callable[[UnitRow], int | None],
                      coordinator_units: dict[int, CoordinatorUnit],
                      by_id: dict[int, UnitRow],
-                     coordinators: dict[int, list[Recipient]]) -> tuple[TaskState, ...]:
+                     coordinators: dict[int, list[Recipient]],
+                     as_of: datetime | None = None) -> tuple[TaskState, ...]:
         tasks = (await session.scalars(select(Task).where(Task.campaign_id == campaign.id)
                                        .order_by(Task.due_at))).all()
         if not tasks:
             return ()
         checkins = {(c.task_id, c.unit_id): c.done for c in (await session.scalars(
-            select(TaskCheckin).where(TaskCheckin.task_id.in_([t.id for t in tasks])))).all()}
+            select(TaskCheckin).where(TaskCheckin.task_id.in_([t.id for t in tasks])))).all()
+            if as_of is None or c.answered_at <= as_of}
         result = []
         for task in tasks:
             owners = []
@@ -261,8 +275,9 @@ class ReminderStore:
             return await self.enqueue(session, due, now)
 
     async def preview(self, campaign_key: str, at: datetime) -> list[tuple[DueReminder, str]]:
+        """What would go out at `at`, from the reports as they were then."""
         async with self.sessions() as session:
-            due = plan(await self.snapshots(session, at, campaign_key), at)
+            due = plan(await self.snapshots(session, at, campaign_key, as_of=at), at)
         return [(r, render(r, self.catalog, at).text) for r in due]
 
     async def nudge(self, session: AsyncSession, campaign_key: str, now: datetime,
