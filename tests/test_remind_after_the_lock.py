@@ -11,11 +11,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.app import App
 from bot.runtime import Running
 from bot.storage.models import Campaign, Period
 
-from .conftest import VN
+from .conftest import VN, Clock
 from .fake_telegram import FakeTelegram
+from .filing import COMMUNE, file_report
+from .filing import sign_in as chat_sign_in
+from .test_report_lifecycle import _only_locked_week
 from .test_web_console import text_of
 from .web_console import (
     base_url,
@@ -89,3 +93,24 @@ async def test_after_the_lock_only_a_returned_report_can_be_reminded(
             assert 'id="remind"' not in await page.text()
         async with http.get(base + "/web/") as page:
             assert "remind-all" not in await page.text()
+
+
+async def test_nhac_after_the_lock_reminds_only_a_report_returned_then(app: App, clock: Clock):
+    await _only_locked_week(app)  # locked on 15/10/2023
+    returned = await file_report(app, "X-ANLAO", COMMUNE)
+    never = await chat_sign_in(app, "X-ANTHANG")
+    boss = await chat_sign_in(app, "HP", role="coordinator")
+    clock.set("2023-10-16 10:00")
+    reply = await boss.say("/nhac")
+    assert "Hiện không có báo cáo nào đang mở" in reply, reply  # nobody can send any more
+    assert not await never.chat.deliver()
+
+    await boss.say("/tralai X-ANLAO Mục 4 thiếu số người")
+    await returned.chat.deliver()
+    clock.set("2023-10-16 10:05")
+    reply = await boss.say("/nhac")
+    assert "Đã gửi lời nhắc" in reply and "1 người" in reply and "1 đơn vị" in reply, reply
+    told = "\n".join(await returned.chat.deliver())
+    assert "Kính nhắc" in told and "trước 10:00 ngày 19/10/2023" in told, told
+    assert "muộn" not in told
+    assert not await never.chat.deliver()
