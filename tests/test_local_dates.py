@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -18,9 +19,11 @@ from bot.cli import app as cli
 from bot.settings import Settings
 from bot.storage.models import Invite
 from conversations.campaigns import parse_campaign
+from conversations.forms import load_form_text
 
 from .conftest import VN, Clock, invite, seed_reference_data
 from .filing import COMMUNE, file_report, sign_in
+from .test_report_conversation import stored_report
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +87,44 @@ def test_invite_list_shows_the_local_day_an_invite_expires(
     listing = CliRunner().invoke(cli, ["invite", "list"], catch_exceptions=False).output
     line = next(row for row in listing.splitlines() if code in row)
     assert "03/11/2026" in line and "02/11/2026" not in line, line
+
+
+PLAN_DATE_FORM = """\
+id: ke-hoach-nam
+version: 1
+title: {vi: "Kế hoạch năm", en: "Yearly plan"}
+sections:
+  - id: "1"
+    title: {vi: "Kế hoạch", en: "Plan"}
+    questions:
+      - id: "1.1"
+        type: date
+        label: {vi: "Ngày ban hành kế hoạch năm", en: "Date the yearly plan was issued"}
+      - id: "1.2"
+        type: count
+        label: {vi: "Số lớp", en: "Classes"}
+"""
+# The year opens 01/01/2026 00:00 local time: 31/12/2025 17:00 UTC.
+YEAR_2026 = {
+    "id": "ke-hoach-2026",
+    "title": {"vi": "Kế hoạch năm 2026", "en": "Plan 2026"},
+    "forms": [{"form": "ke-hoach-nam", "kinds": ["commune"]}],
+    "periods": [{"key": "2026", "label": "Năm 2026", "start": "2026-01-01",
+                 "end": "2026-12-31", "due_before": "2026-03-01"}],
+}
+
+
+async def test_a_date_typed_without_its_year_takes_the_local_year_of_the_period(
+        app: App, clock: Clock):
+    clock.set("2026-01-20 09:00")
+    async with app.sessions() as session, session.begin():
+        await admin.load_form(session, load_form_text(PLAN_DATE_FORM),
+                              yaml.safe_load(PLAN_DATE_FORM), app.clock())
+        await admin.load_campaign(session, parse_campaign(YEAR_2026), app.clock())
+    thu = await sign_in(app, "X-ANLAO")
+    reply = await thu.say("/baocao")
+    assert "Ngày ban hành kế hoạch năm" in reply, reply
+    reply = await thu.say("15/1")
+    assert "15/01/2026" in reply or "Số lớp" in reply, reply
+    report = await stored_report(app, "X-ANLAO", "ke-hoach-2026")
+    assert report is not None and report.answers["1.1"] == "2026-01-15", report.answers
