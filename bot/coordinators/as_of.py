@@ -28,7 +28,8 @@ async def states_at(session: AsyncSession, period_id: int, at: datetime
                     ) -> dict[int, PastState]:
     """Per unit with a report in the period: its state and answers given by `at`."""
     reports = (await session.execute(
-        select(Submission.id, Submission.unit_id, Submission.created_at)
+        select(Submission.id, Submission.unit_id, Submission.created_at,
+               Submission.first_submitted_at)
         .where(Submission.period_id == period_id))).all()
     ids = [r.id for r in reports]
     last: dict[int, str] = {}
@@ -44,6 +45,10 @@ async def states_at(session: AsyncSession, period_id: int, at: datetime
         .group_by(Answer.submission_id))).all())
     states = {}
     for r in reports:
-        status = last.get(r.id) or ("draft" if r.created_at <= at else "none")
+        status = last.get(r.id)
+        if status is None:  # no event by then (a report older than its events: its first time)
+            first = r.first_submitted_at
+            status = "submitted" if first is not None and first <= at else \
+                "draft" if r.created_at <= at else "none"
         states[r.unit_id] = PastState(status, answered.get(r.id, 0) if status != "none" else 0)
     return states
