@@ -22,8 +22,10 @@ from conversations.campaigns import parse_campaign
 from conversations.forms import load_form_text
 
 from .conftest import VN, Clock, invite, seed_reference_data
+from .fake_telegram import FakeTelegram
 from .filing import COMMUNE, file_report, sign_in
 from .test_report_conversation import stored_report
+from .test_telegram_e2e import deep_link_sign_in, seeded_bot
 
 pytestmark = pytest.mark.slow
 
@@ -128,3 +130,17 @@ async def test_a_date_typed_without_its_year_takes_the_local_year_of_the_period(
     assert "15/01/2026" in reply or "Số lớp" in reply, reply
     report = await stored_report(app, "X-ANLAO", "ke-hoach-2026")
     assert report is not None and report.answers["1.1"] == "2026-01-15", report.answers
+
+
+async def test_status_on_telegram_names_the_local_opening_day(
+        tg: FakeTelegram, db_url: str, tmp_path: Path):
+    # 04/10 03:00 local time is 03/10 20:00 UTC; the period opens 05/10 00:00 local.
+    async with seeded_bot(tg, db_url, tmp_path, datetime(2026, 10, 4, 3, 0, tzinfo=VN)) as bot:
+        async with bot.app.sessions() as session, session.begin():
+            await admin.load_campaign(session, parse_campaign(OCTOBER_WEEK), bot.app.clock())
+        lan = tg.user(2601, "Lan")
+        await deep_link_sign_in(bot, lan)
+        await lan.send("/trangthai")
+        status = await lan.wait_for("Bắt đầu nhận báo cáo từ ngày")
+        assert "từ ngày 05/10/2026" in status.text and "04/10/2026" not in status.text
+        assert "trước ngày 13/10/2026" in status.text
