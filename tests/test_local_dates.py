@@ -5,9 +5,12 @@ time UTC is still the previous day, so a date taken before converting is one day
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 import yaml
 from sqlalchemy import select
@@ -16,6 +19,7 @@ from typer.testing import CliRunner
 from bot import admin
 from bot.app import App, build_app
 from bot.cli import app as cli
+from bot.runtime import start
 from bot.settings import Settings
 from bot.storage.models import Invite
 from conversations.campaigns import parse_campaign
@@ -23,9 +27,10 @@ from conversations.forms import load_form_text
 
 from .conftest import VN, Clock, invite, seed_reference_data
 from .fake_telegram import FakeTelegram
+from .fake_zalo import FakeZalo
 from .filing import COMMUNE, file_report, sign_in
 from .test_report_conversation import stored_report
-from .test_telegram_e2e import deep_link_sign_in, seeded_bot
+from .test_telegram_e2e import FlowingClock, deep_link_sign_in, free_port, seeded_bot
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +149,37 @@ async def test_status_on_telegram_names_the_local_opening_day(
         status = await lan.wait_for("Bắt đầu nhận báo cáo từ ngày")
         assert "từ ngày 05/10/2026" in status.text and "04/10/2026" not in status.text
         assert "trước ngày 13/10/2026" in status.text
+
+
+async def test_the_upload_page_shows_its_expiry_in_the_configured_time_zone(
+        db_url: str, tmp_path: Path):
+    """Over the fake Zalo server; the zone set to Tokyo (UTC+9), so a zone written into the
+    page instead of the configured one shows."""
+    async with FakeZalo() as zl:
+        await _upload_page_in_tokyo(zl, db_url, tmp_path)
+        assert zl.spec_errors == []
+
+
+async def _upload_page_in_tokyo(zl: FakeZalo, db_url: str, tmp_path: Path) -> None:
+    from .test_zalo_e2e import sign_in as zalo_sign_in
+
+    port = free_port()
+    settings = Settings(database_url=db_url, zalo_bot_token=zl.token, zalo_api_base=zl.base_url,
+                        zalo_rate_per_chat=50, public_url=f"http://127.0.0.1:{port}",
+                        webhook_port=port, files_dir=str(tmp_path / "files"),
+                        reminder_tick_seconds=0, timezone="Asia/Tokyo")
+    bot = await start(settings, clock=FlowingClock(datetime(2023, 10, 5, 9, 0, tzinfo=VN)))
+    try:
+        await seed_reference_data(bot.app, tmp_path)
+        thu = zl.user("00000000000000002601", "Thu")
+        await zalo_sign_in(bot, thu)
+        await thu.send("/tailen")
+        upload = await thu.wait_for("/uploads/", timeout=10)
+        url = next(w for w in upload.text.split() if "/uploads/" in w)
+        expires = datetime.fromtimestamp(int(parse_qs(urlsplit(url).query)["exp"][0]), UTC)
+        async with aiohttp.ClientSession() as http, http.get(url) as page:
+            html = await page.text()
+        tokyo = expires.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M %d/%m/%Y")
+        assert tokyo in html, html
+    finally:
+        await bot.stop()
