@@ -114,3 +114,18 @@ async def test_nhac_after_the_lock_reminds_only_a_report_returned_then(app: App,
     assert "Kính nhắc" in told and "trước 10:00 ngày 19/10/2023" in told, told
     assert "muộn" not in told
     assert not await never.chat.deliver()
+
+
+async def test_nhac_weeks_after_the_deadline_reaches_a_unit_that_can_still_send(
+        app: App, clock: Clock):
+    # The 2023 Week has no lock: a report is still taken, late, for BAOCAO_LATE_WINDOW_DAYS.
+    late = await chat_sign_in(app, "X-ANTHANG")
+    boss = await chat_sign_in(app, "HP", role="coordinator")
+    clock.set("2023-11-02 09:00")  # 20 days after "before 13/10/2023"
+    assert "1.1. " in await late.say("/baocao")  # the reporter can still send
+    await late.say("/huy")
+    clock.set("2023-11-02 10:00")
+    reply = await boss.say("/nhac")
+    assert "Đã gửi lời nhắc" in reply, reply
+    told = "\n".join(await late.chat.deliver())
+    assert "Kính nhắc" in told and "nộp muộn" in told, told

@@ -68,20 +68,24 @@ def _question_order(qid: str) -> list[tuple[int, int, str]]:
 
 class ReminderStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
-                 forms: FormCache) -> None:
+                 forms: FormCache, late_window: timedelta = timedelta(days=90)) -> None:
         self.sessions = sessions
         self.catalog = catalog
         self.forms = forms
+        # How long after its deadline a report is still taken (the chat's late window): a
+        # nudge reaches units for as long as they can act on it.
+        self.late_window = late_window
 
     # ------------------------------------------------------------------ loading
 
     async def snapshots(self, session: AsyncSession, now: datetime,
-                        campaign_key: str | None = None, as_of: datetime | None = None
-                        ) -> list[PeriodSnapshot]:
-        """With `as_of`, the reports and task answers as they were then (a preview)."""
+                        campaign_key: str | None = None, as_of: datetime | None = None,
+                        after: timedelta = ACTIVE_AFTER) -> list[PeriodSnapshot]:
+        """Periods from ACTIVE_BEFORE their opening to `after` their deadline; with `as_of`,
+        the reports and task answers as they were then (a preview)."""
         query = (select(Period, Campaign).join(Campaign, Campaign.id == Period.campaign_id)
                  .where(Period.starts_at <= now + ACTIVE_BEFORE,
-                        Period.deadline >= now - ACTIVE_AFTER))
+                        Period.deadline >= now - after))
         if campaign_key is not None:
             query = query.where(Campaign.key == campaign_key)
         rows = (await session.execute(query.order_by(Period.deadline))).all()
@@ -303,8 +307,9 @@ class ReminderStore:
         with `unit_id`, for that one unit. After the lock only the units whose returned report
         is within its correction time can act, so only they are reminded; a locked period
         without such a unit is not open."""
-        snapshots = [s for s in await self.snapshots(session, now, campaign_key)
-                     if s.starts_at <= now]
+        snapshots = [s for s in await self.snapshots(session, now, campaign_key,
+                                                     after=self.late_window)
+                     if s.starts_at <= now and s.deadline > now - self.late_window]
         if not snapshots:
             return []
         inside: set[int] | None = None
