@@ -377,9 +377,11 @@ def invite_list() -> None:
 
 
 def _invite_table(invites: list[admin.InviteInfo]) -> None:
+    zone = _zone(_settings().timezone)  # stored in UTC: the day is the local one
     _table(["code", "unit", "name", "role", "uses", "expires"],
            [[i.code, i.unit_code, i.unit_name, i.role, f"{i.uses}/{i.max_uses}",
-             f"{i.expires_at:%d/%m/%Y}" if i.expires_at else "-"] for i in invites])
+             f"{i.expires_at.astimezone(zone):%d/%m/%Y}" if i.expires_at else "-"]
+            for i in invites])
 
 
 # ----------------------------------------------------------------------------- reminders
@@ -420,6 +422,11 @@ def remind_preview(
     except reporting.ReportingError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    if when is not None:  # the reports as they were then; a preview of now needs no note
+        local = when.astimezone(_zone(settings.timezone))
+        typer.echo(f"As of {local:%H:%M %d/%m/%Y} ({settings.timezone}): reports submitted, "
+                   "returned or accepted after that time are not counted, lateness is "
+                   "judged at that time; the people and their chats are today's.")
     if not items:
         typer.echo("Nothing is due at that time.")
         return

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from conversations.forms import Form, Text
 from conversations.i18n import Catalog
@@ -94,6 +95,12 @@ class Assignment:
     @property
     def key(self) -> str:
         return f"{self.period_id}:{self.unit.code}"
+
+    @property
+    def year(self) -> int:
+        """The year a date typed without one ("15/9") is in: the period's opening year where
+        the unit is (a year opening 01/01 00:00 in Viet Nam is still 31/12 in UTC)."""
+        return self.starts_at.astimezone(ZoneInfo(self.timezone)).year
 
     def locked(self, now: datetime) -> bool:
         """Closed to answers: after the lock, unless returned and within its correction time."""

@@ -95,6 +95,11 @@ class Tr:
     def date(self, value: date) -> str:
         return format_date(value, self.language)
 
+    def local_date(self, value: datetime, tz: str) -> str:
+        """The day of an instant where the users are: stored instants are UTC, and between
+        00:00 and 07:00 in Viet Nam the UTC date is still the previous day."""
+        return self.date(value.astimezone(ZoneInfo(tz)).date())
+
     def datetime(self, value: datetime, tz: str) -> str:
         local = value.astimezone(ZoneInfo(tz))
         tr = self

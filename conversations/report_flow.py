@@ -701,12 +701,12 @@ def _answering(turn: Turn, a: Assignment) -> None:
             _apply_entry(turn, a, entry)
             return
     try:
-        parsed = button_answer(q, raw, a.starts_at.year) if pressed \
-            else parse_answer(q, turn.event.text, a.starts_at.year)
+        parsed = button_answer(q, raw, a.year) if pressed \
+            else parse_answer(q, turn.event.text, a.year)
     except AnswerError as error:
         ask(turn, a, qid, prefix=error_text(q, error, tr))
         return
-    candidates = spread_details(form, [Candidate(qid, parsed)], a.starts_at.year)
+    candidates = spread_details(form, [Candidate(qid, parsed)], a.year)
     vetted = vet(turn, a, form, candidates, _answers(turn, a))
     if vetted.refused:
         ask(turn, a, qid, prefix=_refused_text(turn, vetted.refused[0][1]))
@@ -796,12 +796,12 @@ def _ambiguous_id(turn: Turn, a: Assignment, q: Question, entry: FastEntry) -> b
     form = _form(turn, a)
     qid, raw = entry.pairs[0]
     try:
-        parse_answer(form.question(qid), raw, a.starts_at.year)  # type: ignore[arg-type]
+        parse_answer(form.question(qid), raw, a.year)  # type: ignore[arg-type]
         return False
     except AnswerError:
         pass
     try:
-        parse_answer(q, turn.event.text, a.starts_at.year)
+        parse_answer(q, turn.event.text, a.year)
     except AnswerError:
         return False
     ask(turn, a, q.id, prefix=turn.tr(
@@ -938,7 +938,7 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
         q = form.question(qid)
         assert q is not None
         try:
-            candidates.append(Candidate(qid, parse_answer(q, raw, a.starts_at.year),
+            candidates.append(Candidate(qid, parse_answer(q, raw, a.year),
                                         typed=raw))
         except AnswerError as error:
             problems.append(f"• {qid}: “{excerpt(raw)}” — {error_text(q, error, turn.tr)}")
@@ -949,7 +949,7 @@ def _apply_entry(turn: Turn, a: Assignment, entry: FastEntry) -> None:
     for problem in entry.problems:
         if problem.code not in SET_ASIDE:
             problems.extend(_problem_lines(turn, a, problem))
-    candidates = spread_details(form, candidates, a.starts_at.year)
+    candidates = spread_details(form, candidates, a.year)
     store_values(turn, a, candidates, problems, refused, blanks=entry.blanks,
                  template=entry.template, whole_report=entry.whole_report,
                  last=entry.pairs[-1][0] if entry.pairs else "", remarks=aside.remarks)

@@ -30,7 +30,7 @@ def status_text(ctx: Context, tr: Tr, now: datetime,
         lines.append(title)
         lines.append("  " + tr("Due {deadline}.", deadline=deadline_text(a, tr)))
         if a.starts_at > now:
-            state = tr("Opens on {date}.", date=tr.date(a.starts_at.date()))
+            state = tr("Opens on {date}.", date=tr.local_date(a.starts_at, a.timezone))
         elif a.status == "submitted" and a.submitted_at:
             when = tr.datetime(a.submitted_at, a.timezone)
             state = (tr("Submitted at {time}, on time.", time=when) if a.on_time

@@ -178,7 +178,7 @@ def _template(turn: Turn, upload: UploadedWorkbook) -> None:
                                           cell=f"{column_letter(NOTE_COLUMN)}{row} ({q.id})"))
             continue
         try:
-            parsed = parse_cell(q, value, a.starts_at.year, _text(note))
+            parsed = parse_cell(q, value, a.year, _text(note))
         except AnswerError as error:
             problems.append(f"• {origin}: “{excerpt(_shown_cell(value))}” — "
                             f"{error_text(q, error, tr)}")
@@ -329,7 +329,7 @@ def _candidate(turn: Turn, a: Assignment, qid: str, value: Any, ref: str, entry:
     q = form.question(qid)
     assert q is not None
     try:
-        parsed: Parsed | None = parse_cell(q, value, a.starts_at.year, note)
+        parsed: Parsed | None = parse_cell(q, value, a.year, note)
     except AnswerError as error:
         entry.problems.append(f"• {ref}: “{excerpt(_shown_cell(value))}” — "
                               f"{error_text(q, error, turn.tr)}")

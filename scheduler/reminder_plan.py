@@ -45,10 +45,26 @@ class UnitReport:
     form: str = ""        # the form it answers: reports of two forms are never counted as one
     covered_by: str = ""  # the kind of the unit whose report holds its figures (a school's
                           # commune, below the coordinator): a digest counts it as its own line
+    correct_by: datetime | None = None  # a returned report may be sent again until then
 
     @property
     def submitted(self) -> bool:
         return self.status in ("submitted", "accepted")
+
+    def can_send(self, lock_at: datetime | None, now: datetime) -> bool:
+        return can_still_send(self.status, self.correct_by, lock_at, now)
+
+
+def can_still_send(status: str, correct_by: datetime | None, lock_at: datetime | None,
+                   now: datetime) -> bool:
+    """Whether the unit's reporters can still send this report, so a reminder can help: not
+    submitted, and before the lock, or returned and within its correction time (the chat's
+    `Assignment.locked`). The console's remind buttons and `/nhac` both ask this."""
+    if status in ("submitted", "accepted"):
+        return False
+    if lock_at is None or now < lock_at:
+        return True
+    return status == "returned" and correct_by is not None and now < correct_by
 
 
 @dataclass(frozen=True)
@@ -102,7 +118,7 @@ class PeriodSnapshot:
 @dataclass(frozen=True)
 class DueReminder:
     key: str
-    kind: str  # opening | before | overdue | digest | task | nudge
+    kind: str  # opening | before | overdue | digest | task | correction (a nudge after the lock)
     slot: datetime
     recipient: Recipient
     period: PeriodSnapshot

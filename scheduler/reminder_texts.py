@@ -49,7 +49,12 @@ def render(reminder: DueReminder, catalog: Catalog, now: datetime) -> OutboundMe
         return OutboundMessage(text, (Button(f"{token}:y", tr("Done")),
                                       Button(f"{token}:n", tr("Not yet"))))
     lines = []
-    if reminder.kind == "opening":
+    if reminder.kind == "correction":  # after the lock: reports returned, open until then
+        until = min(u.correct_by for u in reminder.units if u.correct_by is not None)
+        lines.append(tr("Kindly reminding: the report {campaign} was returned for correction "
+                        "and can be sent again until {time}.", campaign=title,
+                        time=tr.datetime(until, p.timezone)))
+    elif reminder.kind == "opening":
         lines.append(tr("Kindly informing you: {campaign} has started. The report of your unit "
                         "is due {deadline}.", campaign=title, deadline=deadline))
     elif reminder.kind == "overdue":

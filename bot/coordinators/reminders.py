@@ -17,6 +17,7 @@ from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.text_split import split_text
+from bot.coordinators.as_of import states_at
 from bot.delivery.outbox import BULK, TEXT_LIMITS, to_payload
 from bot.storage.context_loader import FormCache
 from bot.storage.database import dialect_insert
@@ -69,18 +70,24 @@ def _question_order(qid: str) -> list[tuple[int, int, str]]:
 
 class ReminderStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
-                 forms: FormCache) -> None:
+                 forms: FormCache, late_window: timedelta = timedelta(days=90)) -> None:
         self.sessions = sessions
         self.catalog = catalog
         self.forms = forms
+        # How long after its deadline a report is still taken (the chat's late window): a
+        # nudge reaches units for as long as they can act on it.
+        self.late_window = late_window
 
     # ------------------------------------------------------------------ loading
 
     async def snapshots(self, session: AsyncSession, now: datetime,
-                        campaign_key: str | None = None) -> list[PeriodSnapshot]:
+                        campaign_key: str | None = None, as_of: datetime | None = None,
+                        after: timedelta = ACTIVE_AFTER) -> list[PeriodSnapshot]:
+        """Periods from ACTIVE_BEFORE their opening to `after` their deadline; with `as_of`,
+        the reports and task answers as they were then (a preview)."""
         query = (select(Period, Campaign).join(Campaign, Campaign.id == Period.campaign_id)
                  .where(Period.starts_at <= now + ACTIVE_BEFORE,
-                        Period.deadline >= now - ACTIVE_AFTER))
+                        Period.deadline >= now - after))
         if campaign_key is not None:
             query = query.where(Campaign.key == campaign_key)
         rows = (await session.execute(query.order_by(Period.deadline))).all()
@@ -95,7 +102,7 @@ class ReminderStore:
         result = []
         for period, campaign in rows:
             result.append(await self._snapshot(session, period, campaign, units, by_id,
-                                               by_code, people, now))
+                                               by_code, people, as_of))
         return result
 
     async def _people(self, session: AsyncSession
@@ -132,7 +139,7 @@ class ReminderStore:
                         units: Iterable[UnitRow], by_id: dict[int, UnitRow],
                         by_code: dict[str, UnitRow],
                         people: tuple[dict[int, list[Recipient]], dict[int, list[Recipient]]],
-                        now: datetime) -> PeriodSnapshot:
+                        as_of: datetime | None = None) -> PeriodSnapshot:
         reporters, coordinators = people
         forms = {cf.unit_kind: cf.form_id for cf in (await session.scalars(
             select(CampaignForm).where(CampaignForm.campaign_id == campaign.id))).all()}
@@ -141,7 +148,8 @@ class ReminderStore:
         targets = [u for u in units if u.kind in forms and (not explicit or u.id in explicit)]
         submissions = {s.unit_id: s for s in (await session.execute(
             select(Submission.unit_id, Submission.form_id, Submission.status,
-                   Submission.on_time).where(Submission.period_id == period.id))).all()}
+                   Submission.on_time, Submission.correct_by)
+            .where(Submission.period_id == period.id))).all()}
         answered = dict((await session.execute(
             select(Submission.unit_id, func.count(Answer.question_id))
             .join(Answer, Answer.submission_id == Submission.id)
@@ -153,6 +161,12 @@ class ReminderStore:
                 .where(Submission.period_id == period.id, Answer.flag != "",
                        Submission.status.in_(("submitted", "accepted"))))).all():
             flagged[unit_id].append(question_id)
+        if as_of is not None:
+            past = await states_at(session, period.id, as_of)
+            submissions = {u: s for u, s in submissions.items() if past[u].status != "none"}
+            answered = {u: past[u].answered for u in submissions}
+            flagged = {u: q for u, q in flagged.items()
+                       if u in submissions and past[u].status in ("submitted", "accepted")}
         totals: dict[int, int] = {}
         for form_id in set(forms.values()):
             totals[form_id] = len((await self.forms.get(session, form_id)).questions)
@@ -174,13 +188,17 @@ class ReminderStore:
             form_id = submission.form_id if submission else forms[unit.kind]
             if submission is not None and form_id not in totals:
                 totals[form_id] = len((await self.forms.get(session, form_id)).questions)
+            status = submission.status if submission else "none"
+            if submission is not None and as_of is not None:
+                status = past[unit.id].status
             reports.append(UnitReport(
-                unit.id, unit.code, unit.name, submission.status if submission else "none",
+                unit.id, unit.code, unit.name, status,
                 answered.get(unit.id, 0), totals[form_id], tuple(reporters.get(unit.id, ())),
                 coordinator_of(unit), submission.on_time if submission else None,
                 kind=unit.kind, flagged=tuple(sorted(flagged.get(unit.id, ()),
                                                      key=_question_order)),
-                form=str(forms[unit.kind]), covered_by=covered.get(unit.id, "")))
+                form=str(forms[unit.kind]), covered_by=covered.get(unit.id, ""),
+                correct_by=submission.correct_by if submission else None))
         coordinator_units = {}
         for report in reports:
             cid = report.coordinator_unit_id
@@ -188,7 +206,7 @@ class ReminderStore:
                 coordinator_units[cid] = CoordinatorUnit(cid, by_id[cid].name,
                                                          tuple(coordinators[cid]))
         tasks = await self._tasks(session, campaign, units, reporters, coordinator_of,
-                                  coordinator_units, by_id, coordinators)
+                                  coordinator_units, by_id, coordinators, as_of)
         return PeriodSnapshot(
             period.id, campaign.key, Text(period.title_vi, period.title_en),
             campaign.timezone, period.starts_at, period.deadline, period.lock_at,
@@ -225,13 +243,15 @@ class ReminderStore:
                      coordinator_of: Callable[[UnitRow], int | None],
                      coordinator_units: dict[int, CoordinatorUnit],
                      by_id: dict[int, UnitRow],
-                     coordinators: dict[int, list[Recipient]]) -> tuple[TaskState, ...]:
+                     coordinators: dict[int, list[Recipient]],
+                     as_of: datetime | None = None) -> tuple[TaskState, ...]:
         tasks = (await session.scalars(select(Task).where(Task.campaign_id == campaign.id)
                                        .order_by(Task.due_at))).all()
         if not tasks:
             return ()
         checkins = {(c.task_id, c.unit_id): c.done for c in (await session.scalars(
-            select(TaskCheckin).where(TaskCheckin.task_id.in_([t.id for t in tasks])))).all()}
+            select(TaskCheckin).where(TaskCheckin.task_id.in_([t.id for t in tasks])))).all()
+            if as_of is None or c.answered_at <= as_of}
         result = []
         for task in tasks:
             owners = []
@@ -289,8 +309,9 @@ class ReminderStore:
             return await self.enqueue(session, due, now)
 
     async def preview(self, campaign_key: str, at: datetime) -> list[tuple[DueReminder, str]]:
+        """What would go out at `at`, from the reports as they were then."""
         async with self.sessions() as session:
-            due = plan(await self.snapshots(session, at, campaign_key), at)
+            due = plan(await self.snapshots(session, at, campaign_key, as_of=at), at)
         return [(r, render(r, self.catalog, at).text) for r in due]
 
     async def nudge(self, session: AsyncSession, campaign_key: str, now: datetime,
@@ -313,9 +334,12 @@ class ReminderStore:
                           campaign_key: str | None = None, scope_path: str | None = None,
                           unit_id: int | None = None) -> list[NudgePlan]:
         """Per open period: who `/nhac` reminds (and who not, and why), and when it may go;
-        with `unit_id`, for that one unit."""
-        snapshots = [s for s in await self.snapshots(session, now, campaign_key)
-                     if s.starts_at <= now and (s.lock_at is None or now < s.lock_at)]
+        with `unit_id`, for that one unit. After the lock only the units whose returned report
+        is within its correction time can act, so only they are reminded; a locked period
+        without such a unit is not open."""
+        snapshots = [s for s in await self.snapshots(session, now, campaign_key,
+                                                     after=self.late_window)
+                     if s.starts_at <= now and s.deadline > now - self.late_window]
         if not snapshots:
             return []
         inside: set[int] | None = None
@@ -328,14 +352,17 @@ class ReminderStore:
         stamp = now.strftime("%Y%m%dT%H%M%S")
         plans = []
         for p in snapshots:
-            missing = [u for u in p.units
-                       if not u.submitted and (inside is None or u.unit_id in inside)]
+            missing = [u for u in p.units if u.can_send(p.lock_at, now)
+                       and (inside is None or u.unit_id in inside)]
+            locked = p.lock_at is not None and now >= p.lock_at
+            if locked and not missing:
+                continue
             by_contact: dict[int, tuple[Recipient, list[UnitReport]]] = {}
             for unit in missing:
                 for reporter in unit.reporters:
                     by_contact.setdefault(reporter.contact_id, (reporter, []))[1].append(unit)
             due, skipped, unreachable = [], 0, 0
-            kind = "overdue" if now >= p.deadline else "before"
+            kind = "correction" if locked else "overdue" if now >= p.deadline else "before"
             for cid, (recipient, units) in by_contact.items():
                 if recipient.channel is None:
                     unreachable += 1

@@ -226,7 +226,7 @@ class Dispatcher:
         self.locks = ChatLocks()
         self.contact_sharing_channels = contact_sharing_channels
         self.on_commit: list[Callable[[], None]] = []  # e.g. wake the outbox sender
-        self.reminders = ReminderStore(sessions, catalog, self.forms)
+        self.reminders = ReminderStore(sessions, catalog, self.forms, self.late_window)
         self.read_sessions = read_sessions or sessions
         self.files_dir = files_dir
         self.report_settings = report_settings

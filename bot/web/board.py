@@ -24,6 +24,7 @@ from bot.storage.models import Answer, Campaign, CampaignForm, Period, Submissio
 from conversations.forms import Question
 from conversations.reporting_lines import StateCounts
 from conversations.text_normalise import fold
+from scheduler.reminder_plan import can_still_send
 
 STATES = ("missing", "none", "draft", "returned", "submitted", "on_time", "late", "accepted")
 SORTS = ("line", "late")
@@ -119,6 +120,15 @@ class Board:
     @property
     def counts(self) -> StateCounts:
         return self.lines.counts
+
+    @property
+    def can_remind(self) -> bool:
+        """Whether "remind every unit" can reach anyone of this period: a unit that can still
+        send (before the lock, or returned and within its correction time)."""
+        lock = self.period.lock_at
+        return any(can_still_send(row.status, row.correct_by, lock, self.now)
+                   for view in self.blocks for top in view.rows
+                   for row in (top, *top.descendants()))
 
 
 async def periods_for(session: AsyncSession, scope: Scope, now: datetime

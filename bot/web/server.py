@@ -361,7 +361,9 @@ class Console:
             "scope": scope, "zone": campaign.timezone, "flash": flash,
             "deadline": deadline_phrase(period.deadline, campaign.timezone, page.tr),
             "query": _query(scope, period, page), "files": ("xlsx", "csv", "docx", "png"),
-            "filters": filters, "states": board.STATES, "sorts": board.SORTS})
+            "filters": filters, "states": board.STATES, "sorts": board.SORTS,
+            # as the chat: a period past its late window takes no report, so no reminder
+            "can_remind": data.can_remind and period.deadline > now - self.late_window})
 
     async def _render(self, request: web.Request, page: Page, template: str,
                       values: dict[str, Any], status: int = 200) -> web.Response:

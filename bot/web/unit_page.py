@@ -32,6 +32,7 @@ from conversations.answer_parsing import show_value
 from conversations.coordinator_commands import event_text
 from conversations.forms import Form
 from conversations.i18n import Tr
+from scheduler.reminder_plan import can_still_send
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class UnitPage:
     sections: list[SectionLines] = field(default_factory=list)
     history: list[tuple[datetime, str]] = field(default_factory=list)
     reporters: list[Reporter] = field(default_factory=list)
+    now: datetime | None = None
 
     @property
     def status(self) -> str:
@@ -117,8 +119,12 @@ class UnitPage:
 
     @property
     def can_remind(self) -> bool:
-        return self.can_act and self.status not in ("submitted", "accepted") and \
-            any(r.reachable for r in self.reporters)
+        """Only where a reminder can help: the reporters can still send (before the lock, or
+        a returned report within its correction time) and one of them has a chat."""
+        s = self.report.submission
+        return self.can_act and self.now is not None and can_still_send(
+            self.status, s.correct_by if s is not None else None, self.period.lock_at,
+            self.now) and any(r.reachable for r in self.reporters)
 
 
 async def is_current(session: AsyncSession, period: Period, now: datetime,
@@ -134,7 +140,7 @@ async def build(session: AsyncSession, placement: Placement, period: Period,
     report = await reporting.unit_report(session, period, unit.code, forms)
     assert report is not None
     page = UnitPage(placement, period, campaign, report, await _asked(session, period, unit),
-                    await is_current(session, period, now, late_window))
+                    await is_current(session, period, now, late_window), now=now)
     if report.form is not None:  # worded for the unit's kind, as its reporter read it
         page.sections = answer_sections(report.form.worded_for(unit.kind), report.answers, tr)
         page.history = history(report, report.form, tr, campaign.timezone)

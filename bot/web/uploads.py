@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
+from zoneinfo import ZoneInfo
 
 from aiohttp import BodyPartReader, web
 from sqlalchemy import delete, select, update
@@ -95,7 +96,7 @@ class UploadLinks:
         link, why = await self._usable(request)
         if link is None:
             return self._message(410 if why in ("expired", "used") else 403, why)
-        until = _local(link.expires_at)
+        until = _local(link.expires_at, self.links.zone)
         vi, en = (_page_texts(self.catalog.tr(lang), until) for lang in ("vi", "en"))
         action = html.escape(f"{request.path}?{request.query_string}")
         body = (f"{UPLOAD_STYLE}<p>{html.escape(vi[0])}</p>\n"
@@ -217,8 +218,6 @@ async def prune_upload_links(sessions: async_sessionmaker[AsyncSession], now: da
     return result.rowcount or 0
 
 
-def _local(moment: datetime) -> str:
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime(
-        "%H:%M %d/%m/%Y")
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    """In the configured time zone (the links'), as every time the bot shows."""
+    return moment.astimezone(UTC).astimezone(zone).strftime("%H:%M %d/%m/%Y")
