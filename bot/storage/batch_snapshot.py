@@ -55,7 +55,7 @@ from conversations.context import (
     InviteView,
     UnitView,
 )
-from conversations.engine import needs_received, parse_command
+from conversations.engine import command_of, needs_received
 from conversations.events import (
     InboundEvent,
     RecordFailedSignIn,
@@ -440,11 +440,10 @@ class BatchSnapshot:
                 u.code in self.stale_units for u in contact.units):
             return None
         state = dict(self.states.get(account.identity_id) or {})
-        if event.kind == "text":
-            if candidate(event.text) is not None:
-                return None  # may be an invite code
-            if contact.role != "reporter" and parse_command(event.text):
-                return None  # coordinator commands load their own data
+        if event.kind == "text" and candidate(event.text) is not None:
+            return None  # may be an invite code
+        if contact.role != "reporter" and command_of(event):
+            return None  # coordinator commands (typed, or a command button) load their data
         keys = self.owed.get(contact.id, [])
         if may_answer_a_task(event, state) or "quoted" in state or (
                 needs_received(event, state)
