@@ -4,16 +4,23 @@ without buttons, the command to type)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.app import App
+from bot.runtime import Running, start
+from bot.settings import Settings
 
-from .conftest import Clock, Person
+from .conftest import Clock, Person, invite
+from .fake_telegram import FakeTelegram
 from .filing import SCHOOL, file_report, sign_in
+from .test_coordinators_e2e import known_values, school_form, submit_known_values
 from .test_report_conversation import stored_report
+from .test_telegram_e2e import FlowingClock, deep_link_sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -63,3 +70,50 @@ async def test_a_note_changed_is_listed_in_the_notice(app: App, clock: Clock):
     await school.say("Nộp báo cáo")
     told = "\n".join(await commune.chat.deliver())
     assert "đã nộp lại báo cáo" in told and "8.1" in told, told
+
+
+@pytest.fixture
+async def telegram_bot(tg, db_url: str, tmp_path: Path) -> AsyncIterator[Running]:  # noqa: ANN001
+    from .conftest import VN, seed_reference_data
+
+    clock = FlowingClock(datetime(2023, 10, 9, 9, 0, tzinfo=VN))
+    settings = Settings(database_url=db_url, telegram_bot_token=tg.token,
+                        telegram_api_base=tg.base_url, telegram_rate_per_chat=50,
+                        files_dir=str(tmp_path / "files"), reminder_tick_seconds=0)
+    running = await start(settings, clock=clock)
+    await seed_reference_data(running.app, tmp_path)
+    yield running
+    await running.stop()
+
+
+async def test_on_telegram_the_notice_has_an_accept_button_that_accepts(
+        telegram_bot: Running, tg: FakeTelegram):
+    form = school_form()
+    values = known_values(1, form)
+    teacher = tg.user(4000, "Cô Lan")
+    await deep_link_sign_in(telegram_bot, teacher, "TH-ANLAO")
+    await submit_known_values(teacher, form, values)
+    chairman = tg.user(4100, "Chủ tịch xã An Lão")
+    await chairman.send(f"/start {await invite(telegram_bot.app, 'X-ANLAO', role='coordinator')}")
+    await chairman.wait_for("cán bộ tổng hợp")
+    group = tg.group()
+    await group.send(chairman, "/tonghop")  # a group the coordinator is in learns nothing
+
+    await chairman.send("/tralai TH-ANLAO Mục 4.2 chưa khớp với danh sách")
+    await teacher.wait_for("Mục 4.2 chưa khớp với danh sách")
+    await teacher.press("Sửa báo cáo")
+    await teacher.wait_for("Xem lại báo cáo")
+    await teacher.send("4.2 1025")
+    await teacher.wait_for("4.2 = 1.025")
+    await teacher.press("Nộp báo cáo")
+    await teacher.wait_for("Cảm ơn")
+
+    notice = await chairman.wait_for("đã nộp lại báo cáo")
+    assert "Trường Tiểu học An Lão" in notice.text
+    assert f"4.2 {values['4.2']} người → 1.025 người" in notice.text
+    assert [b.get("text") for b in notice.buttons] == ["Duyệt báo cáo"]
+    assert "/duyet" not in notice.text  # a button, not a command to type
+    await chairman.press("Duyệt báo cáo")
+    await chairman.wait_for("Đã duyệt báo cáo của Trường Tiểu học An Lão")
+    await teacher.wait_for("đã được duyệt")
+    assert not any("nộp lại" in m.text for m in group.messages())
