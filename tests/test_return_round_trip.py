@@ -117,3 +117,54 @@ async def test_on_telegram_the_notice_has_an_accept_button_that_accepts(
     await chairman.wait_for("Đã duyệt báo cáo của Trường Tiểu học An Lão")
     await teacher.wait_for("đã được duyệt")
     assert not any("nộp lại" in m.text for m in group.messages())
+
+
+async def test_a_return_with_a_comment_on_each_row_asks_those_rows_first(app: App, clock: Clock):
+    school = await file_report(app, "TH-ANLAO", SCHOOL, {"4.2": 1250, "8.3": 2000000})
+    commune = await sign_in(app, "X-ANLAO", role="coordinator", user="ubnd-anlao")
+    reply = await commune.say("/tralai TH-ANLAO 8.3: thiếu chứng từ; 4.2: chưa khớp với danh "
+                              "sách")
+    assert "Ý kiến cho 2 câu: 4.2, 8.3" in reply, reply
+    told = "\n".join(await school.chat.deliver())
+    assert "4.2: chưa khớp với danh sách" in told
+
+    reply = await school.say("/baocao")
+    # the first row asked about, in form order, with its comment beside it
+    assert "4.2. " in reply and "Ý kiến của cán bộ tổng hợp: chưa khớp với danh sách" in reply
+    assert "Câu trả lời hiện tại: 1.250 người" in reply
+    reply = await school.say("1025")
+    assert "8.3. " in reply and "Ý kiến của cán bộ tổng hợp: thiếu chứng từ" in reply, reply
+    reply = await school.say("giữ nguyên")
+    assert "Xem lại báo cáo" in reply, reply
+    line_42 = next(x for x in reply.splitlines() if x.startswith("4.2 "))
+    line_83 = next(x for x in reply.splitlines() if x.startswith("8.3 "))
+    assert "ý kiến: “chưa khớp với danh sách” (đã trả lời)" in line_42
+    assert "ý kiến: “thiếu chứng từ” (chưa trả lời)" in line_83
+    assert "Đã trả lời 1/2 ý kiến của cán bộ tổng hợp; còn: 8.3." in reply
+    reply = await school.say("8.3 2000000 ghi chú: chứng từ gửi kèm bản giấy")
+    reply = await school.say("Xem lại")
+    assert "Đã trả lời đủ 2 ý kiến của cán bộ tổng hợp." in reply, reply
+    reply = await school.say("Nộp báo cáo")
+    assert "đã được nộp" in reply
+    report = await stored_report(app, "TH-ANLAO")
+    assert report.answers["4.2"] == 1025 and report.status == "submitted"
+
+    view = await commune.say("/xem TH-ANLAO")  # the history keeps the comments
+    assert "8.3: thiếu chứng từ; 4.2: chưa khớp với danh sách" in view, view
+    assert "4.2 1.250 người → 1.025 người" in view
+    # once sent again, the comments no longer show to the reporter
+    assert "Ý kiến của cán bộ tổng hợp" not in await school.say("/baocao")
+
+
+async def test_a_comment_on_a_row_the_form_lacks_is_refused_and_nothing_returned(
+        app: App, clock: Clock):
+    school = await file_report(app, "TH-ANLAO", SCHOOL)
+    commune = await sign_in(app, "X-ANLAO", role="coordinator", user="ubnd-anlao")
+    reply = await commune.say("/tralai TH-ANLAO 4.2: chưa khớp; 9.9: thiếu")
+    assert "không có câu 9.9" in reply and "/tralai TH-ANLAO 4.2:" in reply, reply
+    assert (await stored_report(app, "TH-ANLAO")).status == "submitted"
+    assert await school.chat.deliver() == []
+    # a reason without row numbers is a general reason, as before
+    reply = await commune.say("/tralai TH-ANLAO Mục 4: thiếu số liệu")
+    assert "trả lại" in reply.lower() and "Ý kiến cho" not in reply
+    assert "Ý kiến của cán bộ tổng hợp" not in await school.say("/baocao")

@@ -37,6 +37,7 @@ from bot.storage.models import (
     Submission,
     Unit,
 )
+from conversations import row_comments
 from conversations.campaigns import DEFAULT_CORRECTION_DAYS
 from conversations.checks import outliers
 from conversations.context import (
@@ -270,13 +271,20 @@ async def return_report(session: AsyncSession, effect: ReturnReport, by: int | N
     submission, unit, period = await _report_row(session, effect.period_id, effect.unit_code)
     if submission.status not in ("submitted", "accepted", "returned"):
         raise reporting.ReportingError("only a submitted report can be returned")
+    rows: dict[str, Any] | None = None
+    if effect.rows:  # each comment with the row's answer now, to tell when it is answered
+        answers = {a.question_id: answer_dict(a.value, a.note) for a in (await session.scalars(
+            select(Answer).where(Answer.submission_id == submission.id,
+                                 Answer.question_id.in_(list(effect.rows))))).all()}
+        rows = row_comments.with_values(effect.rows, answers)
     submission.status, submission.return_comment = "returned", effect.comment
+    submission.return_rows = rows
     submission.correct_by = effect.correct_by
     submission.accepted_at = submission.accepted_by = None
     submission.updated_at = now
     session.add(ReportEvent(submission_id=submission.id, kind="returned",
                             revision=submission.revision, by=by, at=now,
-                            comment=effect.comment))
+                            comment=effect.comment, rows=rows))
     campaign = await session.get(Campaign, period.campaign_id)
     assert campaign is not None
 
