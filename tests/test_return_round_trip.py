@@ -4,6 +4,7 @@ without buttons, the command to type)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from .filing import SCHOOL, file_report, sign_in
 from .test_coordinators_e2e import known_values, school_form, submit_known_values
 from .test_report_conversation import stored_report
 from .test_telegram_e2e import FlowingClock, deep_link_sign_in
+from .test_web_console import text_of
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +170,61 @@ async def test_a_comment_on_a_row_the_form_lacks_is_refused_and_nothing_returned
     reply = await commune.say("/tralai TH-ANLAO Mục 4: thiếu số liệu")
     assert "trả lại" in reply.lower() and "Ý kiến cho" not in reply
     assert "Ý kiến của cán bộ tổng hợp" not in await school.say("/baocao")
+
+
+async def test_the_web_console_returns_with_a_comment_beside_each_row(console: Running,
+                                                                       tg: FakeTelegram):
+    from .web_console import (
+        base_url,
+        client,
+        coordinator,
+        csrf_of,
+        link_from_chat,
+        report_through_chat,
+    )
+    from .web_console import sign_in as web_sign_in
+
+    people = await report_through_chat(console, tg)
+    chairman = await coordinator(console, tg, "X-ANLAO", 4104, "Chủ tịch xã")
+    base = base_url(console)
+    async with client() as http:
+        await web_sign_in(http, await link_from_chat(chairman))
+        async with http.get(base + "/web/unit/TH-ANLAO") as page:
+            html = await page.text()
+        assert 'name="row:4.2"' in html and 'name="row:8.3"' in html  # a field beside each row
+        period = re.search(r'name="period" value="(\d+)"', html).group(1)
+        data = {"csrf": csrf_of(html), "period": period, "reason": "",
+                "row:4.2": "chưa khớp với danh sách; xem lại", "row:8.3": "",
+                "row:5.1": "  "}
+        async with http.post(base + "/web/unit/TH-ANLAO/return", data=data) as after:
+            words = text_of(await after.text())
+        assert "Đã trả lại báo cáo của Trường Tiểu học An Lão" in words, words
+        assert "Ý kiến cho 1 câu: 4.2" in words
+        teacher = people["TH-ANLAO"]
+        await teacher.wait_for("4.2: chưa khớp với danh sách, xem lại")
+        await teacher.press("Sửa báo cáo")
+        asked = await teacher.wait_for("Ý kiến của cán bộ tổng hợp: chưa khớp với danh sách")
+        assert "4.2. " in asked.text
+        await teacher.send("777")
+        review = await teacher.wait_for("Xem lại báo cáo")
+        assert "Đã trả lời đủ 1 ý kiến của cán bộ tổng hợp." in review.text
+        await teacher.press("Nộp báo cáo")
+        await teacher.wait_for("Cảm ơn")
+        notice = await chairman.wait_for("đã nộp lại báo cáo")
+        assert "→ 777 người" in notice.text
+        async with http.get(base + "/web/unit/TH-ANLAO") as page:
+            history = text_of(await page.text())
+        assert "4.2: chưa khớp với danh sách, xem lại" in history  # the history keeps it
+        # a return with neither a reason nor a comment is refused, saying what is expected
+        async with http.get(base + "/web/unit/TH-ANLAO") as page:
+            html = await page.text()
+        data = {"csrf": csrf_of(html), "period": period, "reason": " ", "row:4.2": ""}
+        async with http.post(base + "/web/unit/TH-ANLAO/return", data=data) as after:
+            words = text_of(await after.text())
+        assert "lý do" in words
+        assert await _status(console, "TH-ANLAO") == "submitted"
+
+
+async def _status(bot: Running, code: str) -> str:
+    report = await stored_report(bot.app, code)
+    return report.status if report else "none"
