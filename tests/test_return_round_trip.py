@@ -228,3 +228,33 @@ async def test_the_web_console_returns_with_a_comment_beside_each_row(console: R
 async def _status(bot: Running, code: str) -> str:
     report = await stored_report(bot.app, code)
     return report.status if report else "none"
+
+
+async def test_the_level_the_reports_go_to_is_told_once_its_whole_line_is_in(
+        app: App, clock: Clock):
+    """The province returns a school's report; the school sends it again. The province (who
+    returned it) is told; the commune the schools report to is told too, but only once every
+    unit reporting to it has submitted."""
+    school = await file_report(app, "TH-ANLAO", SCHOOL, {"4.2": 40})
+    await file_report(app, "THCS-ANLAO", SCHOOL)
+    province = await sign_in(app, "HP", role="coordinator", user="so-gd")
+    commune = await sign_in(app, "X-ANLAO", role="coordinator", user="ubnd-anlao")
+    await province.say("/tralai TH-ANLAO 4.2: chưa khớp với danh sách")
+    await school.say("/baocao")
+    await school.say("41")
+    await school.say("Nộp báo cáo")
+    assert "đã nộp lại báo cáo" in "\n".join(await province.chat.deliver())
+    assert await commune.chat.deliver() == []  # the learning centre has not reported yet
+
+    await file_report(app, "TTHTCD-ANLAO", SCHOOL)
+    await province.say("/tralai TH-ANLAO 4.2: vẫn chưa khớp")
+    await school.say("/baocao")
+    await school.say("42")
+    await school.say("Nộp báo cáo")
+    told = "\n".join(await commune.chat.deliver())
+    assert "Trường Tiểu học An Lão đã nộp lại báo cáo" in told, told
+    assert "4.2 41 người → 42 người" in told
+    assert "Xã An Lão đã nhận đủ báo cáo của 3/3 đơn vị" in told
+    assert "/duyet TH-ANLAO" in told
+    assert "đã nộp lại báo cáo" in "\n".join(await province.chat.deliver())
+    assert "đã duyệt" in (await commune.say("/duyet TH-ANLAO")).lower()
