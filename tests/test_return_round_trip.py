@@ -42,7 +42,8 @@ async def test_the_coordinator_who_returned_a_report_is_told_when_it_comes_back(
     other = await sign_in(app, "X-ANTHANG", role="coordinator", user="ubnd-anthang")
     clock.now += timedelta(hours=1)
     await commune.say("/tralai TH-ANLAO Mục 4.2 chưa khớp với danh sách")
-    await school.chat.deliver()
+    told = "\n".join(await school.chat.deliver())
+    assert "Thầy/cô vui lòng sửa" in told and "Anh/chị" not in told, told  # a school
     assert "chưa khớp" in await school.say("/baocao")
     await school.say("4.2 1025")
     clock.now += timedelta(hours=1)
@@ -58,7 +59,8 @@ async def test_the_coordinator_who_returned_a_report_is_told_when_it_comes_back(
     reply = await _press(app, commune, "/duyet TH-ANLAO")
     assert "đã duyệt" in reply.lower(), reply
     assert (await stored_report(app, "TH-ANLAO", "tuan-le-htsd-2023")).status == "accepted"
-    assert "đã được duyệt" in "\n".join(await school.chat.deliver())
+    told = "\n".join(await school.chat.deliver())
+    assert "đã được duyệt. Cảm ơn thầy/cô!" in told, told
     # pressed again, the same code as /duyet answers
     assert "đã được duyệt" in (await _press(app, commune, "/duyet TH-ANLAO")).lower()
 

@@ -255,7 +255,7 @@ async def _tell_reporters(session: AsyncSession, unit: Unit, catalog: Catalog, n
         .where(ContactUnit.unit_id == unit.id, Contact.role == "reporter",
                Contact.active.is_(True)))).all()
     for contact in reporters:
-        tr = catalog.tr(contact.language)
+        tr = catalog.tr(contact.language, (unit.kind,))  # a school's reporters: "thầy/cô"
         buttons = (Button("report", button_of(tr)),) if button_of else ()
         message = OutboundMessage(text_of(tr), buttons)
         for identity in (await session.scalars(select(Identity).where(

@@ -31,6 +31,7 @@ from conversations.i18n import Catalog, Tr
 from conversations.reporting_lines import COUNTED_STATUSES, TreeUnit
 
 CHANGES_LISTED = 20  # rows named in one notice; the rest are counted
+BUTTON_DATA_LIMIT = 64  # bytes of a Telegram button's callback data
 
 
 async def tell_returner(session: AsyncSession, effect: Submit, catalog: Catalog,
@@ -81,8 +82,13 @@ async def tell_returner(session: AsyncSession, effect: Submit, catalog: Catalog,
             name, count = line.rsplit("|", 1)
             text += "\n" + tr("{unit} has now received the reports of all {n} of {n} units "
                                "that report to it.", unit=name, n=int(count))
-        message = OutboundMessage(text, (Button(f"/duyet {unit.code}",
-                                                tr("Accept the report")),))
+        command = f"/duyet {unit.code}"
+        if len(command.encode()) <= BUTTON_DATA_LIMIT:
+            message = OutboundMessage(text, (Button(command, tr("Accept the report")),))
+        else:  # too long for a Telegram button: the command to type, everywhere
+            message = OutboundMessage(text + "\n" + tr("{label}: type {command}",
+                                                        label=tr("Accept the report"),
+                                                        command=command))
         for identity in (await session.scalars(select(Identity).where(
                 Identity.contact_id == contact.id, Identity.unreachable_at.is_(None)))).all():
             outbox.enqueue(session, identity.channel, identity.chat_id, [message], now,
