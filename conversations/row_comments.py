@@ -14,6 +14,7 @@ from typing import Any
 
 from conversations.context import Assignment
 from conversations.forms import Form
+from conversations.i18n import Tr
 from conversations.session import Turn
 from conversations.text_normalise import clean
 
@@ -57,8 +58,10 @@ def comments(a: Assignment) -> Mapping[str, Mapping[str, Any]]:
 
 def answered(a: Assignment, qid: str, answers: Mapping[str, Mapping[str, Any]]) -> bool:
     """Changed since the return (its value or its note)."""
-    at_return = comments(a).get(qid) or {}
-    now = answers.get(qid) or {}
+    return is_answered(comments(a).get(qid) or {}, answers.get(qid) or {})
+
+
+def is_answered(at_return: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
     return (now.get("value"), now.get("note") or "") != (at_return.get("value"),
                                                           at_return.get("note") or "")
 
@@ -108,11 +111,16 @@ def mark(turn: Turn, a: Assignment, qid: str,
 
 def review_line(turn: Turn, a: Assignment, answers: Mapping[str, Mapping[str, Any]]) -> str:
     """Under the review: how many comments are answered, and which are not yet."""
-    rows = comments(a)
+    return summary(turn.tr, comments(a), answers)
+
+
+def summary(tr: Tr, rows: Mapping[str, Mapping[str, Any]],
+            answers: Mapping[str, Mapping[str, Any]]) -> str:
+    """How many of a return's row comments are answered, and which not yet (the review; the
+    coordinator's notice when the report comes back)."""
     if not rows:
         return ""
-    tr = turn.tr
-    left = [qid for qid in rows if not answered(a, qid, answers)]
+    left = [qid for qid, row in rows.items() if not is_answered(row, answers.get(qid) or {})]
     if not left:
         return tr("Every comment of the coordinator is answered ({n}).", n=len(rows))
     return tr("Comments of the coordinator answered: {done} of {total}; not yet: {ids}.",

@@ -153,6 +153,9 @@ async def test_a_return_with_a_comment_on_each_row_asks_those_rows_first(app: Ap
     report = await stored_report(app, "TH-ANLAO")
     assert report.answers["4.2"] == 1025 and report.status == "submitted"
 
+    told = "\n".join(await commune.chat.deliver())  # the notice says the comments are answered
+    assert "4.2 1.250 người → 1.025 người" in told
+    assert "Đã trả lời đủ 2 ý kiến của cán bộ tổng hợp." in told, told
     view = await commune.say("/xem TH-ANLAO")  # the history keeps the comments
     assert "8.3: thiếu chứng từ; 4.2: chưa khớp với danh sách" in view, view
     assert "4.2 1.250 người → 1.025 người" in view

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coordinators import reporting
 from bot.delivery import outbox
-from bot.storage.context_loader import FormCache
+from bot.storage.context_loader import FormCache, answer_dict
 from bot.storage.models import (
+    Answer,
     AnswerRevision,
     Campaign,
     Contact,
@@ -24,6 +25,7 @@ from bot.storage.models import (
     Submission,
     Unit,
 )
+from conversations import row_comments
 from conversations.answer_parsing import show_value
 from conversations.events import Button, OutboundMessage, Submit
 from conversations.forms import Form
@@ -68,6 +70,10 @@ async def tell_returner(session: AsyncSession, effect: Submit, catalog: Catalog,
         AnswerRevision.revision == submission.revision).order_by(AnswerRevision.id))).all()
     form = await forms.get(session, submission.form_id)
     campaign = await session.get(Campaign, period.campaign_id)
+    asked = events[1].rows or {}  # the return's comments on rows, and what they are now
+    now_answers = {a.question_id: answer_dict(a.value, a.note) for a in (await session.scalars(
+        select(Answer).where(Answer.submission_id == submission.id,
+                             Answer.question_id.in_(list(asked))))).all()} if asked else {}
     for contact_id, line in told.items():
         contact = await session.get(Contact, contact_id)
         if contact is None or not contact.active or contact.role not in ("coordinator",
@@ -78,6 +84,8 @@ async def tell_returner(session: AsyncSession, effect: Submit, catalog: Catalog,
             ContactUnit.contact_id == contact.id))).all()
         tr = catalog.tr(contact.language, kinds)
         text = _notice(tr, unit, period, campaign, submission, form, revisions)
+        if asked:
+            text += "\n" + row_comments.summary(tr, asked, now_answers)
         if line:
             name, count = line.rsplit("|", 1)
             text += "\n" + tr("{unit} has now received the reports of all {n} of {n} units "
