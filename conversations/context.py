@@ -243,6 +243,7 @@ class UnitReportView:
     correction_days: int = 3
     correct_by: datetime | None = None
     own: bool = False  # the coordinator's own unit: they read it; the level above acts on it
+    row_comments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # if returned
 
 
 @dataclass(frozen=True)

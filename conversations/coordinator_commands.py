@@ -234,6 +234,12 @@ def _unit_block(turn: Turn, u: UnitReportView) -> str:
                 if stored.get("flag"):
                     shown += " — ⚠ " + tr("to check (cần kiểm tra): {reason}",
                                           reason=stored["flag"])
+                row = u.row_comments.get(q.id)
+                if row:
+                    state = tr("answered") if row_comments.is_answered(row, stored) \
+                        else tr("not answered yet")
+                    shown += " — 💬 " + tr("comment: “{comment}” ({state})",
+                                          comment=row.get("comment", ""), state=state)
                 lines.append(f"{q.id}  {shown}")
     history = _history(turn, u, form)
     if history:

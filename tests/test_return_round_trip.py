@@ -131,6 +131,8 @@ async def test_a_return_with_a_comment_on_each_row_asks_those_rows_first(app: Ap
     assert "Ý kiến cho 2 câu: 4.2, 8.3" in reply, reply
     told = "\n".join(await school.chat.deliver())
     assert "4.2: chưa khớp với danh sách" in told
+    view = await commune.say("/xem TH-ANLAO")  # the coordinator reads them beside the rows
+    assert "4.2  1.250 người — 💬 ý kiến: “chưa khớp với danh sách” (chưa trả lời)" in view, view
 
     reply = await school.say("/baocao")
     # the first row asked about, in form order, with its comment beside it

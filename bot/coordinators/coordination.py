@@ -226,7 +226,8 @@ def _unit_view(report: reporting.UnitReport, period: Period, campaign: Campaign,
                            r.changed_at) for r in report.revisions if r.revision > 1),
         tuple(ReportEventView(e.kind, e.revision, name(e.by, "") if e.by else "", e.at,
                               e.comment) for e in report.events),
-        period.lock_at, correction_days(campaign), s.correct_by if s else None, own)
+        period.lock_at, correction_days(campaign), s.correct_by if s else None, own,
+        (s.return_rows or {}) if s and s.status == "returned" else {})
 
 
 def correction_days(campaign: Campaign) -> int:
