@@ -84,6 +84,9 @@ class Assignment:
     revision: int = 0
     return_comment: str = ""
     correct_by: datetime | None = None  # a returned report's correction deadline
+    # A returned report's comments per row: {"4.2": {"comment", "value", "note"}}, the value
+    # and note being the answer when it was returned (conversations.row_comments).
+    row_comments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # What the units reporting to this one sent in (a commune's schools); loaded only when
     # the report is opened or its figures are taken over, None where nothing reports to it.
     received: ReceivedReports | None = None
@@ -254,6 +257,7 @@ class UnitReportView:
     own: bool = False  # the coordinator's own unit: they read it; the level above acts on it
     # The first submission, which decided on time or late (`submitted_at` is the latest).
     first_submitted_at: datetime | None = None
+    row_comments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # if returned
 
 
 @dataclass(frozen=True)

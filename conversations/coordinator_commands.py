@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from conversations import row_comments
 from conversations.answer_parsing import show_value
 from conversations.checks import MIN_GROUP
 from conversations.context import (
@@ -245,6 +246,12 @@ def _unit_block(turn: Turn, u: UnitReportView) -> str:
                 if stored.get("flag"):
                     shown += " — ⚠ " + tr("to check (cần kiểm tra): {reason}",
                                           reason=stored["flag"])
+                row = u.row_comments.get(q.id)
+                if row:
+                    state = tr("answered") if row_comments.is_answered(row, stored) \
+                        else tr("not answered yet")
+                    shown += " — 💬 " + tr("comment: “{comment}” ({state})",
+                                          comment=row.get("comment", ""), state=state)
                 lines.append(f"{q.id}  {shown}")
     history = _history(turn, u, form)
     if history:
@@ -324,10 +331,19 @@ def return_report(turn: Turn, arg: str) -> None:
         turn.say(tr("The report of {unit} has not been submitted, so there is nothing to "
                     "return.", unit=units[0].name))
         return
+    parsed = [(u, *row_comments.parse_reason(reason, turn.ctx.forms.get(u.form_key)))
+              for u in returnable]
+    unknown = sorted({qid for *_, missing in parsed for qid in missing})
+    if unknown:
+        turn.say(tr("The report of {unit} has no question {ids}. Please write a comment for a "
+                    "row as its number, a colon and the comment, for example: /tralai {code} "
+                    "4.2: chưa khớp với danh sách; 8.3: thiếu chứng từ", unit=units[0].name,
+                    ids=", ".join(unknown), code=units[0].code))
+        return
     lines = []
-    for u in returnable:
+    for u, _general, rows, _missing in parsed:
         correct_by = turn.received_at + timedelta(days=u.correction_days)
-        turn.effect(ReturnReport(u.period_id, u.code, reason.strip(), correct_by))
+        turn.effect(ReturnReport(u.period_id, u.code, reason.strip(), correct_by, rows))
         due = tr.datetime(correct_by, u.timezone)
         if u.lock_at is not None and turn.received_at >= u.lock_at:
             lines.append(tr("The report of {unit} was returned for correction and reopened for "
@@ -339,6 +355,11 @@ def return_report(turn: Turn, arg: str) -> None:
                             "have been told, with your reason, and asked to send it again "
                             "before {time}. It counts as not submitted until they do.",
                             unit=u.name, time=due))
+        if rows:
+            lines.append(tr.plural("A comment on {n} row: {ids}; the reporters are asked it "
+                                   "first.",
+                                   "Comments on {n} rows: {ids}; the reporters are asked them "
+                                   "first.", len(rows), ids=", ".join(rows)))
     turn.say("\n".join(lines))
 
 

@@ -112,6 +112,23 @@ def parse_command(text: str) -> tuple[str, str] | None:
     return (command, rest.strip()) if command else ("unknown", stripped)
 
 
+# Commands a button may carry as its token ("/duyet TH-HALONG" under a notice of a report sent
+# again): pressed, they run as if typed; on a channel without buttons the command is shown to
+# type. Only these, so a button never reaches a command nobody offered.
+BUTTON_COMMANDS = frozenset({"accept"})
+
+
+def command_of(event: InboundEvent) -> tuple[str, str] | None:
+    """The command a typed text or a command button carries, as `parse_command` gives it."""
+    if event.kind == "text":
+        return parse_command(event.text)
+    if event.kind == "button" and event.payload.startswith("/"):
+        command = parse_command(event.payload)
+        if command is not None and command[0] in BUTTON_COMMANDS:
+            return command
+    return None
+
+
 def needs_received(event: InboundEvent, state: dict[str, Any]) -> bool:
     """Whether the event may open a report or take over the figures received from the units
     that report to it (a commune's schools): the shell then loads what they sent in."""
@@ -301,7 +318,7 @@ def _registered(turn: Turn) -> None:
     if event.kind == "workbook":
         workbook_entry.received(turn)
         return
-    command = parse_command(event.text) if event.kind == "text" else None
+    command = command_of(event)
     if command is None and event.kind == "text" and not report_flow.expects_free_text(turn):
         word = WORD_COMMANDS.get(fold(event.text).strip(" .!?"))
         if word:
@@ -458,4 +475,4 @@ def _language(turn: Turn, arg: str) -> None:
              else turn.tr("Language set to Vietnamese."))
 
 
-__all__ = ["advance", "parse_command", "OutboundMessage"]
+__all__ = ["advance", "command_of", "parse_command", "OutboundMessage"]

@@ -145,6 +145,7 @@ class ReturnReport(Effect):
     unit_code: str
     comment: str
     correct_by: datetime | None = None
+    rows: dict[str, str] = field(default_factory=dict)  # a comment per row id, in form order
 
 
 @dataclass(frozen=True)

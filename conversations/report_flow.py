@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from conversations import corrections
+from conversations import corrections, row_comments
 from conversations.answer_parsing import (
     ESTIMATE_NOTE,
     MAX_TEXT,
@@ -366,6 +366,10 @@ def begin(turn: Turn, a: Assignment) -> None:
     offer = _received_offer(turn, a)
     if offer:
         header += "\n" + offer
+    first = row_comments.start(turn, a)
+    if first:  # a return with comments on rows: those rows first, each with its comment
+        ask(turn, a, first, prefix=header)
+        return
     unanswered = _unanswered(turn, a)
     if not unanswered:
         review(turn, a, prefix=header)
@@ -568,6 +572,8 @@ def ask(turn: Turn, a: Assignment, qid: str, prefix: str = "",
     lines.append(f"{q.id}. {q.label.get(tr.language)}")
     if q.help.get(tr.language):
         lines.append(q.help.get(tr.language))
+    if row_comments.beside(turn, a, qid):
+        lines.append(row_comments.beside(turn, a, qid))
     current = _answers(turn, a).get(qid)
     if current is not None:
         shown = show_value(q, current.get("value"), tr)
@@ -608,6 +614,13 @@ def _next(turn: Turn, a: Assignment, after: str, prefix: str = "", ack: str = ""
     """Ask the next unanswered question after `after`, or the first one left, or review."""
     if turn.state.pop("back_to_review", False):
         review(turn, a, prefix=_joined(ack, prefix))
+        return
+    commented = row_comments.next_asked(turn)
+    if commented is not None:  # the rows the coordinator commented on, then the review
+        if commented:
+            ask(turn, a, commented, prefix=prefix)
+        else:
+            review(turn, a, prefix=prefix)
         return
     answers = _answers(turn, a)
     form = _form(turn, a)
@@ -1295,9 +1308,11 @@ def review(turn: Turn, a: Assignment, prefix: str = "") -> None:
                 if stored.get("flag"):
                     shown += " — " + tr("to check (cần kiểm tra): {reason}",
                                         reason=excerpt(stored["flag"], REVIEW_TEXT_WIDTH))
-            lines.append(f"{q.id}  {shown}")
+            lines.append(f"{q.id}  {shown}" + row_comments.mark(turn, a, q.id, answers))
     missing = _missing_required(turn, a)
     lines.append("")
+    if row_comments.review_line(turn, a, answers):
+        lines.append(row_comments.review_line(turn, a, answers))
     if missing:
         lines.append(tr("Still required: {ids}.", ids=", ".join(q.id for q in missing)))
     pending = _pending(turn, a)

@@ -185,3 +185,33 @@ async def test_a_coordinator_signs_in_from_the_chat_reads_the_board_and_returns_
     assert "/baocao" in told.text
     assert console.settings is not None
     await run(reads_in_english_and_signs_out, browser, console.settings.public_url)
+
+
+def returns_with_a_comment_beside_a_row(driver: Any, link: str, base: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(link)
+    driver.find_element(By.CSS_SELECTOR, "form button").click()
+    wait_for_text(driver, "#counts", "")  # the board: signed in
+    driver.get(base + "/web/unit/TH-ANLAO")
+    wait_for_text(driver, "h1", "Trường Tiểu học An Lão")
+    driver.find_element(By.CSS_SELECTOR, "#row-comments > summary").click()
+    driver.find_element(By.ID, "row-4.2").send_keys("chưa khớp với danh sách lớp")
+    driver.find_element(By.ID, "return").click()
+    wait_for_text(driver, "#flash", "Ý kiến cho 1 câu: 4.2")
+    assert "Trả lại" in driver.find_element(By.ID, "state").text
+    assert "Ý kiến của cán bộ tổng hợp: chưa khớp với danh sách lớp" in driver.find_element(
+        By.ID, "q-4.2").text  # beside its row
+    assert "4.2: chưa khớp với danh sách lớp" in driver.find_element(By.ID, "history").text
+    screenshot(driver, PHONE, "unit-row-comments-phone.png")
+
+
+async def test_a_coordinator_returns_a_report_with_a_comment_beside_a_row(
+        console: Running, tg: FakeTelegram, browser: Any):
+    people = await report_through_chat(console, tg)
+    chairman = await coordinator(console, tg, "X-ANLAO", 4201, "Chủ tịch xã")
+    link = await link_from_chat(chairman)
+    assert console.settings is not None
+    await run(returns_with_a_comment_beside_a_row, browser, link, console.settings.public_url)
+    told = await people["TH-ANLAO"].wait_for("4.2: chưa khớp với danh sách lớp")
+    assert "/baocao" in told.text

@@ -278,3 +278,25 @@ async def test_ten_thousand_digits_typed_mid_form_get_the_polite_answer(bot: Run
     assert all("sự cố" not in m.text for m in hoa.messages())
     answers = (await stored_report(bot.app, "X-ANLAO")).answers
     assert "2.1" not in answers and answers["1.1"] is True
+
+
+async def test_a_zalo_coordinator_is_told_a_returned_report_came_back_and_types_the_accept(
+        bot: Running, zl: FakeZalo):
+    """Zalo has no buttons: the notice names the command to type, and typing it accepts."""
+    from .filing import SCHOOL, file_report
+
+    school = await file_report(bot.app, "TH-ANLAO", SCHOOL, {"4.2": 1250})
+    boss = zl.user("0000000000000000ccc3", "Chủ tịch xã")
+    await sign_in(bot, boss, "X-ANLAO", role="coordinator")
+    await boss.send("/tralai TH-ANLAO 4.2: chưa khớp với danh sách")
+    await boss.wait_for("Đã trả lại báo cáo của Trường Tiểu học An Lão")
+    reply = await school.say("/baocao")
+    assert "Ý kiến của cán bộ tổng hợp: chưa khớp với danh sách" in reply
+    await school.say("1025")
+    assert "đã được nộp" in await school.say("Nộp báo cáo")
+    notice = await boss.wait_for("đã nộp lại báo cáo")
+    assert "4.2 1.250 người → 1.025 người" in notice.text
+    assert "Duyệt báo cáo: gõ /duyet TH-ANLAO" in notice.text
+    await boss.send("/duyet TH-ANLAO")
+    await boss.wait_for("Đã duyệt báo cáo của Trường Tiểu học An Lão")
+    assert (await stored_report(bot.app, "TH-ANLAO")).status == "accepted"

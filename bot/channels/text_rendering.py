@@ -14,8 +14,9 @@ TEXT_SAYS_IT = ("report",)
 def render_text(message: OutboundMessage, catalog: Catalog, language: str) -> str:
     tr = catalog.tr(language)
     lines = [message.text]
+    commands = [b for b in message.buttons if b.token.startswith("/")]
     buttons = [b for b in message.buttons if b.token not in TEXT_SAYS_IT
-               and not b.token.startswith("share_phone")]
+               and not b.token.startswith(("share_phone", "/"))]
     answers = [b for b in buttons if not b.shortcut]
     shortcuts = [b for b in buttons if b.shortcut]
     task_buttons = [b for b in answers if b.token.startswith("task:")]
@@ -32,6 +33,9 @@ def render_text(message: OutboundMessage, catalog: Catalog, language: str) -> st
     if shortcuts:
         words = " · ".join(f"“{b.label.lower()}”" for b in shortcuts)
         lines.append(tr("Or type: {words}", words=words))
+    # A command button (a notice's "Duyệt báo cáo"): its command, to type.
+    lines.extend(tr("{label}: type {command}", label=b.label, command=b.token)
+                 for b in commands)
     return "\n".join(lines)
 
 

@@ -37,6 +37,7 @@ from bot.storage.models import (
     Submission,
     Unit,
 )
+from conversations import row_comments
 from conversations.campaigns import DEFAULT_CORRECTION_DAYS
 from conversations.checks import outliers
 from conversations.context import (
@@ -226,7 +227,8 @@ def _unit_view(report: reporting.UnitReport, period: Period, campaign: Campaign,
         tuple(ReportEventView(e.kind, e.revision, name(e.by, "") if e.by else "", e.at,
                               e.comment) for e in report.events),
         period.lock_at, correction_days(campaign), s.correct_by if s else None, own,
-        s.first_submitted_at if s else None)
+        s.first_submitted_at if s else None,
+        (s.return_rows or {}) if s and s.status == "returned" else {})
 
 
 def correction_days(campaign: Campaign) -> int:
@@ -256,7 +258,7 @@ async def _tell_reporters(session: AsyncSession, unit: Unit, catalog: Catalog, n
                Contact.active.is_(True)))).all()
     for contact in reporters:
         # Addressed as in their own chat: a school's reporter is "thầy/cô".
-        tr = catalog.tr(contact.language).addressing([unit.kind])
+        tr = catalog.tr(contact.language, (unit.kind,))
         buttons = (Button("report", button_of(tr)),) if button_of else ()
         message = OutboundMessage(text_of(tr), buttons)
         for identity in (await session.scalars(select(Identity).where(
@@ -272,13 +274,20 @@ async def return_report(session: AsyncSession, effect: ReturnReport, by: int | N
     submission, unit, period = await _report_row(session, effect.period_id, effect.unit_code)
     if submission.status not in ("submitted", "accepted", "returned"):
         raise reporting.ReportingError("only a submitted report can be returned")
+    rows: dict[str, Any] | None = None
+    if effect.rows:  # each comment with the row's answer now, to tell when it is answered
+        answers = {a.question_id: answer_dict(a.value, a.note) for a in (await session.scalars(
+            select(Answer).where(Answer.submission_id == submission.id,
+                                 Answer.question_id.in_(list(effect.rows))))).all()}
+        rows = row_comments.with_values(effect.rows, answers)
     submission.status, submission.return_comment = "returned", effect.comment
+    submission.return_rows = rows
     submission.correct_by = effect.correct_by
     submission.accepted_at = submission.accepted_by = None
     submission.updated_at = now
     session.add(ReportEvent(submission_id=submission.id, kind="returned",
                             revision=submission.revision, by=by, at=now,
-                            comment=effect.comment))
+                            comment=effect.comment, rows=rows))
     campaign = await session.get(Campaign, period.campaign_id)
     assert campaign is not None
 

@@ -29,6 +29,7 @@ from bot.coordinators.coordination import (
 )
 from bot.coordinators.reminders import ReminderStore, nudge_info, nudge_runner
 from bot.coordinators.reporting import with_received
+from bot.coordinators.resubmission import tell_returner
 from bot.delivery import outbox
 from bot.exports.letterhead import ReportSettings
 from bot.exports.model import Skipped
@@ -48,7 +49,7 @@ from bot.web import links as web_links
 from bot.web.links import WebLinks
 from conversations import not_typed
 from conversations.context import Assignment, Context
-from conversations.engine import advance, needs_received, parse_command
+from conversations.engine import advance, command_of, needs_received
 from conversations.events import (
     AcceptReport,
     Export,
@@ -519,7 +520,7 @@ class Dispatcher:
                                  self.default_language, self.late_window,
                                  event.channel in self.contact_sharing_channels, state,
                                  self.previous)
-        command = parse_command(event.text) if event.kind == "text" else None
+        command = command_of(event)
         if ctx.assignments and needs_received(event, state):
             ctx = replace(ctx, assignments=await with_received(session, ctx.assignments,
                                                                self.forms))
@@ -573,6 +574,8 @@ class Dispatcher:
         for effect in own:
             if isinstance(effect, Submit) and effect.on_behalf:
                 await tell_entered(session, effect, identity.contact_id, self.catalog, now)
+            elif isinstance(effect, Submit):
+                await tell_returner(session, effect, self.catalog, self.forms, now)
         if row is None:
             session.add(ConversationState(identity_id=identity.id, state=result.state,
                                           updated_at=now))

@@ -55,7 +55,7 @@ from conversations.context import (
     InviteView,
     UnitView,
 )
-from conversations.engine import needs_received, parse_command
+from conversations.engine import command_of, needs_received
 from conversations.events import (
     InboundEvent,
     RecordFailedSignIn,
@@ -376,12 +376,12 @@ class BatchSnapshot:
              Period.deadline, Period.lock_at, CampaignForm.form_id,
              Submission.id, Submission.form_id, Submission.status,
              Submission.submitted_at, Submission.on_time, Submission.revision,
-             Submission.return_comment, Submission.correct_by), contact_ids, now,
-            late_window))).all()
+             Submission.return_comment, Submission.correct_by, Submission.return_rows),
+            contact_ids, now, late_window))).all()
         for (contact_id, unit_id, code, unit_name, kind, campaign_key, title_vi, title_en,
              timezone, period_id, label_vi, label_en, starts_at, deadline, lock_at, form_id,
              submission_id, submission_form, status, submitted_at, on_time, revision,
-             comment, correct_by) in rows:
+             comment, correct_by, return_rows) in rows:
             key = f"{period_id}:{code}"
             self.owed[contact_id].append(key)
             if key in self.reports:
@@ -396,7 +396,8 @@ class BatchSnapshot:
                 timezone=timezone, starts_at=starts_at, deadline=deadline, lock_at=lock_at,
                 unit=UnitView(code, unit_name, kind), form_key=label,
                 submitted_at=submitted_at, on_time=on_time, revision=revision or 0,
-                return_comment=comment or "", correct_by=correct_by)
+                return_comment=comment or "", correct_by=correct_by,
+                row_comments=(return_rows or {}) if status == "returned" else {})
             self.reports[key] = _Report(view, unit_id, submission_form or form_id,
                                         submission_id, status or "none")
         unit_ids = {r.unit_id for r in self.reports.values()}
@@ -443,11 +444,10 @@ class BatchSnapshot:
                 u.code in self.stale_units for u in contact.units):
             return None
         state = dict(self.states.get(account.identity_id) or {})
-        if event.kind == "text":
-            if candidate(event.text) is not None:
-                return None  # may be an invite code
-            if contact.role != "reporter" and parse_command(event.text):
-                return None  # coordinator commands load their own data
+        if event.kind == "text" and candidate(event.text) is not None:
+            return None  # may be an invite code
+        if contact.role != "reporter" and command_of(event):
+            return None  # coordinator commands (typed, or a command button) load their data
         keys = self.owed.get(contact.id, [])
         if may_answer_a_task(event, state) or "quoted" in state or (
                 needs_received(event, state)

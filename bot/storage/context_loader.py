@@ -317,6 +317,8 @@ async def assignments_for(session: AsyncSession, contact_id: int, now: datetime,
             revision=submission.revision if submission else 0,
             return_comment=submission.return_comment if submission else "",
             correct_by=submission.correct_by if submission else None,
+            row_comments=(submission.return_rows or {})
+            if submission and submission.status == "returned" else {},
             previous=earlier, previous_label=earlier_label,
         ))
     return tuple(result), used

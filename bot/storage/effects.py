@@ -240,6 +240,7 @@ async def _submit(session: AsyncSession, effect: Submit, contact_id: int | None,
     submission.submitted_at = at
     submission.submitted_by = contact_id
     submission.return_comment = ""
+    submission.return_rows = None
     submission.correct_by = None
     submission.updated_at = now
     session.add(ReportEvent(submission_id=submission.id, kind="submitted", revision=revision,

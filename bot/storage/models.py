@@ -213,6 +213,9 @@ class Submission(Base):
     first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     return_comment: Mapped[str] = mapped_column(Text, default="")
+    # The return's comments per row: {"4.2": {"comment": …, "value": …, "note": …}} (the
+    # answer when returned, to tell which comments were answered).
+    return_rows: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # A returned report may be submitted again until then, even after the period's lock.
     correct_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -267,6 +270,7 @@ class ReportEvent(Base):
     by: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     comment: Mapped[str] = mapped_column(Text, default="")
+    rows: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # a return's
 
 
 class ProcessedMessage(Base):

@@ -451,6 +451,8 @@ class Console:
                                                   self.catalog, now)
             else:
                 reason = " ".join(form.get("reason", "").split())[:REASON_LIMIT]
+                if action == "return":  # with the comments beside rows, as /tralai takes them
+                    reason = unit_page.with_row_comments(reason, form, REASON_LIMIT)
                 if action == "return" and not reason:
                     reply = tr("Please write the reason for the return: the reporters read it "
                                "in the chat.")

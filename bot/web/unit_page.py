@@ -200,6 +200,24 @@ def history(report: UnitReport, form: Form, tr: Tr, timezone: str
     return [(key[0], text) for key, text in sorted(items, key=lambda item: item[0])]
 
 
+ROW_FIELD = "row:"  # the return form's comment beside a row: row:4.2
+MAX_ROW_COMMENTS = 200
+
+
+def with_row_comments(reason: str, posted: dict[str, str], limit: int) -> str:
+    """The reason as /tralai takes it: the general reason, then `4.2: comment` for each row
+    commented on (a `;` inside a comment becomes a comma: it separates rows)."""
+    parts = [reason] if reason else []
+    for key, value in list(posted.items())[:MAX_ROW_COMMENTS * 4]:
+        if not key.startswith(ROW_FIELD):
+            continue
+        qid = key[len(ROW_FIELD):].strip()[:32]
+        comment = " ".join(value.replace(";", ",").split())[:limit]
+        if qid and comment and len(parts) <= MAX_ROW_COMMENTS:
+            parts.append(f"{qid}: {comment}")
+    return "; ".join(parts)
+
+
 async def reporters(session: AsyncSession, period: Period, unit: Unit) -> list[Reporter]:
     """The unit's reporters: phone, whether the bot can reach them in chat, last reminder."""
     contacts = (await session.scalars(
