@@ -81,7 +81,7 @@ def write_docx(letters: Letters) -> bytes:
     style = document.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(BODY_PT)
-    style.paragraph_format.space_after = Pt(3)
+    style.paragraph_format.space_after = Pt(4)
     style.paragraph_format.space_before = Pt(0)
     style.paragraph_format.line_spacing = 1.0
     props = document.core_properties
@@ -153,11 +153,11 @@ def _page(document: Document, letters: Letters, page: LetterPage) -> None:
                         ("Độc lập - Tự do - Hạnh phúc", True, False, 13),
                         ("———————", False, False, 10),
                         (f"{place}, ngày {day} tháng {month} năm {year}", False, True, 13)])
-    _para(document, after=6)
+    _para(document, after=14)
     _para(document, "THƯ MỜI", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     _para(document, f"V/v báo cáo {clean_text(letters.campaign_title)} qua Telegram, Zalo",
-          bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=8)
-    kinh_gui = _para(document, align=WD_ALIGN_PARAGRAPH.CENTER, after=8)
+          bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+    kinh_gui = _para(document, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
     kinh_gui.add_run("Kính gửi: ")
     kinh_gui.add_run(clean_text(page.unit_name)).bold = True
     due = f", hạn nộp {letters.deadline}" if letters.deadline else ""
@@ -175,10 +175,10 @@ def _page(document: Document, letters: Letters, page: LetterPage) -> None:
         segno.make(page.link, error="m").save(qr, kind="png", scale=8, border=2)
         qr.seek(0)
         picture = _para(document, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-        picture.add_run().add_picture(qr, width=Cm(3.3))
+        picture.add_run().add_picture(qr, width=Cm(3.8))
         _para(document, "Quét mã QR bằng camera điện thoại để mở Telegram", italic=True,
               size=11, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
-    _para(document, "Cách đăng nhập trên Telegram:", bold=True, after=2)
+    _para(document, "Cách đăng nhập trên Telegram:", bold=True, after=3)
     where = (f"quét mã QR ở trên, hoặc mở đường dẫn {page.link}" if page.link else
              f"tìm tài khoản {page.bot_name} trên Telegram" if page.bot_name else
              "mở tài khoản Telegram của trợ lý báo cáo")
@@ -186,19 +186,19 @@ def _page(document: Document, letters: Letters, page: LetterPage) -> None:
                  f"2. Bấm «Bắt đầu» (Start), hoặc gửi mã {spaced(page.code)}; trợ lý "
                  "trả lời tên đơn vị;",
                  "3. Gửi /baocao để bắt đầu báo cáo."):
-        _para(document, line, after=1).paragraph_format.left_indent = Cm(0.75)
-    _para(document, "Cách đăng nhập trên Zalo:", bold=True, after=2)
+        _para(document, line, after=2).paragraph_format.left_indent = Cm(0.75)
+    _para(document, "Cách đăng nhập trên Zalo:", bold=True, after=3)
     for line in ("1. Mở tài khoản chính thức (Official Account) của trợ lý báo cáo trên Zalo, "
                  "bấm «Quan tâm»;",
                  f"2. Gửi tin nhắn có mã {spaced(page.code)}; trợ lý trả lời tên đơn vị;",
                  "3. Gửi /baocao để bắt đầu báo cáo."):
-        _para(document, line, after=1).paragraph_format.left_indent = Cm(0.75)
+        _para(document, line, after=2).paragraph_format.left_indent = Cm(0.75)
     until = (f" đến hết ngày {page.expires_at.astimezone(ZoneInfo(letters.timezone)):%d/%m/%Y}"
              if page.expires_at else "")
     _para(document, f"Mã dùng được cho {page.uses} người của đơn vị{until}. Đề nghị đơn vị "
                     "giữ mã trong đơn vị; nếu mã bị lộ hoặc thất lạc, đề nghị liên hệ "
                     "cơ quan thường trực để được cấp mã mới.", italic=True, size=12,
-          align=WD_ALIGN_PARAGRAPH.JUSTIFY, after=10)
+          align=WD_ALIGN_PARAGRAPH.JUSTIFY, after=14)
     _signature(document, head)
 
 
