@@ -273,3 +273,28 @@ async def test_the_cli_writes_letters_and_invite_create_is_recorded(
     assert [(h.subject, h.actor) for h in history][:1] == [("MN-ANTHANG", "CLI")]
     assert {(h.subject, h.actor) for h in history[1:]} == {("X-ANTHANG", "CLI"),
                                                           ("GDNN-ANTHANG", "CLI")}
+
+
+async def test_an_admin_makes_the_whole_campaigns_letters(console: Running, tg: FakeTelegram):
+    """An admin's scope is the whole tree: a letter for every unit that reports in the
+    campaign (the Week's 3 communes and ward, its 6 schools and centres), none for the
+    province or its department, which do not report in it."""
+    from .conftest import invite
+
+    admin = tg.user(4400, "Quản trị")
+    await admin.send(f"/start {await invite(console.app, 'HP', role='admin')}")
+    await admin.wait_for("Thành phố Hải Phòng")
+    async with client() as http:
+        await sign_in(http, await link_from_chat(admin))
+        async with await letters(http, console, "docx", unit="") as response:
+            assert response.status == 200, await response.text()
+            assert "tat-ca" in response.headers["Content-Disposition"]
+            pages = letter_pages(await response.read())
+        async with http.get(base_url(console) + "/web/invites") as page:
+            words = text_of(await page.text())
+    assert len(pages) == 9 == sum(len(c) for c in (await codes_of(console)).values() if c)
+    assert set(await codes_of(console)) == AN_LAO | {"X-ANTHANG", "MN-ANTHANG", "GDNN-ANTHANG",
+                                                     "P-VINHBAO", "THPT-VINHBAO"}
+    assert "Sở Giáo dục và Đào tạo Hải Phòng" in words  # listed, though it has no letter
+    assert all("ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG" in t.replace("\n", " ") or
+               "THÀNH PHỐ HẢI PHÒNG" in t for t, _ in pages)
