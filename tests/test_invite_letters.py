@@ -12,16 +12,20 @@ import io
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from docx import Document
 from sqlalchemy import select
 
-from bot.runtime import Running
+from bot.runtime import Running, start
+from bot.settings import Settings
 from bot.storage.models import ChangeRecord, Invite, Unit
 
+from .conftest import seed_reference_data
 from .fake_telegram import FakeTelegram
+from .test_telegram_e2e import FlowingClock, free_port
 from .test_web_console import text_of
 from .web_console import base_url, client, coordinator, csrf_of, link_from_chat, sign_in
 
@@ -298,3 +302,75 @@ async def test_an_admin_makes_the_whole_campaigns_letters(console: Running, tg: 
     assert "Sở Giáo dục và Đào tạo Hải Phòng" in words  # listed, though it has no letter
     assert all("ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG" in t.replace("\n", " ") or
                "THÀNH PHỐ HẢI PHÒNG" in t for t, _ in pages)
+
+
+async def test_a_unit_that_does_not_report_in_the_campaign_gets_no_letter_and_is_told(
+        console: Running, tg: FakeTelegram):
+    """The Study Promotion Month 2024 asks the communes only: a school's letters for it are
+    refused with what to do, and no code is made."""
+    async with await signed_in_console(console, tg) as http, \
+            await letters(http, console, "docx", unit="TH-ANLAO",
+                          campaign="thang-khuyen-hoc-2024") as refused:
+        assert refused.status == 409
+        words = text_of(await refused.text())
+    assert "Không có đơn vị nào ở đây báo cáo trong đợt này" in words
+    assert "No unit here reports in this campaign" in words
+    assert await codes_of(console) == {}
+
+
+async def test_a_code_about_to_run_out_is_not_printed_again(console: Running,
+                                                            tg: FakeTelegram):
+    """Letters made again 80 days later: the 90-day codes have under two weeks left, so each
+    unit gets a new one on its letter; the old ones keep working until they run out."""
+    async with await signed_in_console(console, tg) as http:
+        async with await letters(http, console, "docx"):
+            pass
+        first = {u: c[0][0] for u, c in (await codes_of(console)).items()}
+        console.clock.set(console.clock() + timedelta(days=80))
+        boss_again = await link_from_chat(tg.user(4200, "Chủ tịch xã"))
+    async with client() as http:
+        await sign_in(http, boss_again)
+        async with await letters(http, console, "docx") as response:
+            printed = {"".join(CODE.findall(t)[0]) for t, _ in letter_pages(await response.read())}
+    now = await codes_of(console)
+    assert printed.isdisjoint(first.values()) and len(printed) == len(AN_LAO)
+    assert all(codes == [(first[u], True), (codes[1][0], True)] for u, codes in now.items())
+
+
+async def test_a_code_from_the_letter_signs_in_on_zalo(tg: FakeTelegram, db_url: str,
+                                                       tmp_path: Path):
+    from .fake_zalo import FakeZalo
+    from .web_console import SECRET, START
+
+    async with FakeZalo() as zl:
+        port = free_port()
+        clock = FlowingClock(START)
+        settings = Settings(database_url=db_url, telegram_bot_token=tg.token,
+                            telegram_api_base=tg.base_url, zalo_bot_token=zl.token,
+                            zalo_api_base=zl.base_url, zalo_rate_per_chat=50,
+                            files_dir=str(tmp_path / "files"), reminder_tick_seconds=0,
+                            public_url=f"http://127.0.0.1:{port}", webhook_listen="127.0.0.1",
+                            webhook_port=port, web_secret=SECRET)
+        bot = await start(settings, clock=clock)
+        bot.clock = clock
+        try:
+            await seed_reference_data(bot.app, tmp_path)
+            async with await signed_in_console(bot, tg) as http:
+                async with await letters(http, bot, "docx") as response:
+                    pages = letter_pages(await response.read())
+                page = next(t for t, _ in pages if "mã đơn vị THCS-ANLAO)" in t)
+                code = "-".join(CODE.findall(page)[0])
+                teacher = zl.user("f0e1d2c3b4a5968778695a4b", "Thầy Quang")
+                await teacher.send("xin chào")
+                await teacher.wait_for("mã mời")
+                await teacher.send(f"Mã: {code}")
+                await teacher.wait_for("Thầy/cô đã được đăng ký báo cáo cho Trường THCS An Lão")
+                await teacher.send("/baocao")
+                await teacher.wait_for("câu 1/")
+                async with http.get(base_url(bot) + "/web/invites") as listing:
+                    html = await listing.text()
+            block = re.search(r'id="unit-THCS-ANLAO">(.*?)</li>', html, re.S)
+            assert block and "Thầy Quang (Zalo)" in text_of(block.group(1))
+            assert zl.spec_errors == []
+        finally:
+            await bot.stop()

@@ -175,8 +175,11 @@ async def sign_ins(session: AsyncSession, units: list[Unit], now: datetime) -> l
             entry.signed_in.append((contact, channels[contact.id]))
         else:
             entry.waiting.append(contact)
-    for entry in result.values():
-        entry.code = await current_code(session, entry.unit, now)
+    for invite in (await session.scalars(
+            select(Invite).where(Invite.unit_id.in_(result), Invite.role == "reporter",
+                                 _good(now))
+            .order_by(Invite.created_at, Invite.id))).all():
+        result[invite.unit_id].code = invite  # the newest last, as `current_code` picks
     return [result[u.id] for u in units]
 
 

@@ -132,7 +132,7 @@ class InvitePages:
             if fmt not in LETTER_TYPES:
                 raise web.HTTPNotFound()
             made = await self._letters(session, page, form, now)
-        if isinstance(made, str):
+        if not isinstance(made, tuple):
             return self._refused(request, made)
         name, body = made
         if fmt == "pdf":
