@@ -133,7 +133,7 @@ async def test_a_communes_letters_have_a_page_per_unit_and_a_code_from_one_signs
         block = re.search(r'id="unit-TH-ANLAO">(.*?)</li>', html, re.S)
         assert block and "Cô Hạnh (Telegram)" in text_of(block.group(1))
         other = re.search(r'id="unit-THCS-ANLAO">(.*?)</li>', html, re.S)
-        assert other and "Chưa có ai đăng nhập" in text_of(other.group(1))
+        assert other and "Chưa có người báo cáo đăng nhập" in text_of(other.group(1))
         assert "Xã An Thắng" not in words and "MN-ANTHANG" not in words
 
         # The letters made again: the same codes (a printed letter keeps working).

@@ -66,6 +66,11 @@ class SignIns:
     waiting: list[Contact] = field(default_factory=list)
     code: Invite | None = None
 
+    @property
+    def reporting(self) -> bool:
+        """Someone signed in who reports (a coordinator of the unit does not count)."""
+        return any(c.role == "reporter" for c, _channels in self.signed_in)
+
 
 def _good(now: datetime, margin: timedelta = timedelta(0)) -> object:
     """The condition of an invite still usable (until `now + margin` at least)."""

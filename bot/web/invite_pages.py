@@ -95,7 +95,7 @@ class InvitePages:
         return await console._render(request, page, "invites.html", {
             "unit": unit, "rows": rows, "campaigns": campaigns, "flash": flash,
             "pdf": letters.pdf_available(), "spaced": letters.spaced,
-            "signed": sum(1 for r in rows if r.signed_in)})
+            "signed": sum(1 for r in rows if r.reporting)})
 
     async def new_code(self, request: web.Request) -> web.Response:
         """The unit's codes still good stop working; it gets a new one (both recorded)."""
