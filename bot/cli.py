@@ -423,7 +423,8 @@ def invite_letters(
                    "link on each letter.")
     if pdf:
         try:
-            (out / f"{name}.pdf").write_bytes(letters.to_pdf(docx))
+            printable = letters.to_pdf(docx, letters.pdf_timeout(len(made.pages)))
+            (out / f"{name}.pdf").write_bytes(printable)
         except letters.PdfUnavailable as exc:
             typer.echo(f"No PDF: {exc}; the .docx is written.", err=True)
             raise typer.Exit(1) from exc

@@ -130,6 +130,8 @@ async def test_a_communes_letters_have_a_page_per_unit_and_a_code_from_one_signs
             html = await page.text()
         words = text_of(html)
         assert page.status == 200
+        # The campaign due next is the one picked for the letters.
+        assert f'<option value="{CAMPAIGN}" selected>' in html
         block = re.search(r'id="unit-TH-ANLAO">(.*?)</li>', html, re.S)
         assert block and "Cô Hạnh (Telegram)" in text_of(block.group(1))
         other = re.search(r'id="unit-THCS-ANLAO">(.*?)</li>', html, re.S)

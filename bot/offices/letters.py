@@ -29,7 +29,8 @@ from bot.exports.xlsx_export import clean_text
 
 FONT = "Times New Roman"
 BODY_PT = 13
-PDF_TIMEOUT = 180  # seconds; LibreOffice starting cold on a busy machine takes a while
+PDF_TIMEOUT = 120  # seconds; LibreOffice starting cold on a busy machine takes a while
+PDF_SECONDS_PER_PAGE = 0.5  # and a province's 3,000 letters take minutes more
 PLACE_BLANK = "......"
 
 
@@ -220,6 +221,11 @@ def _signature(document: Document, head: Letterhead) -> None:
     if head.signer_name:
         signer.append((clean_text(head.signer_name), True, False, 13))
     _cell_lines(right, signer)
+
+
+def pdf_timeout(pages: int) -> float:
+    """How long LibreOffice may take for this many letters before we give up."""
+    return PDF_TIMEOUT + PDF_SECONDS_PER_PAGE * pages
 
 
 def to_pdf(docx: bytes, timeout: float = PDF_TIMEOUT) -> bytes:

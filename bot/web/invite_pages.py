@@ -91,9 +91,11 @@ class InvitePages:
             unit, units = await self._units(session, page, request.query.get("unit", ""))
             rows = await invites.sign_ins(session, units, now)
             campaigns = await self._campaigns(session, page)
+            chosen = await invites.default_campaign(session, now) if campaigns else None
             flash = await console._take_flash(page)
         return await console._render(request, page, "invites.html", {
             "unit": unit, "rows": rows, "campaigns": campaigns, "flash": flash,
+            "chosen": chosen.key if chosen else "",
             "pdf": letters.pdf_available(), "spaced": letters.spaced,
             "signed": sum(1 for r in rows if r.reporting)})
 
@@ -120,7 +122,8 @@ class InvitePages:
         raise web.HTTPSeeOther("/web/invites" + (f"?{urlencode({'unit': back})}" if back else ""))
 
     async def download(self, request: web.Request) -> web.StreamResponse:
-        """The letters as .docx or PDF; codes are made for the units that have none good."""
+        """The letters as .docx or PDF; codes are made for the units that have none good.
+        The file is written after the commit, so no write waits on it."""
         console = self.console
         now = console.clock()
         async with console.sessions() as session, session.begin():
@@ -131,18 +134,20 @@ class InvitePages:
             fmt = form.get("fmt", "docx")
             if fmt not in LETTER_TYPES:
                 raise web.HTTPNotFound()
-            made = await self._letters(session, page, form, now)
-        if not isinstance(made, tuple):
-            return self._refused(request, made)
-        name, body = made
-        if fmt == "pdf":
-            if not letters.pdf_available():
+            if fmt == "pdf" and not letters.pdf_available():
                 return self._refused(request, lambda tr: tr(
                     "The PDF needs LibreOffice, which is not installed on the server; the "
                     ".docx works (open it in Word and print)."))
+            made = await self._letters(session, page, form, now)
+        if not isinstance(made, tuple):
+            return self._refused(request, made)
+        name, content = made
+        body = await asyncio.to_thread(letters.write_docx, content)
+        if fmt == "pdf":
             try:
                 async with self.converting:
-                    body = await asyncio.to_thread(letters.to_pdf, body)
+                    body = await asyncio.to_thread(letters.to_pdf, body,
+                                                   letters.pdf_timeout(len(content.pages)))
             except letters.PdfUnavailable:
                 return self._refused(request, lambda tr: tr(
                     "The PDF could not be made this time; please try again, or download the "
@@ -151,8 +156,8 @@ class InvitePages:
             "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
     async def _letters(self, session: AsyncSession, page: Page, form: dict[str, str],
-                       now: Any) -> tuple[str, bytes] | Callable[[Tr], str]:
-        """The file's name and its .docx, or why there is none."""
+                       now: Any) -> tuple[str, letters.Letters] | Callable[[Tr], str]:
+        """The file's name and the letters, or why there are none."""
         campaign_key = form.get("campaign", "")
         campaigns = await self._campaigns(session, page)
         campaign = next((c for c in campaigns if c.key == campaign_key), None)
@@ -174,10 +179,9 @@ class InvitePages:
             session, reporting, campaign, office,
             self.console.bot_names.get("telegram", ""), self.console.report_settings, now,
             Actor.of(contact))
-        body = await asyncio.to_thread(letters.write_docx, made)
         name = f"thu-moi-{campaign.key}-{unit.code if unit else 'tat-ca'}"
         return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_"
-                       for c in name), body
+                       for c in name), made
 
     def _refused(self, request: web.Request, why: Callable[[Tr], str]) -> web.Response:
         """A page that says, in Vietnamese then English, why no file came."""
