@@ -270,6 +270,14 @@ async def test_the_cli_writes_letters_and_invite_create_is_recorded(
     assert len(pages) == 3
     assert any(f"{code[:5]}-{code[5:]}" in t and "t.me/baocao_test_bot?start=" + code in t
                for t, _ in pages)
+    if shutil.which("soffice"):
+        printed = await asyncio.to_thread(baocao, "invite", "letters", "--unit", "MN-ANTHANG",
+                                          "--campaign", CAMPAIGN, "--out", str(out))
+        assert printed.exit_code == 0, printed.output
+        pdf = out / f"thu-moi-{CAMPAIGN}-MN-ANTHANG.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF")
+        assert f"{code[:5]}-{code[5:]}" in subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     refused = await asyncio.to_thread(baocao, "invite", "letters", "--unit", "NO-SUCH",
                                       "--out", str(out))
     assert refused.exit_code == 1 and "NO-SUCH" in refused.output
