@@ -148,7 +148,7 @@ def _page(document: Document, letters: Letters, page: LetterPage) -> None:
     issuer = [(clean_text(head.issuer_above).upper(), False, False, 12)] \
         if head.issuer_above else []
     issuer += [(clean_text(head.issuer).upper(), True, False, 12), ("———", False, False, 10),
-               (f"Số:        /TB-{head.symbol.split('-')[-1] or 'VP'}", False, False, 12)]
+               (f"Số:        /{head.symbol.split('-')[-1] or 'VP'}", False, False, 12)]
     _cell_lines(left, issuer)
     _cell_lines(right, [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", True, False, 12),
                         ("Độc lập - Tự do - Hạnh phúc", True, False, 13),
@@ -205,10 +205,9 @@ def _page(document: Document, letters: Letters, page: LetterPage) -> None:
 
 def _signature(document: Document, head: Letterhead) -> None:
     left, right = _two_columns(document, Cm(7.5), Cm(8.5))
-    recipients = [clean_text(r).strip().rstrip(";.") for r in head.recipients if r.strip()]
-    recipients = recipients or ["Như trên", "Lưu: VT"]
-    if "Như trên" not in recipients:
-        recipients.insert(0, "Như trên")
+    # A letter goes down to the unit named in "Kính gửi" (the report's recipients are the
+    # offices above, not this letter's).
+    recipients = ["Như trên", "Lưu: VT"]
     lines = [("Nơi nhận:", True, True, 12)]
     lines += [(f"- {r}{';' if n < len(recipients) - 1 else '.'}", False, False, 11)
               for n, r in enumerate(recipients)]
