@@ -355,7 +355,9 @@ def invite_create(
         typer.echo("Error: set BAOCAO_TELEGRAM_BOT_USERNAME so the QR code can hold the "
                    "t.me link.", err=True)
         raise typer.Exit(1)
-    info = _in_transaction(lambda s, a: admin.create_invite(s, unit, role, uses, days, a.clock()))
+    from bot.offices import invites
+
+    info = _in_transaction(lambda s, a: invites.create(s, unit, role, uses, days, a.clock()))
     typer.echo(info.code)
     link = admin.deep_link(username, info.code)
     if link:
@@ -365,6 +367,68 @@ def invite_create(
 
         segno.make(link, error="m").save(str(qr), kind="png", scale=10, border=4)
         typer.echo(f"QR code written to {qr}")
+
+
+@invite_app.command("letters")
+def invite_letters(
+    unit: Annotated[str | None, typer.Option("--unit", help="a unit or commune: it and the "
+                                             "units below it")] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help="campaign key or id "
+                                                 "(default: the next deadline's)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="folder for the .docx and .pdf")]
+    = Path("."),
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="also the PDF (LibreOffice)")]
+    = True,
+) -> None:
+    """Invite letters, a page per reporting unit, with its code and QR code: .docx and PDF.
+    A unit keeps a code it has; one with none gets one."""
+    from sqlalchemy import select
+
+    from bot.exports.letterhead import ReportSettings
+    from bot.offices import invites, letters
+    from bot.storage.models import Unit
+
+    if unit is None and campaign is None:
+        typer.echo("Error: give --unit CODE, --campaign KEY, or both.", err=True)
+        raise typer.Exit(1)
+    settings = _settings()
+
+    async def make(session: AsyncSession, application: App) -> tuple[str, letters.Letters]:
+        now = application.clock()
+        chosen = (await invites.campaign_by_key(session, campaign) if campaign
+                  else await invites.default_campaign(session, now))
+        office = None
+        if unit is not None:
+            found = await session.scalar(select(Unit).where(Unit.code == unit))
+            if found is None:
+                raise invites.InviteError(f"unit {unit} is not loaded")
+            wanted = {u.id for u in await invites.subtree(session, found)}
+            office = await session.get(Unit, found.parent_id) if found.parent_id else found
+        units = [u for u in await invites.reporting_units(session, chosen)
+                 if unit is None or u.id in wanted]
+        if office is None:
+            office = await session.scalar(select(Unit).where(Unit.parent_id.is_(None)))
+        made, _codes = await invites.make_letters(
+            session, units, chosen, office, settings.telegram_bot_username,
+            ReportSettings.from_settings(settings), now)
+        return f"thu-moi-{chosen.key}-{unit or 'tat-ca'}", made
+
+    name, made = _in_transaction(make)
+    out.mkdir(parents=True, exist_ok=True)
+    docx = letters.write_docx(made)
+    (out / f"{name}.docx").write_bytes(docx)
+    typer.echo(f"{len(made.pages)} letters written to {out / (name + '.docx')}")
+    if not settings.telegram_bot_username:
+        typer.echo("Note: set BAOCAO_TELEGRAM_BOT_USERNAME to print the QR code of the t.me "
+                   "link on each letter.")
+    if pdf:
+        try:
+            printable = letters.to_pdf(docx, letters.pdf_timeout(len(made.pages)))
+            (out / f"{name}.pdf").write_bytes(printable)
+        except letters.PdfUnavailable as exc:
+            typer.echo(f"No PDF: {exc}; the .docx is written.", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(f"and as PDF to {out / (name + '.pdf')}")
 
 
 @invite_app.command("list")

@@ -221,6 +221,8 @@ def _start_console(running: Running, settings: Settings, clock: Callable[[], dat
                       settings.web_secret.get_secret_value(), settings.public_url, clock,
                       timedelta(days=settings.late_window_days),
                       on_commit=app.dispatcher.on_commit)
+    console.bot_names, console.report_settings = app.dispatcher.bot_names, \
+        app.dispatcher.report_settings
     console.mount(web_app)
     running.console = console
     log.info("Web console at %s/web/ (coordinators send /web for a link)",

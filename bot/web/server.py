@@ -28,9 +28,10 @@ from bot.coordinators import reporting
 from bot.coordinators.coordination import FILE_NAMES, _slug
 from bot.coordinators.reminders import ReminderStore
 from bot.coordinators.reporting import Scope
+from bot.exports.letterhead import ReportSettings
 from bot.storage.context_loader import FormCache, contact_view
 from bot.storage.models import Campaign, Period
-from bot.web import actions, auth, board, texts, unit_page
+from bot.web import actions, auth, board, invite_pages, texts, unit_page
 from bot.web.auth import COOKIE, PRE_COOKIE, SESSION_LIFETIME, Signer, Throttle, Visitor
 from conversations.context import ContactView
 from conversations.deadlines import deadline_phrase
@@ -70,6 +71,10 @@ class Page:
 class Console:
     """The web console, built from the running bot's parts."""
 
+    # Set by the runtime: the bots' usernames (for t.me links) and the office's settings.
+    bot_names: dict[str, str] = {}  # noqa: RUF012 - replaced per instance, never mutated
+    report_settings: ReportSettings | None = None
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
                  read_sessions: async_sessionmaker[AsyncSession], catalog: Catalog,
                  forms: FormCache, store: ReminderStore, secret: str, public_url: str,
@@ -108,6 +113,7 @@ class Console:
             web.post("/remind", self.remind_all),
             web.get("/totals", self.totals),
             web.get("/files/{fmt}", self.download),
+            *invite_pages.routes(self),
             web.static("/static", HERE / "static"),
         ]
         app.add_routes(routes)
