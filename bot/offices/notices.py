@@ -31,6 +31,8 @@ async def tell_new_deadline(session: Any, store: ReminderStore, catalog: Catalog
         for reporter in unit.reporters:
             by_contact.setdefault(reporter.contact_id, (reporter, []))[1].append(unit)
     stamp = snapshot.deadline.strftime("%Y%m%dT%H%M")
+    held = snapshot.policy.allowed(now, snapshot.tz)  # in quiet hours: at their end
+    not_before = held if held > now else None
     rows: list[dict[str, Any]] = []
     for contact_id, (recipient, units) in by_contact.items():
         if recipient.channel is None or recipient.chat_id is None:
@@ -51,7 +53,7 @@ async def tell_new_deadline(session: Any, store: ReminderStore, catalog: Catalog
                          "payload": to_payload(OutboundMessage(piece, buttons),
                                                recipient.language),
                          "dedupe_key": key if i == 0 else f"{key}#{i}", "created_at": now,
-                         "attempts": 0, "not_before": snapshot.policy.allowed(now, snapshot.tz),
+                         "attempts": 0, "not_before": not_before,
                          "priority": BULK})
     if rows:
         await _insert_ignoring_duplicates(session, rows)

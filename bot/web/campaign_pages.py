@@ -21,6 +21,7 @@ from bot.offices import history
 from bot.offices.notices import tell_new_deadline
 from bot.storage.models import Campaign, CampaignDraft, Period
 from bot.web import auth
+from conversations.deadlines import deadline_phrase
 from conversations.i18n import Tr
 from conversations.reporting_lines import KIND_NAMES
 
@@ -103,7 +104,8 @@ class CampaignPages:
         tr = page.tr
         return self.c._render(request, page, template, {
             "problem_text": problem_text, "state_name": lambda s: state_name(s, tr),
-            "slot_name": lambda k: slot_name(k, tr), **values}, status)
+            "slot_name": lambda k: slot_name(k, tr),
+            "due": lambda at, zone: deadline_phrase(at, zone, tr), **values}, status)
 
     # ------------------------------------------------------------------ the list
 
@@ -126,8 +128,8 @@ class CampaignPages:
         archived = request.query.get("archived") == "1"
         shown = [c for c in shown if (c.state == "archived") == archived]
         return await self._render(request, page, "campaigns.html", {
-            "campaigns": shown, "periods": periods, "drafts": drafts, "archived": archived,
-            "flash": flash, "now": self.c.clock()})
+            "campaigns": shown, "periods": periods, "zone": "Asia/Ho_Chi_Minh",
+            "drafts": drafts, "archived": archived, "flash": flash, "now": self.c.clock()})
 
     # ------------------------------------------------------------------ new, drafts
 
