@@ -170,6 +170,8 @@ async def test_an_extended_deadline_reaches_only_the_units_not_yet_submitted(
         status, html = await get(http, console, page)
         assert "đã báo trong chat cho 1 người báo cáo" in text_of(html)
         assert "Hạn nộp trước ngày 20/10/2023." in text_of(html)
+        # the preview follows: 3 days before the new deadline (17/10 00:00, quiet) at 07:00
+        assert "07:00 ngày 17/10/2023 Nhắc các đơn vị chưa nộp" in text_of(html)
     # A bulk message waits while the reporter is typing (they wrote a moment ago), then comes.
     console.clock.set(console.clock() + timedelta(minutes=3))
     told = await people["THCS-ANLAO"].wait_for("gia hạn", timeout=10)

@@ -19,7 +19,7 @@ from bot import admin
 from bot.offices.history import Actor, record
 from bot.storage.models import Campaign, CampaignDraft, FormVersion, Period, Unit
 from conversations.campaigns import CampaignError, CampaignSpec, parse_campaign
-from conversations.forms import bundled_form_files, load_form_file
+from conversations.forms import Text, bundled_form_files, load_form_file
 from conversations.reporting_lines import KIND_NAMES
 from scheduler.reminder_plan import PeriodSnapshot, digest_slots, reporter_slots
 from scheduler.reminder_policy import PolicyError, ReminderPolicy
@@ -298,6 +298,21 @@ def schedule(definition: Mapping[str, Any]) -> list[Slot]:
         label = p.label.vi
         slots += [Slot(s.kind, label, s.at) for s in reporter_slots(snapshot)]
         slots += [Slot(s.kind, label, s.at) for s in digest_slots(snapshot)]
+    return sorted(slots, key=lambda s: s.at)
+
+
+def stored_schedule(campaign: Campaign, periods: list[Period]) -> list[Slot]:
+    """The same for a published campaign, from its stored periods (an extended deadline
+    moves its reminders)."""
+    policy = ReminderPolicy.parse((campaign.definition or {}).get("reminders"))
+    title = parsed(campaign.definition).title if campaign.definition else None
+    slots: list[Slot] = []
+    for p in periods:
+        snapshot = PeriodSnapshot(p.id, campaign.key, title or Text(p.title_vi, p.title_en),
+                                  campaign.timezone, p.starts_at, p.deadline, p.lock_at,
+                                  policy, ())
+        slots += [Slot(s.kind, p.label_vi, s.at) for s in reporter_slots(snapshot)]
+        slots += [Slot(s.kind, p.label_vi, s.at) for s in digest_slots(snapshot)]
     return sorted(slots, key=lambda s: s.at)
 
 

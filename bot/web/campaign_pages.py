@@ -260,7 +260,7 @@ class CampaignPages:
                 Period.campaign_id == campaign.id).order_by(Period.starts_at))).all()
             flash = await self.c._take_flash(page)
             try:
-                schedule = office.schedule(campaign.definition)
+                schedule = office.stored_schedule(campaign, list(periods))
             except (office.CampaignError, ValueError):
                 schedule = []
         return await self._render(request, page, "campaign.html", {
