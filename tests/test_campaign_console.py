@@ -143,6 +143,12 @@ async def test_a_new_campaign_is_refused_with_its_errors_named_then_previewed_an
         assert "Quản trị viên" in words
         assert words.index("campaign.publish") < words.index("campaign.draft")  # newest first
 
+        # The same code again is refused, not a second campaign over the first.
+        again = await post(http, console, "/web/campaigns/new", NEW_CAMPAIGN,
+                           "/web/campaigns/new")
+        assert again.status == 400
+        assert "Đã có đợt báo cáo với mã này" in text_of(await again.text())
+
         # "Copy for next year": the same form with every date a year later.
         status, html = await get(http, console, "/web/campaigns/new?copy=thang-khuyen-hoc-2025")
         assert 'value="06/10/2026"' in html and 'value="thang-khuyen-hoc-2026"' in html
@@ -240,3 +246,46 @@ async def test_close_then_archive_and_a_coordinator_sees_only_their_own(
         assert "tuan-le-xa-anlao" not in html
         status, html = await get(anlao, console, "/web/campaigns?archived=1")
         assert "tuan-le-xa-anlao" in html and "Đã lưu trữ" in text_of(html)
+
+
+async def test_a_form_spreadsheet_uploaded_is_refused_line_by_line_then_loaded(
+        console: Running, tg: FakeTelegram, tmp_path):  # noqa: ANN001
+    """The same line-numbered errors as `baocao forms load`; a corrected file is loaded and
+    offered on the new campaign's form; a coordinator cannot load forms (shared by all)."""
+    from openpyxl import load_workbook
+
+    from bot.spreadsheets.form_sheets import write_form_workbook
+    from conversations.forms import bundled_form_files, load_form_file
+
+    form = next(load_form_file(p) for p in bundled_form_files() if p.stem == "tuan-le-htsd")
+    good = tmp_path / "mau-2025.xlsx"
+    write_form_workbook(form, good)
+    book = load_workbook(good)
+    book["Biểu mẫu"]["B3"] = 2  # next year's version
+    book.save(good)
+    book["Câu hỏi"]["C4"] = "???"
+    bad = tmp_path / "sai.xlsx"
+    book.save(bad)
+
+    async def upload(http: aiohttp.ClientSession, path) -> aiohttp.ClientResponse:  # noqa: ANN001
+        _status, html = await get(http, console, "/web/campaigns/new")
+        data = aiohttp.FormData()
+        data.add_field("csrf", csrf_of(html))
+        data.add_field("workbook", path.read_bytes(), filename=path.name)
+        return await http.post(base_url(console) + "/web/forms/upload", data=data,
+                               allow_redirects=False)
+
+    async with client() as http, client() as anlao:
+        await admin_session(console, tg, http)
+        refused = await upload(http, bad)
+        assert refused.status == 400
+        words = text_of(await refused.text())
+        assert "sheet “Câu hỏi”, line 4: question 2.1: type “???”" in words
+        loaded = await upload(http, good)
+        assert loaded.status == 303
+        status, html = await get(http, console, "/web/campaigns/new")
+        assert "Đã tải mẫu tuan-le-htsd phiên bản 2" in text_of(html)
+        status, html = await get(http, console, "/web/history")
+        assert "form.load tuan-le-htsd v2" in text_of(html)
+        await coordinator_session(console, tg, anlao, "X-ANLAO", 4301)
+        assert (await upload(anlao, good)).status == 404

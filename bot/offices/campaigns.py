@@ -278,6 +278,9 @@ async def check(session: AsyncSession, definition: Mapping[str, Any], scope_path
     if scope_path and not codes:
         problems.append(Problem("units", tr("List the units that report (their codes): a "
                                          "coordinator's campaign asks only units below theirs.")))
+    if await session.scalar(select(Campaign.id).where(Campaign.key == definition.get("id"))):
+        problems.append(Problem("key", tr("A campaign with this code exists already: choose "
+                                          "another code.")))
     try:
         parsed(definition)
     except CampaignError as exc:

@@ -9,6 +9,9 @@ exist."""
 
 from __future__ import annotations
 
+import secrets
+import tempfile
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -16,12 +19,15 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.admin import AdminError
 from bot.offices import campaigns as office
-from bot.offices import history
+from bot.offices import forms, history
 from bot.offices.notices import tell_new_deadline
+from bot.spreadsheets.form_sheets import FormSheetError
 from bot.storage.models import Campaign, CampaignDraft, Period
 from bot.web import auth
 from conversations.deadlines import deadline_phrase
+from conversations.forms import FormError
 from conversations.i18n import Tr
 from conversations.reporting_lines import KIND_NAMES
 
@@ -42,6 +48,7 @@ def routes(console: Console) -> list[web.RouteDef]:
         web.get("/campaigns/c/{key}", pages.campaign),
         web.post("/campaigns/c/{key}/{action}", pages.act),
         web.get("/history", pages.history),
+        web.post("/forms/upload", pages.upload_form),
     ]
 
 
@@ -163,7 +170,8 @@ class CampaignPages:
             if copy:
                 source = await self._campaign(session, page, copy)
                 fields = office.shift_years(office.form_of_definition(source.definition))
-            return await self._form_page(request, session, page, fields, [])
+            flash = await self.c._take_flash(page)
+            return await self._form_page(request, session, page, fields, [], flash=flash)
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         now = self.c.clock()
@@ -317,6 +325,54 @@ class CampaignPages:
         return tr.plural("The new date is saved; {n} reporter of units not yet submitted is "
                          "told in chat.", "The new date is saved; {n} reporters of units not "
                          "yet submitted are told in chat.", told)
+
+    # ------------------------------------------------------------------ a form spreadsheet
+
+    async def upload_form(self, request: web.Request) -> web.StreamResponse:
+        """A form spreadsheet (the `forms export` layout), read with the same line-numbered
+        errors as `baocao forms load`. Admins only: forms are shared by the whole tree."""
+        now = self.c.clock()
+        async with self.c.sessions() as session, session.begin():
+            page = await self.c._page(request, session)
+            if page is None:
+                return await self.c._signed_out(request)
+            if page.contact.role != "admin":
+                raise web.HTTPNotFound()
+            posted = await request.post()
+            sent = str(posted.get("csrf", ""))
+            if not secrets.compare_digest(sent, self.c.signer.csrf(page.visitor.token)):
+                return self.c._message(request, 403, "form_expired")
+            upload = posted.get("workbook")
+            tr = page.tr
+            if not isinstance(upload, web.FileField):
+                errors = [tr("Choose the form's Excel file (.xlsx) first.")]
+            else:
+                errors, reply = await self._read_form(session, page, upload, now)
+            if errors:
+                return await self._render(request, page, "form_upload.html",
+                                          {"errors": errors, "flash": ""}, 400)
+            await auth.set_flash(session, page.visitor.session_id, reply)
+        raise web.HTTPSeeOther("/web/campaigns/new")
+
+    async def _read_form(self, session: AsyncSession, page: Page, upload: web.FileField,
+                         now: Any) -> tuple[list[str], str]:
+        tr = page.tr
+        name = PurePath(upload.filename or "form.xlsx").name
+        with tempfile.TemporaryDirectory(prefix="baocao-form-") as folder:
+            path = Path(folder) / (name if name.lower().endswith(".xlsx") else name + ".xlsx")
+            path.write_bytes(upload.file.read())
+            try:
+                row, created = await forms.load_workbook_form(
+                    session, path, actor=await _actor(session, page), now=now)
+            except FormSheetError as exc:
+                return [*exc.errors], ""
+            except (FormError, AdminError) as exc:
+                return [str(exc)], ""
+        if created:
+            return [], tr("Form {form} version {version} is loaded: choose it below.",
+                          form=row.key, version=row.version)
+        return [], tr("Form {form} version {version} was already loaded: choose it below.",
+                      form=row.key, version=row.version)
 
     # ------------------------------------------------------------------ history
 
