@@ -338,10 +338,8 @@ def campaigns_extend(
         p, c = await reporting.find_period(session, campaign, period, a.clock())
         await campaigns.extend(session, c, p, due_before=days["due_before"],
                                lock_before=days["lock_before"], actor=Actor(), now=a.clock())
-        if days["due_before"] is None:
-            return 0
         return await tell_new_deadline(session, a.dispatcher.reminders, a.catalog, c.key, p.id,
-                                       a.clock())
+                                       a.clock(), lock_only=days["due_before"] is None)
 
     told = _reporting_command(work)
     typer.echo(f"Extended; {told} reporter(s) of units not yet submitted will be told in chat.")

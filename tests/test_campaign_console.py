@@ -184,6 +184,18 @@ async def test_an_extended_deadline_reaches_only_the_units_not_yet_submitted(
     assert "trước ngày 20/10/2023" in told.text and "/baocao" in told.text
     for code in ("X-ANLAO", "TH-ANLAO"):
         assert not any("gia hạn" in m.text for m in people[code].messages()[before[code]:])
+    # A later lock alone: those not yet submitted are told until when they can still send.
+    async with client() as http:
+        await admin_session(console, tg, http, 4201)
+        page = "/web/campaigns/c/tuan-le-htsd-2023"
+        lock = await post(http, console, page + "/extend",
+                          {"period": str(period.id), "lock_before": "25/10/2023"}, page)
+        assert lock.status == 303
+    console.clock.set(console.clock() + timedelta(minutes=3))
+    told = await people["THCS-ANLAO"].wait_for("nay có thể gửi đến", timeout=10)
+    assert "00:00 ngày 25/10/2023" in told.text and "trước ngày 20/10/2023" in told.text
+    for code in ("X-ANLAO", "TH-ANLAO"):
+        assert not any("có thể gửi" in m.text for m in people[code].messages()[before[code]:])
     async with console.app.sessions() as session:
         change = await session.scalar(select(ChangeRecord).where(
             ChangeRecord.action == "campaign.extend"))

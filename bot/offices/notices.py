@@ -16,10 +16,11 @@ from scheduler.reminder_plan import Recipient, UnitReport
 
 
 async def tell_new_deadline(session: Any, store: ReminderStore, catalog: Catalog,
-                            campaign_key: str, period_id: int, now: datetime) -> int:
-    """Queue “the deadline is now …” for every reporter of a unit not yet submitted; returns
-    how many messages were queued. The dedupe key holds the new deadline, so telling the same
-    extension twice sends nothing more."""
+                            campaign_key: str, period_id: int, now: datetime,
+                            lock_only: bool = False) -> int:
+    """Queue “the deadline is now …” (or, for a later lock alone, “can be sent until …”) for
+    every reporter of a unit not yet submitted; returns how many reporters are told. The
+    dedupe key holds the new dates, so telling the same extension twice sends nothing more."""
     snapshot = next((s for s in await store.snapshots(session, now, campaign_key)
                      if s.period_id == period_id), None)
     if snapshot is None:
@@ -31,6 +32,8 @@ async def tell_new_deadline(session: Any, store: ReminderStore, catalog: Catalog
         for reporter in unit.reporters:
             by_contact.setdefault(reporter.contact_id, (reporter, []))[1].append(unit)
     stamp = snapshot.deadline.strftime("%Y%m%dT%H%M")
+    if snapshot.lock_at is not None:
+        stamp += snapshot.lock_at.strftime("-%Y%m%dT%H%M")
     held = snapshot.policy.allowed(now, snapshot.tz)  # in quiet hours: at their end
     not_before = held if held > now else None
     rows: list[dict[str, Any]] = []
@@ -38,11 +41,17 @@ async def tell_new_deadline(session: Any, store: ReminderStore, catalog: Catalog
         if recipient.channel is None or recipient.chat_id is None:
             continue
         tr = catalog.tr(recipient.language, [u.kind for u in units if u.kind])
-        text = tr("Kindly informing you: the deadline of the report {campaign} of {units} is "
-                  "extended, now {deadline}.",
-                  campaign=snapshot.campaign_title.get(tr.language),
-                  units=", ".join(u.name for u in units),
-                  deadline=deadline_phrase(snapshot.deadline, snapshot.timezone, tr))
+        campaign = snapshot.campaign_title.get(tr.language)
+        names = ", ".join(u.name for u in units)
+        if lock_only and snapshot.lock_at is not None:
+            text = tr("Kindly informing you: the report {campaign} of {units} can now be sent "
+                      "until {time} (it was due {deadline}).", campaign=campaign, units=names,
+                      time=tr.datetime(snapshot.lock_at, snapshot.timezone),
+                      deadline=deadline_phrase(snapshot.deadline, snapshot.timezone, tr))
+        else:
+            text = tr("Kindly informing you: the deadline of the report {campaign} of {units} "
+                      "is extended, now {deadline}.", campaign=campaign, units=names,
+                      deadline=deadline_phrase(snapshot.deadline, snapshot.timezone, tr))
         text += "\n" + tr("Send /baocao to continue.")
         key = f"extend:{period_id}:{contact_id}:{stamp}"
         pieces = split_text(text, TEXT_LIMITS.get(recipient.channel, 0))

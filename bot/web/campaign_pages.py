@@ -318,10 +318,8 @@ class CampaignPages:
             raise office.OfficeError("Write the new deadline or the new lock date.")
         await office.extend(session, campaign, period, due_before=days["due_before"],
                             lock_before=days["lock_before"], actor=actor, now=now)
-        told = 0
-        if days["due_before"] is not None:
-            told = await tell_new_deadline(session, self.c.store, self.c.catalog, campaign.key,
-                                           period.id, now)
+        told = await tell_new_deadline(session, self.c.store, self.c.catalog, campaign.key,
+                                       period.id, now, lock_only=days["due_before"] is None)
         return tr.plural("The new date is saved; {n} reporter of units not yet submitted is "
                          "told in chat.", "The new date is saved; {n} reporters of units not "
                          "yet submitted are told in chat.", told)
