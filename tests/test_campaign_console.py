@@ -214,12 +214,13 @@ async def test_close_then_archive_and_a_coordinator_sees_only_their_own(
 
         # A coordinator's campaign must name units, and only units below theirs.
         own = {**NEW_CAMPAIGN, "key": "tuan-le-xa-anlao", "form_1": "tuan-le-htsd-truong",
-               "kinds_1": "school", "units": "TH-ANLAO, MN-ANTHANG",
+               "kinds_1": "school", "units": "TH-ANLAO, MN-ANTHANG, X-ANLAO",
                "start": "02/10/2023", "end": "08/10/2023", "due_before": "20/10/2023"}
         saved = await post(anlao, console, "/web/campaigns/new", own, "/web/campaigns/new")
         draft_page = saved.headers["Location"]
         status, html = await get(anlao, console, draft_page)
-        assert "Đơn vị MN-ANTHANG không thuộc các đơn vị anh/chị phụ trách." in text_of(html)
+        assert "Đơn vị MN-ANTHANG, X-ANLAO không thuộc các đơn vị anh/chị phụ trách." in \
+            text_of(html)
         assert (await post(anthang, console, draft_page, own, "/web/campaigns")).status == 404
         await post(anlao, console, draft_page, {**own, "units": "TH-ANLAO, THCS-ANLAO"},
                    draft_page)

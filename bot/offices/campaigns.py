@@ -268,7 +268,9 @@ async def check(session: AsyncSession, definition: Mapping[str, Any], scope_path
     paths = dict((await session.execute(select(Unit.code, Unit.path).where(
         Unit.code.in_(codes)))).all()) if codes else {}
     missing = [c for c in codes if c not in paths]
-    outside = [c for c in codes if c in paths and not paths[c].startswith(scope_path)]
+    # a coordinator's campaign asks the units below theirs, not their own (it reports upward)
+    outside = [c for c in codes if c in paths and scope_path
+               and (not paths[c].startswith(scope_path) or paths[c] == scope_path)]
     if missing:
         problems.append(Problem("units", tr("Unit {codes} is not loaded."),
                                 (("codes", ", ".join(missing)),)))
