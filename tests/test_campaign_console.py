@@ -254,7 +254,11 @@ async def test_close_then_archive_and_a_coordinator_sees_only_their_own(
                 Period.campaign_id == campaign.id))
             assert campaign.state == "closed" and period.lock_at is not None
             assert period.lock_at <= console.clock()
+        status, html = await get(anlao, console, "/web/")
+        assert "Tháng Khuyến học năm 2025" in html  # the board still offers the closed one
         assert (await post(anlao, console, page + "/archive", {}, page)).status == 303
+        status, html = await get(anlao, console, "/web/")
+        assert "Tháng Khuyến học năm 2025" not in html  # archived: out of the board too
         status, html = await get(anlao, console, "/web/campaigns")
         assert "tuan-le-xa-anlao" not in html
         status, html = await get(anlao, console, "/web/campaigns?archived=1")
