@@ -101,6 +101,7 @@ async def _open(settings: Settings) -> App:
 
 def _in_transaction(work: Callable[[AsyncSession, App], Awaitable[T]]) -> T:
     from bot import admin
+    from bot.offices.campaigns import OfficeError
     from bot.spreadsheets.tables import TableError
     from conversations.campaigns import CampaignError
     from conversations.forms import FormError
@@ -116,7 +117,7 @@ def _in_transaction(work: Callable[[AsyncSession, App], Awaitable[T]]) -> T:
         for line in exc.errors:
             typer.echo(f"  {line}", err=True)
         raise typer.Exit(1) from exc
-    except (admin.AdminError, FormError, CampaignError) as exc:
+    except (admin.AdminError, FormError, CampaignError, OfficeError) as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from exc
 
@@ -288,8 +289,9 @@ def forms_export(
 @campaigns_app.command("load")
 def campaigns_load(file: Path) -> None:
     """Load or update a campaign YAML file (its forms must be loaded first)."""
-    from bot import admin
     from bot.exports.report_templates import template_exists
+    from bot.offices import campaigns
+    from bot.offices.history import Actor
     from conversations.campaigns import load_campaign_file
 
     spec = _checked(lambda: load_campaign_file(file, _settings().timezone))
@@ -298,9 +300,49 @@ def campaigns_load(file: Path) -> None:
         typer.echo(f"Error: {file}: report template {template} not found (give a .docx path, "
                    "relative to the campaign file, or a shipped template's name)", err=True)
         raise typer.Exit(1)
-    campaign = _in_transaction(lambda s, a: admin.load_campaign(s, spec, a.clock()))
+    campaign = _in_transaction(lambda s, a: campaigns.load(s, spec, actor=Actor(),
+                                                           now=a.clock()))
     typer.echo(f"Loaded campaign {campaign.key} (id {campaign.id}) with "
                f"{len(spec.periods)} period(s).")
+
+
+@campaigns_app.command("extend")
+def campaigns_extend(
+    campaign: Annotated[str, typer.Option("--campaign", help="campaign key or id")],
+    due_before: Annotated[str | None, typer.Option(
+        "--due-before", help='the new deadline, "trước ngày" DD/MM/YYYY')] = None,
+    lock_before: Annotated[str | None, typer.Option(
+        "--lock-before", help="the new lock date, DD/MM/YYYY")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="period key (default: the "
+                                                                 "current one)")] = None,
+) -> None:
+    """A later deadline or lock for a period, as the console's "Extend"; the reporters of units
+    not yet submitted are told the new date in chat (the running bot sends it)."""
+    from bot.coordinators import reporting
+    from bot.offices import campaigns
+    from bot.offices.history import Actor
+    from bot.offices.notices import tell_new_deadline
+
+    days = {}
+    for name, text in (("due_before", due_before), ("lock_before", lock_before)):
+        days[name] = campaigns.parse_day(text) if text else None
+        if text and days[name] is None:
+            typer.echo(f"Error: --{name.replace('_', '-')} expects DD/MM/YYYY, got {text!r}",
+                       err=True)
+            raise typer.Exit(1)
+    if not any(days.values()):
+        typer.echo("Error: give --due-before or --lock-before.", err=True)
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession, a: App) -> int:
+        p, c = await reporting.find_period(session, campaign, period, a.clock())
+        await campaigns.extend(session, c, p, due_before=days["due_before"],
+                               lock_before=days["lock_before"], actor=Actor(), now=a.clock())
+        return await tell_new_deadline(session, a.dispatcher.reminders, a.catalog, c.key, p.id,
+                                       a.clock(), lock_only=days["due_before"] is None)
+
+    told = _reporting_command(work)
+    typer.echo(f"Extended; {told} reporter(s) of units not yet submitted will be told in chat.")
 
 
 def _checked(load: Callable[[], T]) -> T:

@@ -100,3 +100,45 @@ def test_an_unknown_campaign_is_an_error_that_lists_the_known_ones(env: Path, co
         assert result.exit_code == 1, result.output
         assert f"no campaign {wrong}" in result.output.lower()
         assert "xhht-hang-nam" in result.output and "xhht-chu" in result.output
+
+
+def test_load_and_extend_at_the_command_line_go_through_the_office_functions_and_history(
+        env: Path, db_url: str):
+    """`campaigns load` and `campaigns extend` are the console's functions: each change is in
+    the history (who: CLI), an earlier deadline is refused, a wrong date is named."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from bot.storage.database import create_engine
+    from bot.storage.models import ChangeRecord, Period
+
+    bad = baocao("campaigns", "extend", "--campaign", "xhht-chu", "--due-before", "31/02/2025")
+    assert bad.exit_code == 1 and "DD/MM/YYYY" in bad.output
+    earlier = baocao("campaigns", "extend", "--campaign", "xhht-chu", "--period", "2025",
+                     "--due-before", "01/11/2025")
+    assert earlier.exit_code == 1 and "later than the current one" in earlier.output
+    done = baocao("campaigns", "extend", "--campaign", "xhht-chu", "--period", "2025",
+                  "--due-before", "30/11/2025")
+    assert done.exit_code == 0, done.output
+    assert "0 reporter(s)" in done.output  # nobody has signed in in this test
+
+    async def rows() -> tuple[list[tuple[str, str, str]], Period | None]:
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+
+        engine = create_engine(db_url)
+        try:
+            async with async_sessionmaker(engine)() as session:
+                changes = [(r.actor, r.action, r.subject) for r in (await session.scalars(
+                    select(ChangeRecord).order_by(ChangeRecord.id))).all()]
+                period = await session.scalar(select(Period).where(Period.key == "2025")
+                                              .order_by(Period.id.desc()))
+                return changes, period
+        finally:
+            await engine.dispose()
+
+    changes, period = asyncio.run(rows())
+    assert ("CLI", "campaign.publish", "xhht-hang-nam") in changes
+    assert ("CLI", "campaign.publish", "xhht-chu") in changes
+    assert changes[-1] == ("CLI", "campaign.extend", "xhht-chu 2025")
+    assert period is not None and period.deadline.isoformat().startswith("2025-11-29T17:00")

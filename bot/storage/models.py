@@ -158,6 +158,25 @@ class Campaign(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # published | closed (ended early: its periods locked) | archived (kept, out of the lists)
+    state: Mapped[str] = mapped_column(String(16), default="published",
+                                       server_default="published")
+    # Whose campaign it is: the creator's unit path ("" for an admin's, the whole tree); a
+    # coordinator manages only the campaigns within their subtree.
+    scope_path: Mapped[str] = mapped_column(String(2048), default="", server_default="")
+
+
+class CampaignDraft(Base):
+    """A campaign being written in the console: the same definition a campaign YAML holds, not
+    yet published (no periods, nobody asked to report)."""
+
+    __tablename__ = "campaign_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scope_path: Mapped[str] = mapped_column(String(2048), default="", server_default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CampaignForm(Base):

@@ -134,12 +134,12 @@ class Board:
 async def periods_for(session: AsyncSession, scope: Scope, now: datetime
                       ) -> list[tuple[Period, Campaign]]:
     """The periods that have started of every campaign asking a unit of the scope, the latest
-    deadline first."""
+    deadline first; an archived campaign is out of the board."""
     asks = exists().where(CampaignForm.campaign_id == Campaign.id,
                           Unit.kind == CampaignForm.unit_kind, scope.condition())
     rows = (await session.execute(
         select(Period, Campaign).join(Campaign, Campaign.id == Period.campaign_id)
-        .where(Period.starts_at <= now, asks)
+        .where(Period.starts_at <= now, asks, Campaign.state != "archived")
         .order_by(Period.deadline.desc(), Period.id))).all()
     return [(p, c) for p, c in rows]
 

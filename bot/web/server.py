@@ -33,6 +33,7 @@ from bot.storage.context_loader import FormCache, contact_view
 from bot.storage.models import Campaign, Period
 from bot.web import actions, auth, board, invite_pages, texts, unit_page
 from bot.web.auth import COOKIE, PRE_COOKIE, SESSION_LIFETIME, Signer, Throttle, Visitor
+from bot.web.campaign_pages import routes as campaign_routes
 from conversations.context import ContactView
 from conversations.deadlines import deadline_phrase
 from conversations.i18n import SUPPORTED, Catalog, Tr
@@ -114,6 +115,7 @@ class Console:
             web.get("/totals", self.totals),
             web.get("/files/{fmt}", self.download),
             *invite_pages.routes(self),
+            *campaign_routes(self),
             web.static("/static", HERE / "static"),
         ]
         app.add_routes(routes)
