@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 POLL, WEBHOOK = "telegram-poll", "telegram-webhook"  # parts the watchdog follows
+BATCH_LIMIT = 100  # getUpdates returns at most this many updates a call
 # aiogram validates every answer as Response[<result type>]; pydantic keeps such generic models
 # only weakly, so after a garbage collection each is rebuilt (~5 ms, measured in bench/). Keeping
 # the ones the bot uses alive avoids that on every call.
@@ -113,10 +114,12 @@ class TelegramReceiver:
         await inbox.store(self.sessions, items, now)
         self.wake()
 
-    async def poll(self, stop: asyncio.Event, timeout: int = 25) -> None:
+    async def poll(self, stop: asyncio.Event, timeout: int = 25,
+                   caught_up: Callable[[], None] | None = None) -> None:
         """Long polling; an update is confirmed (next offset) only after it is handled or
         stored. Updates that arrive while a batch is handled wait at Telegram and come as
-        the next batch."""
+        the next batch. Until what waited at Telegram is handled, it polls without waiting
+        and then calls `caught_up` once (reminders wait for that: bot/delivery/catch_up.py)."""
         offset: int | None = None
         failures = 0
         webhook_deleted = False
@@ -125,9 +128,13 @@ class TelegramReceiver:
                 if not webhook_deleted:
                     await self.bot.delete_webhook(drop_pending_updates=False)
                     webhook_deleted = True
-                updates, next_offset = await self._get_updates(offset, timeout)
+                updates, next_offset = await self._get_updates(
+                    offset, timeout if caught_up is None else 0)
                 if updates:
                     await self.accept(updates, now_or_store=True)
+                if caught_up is not None and len(updates) < BATCH_LIMIT:
+                    caught_up()
+                    caught_up = None
             except TelegramRetryAfter as exc:
                 self.health.failed(POLL, exc)
                 await _sleep(stop, exc.retry_after)
