@@ -16,8 +16,13 @@ Figures, from the moment the process is started (`create_subprocess_exec`):
     the end of the window + 20 s counts as never. Goal: p99 < 5 s, and the first reply at
     most 1 s after the echo bot's.
 
-    .venv/bin/python -m bench.restart              # 3 runs a side, ≈ 3 min
-    .venv/bin/python -m bench.restart --quick      # 1 run a side, ≈ 1 min
+With --reference <commit>, that commit's bot (exported with `git archive` into a temp
+folder, this script and the fakes copied over it) runs as a third side, interleaved with the
+others run by run: on a loaded machine only figures of the same minutes compare.
+
+    .venv/bin/python -m bench.restart                      # 3 runs a side, ≈ 3 min
+    .venv/bin/python -m bench.restart --reference 59ff82f~1
+    .venv/bin/python -m bench.restart --quick              # 1 run a side, ≈ 1 min
 """
 
 from __future__ import annotations
@@ -123,15 +128,17 @@ def datetime_vn(vn: Any) -> Any:
 
 
 async def run_side(side: str, seeded: Path, workdir: Path, args: argparse.Namespace,
-                   t0: float, run: int) -> dict[str, Any]:
+                   t0: float, run: int, code: Path | None = None) -> dict[str, Any]:
     """One bot process from its start: the people who wrote while it was down, then the
     window; the process is killed after it."""
     from bench._common import sqlite_url
     from bench.soak import Step, form_script, make_fake, say
 
-    db = workdir / f"{side}-{run}.db"
+    label, side = side, ("echo" if side == "echo" else "ours")
+    code = code or Path(__file__).resolve().parents[1]
+    db = workdir / f"{label.split()[0]}-{run}.db"
     shutil.copy(seeded, db)
-    log = workdir / f"{side}-{run}.log"
+    log = workdir / f"{label.split()[0]}-{run}.log"
     tg = make_fake()
     await tg.start()
     script = [(typed, typed if side == "echo" else expect)
@@ -149,7 +156,7 @@ async def run_side(side: str, seeded: Path, workdir: Path, args: argparse.Namesp
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.restart", "--serve", side, "--token", tg.token,
         "--api-base", tg.base_url, "--db", sqlite_url(db), "--t0", repr(t0), "--log", str(log),
-        cwd=str(Path(__file__).resolve().parents[1]), stdout=asyncio.subprocess.PIPE)
+        cwd=str(code), stdout=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
     window_end = started + args.window
 
@@ -209,10 +216,14 @@ async def main_async(args: argparse.Namespace) -> None:
     t0 = time.time()
     seeded = workdir / "seeded.db"
     await seed(seeded, args, t0)
-    by_side: dict[str, list[dict[str, Any]]] = {"echo": [], "ours": []}
+    codes: dict[str, Path | None] = {"echo": None, "ours": None}
+    if args.reference:
+        codes = {"echo": None, f"before {args.reference}": export_reference(
+            args.reference, workdir / "reference"), "ours": None}
+    by_side: dict[str, list[dict[str, Any]]] = {side: [] for side in codes}
     for run in range(args.runs):
-        for side in ("echo", "ours"):
-            r = await run_side(side, seeded, workdir, args, t0, run)
+        for side, code in codes.items():
+            r = await run_side(side, seeded, workdir, args, t0, run, code)
             by_side[side].append(r)
             print(f"  run {run + 1} {side}: ready {r['ready_s']:.2f} s, first reply "
                   f"{r['first_reply_s']:.2f} s, {r['inputs']} inputs, p99 "
@@ -247,12 +258,30 @@ async def main_async(args: argparse.Namespace) -> None:
     load = os.getloadavg()
     write_result(NAME + ("-quick" if args.quick else ""), {
         "quick": args.quick, "machine": machine(), "loadavg": load,
-        "parameters": {"runs": args.runs, "people": args.people, "others": args.others,
+        "parameters": {"runs": args.runs, "reference": args.reference,
+                       "people": args.people, "others": args.others,
                        "queued": args.queued, "window_s": args.window},
         "summary": summary, "goals": goals,
         "runs": {side: [{k: v for k, v in r.items() if k != "waits"} for r in runs]
                  for side, runs in by_side.items()}})
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def export_reference(ref: str, into: Path) -> Path:
+    """The commit's files in `into`, with this script and the fakes of this tree over them."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=root, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    for path in ("bench/restart.py", "bench/soak.py", "bench/_common.py",
+                 "tests/fake_telegram.py"):
+        shutil.copy(root / path, into / path)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(into)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return into
 
 
 def main() -> None:
@@ -264,6 +293,8 @@ def main() -> None:
     parser.add_argument("--no-queued", dest="queued", action="store_false",
                         help="no reminders waiting in the outbox at the start")
     parser.add_argument("--window", type=float, default=15.0)
+    parser.add_argument("--reference", default="",
+                        help="a commit whose bot runs as a third side (e.g. the one before)")
     parser.add_argument("--serve", dest="side", choices=("ours", "echo"), help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--api-base", help=argparse.SUPPRESS)

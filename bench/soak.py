@@ -479,6 +479,11 @@ async def verify(app: Any, tg: Any, people: list[Person], steps: list[Step],
         "kills_with_reminders_waiting": sum(1 for k in kills if k.reminders_unsent),
         "restart_seconds": dist([k.ready_at - k.at for k in kills]),
         "steps": len(steps), "steps_unanswered": unanswered,
+        "unanswered_examples": [
+            {"user": st.user, "typed": st.text, "expected": st.expect,
+             "sent_s": round(st.sent - started, 1),
+             "last_replies": [t[:80] for c, t, _at in tg.delivered if c == st.user][-2:]}
+            for st in steps if st.replied is None][:10],
         "forms_submitted": sum(p.submitted for p in people),
         "answers_acknowledged": sum(len(p.acked_form) for p in people)
         + sum(len(p.acked_corrections) for p in people),

@@ -127,3 +127,36 @@ async def test_a_receiver_that_never_catches_up_holds_the_reminders_only_for_the
     done()
     assert catch_up.pending() == ["other"]
     assert await CatchUp().wait(10) is True  # nothing to wait for
+
+
+async def test_polling_deletes_a_webhook_only_when_telegram_says_one_is_set(
+        tg: FakeTelegram, db_url: str, tmp_path: Path):
+    """No deleteWebhook round trip before the first poll of every start; a webhook left set
+    (the bot moved from webhook to polling) is deleted when getUpdates says so."""
+    clock = FlowingClock(BEFORE_THE_WEEK)
+    settings = Settings(database_url=db_url, telegram_bot_token=tg.token,
+                        telegram_api_base=tg.base_url, files_dir=str(tmp_path / "files"),
+                        reminder_tick_seconds=0)
+    app = await build_app(settings, clock=clock)
+    await seed_reference_data(app, tmp_path)
+    await app.close()
+    thu = tg.user(4242, "Thu")
+    running = await start(settings, clock=clock)
+    try:
+        await thu.send("xin chào")
+        await thu.wait_for("mã mời", timeout=10)
+    finally:
+        await running.stop()
+    assert tg.calls("deleteWebhook") == []
+
+    tg.webhook_url = "https://example.org/telegram"  # set by an earlier webhook deployment
+    running = await start(settings, clock=clock)
+    try:
+        deadline = time.monotonic() + 10
+        while tg.webhook_url and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await thu.send("xin chào")
+        await thu.wait_for("mã mời", timeout=10)
+    finally:
+        await running.stop()
+    assert len(tg.calls("deleteWebhook")) == 1
