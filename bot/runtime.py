@@ -174,6 +174,8 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     except BaseException:
         await running.stop()
         raise
+    log.info("Started %.1f s after the process began; reminders once the pollers have "
+             "caught up", process_age())
     return running
 
 
@@ -202,7 +204,6 @@ async def _start(running: Running, settings: Settings, clock: Callable[[], datet
         uploads.routes(web_app)
     if settings.telegram_bot_token is not None:
         await _start_telegram(running, settings, clock, web_app, webhooks)
-        log.info("Telegram started in %.1f s since the process began", process_age())
     if settings.zalo_bot_token is not None:
         await _start_zalo(running, settings, clock, web_app, webhooks, links, uploads)
     if links is not None or webhooks:
@@ -279,7 +280,8 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
     running.telegram_username = me.username or ""
     app.dispatcher.bot_names["telegram"] = running.telegram_username
     running.tasks.append(asyncio.create_task(  # the menu can wait; the first replies cannot
-        _register_commands(register_commands(bot, app.catalog, settings.default_language)),
+        _register_commands(lambda: register_commands(bot, app.catalog,
+                                                     settings.default_language)),
         name="tg-commands"))
     flood = FloodControl(per_second=settings.telegram_rate_per_second,
                          per_chat_per_second=settings.telegram_rate_per_chat,
@@ -309,10 +311,10 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
         log.info("Telegram long polling as @%s", running.telegram_username)
 
 
-async def _register_commands(registering: Awaitable[None]) -> None:
+async def _register_commands(register: Callable[[], Awaitable[None]]) -> None:
     """The command menu, sent once polling runs; a failure costs only the menu."""
     try:
-        await registering
+        await register()
     except Exception as exc:
         log.warning("The Telegram command menu could not be set (%s); the commands work all "
                     "the same", describe(exc))

@@ -160,3 +160,41 @@ async def test_polling_deletes_a_webhook_only_when_telegram_says_one_is_set(
     finally:
         await running.stop()
     assert len(tg.calls("deleteWebhook")) == 1
+
+
+async def test_a_slow_or_failing_command_menu_does_not_hold_the_start(
+        tg: FakeTelegram, db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    """setMyCommands (three calls) used to come before polling: on a slow link each round
+    trip delayed the first reply, and a refusal stopped the start."""
+    clock = FlowingClock(BEFORE_THE_WEEK)
+    settings = Settings(database_url=db_url, telegram_bot_token=tg.token,
+                        telegram_api_base=tg.base_url, files_dir=str(tmp_path / "files"),
+                        reminder_tick_seconds=0)
+    app = await build_app(settings, clock=clock)
+    await seed_reference_data(app, tmp_path)
+    await app.close()
+    thu = tg.user(4242, "Thu")
+    await thu.send("xin chào")  # waiting while the bot was down
+    tg.delay(5, "setMyCommands")
+    began = time.monotonic()
+    running = await start(settings, clock=clock)
+    try:
+        await thu.wait_for("mã mời", timeout=10)
+        answered = time.monotonic() - began
+        deadline = time.monotonic() + 20
+        while len(tg.calls("setMyCommands")) < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        await running.stop()
+    assert answered < 5  # before: after three 5 s calls
+    assert len(tg.calls("setMyCommands")) == 3  # the menu is still set, meanwhile
+
+    tg.delay(0, "setMyCommands")
+    tg.fail_next(1, 400, method="setMyCommands", description="Bad Request: refused")
+    running = await start(settings, clock=clock)
+    try:
+        await thu.send("xin chào")
+        await thu.wait_for("mã mời", timeout=10)
+    finally:
+        await running.stop()
+    assert any("command menu could not be set" in r.getMessage() for r in caplog.records)
