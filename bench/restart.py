@@ -11,7 +11,8 @@ each goes on with the form for --window seconds, one message at a time.
 
 Figures, from the moment the process is started (`create_subprocess_exec`):
   - start → READY (the serving process printed it once `start` returned);
-  - start → first reply (to any of the waiting messages);
+  - start → first reply (to any of the waiting messages), and READY → first reply (what the
+    bot does between its start and its first answer, whatever the load did to the imports);
   - every input of the window: from max(sent, process started) to its reply; unanswered by
     the end of the window + 20 s counts as never. Goal: p99 < 5 s, and the first reply at
     most 1 s after the echo bot's.
@@ -234,18 +235,21 @@ async def main_async(args: argparse.Namespace) -> None:
         s = {"ready_s_median": statistics.median(r["ready_s"] for r in runs),
              "first_reply_s_median": statistics.median(r["first_reply_s"] for r in runs),
              "first_reply_s_max": max(r["first_reply_s"] for r in runs),
+             "ready_to_first_reply_s_median": statistics.median(
+                 r["first_reply_s"] - r["ready_s"] for r in runs),
              "inputs": len(waits), "unanswered": sum(r["unanswered"] for r in runs),
              "p50_s": percentile(waits, 50), "p90_s": percentile(waits, 90),
              "p99_s": percentile(waits, 99), "max_s": max(waits) if waits else float("nan")}
         summary[side] = s
         rows.append([side, len(runs), s["ready_s_median"], s["first_reply_s_median"],
-                     s["first_reply_s_max"], s["inputs"], s["unanswered"], s["p50_s"],
-                     s["p90_s"], s["p99_s"], s["max_s"]])
+                     s["first_reply_s_max"], s["ready_to_first_reply_s_median"], s["inputs"],
+                     s["unanswered"], s["p50_s"], s["p90_s"], s["p99_s"], s["max_s"]])
     print(f"\nRestart, {args.runs} runs a side; {args.people} people, {args.others} other "
           f"communes due a reminder, {'a nudge' if args.queued else 'nothing'} queued; "
           f"{args.window:.0f} s window")
     print_table(rows, ["side", "runs", "ready s", "first reply s (median)", "first reply s "
-                       "(max)", "inputs", "unanswered", "p50 s", "p90 s", "p99 s", "max s"])
+                       "(max)", "ready → first reply s", "inputs", "unanswered", "p50 s",
+                       "p90 s", "p99 s", "max s"])
     goals = {"p99_under_5_s": summary["ours"]["p99_s"] < P99_GOAL_S,
              "first_reply_within_echo_plus_1_s": summary["ours"]["first_reply_s_median"]
              <= summary["echo"]["first_reply_s_median"] + FIRST_REPLY_MARGIN_S}
