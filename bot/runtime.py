@@ -9,6 +9,7 @@ import contextlib
 import ctypes
 import hashlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -20,17 +21,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import __version__
 from bot.app import App, build_app
-from bot.channels.zalo import channel as zalo_channel
-from bot.channels.zalo.api import ZaloClient, ZaloError
-from bot.channels.zalo.transport import ZaloTransport
 from bot.delivery.budget import check_zalo_budget
+from bot.delivery.catch_up import CatchUp
 from bot.delivery.dispatcher import utc_now
 from bot.delivery.flood_control import TELEGRAM_PAID_BROADCAST_RATE, FloodControl
-from bot.delivery.health import Health
+from bot.delivery.health import Health, describe
 from bot.delivery.inbox import InboxWorker, release_claims
 from bot.delivery.instance import InstanceId, acquire, id_file
 from bot.delivery.outbox_sender import OutboxSender
@@ -42,6 +40,10 @@ from bot.web.uploads import UploadLinks
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+# After a (re)start, replies first: the first reminder tick waits until the pollers have handled
+# what waited for them (at most CATCH_UP_LIMIT), housekeeping HOUSEKEEPING_AFTER_START more.
+CATCH_UP_LIMIT = timedelta(seconds=10)
+HOUSEKEEPING_AFTER_START = timedelta(minutes=1)
 GRACEFUL = frozenset({"inbox", "tg-sender", "zalo-sender"})  # tasks that end on stop_event
 
 
@@ -68,6 +70,7 @@ class Running:
     health: Health = field(default_factory=lambda: Health(utc_now, "local"))
     instance: InstanceId = field(default_factory=lambda: InstanceId("local"))
     links: FileLinks | None = None
+    catch_up: CatchUp = field(default_factory=CatchUp)
 
     async def reminder_tick(self) -> int:
         """Plan and enqueue due reminders now (APScheduler calls this every minute)."""
@@ -119,6 +122,16 @@ class Running:
         self.instance.release()
 
 
+def process_age() -> float:
+    """Seconds since this process began (Linux), for the start-up log; 0 if unknown."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+
+
 def release_free_memory() -> None:
     """A tick reads every contact of the province and frees it again; glibc keeps freed heap
     pages unless asked, so an idle bot would stay at the tick's peak (bench/README.md)."""
@@ -161,6 +174,8 @@ async def start(settings: Settings, *, clock: Callable[[], datetime] = utc_now) 
     except BaseException:
         await running.stop()
         raise
+    log.info("Started %.1f s after the process began; reminders once the pollers have "
+             "caught up", process_age())
     return running
 
 
@@ -204,7 +219,8 @@ async def _start(running: Running, settings: Settings, clock: Callable[[], datet
                                f"BAOCAO_WEBHOOK_PORT): {exc.strerror or exc}") from exc
         for register in webhooks:
             await register()
-    _start_scheduler(running, settings.reminder_tick_seconds)
+    running.tasks.append(asyncio.create_task(
+        _start_scheduler(running, settings.reminder_tick_seconds), name="scheduler-start"))
 
 
 def _start_console(running: Running, settings: Settings, clock: Callable[[], datetime],
@@ -265,7 +281,10 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
         raise StartupError(f"Telegram refused TELEGRAM_BOT_TOKEN: {exc.message}") from exc
     running.telegram_username = me.username or ""
     app.dispatcher.bot_names["telegram"] = running.telegram_username
-    await register_commands(bot, app.catalog, settings.default_language)
+    running.tasks.append(asyncio.create_task(  # the menu can wait; the first replies cannot
+        _register_commands(lambda: register_commands(bot, app.catalog,
+                                                     settings.default_language)),
+        name="tg-commands"))
     flood = FloodControl(per_second=settings.telegram_rate_per_second,
                          per_chat_per_second=settings.telegram_rate_per_chat,
                          group_per_minute=settings.telegram_group_per_minute,
@@ -288,14 +307,29 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
         webhooks.append(lambda: receiver.register_webhook(settings.webhook_url, secret))
         log.info("Telegram webhook mode")
     else:
-        running.tasks.append(asyncio.create_task(receiver.poll(running.stop_event),
-                                                 name="tg-polling"))
+        running.tasks.append(asyncio.create_task(
+            receiver.poll(running.stop_event, caught_up=running.catch_up.expect("telegram")),
+            name="tg-polling"))
         log.info("Telegram long polling as @%s", running.telegram_username)
+
+
+async def _register_commands(register: Callable[[], Awaitable[None]]) -> None:
+    """The command menu, sent once polling runs; a failure costs only the menu."""
+    try:
+        await register()
+    except Exception as exc:
+        log.warning("The Telegram command menu could not be set (%s); the commands work all "
+                    "the same", describe(exc))
 
 
 async def _start_zalo(running: Running, settings: Settings, clock: Callable[[], datetime],
                       web_app: web.Application, webhooks: list[Callable[[], Awaitable[None]]],
                       links: FileLinks | None, uploads: UploadLinks | None = None) -> None:
+    """Everything Zalo; imported only when Zalo is used."""
+    from bot.channels.zalo import channel as zalo_channel
+    from bot.channels.zalo.api import ZaloClient, ZaloError
+    from bot.channels.zalo.transport import ZaloTransport
+
     app = running.app
     token = settings.zalo_bot_token.get_secret_value()  # type: ignore[union-attr]
     client = ZaloClient(token, settings.zalo_api_base)
@@ -336,18 +370,22 @@ def url_path(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
-def _start_scheduler(running: Running, reminder_every: float) -> None:
+async def _start_scheduler(running: Running, reminder_every: float) -> None:
     """Reminders are derived from the database each tick; nothing is kept in the scheduler.
-    Missed runs are coalesced into one, whatever the delay. Housekeeping runs at start, then
-    every hour."""
+    Missed runs are coalesced into one, whatever the delay. The first tick runs once the
+    pollers have caught up (replies first), housekeeping a minute later, then every hour."""
+    await running.catch_up.wait(CATCH_UP_LIMIT.total_seconds())
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
     scheduler = AsyncIOScheduler(timezone="UTC")
+    now = datetime.now(UTC)
     if reminder_every > 0:
         scheduler.add_job(running.reminder_tick, "interval", seconds=reminder_every,
-                          id="reminders", next_run_time=datetime.now(UTC),
+                          id="reminders", next_run_time=now,
                           misfire_grace_time=None, coalesce=True, max_instances=1)
     scheduler.add_job(running.housekeeping, "interval",
                       seconds=HOUSEKEEPING_EVERY.total_seconds(), id="housekeeping",
-                      next_run_time=datetime.now(UTC), misfire_grace_time=None,
+                      next_run_time=now + HOUSEKEEPING_AFTER_START, misfire_grace_time=None,
                       coalesce=True, max_instances=1)
     scheduler.start()
 

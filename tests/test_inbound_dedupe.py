@@ -8,8 +8,10 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from bot import runtime
 from bot.app import App
 from bot.housekeeping import prune_processed
 from bot.runtime import start
@@ -104,7 +106,9 @@ async def test_processed_keys_are_forgotten_after_the_retention_window(app: App,
 
 
 async def test_the_running_bot_prunes_processed_keys_itself(
-        seeded: Settings, tg: FakeTelegram, tmp_path: Path):
+        seeded: Settings, tg: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Housekeeping runs a minute after the start (replies first, issue 23); here at once.
+    monkeypatch.setattr(runtime, "HOUSEKEEPING_AFTER_START", timedelta(0))
     clock = FlowingClock(datetime(2023, 10, 25, 9, 0, tzinfo=VN))
     from bot.app import build_app
 

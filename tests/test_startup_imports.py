@@ -93,7 +93,7 @@ async def main():
     running = await start(Settings())
     print("READY", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    print(json.dumps(sorted(m for m in sys.modules if "." not in m)), flush=True)
+    print(json.dumps(sorted(sys.modules)), flush=True)
     await running.stop()
 
 asyncio.run(main())
@@ -101,7 +101,8 @@ asyncio.run(main())
 
 
 async def serve_and_list_modules(env: dict[str, str], cwd: Path, converse) -> set[str]:
-    """Starts the bot, lets `converse` talk to it, then reads the modules it has imported."""
+    """Starts the bot, lets `converse` talk to it, then reads the modules it has imported
+    (submodules too)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", SERVE, env=env, cwd=cwd, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -154,3 +155,5 @@ async def test_with_a_telegram_token_the_bot_loads_aiogram_and_answers(tmp_path:
 
         modules = await serve_and_list_modules(env, tmp_path, converse)
     assert "aiogram" in modules
+    # Issue 23 (6): nothing of Zalo's is loaded before a Telegram-only bot's first reply.
+    assert sorted(m for m in modules if m.startswith("bot.channels.zalo")) == []

@@ -229,6 +229,8 @@ async def chat_guard(sessions: async_sessionmaker[AsyncSession], channel: str,
 
 
 async def release_claims(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """At start-up, updates a previous run of this process claimed are free again."""
+    """At start-up, updates a previous run of this process claimed are free again (only
+    those rows are written: nothing at start grows with the inbox)."""
     async with sessions() as session, session.begin():
-        await session.execute(update(InboxMessage).values(claimed_until=None))
+        await session.execute(update(InboxMessage).where(InboxMessage.claimed_until.is_not(None))
+                              .values(claimed_until=None))

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramConflictError, TelegramRetryAfter
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand, BotCommandScopeDefault, Message, Update, User
 from aiohttp import web
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 POLL, WEBHOOK = "telegram-poll", "telegram-webhook"  # parts the watchdog follows
+BATCH_LIMIT = 100  # getUpdates returns at most this many updates a call
 # aiogram validates every answer as Response[<result type>]; pydantic keeps such generic models
 # only weakly, so after a garbage collection each is rebuilt (~5 ms, measured in bench/). Keeping
 # the ones the bot uses alive avoids that on every call.
@@ -113,38 +114,57 @@ class TelegramReceiver:
         await inbox.store(self.sessions, items, now)
         self.wake()
 
-    async def poll(self, stop: asyncio.Event, timeout: int = 25) -> None:
+    async def poll(self, stop: asyncio.Event, timeout: int = 25,
+                   caught_up: Callable[[], None] | None = None) -> None:
         """Long polling; an update is confirmed (next offset) only after it is handled or
         stored. Updates that arrive while a batch is handled wait at Telegram and come as
-        the next batch."""
+        the next batch. Until what waited at Telegram is handled, it polls without waiting
+        and then calls `caught_up` once (reminders wait for that: bot/delivery/catch_up.py)."""
         offset: int | None = None
         failures = 0
-        webhook_deleted = False
+        webhook_deleted = False  # deleted only when Telegram says one is set: no extra call
         while not stop.is_set():
             try:
-                if not webhook_deleted:
-                    await self.bot.delete_webhook(drop_pending_updates=False)
-                    webhook_deleted = True
-                updates, next_offset = await self._get_updates(offset, timeout)
+                updates, next_offset = await self._get_updates(
+                    offset, timeout if caught_up is None else 0)
                 if updates:
                     await self.accept(updates, now_or_store=True)
+                if caught_up is not None and len(updates) < BATCH_LIMIT:
+                    caught_up()
+                    caught_up = None
             except TelegramRetryAfter as exc:
                 self.health.failed(POLL, exc)
                 await _sleep(stop, exc.retry_after)
                 continue
+            except TelegramConflictError as exc:
+                if webhook_deleted:  # another instance polls: retried with backoff
+                    failures = await self._failed(stop, exc, failures)
+                    continue
+                log.info("A webhook was set (%s); deleting it to poll", exc.message)
+                webhook_deleted = True
+                try:
+                    await self.bot.delete_webhook(drop_pending_updates=False)
+                except Exception as error:
+                    failures = await self._failed(stop, error, failures)
+                continue
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # whatever it is, polling goes on
-                failures += 1
-                wait = min(30.0, 0.5 * 2 ** min(failures, 6))
-                self.health.failed(POLL, exc)
-                log.warning("getUpdates failed (%s); retrying in %.1f s", describe(exc), wait)
-                await _sleep(stop, wait)
+                failures = await self._failed(stop, exc, failures)
                 continue
             failures = 0
             self.health.ok(POLL)
             if next_offset is not None:
                 offset = next_offset
+
+    async def _failed(self, stop: asyncio.Event, exc: BaseException, failures: int) -> int:
+        """Logs a failed poll and waits with backoff; returns the failures so far."""
+        failures += 1
+        wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+        self.health.failed(POLL, exc)
+        log.warning("getUpdates failed (%s); retrying in %.1f s", describe(exc), wait)
+        await _sleep(stop, wait)
+        return failures
 
     async def _get_updates(self, offset: int | None, timeout: int
                            ) -> tuple[list[Update], int | None]:
