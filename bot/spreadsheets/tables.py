@@ -97,8 +97,17 @@ def _csv_rows(path: Path) -> list[list[str]]:
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
+    """Checked for what it unpacks to before openpyxl holds any of it (a zip bomb, an entity
+    bomb are refused)."""
     from openpyxl import load_workbook
 
+    from bot.spreadsheets.xlsx_checks import WorkbookRefused, check_xlsx
+
+    try:
+        check_xlsx(path)
+    except WorkbookRefused as refused:
+        raise TableError([f"{path.name}: the file cannot be read ({refused.code}); please "
+                          f"save it again from Excel as .xlsx"]) from refused
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
