@@ -30,7 +30,7 @@ from bot.coordinators.reminders import ReminderStore
 from bot.coordinators.reporting import Scope
 from bot.storage.context_loader import FormCache, contact_view
 from bot.storage.models import Campaign, Period
-from bot.web import actions, auth, board, texts, unit_page
+from bot.web import actions, auth, board, office_units, texts, unit_page
 from bot.web.auth import COOKIE, PRE_COOKIE, SESSION_LIFETIME, Signer, Throttle, Visitor
 from conversations.context import ContactView
 from conversations.deadlines import deadline_phrase
@@ -108,6 +108,7 @@ class Console:
             web.post("/remind", self.remind_all),
             web.get("/totals", self.totals),
             web.get("/files/{fmt}", self.download),
+            *office_units.add_routes(self),
             web.static("/static", HERE / "static"),
         ]
         app.add_routes(routes)
