@@ -286,6 +286,11 @@ async def test_two_communes_merged_keep_both_histories_under_the_new_unit(
         status, after = await page(http, console, f"/web/unit/X-ANLAO?period={period_id}")
         assert status == 200
         assert re.findall(r'<span class="value">([^<]*)</span>', after) == answers
+        # The board of that period still counts the report Xã An Lão sent before the merge.
+        status, board = await page(http, console, f"/web/?period={period_id}")
+        assert status == 200 and "Xã An Lão - An Thắng" in text_of(board)
+        assert re.search(r'<li class="unit submitted on-time" data-search="xa an lao x-anlao">',
+                         board), text_of(board)
     tree = await units_now(console)
     assert tree["X-ANLAO"][1:] == ("merged", "X-ANLAO-ANTHANG")
     assert tree["X-ANTHANG"][1:] == ("merged", "X-ANLAO-ANTHANG")

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.coordinators.reporting import Scope
+from bot.coordinators.reporting import MERGED_KIND, Scope
 from bot.offices import history
 from bot.offices import problems as p
 from bot.offices.history import Actor
@@ -36,7 +36,7 @@ from conversations.unit_kinds import resolve_kind
 # A code is part of the tree path "/HP/X-ANLAO/" matched with LIKE: a "/" would nest the unit
 # under another's subtree, "%" or "_" would match others'. Letters, digits, "-" and "." only.
 UNIT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,63}")
-MERGED = "merged"  # the kind of a unit merged into another: no campaign asks it any more
+MERGED = MERGED_KIND  # the kind of a unit merged into another: no campaign asks it any more
 
 
 @dataclass(frozen=True)
@@ -301,7 +301,9 @@ async def merge_units(session: AsyncSession, merged: Sequence[Unit], *, code: st
     reported the same period: moving their submissions onto one unit would collide or add
     two reports into one). What lives on moves to the new unit: the units below them, their
     contacts (so the same people now report for the new unit), unused invite codes, and
-    campaigns that named them. The new unit takes the first one's kind and parent."""
+    campaigns that named them (no campaign asks the old ones any more; a period they reported
+    in still counts their reports, bot/coordinators/reporting.lines_of). The new unit takes
+    the first one's kind and parent."""
     if len(merged) < 2 or len({u.id for u in merged}) < len(merged):
         raise UnitRefused(p.tr("choose two different units to merge"))
     for unit in merged:
@@ -329,7 +331,8 @@ async def merge_units(session: AsyncSession, merged: Sequence[Unit], *, code: st
                                         .where(ContactUnit.unit_id.in_(ids)))).all())
     named = set((await session.scalars(select(CampaignUnit.campaign_id)
                                        .where(CampaignUnit.unit_id.in_(ids)))).all())
-    await session.execute(ContactUnit.__table__.delete().where(ContactUnit.unit_id.in_(ids)))
+    await session.execute(delete(ContactUnit).where(ContactUnit.unit_id.in_(ids)))
+    await session.execute(delete(CampaignUnit).where(CampaignUnit.unit_id.in_(ids)))
     for contact_id in sorted(people):
         session.add(ContactUnit(contact_id=contact_id, unit_id=new.id))
     for campaign_id in sorted(named):
