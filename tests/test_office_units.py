@@ -219,6 +219,18 @@ async def test_contacts_upload_with_two_bad_lines_then_corrected(console: Runnin
     assert [c.action for c in await changes(console)].count("contact.create") == 3
 
 
+async def test_a_file_without_the_columns_is_refused_in_vietnamese(console: Running,
+                                                                   tg: FakeTelegram):
+    boss = await admin_user(console, tg)
+    async with await signed_in(console, boss) as http:
+        status, html = await upload(http, console, "units",
+                                    xlsx(["Mã", "Tên"], [["TH-X", "Trường X"]]))
+        assert status == 422
+        assert "dòng 1: tệp thiếu các cột Loại, Mã đơn vị cấp trên" in text_of(html)
+        status, html = await upload(http, console, "units", b"PK\x03\x04 not a workbook")
+        assert status == 422 and "Không đọc được tệp don-vi.xlsx" in text_of(html)
+
+
 async def test_a_unit_edited_and_a_reporter_replaced_whose_old_chat_no_longer_reports(
         console: Running, tg: FakeTelegram):
     from .test_telegram_e2e import deep_link_sign_in
@@ -238,6 +250,19 @@ async def test_a_unit_edited_and_a_reporter_replaced_whose_old_chat_no_longer_re
         _s, html = await page(http, console, "/web/office/unit/TH-ANLAO")
         assert "Đã lưu." in text_of(html)
         assert "Trường Tiểu học An Lão (cơ sở 1)" in html and "Cô Lan" in html
+        # A kind nobody knows is refused politely, nothing changed.
+        await post(http, console, "/web/office/unit/TH-ANLAO", {
+            "name": "Trường X", "kind": "trường học xịn", "parent": "X-ANLAO"})
+        _s, html = await page(http, console, "/web/office/unit/TH-ANLAO")
+        assert "Chưa thay đổi: không rõ loại đơn vị “trường học xịn”." in text_of(html)
+        # The person's own line: name, phone and role edited in place.
+        response = await post(http, console, f"/web/office/contact/{old_id}", {
+            "name": "Cô Lan (tổ trưởng)", "phone": "0987 111 222", "role": "reporter"},
+            "/web/office/unit/TH-ANLAO")
+        assert response.status == 303
+        async with console.app.sessions() as session:
+            edited = await session.get(Contact, old_id)
+            assert (edited.name, edited.phone) == ("Cô Lan (tổ trưởng)", "+84987111222")
         response = await post(http, console, f"/web/office/contact/{old_id}/replace",
                               {"name": "Thầy Nam", "phone": "0911 222 333"},
                               "/web/office/unit/TH-ANLAO")
@@ -261,6 +286,7 @@ async def test_a_unit_edited_and_a_reporter_replaced_whose_old_chat_no_longer_re
         assert links == []
     actions = [c.action for c in await changes(console)]
     assert "unit.update" in actions and "contact.replace" in actions
+    assert "contact.update" in actions
 
 
 async def test_two_communes_merged_keep_both_histories_under_the_new_unit(

@@ -21,9 +21,15 @@ from conversations.text_normalise import fold
 class TableError(ValueError):
     """A file that cannot be imported; `errors` are 'line N: why' lines, all of them."""
 
-    def __init__(self, errors: list[str]) -> None:
+    def __init__(self, errors: list[str], missing: list[str] | None = None,
+                 found: str = "", unreadable: bool = False) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+        # For a reader that words it in the person's language: the columns missing (their
+        # labels), the headers found, or a file that cannot be read at all.
+        self.missing = missing or []
+        self.found = found
+        self.unreadable = unreadable
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,8 @@ def read_table(path: Path, required: Iterable[str], aliases: dict[str, str] | No
     if missing:
         wanted = ", ".join(f"{labels[c]} ({c})" if c in labels else c for c in missing)
         found = ", ".join(h.strip() for h in raw_rows[0] if h.strip()) or "nothing"
-        raise TableError([f"line 1: missing column(s): {wanted}; found: {found}"])
+        raise TableError([f"line 1: missing column(s): {wanted}; found: {found}"],
+                         [labels.get(c, c) for c in missing], found)
     rows = []
     for number, values in enumerate(raw_rows[1:], start=2):
         if not any(v.strip() for v in values):
@@ -107,7 +114,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
         check_xlsx(path)
     except WorkbookRefused as refused:
         raise TableError([f"{path.name}: the file cannot be read ({refused.code}); please "
-                          f"save it again from Excel as .xlsx"]) from refused
+                          f"save it again from Excel as .xlsx"], unreadable=True) from refused
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]

@@ -32,6 +32,7 @@ from bot.offices.units import MERGED, UnitRefused
 from bot.spreadsheets.tables import Row, TableError, read_table
 from bot.storage.models import Contact, ContactUnit, Identity, Unit
 from bot.web import auth
+from conversations.i18n import Tr
 from conversations.unit_kinds import KINDS
 
 if TYPE_CHECKING:
@@ -181,8 +182,7 @@ class OfficeUnits:
                 rows = await asyncio.to_thread(read_table, path, required, aliases, labels)
             except TableError as refused:
                 return await self._preview(request, page, what, file_name, [],
-                                           [_file_error(e, path, file_name)
-                                            for e in refused.errors])
+                                           _file_errors(refused, path, file_name, tr))
         return await self._preview(request, page, what, file_name, rows, [])
 
     async def _receive(self, request: web.Request, page: Page, folder: Path
@@ -389,9 +389,16 @@ def _actor(page: Page) -> Actor:
     return Actor(page.contact.name or f"#{page.contact.id}", page.contact.id)
 
 
-def _file_error(error: str, path: Path, file_name: str) -> str:
-    """A file-level refusal names the file as the office called it, not our temporary copy."""
-    return error.replace(str(path), file_name).replace(path.name, file_name)
+def _file_errors(refused: TableError, path: Path, file_name: str, tr: Tr) -> list[str]:
+    """A file refused whole, in the reader's words, named as the office called it."""
+    if refused.missing:
+        return [tr("line 1: the columns {wanted} are missing; the file has: {found}",
+                   wanted=", ".join(refused.missing), found=refused.found or "—")]
+    if refused.unreadable:
+        return [tr("{file} cannot be read: please open it in Excel and save it again as "
+                   ".xlsx.", file=file_name)]
+    return [e.replace(str(path), file_name).replace(path.name, file_name)
+            for e in refused.errors]
 
 
 def add_routes(console: Console) -> Sequence[web.RouteDef]:
