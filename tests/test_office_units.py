@@ -375,8 +375,47 @@ async def test_a_coordinator_works_only_in_their_subtree(console: Running, tg: F
     assert await units_now(console) == before and len(await changes(console)) == seeded
 
 
-def test_the_cli_import_refuses_the_same_bad_lines(tmp_path: Path):
-    """`baocao units import` runs the same preview: its bad lines are the console's."""
-    from bot.offices.problems import UNKNOWN_KIND, Problem
+async def test_the_cli_imports_run_the_same_preview_and_record_their_changes(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`baocao units import` / `contacts import` are thin callers of bot/offices: the same bad
+    lines (in English at the terminal), nothing stored, then the corrected file stored with
+    every change in the history, by "CLI"."""
+    import asyncio
 
-    assert Problem(3, UNKNOWN_KIND, {"word": "x"}).text() == "line 3: unknown kind “x”"
+    from typer.testing import CliRunner
+
+    from bot.app import build_app
+    from bot.cli import app
+    from bot.settings import Settings
+
+    monkeypatch.setenv("BAOCAO_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+
+    def baocao(*args: str):  # noqa: ANN202
+        return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+    tree = [["HP", "Thành phố Hải Phòng", "thành phố", ""],
+            ["X-ANLAO", "Xã An Lão", "xã", "HP"]]
+    units_file, people = tmp_path / "don-vi.xlsx", tmp_path / "nguoi.xlsx"
+    units_file.write_bytes(xlsx(UNIT_HEADERS, [*tree, *BAD_UNITS]))
+    refused = await asyncio.to_thread(baocao, "units", "import", str(units_file))
+    assert refused.exit_code != 0
+    assert "line 5: unknown kind “trường học xịn”" in refused.output, refused.output
+    assert "line 7: parent X-KHONGCO is neither in the file nor loaded" in refused.output
+    units_file.write_bytes(xlsx(UNIT_HEADERS, [*tree, GOOD_UNITS[0]]))
+    done = await asyncio.to_thread(baocao, "units", "import", str(units_file))
+    assert done.exit_code == 0 and "Imported 3 units." in done.output, done.output
+    people.write_bytes(xlsx(CONTACT_HEADERS, [["Cô Lan", "0987654321", "TH-ANLAO2", "báo cáo"]]))
+    done = await asyncio.to_thread(baocao, "contacts", "import", str(people))
+    assert done.exit_code == 0, done.output
+    application = await build_app(Settings(database_url=db_url), migrate=False)
+    try:
+        async with application.sessions() as session:
+            rows = (await session.scalars(select(ChangeRecord).order_by(ChangeRecord.id))).all()
+    finally:
+        await application.close()
+    assert [(r.action, r.subject, r.actor) for r in rows] == [
+        ("unit.create", "HP", "CLI"), ("unit.create", "X-ANLAO", "CLI"),
+        ("unit.create", "TH-ANLAO2", "CLI"),
+        ("contact.create", "Cô Lan (+84987654321)", "CLI")]
+    assert rows[2].scope_path == "/HP/X-ANLAO/TH-ANLAO2/"
