@@ -73,21 +73,37 @@ def read_table(path: Path, required: Iterable[str], aliases: dict[str, str] | No
         raw_rows = _xlsx_rows(path)
     else:
         raise TableError([f"{path}: expected a .csv or .xlsx file"])
-    if not raw_rows:
-        raise TableError([f"{path}: the file is empty"])
-    header = [_normalise_header(h, aliases) for h in raw_rows[0]]
+    return table_rows(list(enumerate(raw_rows, start=1)), required, aliases, labels, str(path))
+
+
+def table_rows(numbered: list[tuple[int, list[str]]], required: Iterable[str],
+               aliases: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+               name: str = "") -> list[Row]:
+    """Rows with their sheet row numbers (the first is the header), as read_table reads a
+    file; for a workbook read elsewhere (the console's, in a child process)."""
+    aliases = aliases or {}
+    labels = labels or {}
+    if not numbered:
+        raise TableError([f"{name}: the file is empty"])
+    header_cells = numbered[0][1]
+    header = [_normalise_header(h, aliases) for h in header_cells]
     missing = [c for c in required if c not in header]
     if missing:
         wanted = ", ".join(f"{labels[c]} ({c})" if c in labels else c for c in missing)
-        found = ", ".join(h.strip() for h in raw_rows[0] if h.strip()) or "nothing"
+        found = ", ".join(h.strip() for h in header_cells if h.strip()) or "nothing"
         raise TableError([f"line 1: missing column(s): {wanted}; found: {found}"],
                          [labels.get(c, c) for c in missing], found)
     rows = []
-    for number, values in enumerate(raw_rows[1:], start=2):
+    for number, values in numbered[1:]:
         if not any(v.strip() for v in values):
             continue
         rows.append(Row(number, {h: v for h, v in zip(header, values, strict=False) if h}))
     return rows
+
+
+def cell_text(value: object) -> str:
+    """A cell as the office sees it: 12.0 is 12, every text composed (NFC)."""
+    return "" if value is None else nfc(_cell(value))
 
 
 def _csv_rows(path: Path) -> list[list[str]]:

@@ -4,8 +4,10 @@ who left replaced; two communes merged. The work is bot/offices' (the CLI's too)
 reads the request, checks the scope and renders.
 
 Scope: an admin works on the whole tree, a coordinator below their units; anything else is
-the console's 404. An uploaded file is read with a size limit, checked before openpyxl holds
-it (bot/spreadsheets/xlsx_checks.py) and read in a thread, off the event loop. Its rows wait
+the console's 404. An uploaded file is received with a size limit; a workbook is checked
+before openpyxl holds it (bot/spreadsheets/xlsx_checks.py) and read in the limited child
+process of bot/spreadsheets/workbook_worker.py, a .csv in a thread: off the event loop. Its
+rows wait
 server-side under a random token tied to the visitor's session; the apply recomputes the
 preview and stores it only if its digest is the one shown."""
 
@@ -29,7 +31,7 @@ from bot.coordinators.reporting import Scope
 from bot.offices import contacts, units
 from bot.offices.history import Actor
 from bot.offices.units import MERGED, UnitRefused
-from bot.spreadsheets.tables import Row, TableError, read_table
+from bot.spreadsheets.tables import Row, TableError, cell_text, read_table, table_rows
 from bot.storage.models import Contact, ContactUnit, Identity, Unit
 from bot.web import auth
 from conversations.i18n import Tr
@@ -177,13 +179,28 @@ class OfficeUnits:
             if path is None:
                 return await self._preview(request, page, what, file_name, [], [
                     tr("Please choose an Excel file (.xlsx) or a .csv file, at most 5 MB.")])
-            required, aliases, labels = COLUMNS[what]
             try:
-                rows = await asyncio.to_thread(read_table, path, required, aliases, labels)
+                rows = await self._read(path, file_name, what)
             except TableError as refused:
                 return await self._preview(request, page, what, file_name, [],
                                            _file_errors(refused, path, file_name, tr))
         return await self._preview(request, page, what, file_name, rows, [])
+
+    @staticmethod
+    async def _read(path: Path, file_name: str, what: str) -> list[Row]:
+        """The file's rows. A workbook is read by the child process of
+        bot/spreadsheets/workbook_worker.py (checked while streaming first, with a memory and
+        a time limit), a .csv in a thread: the event loop keeps serving the chat."""
+        required, aliases, labels = COLUMNS[what]
+        if path.suffix == ".csv":
+            return await asyncio.to_thread(read_table, path, required, aliases, labels)
+        from bot.spreadsheets.workbook_worker import read_isolated
+
+        book = await read_isolated(path, file_name)
+        if book.problem or not book.sheets:
+            raise TableError([f"{file_name}: {book.problem or 'empty'}"], unreadable=True)
+        numbered = [(n, [cell_text(v) for v in values]) for n, values in book.sheets[0].rows]
+        return table_rows(numbered, required, aliases, labels, file_name)
 
     async def _receive(self, request: web.Request, page: Page, folder: Path
                        ) -> tuple[Path | None, str] | web.Response:
