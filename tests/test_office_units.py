@@ -229,6 +229,15 @@ async def test_a_file_without_the_columns_is_refused_in_vietnamese(console: Runn
         assert "dòng 1: tệp thiếu các cột Loại, Mã đơn vị cấp trên" in text_of(html)
         status, html = await upload(http, console, "units", b"PK\x03\x04 not a workbook")
         assert status == 422 and "Không đọc được tệp don-vi.xlsx" in text_of(html)
+        status, html = await upload(http, console, "units", b"x" * (5 * 1024 * 1024 + 1))
+        assert status == 422 and "tối đa 5 MB" in text_of(html)
+        # Without the session's CSRF token the file is not even read.
+        form = aiohttp.FormData()
+        form.add_field("csrf", "forged")
+        form.add_field("file", xlsx(UNIT_HEADERS, GOOD_UNITS), filename="don-vi.xlsx")
+        async with http.post(base_url(console) + "/web/office/upload/units",
+                             data=form) as response:
+            assert response.status == 403 and "TH-ANLAO2" not in await response.text()
 
 
 async def test_a_unit_edited_and_a_reporter_replaced_whose_old_chat_no_longer_reports(
