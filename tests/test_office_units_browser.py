@@ -52,6 +52,10 @@ def uploads_previews_and_applies(driver: Any, link: str, bad: Path, good: Path) 
     wait_for_text(driver, "#flash", "Đã lưu: 3 thay đổi")
     assert "TH-ANLAO2" in driver.find_element(By.ID, "units").text
     screenshot(driver, PHONE, "units-applied-phone.png")
+    driver.find_element(By.LINK_TEXT, "THCS-ANLAO").click()
+    wait_for_text(driver, "h1", "Trường THCS An Lão (mới)")
+    assert driver.find_element(By.ID, "unit-kind").get_attribute("value") == "trường"
+    screenshot(driver, PHONE, "unit-edit-phone.png")
 
 
 async def test_an_admin_uploads_previews_and_applies_units_on_a_phone(
