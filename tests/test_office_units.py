@@ -310,6 +310,11 @@ async def test_two_communes_merged_keep_both_histories_under_the_new_unit(
         answers = re.findall(r'<span class="value">([^<]*)</span>', before)
         assert answers
         response = await post(http, console, "/web/office/merge", {
+            "first": "X-ANLAO", "second": "X-ANTHANG", "code": "HP", "name": "Xã mới"})
+        assert response.headers["Location"] == "/web/office/units"
+        _s, html = await page(http, console, "/web/office/units")
+        assert "Chưa thay đổi: mã HP đã được dùng cho một đơn vị khác." in text_of(html)
+        response = await post(http, console, "/web/office/merge", {
             "first": "X-ANLAO", "second": "X-ANTHANG", "code": "X-ANLAO-ANTHANG",
             "name": "Xã An Lão - An Thắng"})
         assert response.status == 303, text_of(await response.text())
@@ -349,8 +354,14 @@ async def test_a_coordinator_works_only_in_their_subtree(console: Running, tg: F
         await session.flush()
         unit_id = await session.scalar(select(Unit.id).where(Unit.code == "MN-ANTHANG"))
         session.add(ContactUnit(contact_id=other.id, unit_id=unit_id))
+        chief = Contact(name="Quản trị ở trường", phone="+84933000111", role="admin",
+                        language="vi", active=True, created_at=console.clock())
+        session.add(chief)
+        await session.flush()
+        school = await session.scalar(select(Unit.id).where(Unit.code == "TH-ANLAO"))
+        session.add(ContactUnit(contact_id=chief.id, unit_id=school))
         await session.commit()
-        other_id = other.id
+        other_id, chief_id = other.id, chief.id
     before = await units_now(console)
     seeded = len(await changes(console))
     async with await signed_in(console, boss) as http:
@@ -381,7 +392,15 @@ async def test_a_coordinator_works_only_in_their_subtree(console: Running, tg: F
         assert status == 422
         assert "dòng 2: số điện thoại +84933444555" in words, words
         assert "dòng 3: chỉ quản trị viên" in words
+        # Replacing an admin would hand out an admin's code: not a coordinator's to give.
+        response = await post(http, console, f"/web/office/contact/{chief_id}/replace",
+                              {"name": "Người mới"})
+        assert response.status == 303
+        _s, html = await page(http, console, "/web/office/unit/TH-ANLAO")
+        assert "Chưa thay đổi: chỉ quản trị viên mới được giao vai trò" in text_of(html)
     assert await units_now(console) == before and len(await changes(console)) == seeded
+    async with console.app.sessions() as session:
+        assert (await session.get(Contact, chief_id)).active
 
 
 async def test_the_cli_imports_run_the_same_preview_and_record_their_changes(

@@ -182,6 +182,7 @@ async def apply_contacts(session: AsyncSession, preview: ContactPreview, actor: 
             by_phone[line.phone] = contact
         else:
             contact.name, contact.role, contact.language = line.name, line.role, line.language
+            contact.active = True  # listed again by the office (after a replacement)
         unit = units[line.unit_code]
         if await session.get(ContactUnit, (contact.id, unit.id)) is None:
             session.add(ContactUnit(contact_id=contact.id, unit_id=unit.id))
@@ -253,7 +254,8 @@ class Replacement:
 
 
 async def replace_contact(session: AsyncSession, old: Contact, units: Sequence[Unit], *,
-                          name: str, phone: str, actor: Actor, now: datetime) -> Replacement:
+                          name: str, phone: str, actor: Actor, now: datetime,
+                          scopes: Sequence[Scope] | None = None) -> Replacement:
     """A reporter who left: their chats are unbound (they can no longer report, their
     conversation is forgotten), they leave their units and are marked inactive, and an invite
     code for the first unit, with the old one's role, is made for the new person. The new
@@ -267,6 +269,8 @@ async def replace_contact(session: AsyncSession, old: Contact, units: Sequence[U
         raise UnitRefused(p.NOT_A_PHONE, phone=phone)
     if not units:
         raise UnitRefused(p.tr("this person belongs to no unit"))
+    if old.role == "admin" and scopes is not None:  # the new code would carry the role
+        raise UnitRefused(p.ROLE_NOT_YOURS, role=old.role)
     identities = list((await session.scalars(select(Identity).where(
         Identity.contact_id == old.id))).all())
     if identities:

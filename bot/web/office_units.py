@@ -366,12 +366,15 @@ class OfficeUnits:
             try:
                 done = await contacts.replace_contact(
                     session, contact, their_units, name=form.get("name", "")[:255],
-                    phone=form.get("phone", "")[:32], actor=_actor(page), now=now)
+                    phone=form.get("phone", "")[:32], actor=_actor(page), now=now,
+                    scopes=self.scopes(page))
             except UnitRefused as refused:
+                done = None
                 await auth.set_flash(session, page.visitor.session_id,
                                      self._refusal(page, refused))
-                raise web.HTTPSeeOther(f"/web/office/unit/{their_units[0].code}") from None
             old_name = contact.name
+        if done is None:  # the refusal's flash is committed; nothing else was changed
+            raise web.HTTPSeeOther(f"/web/office/unit/{their_units[0].code}")
         self.console._after_commit()
         return await self._render(request, page, "office_replaced.html", {
             "old_name": old_name, "new_name": " ".join(form.get("name", "").split()),
@@ -391,15 +394,15 @@ class OfficeUnits:
                     session, chosen, code=form.get("code", "").strip()[:64],
                     name=form.get("name", "")[:255], scopes=self.scopes(page),
                     actor=_actor(page), now=now)
-            except UnitRefused as refused:
-                await auth.set_flash(session, page.visitor.session_id,
-                                     self._refusal(page, refused))
-                raise web.HTTPSeeOther("/web/office/units") from None
-            await auth.set_flash(session, page.visitor.session_id, page.tr(
-                "Merged {first} and {second} into {name}; their reports stay readable under "
-                "it.", first=chosen[0].name, second=chosen[1].name, name=new.name))
+                text = page.tr(
+                    "Merged {first} and {second} into {name}; their reports stay readable "
+                    "under it.", first=chosen[0].name, second=chosen[1].name, name=new.name)
+                target = f"/web/office/unit/{new.code}"
+            except UnitRefused as refused:  # refused before anything was changed
+                text, target = self._refusal(page, refused), "/web/office/units"
+            await auth.set_flash(session, page.visitor.session_id, text)
         self.console._after_commit()
-        raise web.HTTPSeeOther(f"/web/office/unit/{new.code}")
+        raise web.HTTPSeeOther(target)
 
 
 def _actor(page: Page) -> Actor:
