@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.offices import contacts as contacts_service
+from bot.offices import units as units_service
+from bot.offices.history import Actor
+from bot.offices.problems import Problem
 from bot.spreadsheets.tables import TableError, read_table
 from bot.storage.models import (
     Campaign,
@@ -29,17 +32,13 @@ from bot.storage.models import (
 from conversations.campaigns import CampaignSpec
 from conversations.forms import Form, parse_form
 from conversations.invite_codes import new_code
-from conversations.phone_numbers import normalise_phone
-from conversations.text_normalise import fold
-from conversations.unit_kinds import known_kinds_text, resolve_kind
+from conversations.unit_kinds import known_kinds_text
 from scheduler.reminder_policy import PolicyError, ReminderPolicy, parse_tasks
 
 ROLES = ("reporter", "coordinator", "admin")
 # Header keys (bot.spreadsheets.tables.header_key) → columns: the Vietnamese an office
 # writes, and English.
-# A code is part of the tree path "/HP/X-ANLAO/" matched with LIKE: a "/" would nest the unit
-# under another's subtree, "%" or "_" would match others'. Letters, digits, "-" and "." only.
-UNIT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,63}")
+UNIT_CODE = units_service.UNIT_CODE
 UNIT_ALIASES = {"ma": "code", "ma_don_vi": "code", "ten": "name", "ten_don_vi": "name",
                 "loai": "kind", "loai_don_vi": "kind", "parent": "parent_code",
                 "ma_cap_tren": "parent_code", "ma_don_vi_cap_tren": "parent_code"}
@@ -50,19 +49,7 @@ CONTACT_ALIASES = {"ho_ten": "name", "ho_va_ten": "name", "ten": "name", "sdt": 
 CONTACT_LABELS = {"name": "Họ tên", "phone": "Số điện thoại", "unit_code": "Mã đơn vị",
                   "role": "Vai trò", "language": "Ngôn ngữ"}
 # Words for roles and languages as an office writes them (folded); the first is the template's.
-ROLE_WORDS = {"reporter": ("báo cáo", "người báo cáo", "reporter"),
-              "coordinator": ("tổng hợp", "cán bộ tổng hợp", "điều phối", "coordinator"),
-              "admin": ("quản trị", "quản trị viên", "admin")}
-LANGUAGE_WORDS = {"vi": ("vi", "tiếng việt", "việt", "vietnamese"),
-                  "en": ("en", "tiếng anh", "anh", "english")}
-
-
-def _word_map(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    return {fold(w): key for key, ws in words.items() for w in ws}
-
-
-_ROLES = _word_map(ROLE_WORDS)
-_LANGUAGES = _word_map(LANGUAGE_WORDS)
+ROLE_WORDS, LANGUAGE_WORDS = contacts_service.ROLE_WORDS, contacts_service.LANGUAGE_WORDS
 
 
 class AdminError(ValueError):
@@ -82,146 +69,50 @@ class UnitImport:
 
 async def campaign_kinds(session: AsyncSession) -> set[str]:
     """Unit kinds some loaded campaign asks for a report, or gives a task."""
-    kinds = set((await session.scalars(select(CampaignForm.unit_kind).distinct())).all())
-    for owners in (await session.scalars(select(Task.owner_kinds))).all():
-        kinds.update(owners or [])
-    return kinds
+    return await units_service.campaign_kinds(session)
 
 
-async def import_units(session: AsyncSession, path: Path) -> UnitImport:
+def _refused(problems: list[Problem], unknown_kind: bool, extra_kinds: set[str]) -> TableError:
+    errors = [problem.text() for problem in problems]
+    if unknown_kind:
+        errors.append(f"Known kinds (the word, or the kind in brackets): "
+                      f"{known_kinds_text(extra_kinds)}")
+    return TableError(errors)
+
+
+async def import_units(session: AsyncSession, path: Path, now: datetime | None = None,
+                       actor: Actor | None = None) -> UnitImport:
+    """`baocao units import`: the console's preview and apply (bot/offices/units.py) on the
+    whole tree, refused with every bad line."""
     rows = read_table(path, ("code", "name", "kind", "parent_code"), UNIT_ALIASES, UNIT_LABELS)
-    extra_kinds = await campaign_kinds(session)
-    errors: list[str] = []
-    seen: dict[str, int] = {}
-    kinds: dict[int, str] = {}
-    unknown_kind = False
-    for row in rows:
-        code = row.get("code")
-        if not code:
-            errors.append(f"line {row.line}: the code is empty")
-        elif not UNIT_CODE.fullmatch(code):
-            errors.append(f"line {row.line}: code “{code}” may hold only letters, digits, "
-                          f"“-” and “.” (A-Z without accents, no spaces, no “/”), at most "
-                          f"64 characters")
-        elif code in seen:
-            errors.append(f"line {row.line}: code {code} already appears on line {seen[code]}")
-        else:
-            seen[code] = row.line
-        if not row.get("name"):
-            errors.append(f"line {row.line}: the name is empty")
-        word = row.get("kind")
-        kind = resolve_kind(word, extra_kinds) if word else None
-        if not word:
-            errors.append(f"line {row.line}: the kind is empty (e.g. xã, phường, trường)")
-        elif kind is None:
-            errors.append(f"line {row.line}: unknown kind “{word}”")
-            unknown_kind = True
-        else:
-            kinds[row.line] = kind
-    existing = {u.code: u for u in (await session.scalars(select(Unit))).all()}
-    parents = {row.get("code"): row.get("parent_code") for row in rows}
-    for row in rows:
-        parent = row.get("parent_code")
-        if parent and parent not in parents and parent not in existing:
-            errors.append(f"line {row.line}: parent {parent} is neither in the file nor loaded")
-        if parent and parent == row.get("code"):
-            errors.append(f"line {row.line}: a unit cannot be its own parent")
-    if not errors:
-        for row in rows:  # cycles within the file
-            chain, code = set(), row.get("code")
-            while code and code in parents and code not in chain:
-                chain.add(code)
-                code = parents[code]
-            if code and code in chain:
-                errors.append(f"line {row.line}: the parent codes form a loop ({code})")
-    if errors:
-        if unknown_kind:
-            errors.append(f"Known kinds (the word, or the kind in brackets): "
-                          f"{known_kinds_text(extra_kinds)}")
-        raise TableError(errors)
-    imported: list[Unit] = []
-    for row in rows:
-        unit = existing.get(row.get("code"))
-        if unit is None:
-            unit = Unit(code=row.get("code"), path="")
-            session.add(unit)
-            existing[unit.code] = unit
-        unit.name, unit.kind = row.get("name"), kinds[row.line]
-        imported.append(unit)
-    await session.flush()
-    for row in rows:
-        parent = row.get("parent_code")
-        existing[row.get("code")].parent_id = existing[parent].id if parent else None
-    await session.flush()
-    await rebuild_paths(session)
+    preview = await units_service.preview_units(session, rows, None)
+    if preview.problems:
+        raise _refused(preview.problems, preview.unknown_kind, await campaign_kinds(session))
+    applied = await units_service.apply_units(session, preview, actor or Actor(),
+                                              now or datetime.now(UTC))
     targeted_kinds = set((await session.scalars(select(CampaignForm.unit_kind))).all())
     named = set((await session.scalars(select(CampaignUnit.unit_id))).all())
     loaded = await session.scalar(select(func.count()).select_from(Campaign)) or 0
-    untargeted = [u for u in imported if u.kind not in targeted_kinds and u.id not in named]
-    return UnitImport(len(rows), bool(loaded), untargeted)
+    untargeted = [u for u in applied.touched
+                  if u.kind not in targeted_kinds and u.id not in named]
+    return UnitImport(applied.count, bool(loaded), untargeted)
 
 
 async def rebuild_paths(session: AsyncSession) -> None:
-    units = {u.id: u for u in (await session.scalars(select(Unit))).all()}
-    memo: dict[int, str] = {}
-
-    def path_of(unit_id: int, depth: int = 0) -> str:
-        if unit_id in memo:
-            return memo[unit_id]
-        unit = units[unit_id]
-        if depth > len(units):
-            raise AdminError(f"the unit tree has a loop at {unit.code}")
-        prefix = path_of(unit.parent_id, depth + 1) if unit.parent_id else "/"
-        memo[unit_id] = f"{prefix}{unit.code}/"
-        return memo[unit_id]
-
-    for unit in units.values():
-        unit.path = path_of(unit.id)
+    await units_service.rebuild_paths(session)
 
 
 # ----------------------------------------------------------------------------- contacts
 
-async def import_contacts(session: AsyncSession, path: Path, now: datetime) -> int:
+async def import_contacts(session: AsyncSession, path: Path, now: datetime,
+                          actor: Actor | None = None) -> int:
+    """`baocao contacts import`: the console's preview and apply (bot/offices/contacts.py)."""
     rows = read_table(path, ("name", "phone", "unit_code", "role"), CONTACT_ALIASES,
                       CONTACT_LABELS)
-    units = {u.code: u.id for u in (await session.scalars(select(Unit))).all()}
-    errors: list[str] = []
-    parsed: list[tuple[str, str, int, str, str]] = []
-    for row in rows:
-        phone = normalise_phone(row.get("phone"))
-        role = _ROLES.get(fold(row.get("role")), row.get("role")) or "reporter"
-        language = _LANGUAGES.get(fold(row.get("language")), row.get("language")) or "vi"
-        if not row.get("name"):
-            errors.append(f"line {row.line}: the name is empty")
-        if phone is None:
-            errors.append(f"line {row.line}: “{row.get('phone')}” is not a phone number")
-        if row.get("unit_code") not in units:
-            errors.append(f"line {row.line}: unit {row.get('unit_code')} is not loaded "
-                          f"(run `baocao units import` first)")
-        if role not in ROLES:
-            errors.append(f"line {row.line}: role must be one of {', '.join(ROLES)} "
-                          f"({', '.join(words[0] for words in ROLE_WORDS.values())})")
-        if language not in ("vi", "en"):
-            errors.append(f"line {row.line}: language must be vi or en")
-        if phone and row.get("unit_code") in units and role in ROLES:
-            parsed.append((row.get("name"), phone, units[row.get("unit_code")], role, language))
-    if errors:
-        raise TableError(errors)
-    by_phone = {c.phone: c for c in (await session.scalars(select(Contact))).all() if c.phone}
-    for name, phone, unit_id, role, language in parsed:
-        contact = by_phone.get(phone)
-        if contact is None:
-            contact = Contact(name=name, phone=phone, role=role, language=language, active=True,
-                              created_at=now)
-            session.add(contact)
-            await session.flush()
-            by_phone[phone] = contact
-        else:
-            contact.name, contact.role, contact.language = name, role, language
-        if await session.get(ContactUnit, (contact.id, unit_id)) is None:
-            session.add(ContactUnit(contact_id=contact.id, unit_id=unit_id))
-            await session.flush()
-    return len(parsed)
+    preview = await contacts_service.preview_contacts(session, rows, None)
+    if preview.problems:
+        raise _refused(preview.problems, False, set())
+    return await contacts_service.apply_contacts(session, preview, actor or Actor(), now)
 
 
 # ----------------------------------------------------------------------------- forms, campaigns

@@ -151,7 +151,7 @@ def units_import(file: Path) -> None:
     kind, parent_code)."""
     from bot import admin
 
-    result = _in_transaction(lambda s, a: admin.import_units(s, file))
+    result = _in_transaction(lambda s, a: admin.import_units(s, file, a.clock()))
     typer.echo(f"Imported {result.count} units.")
     if not result.campaigns_loaded:
         typer.echo("No campaign is loaded yet: load the forms and campaigns "

@@ -63,6 +63,9 @@ from conversations.reporting_lines import (
     place,
 )
 
+# The kind of a unit merged into another (bot/offices/units.py): no campaign asks it any more.
+MERGED_KIND = "merged"
+
 
 class ReportingError(ValueError):
     """A request that cannot be answered as asked (unknown campaign, period, unit)."""
@@ -237,15 +240,23 @@ async def lines_of(session: AsyncSession, period: Period, scope: Scope, forms: F
     units: list[TreeUnit] = []
     form_ids: dict[int, int] = {}
     states: dict[int, tuple[str, bool | None]] = {}
+    kind_of = {row.id: row.kind for row in rows}
+    parent_of = {row.path: row.id for row in rows}
     for row in rows:
         form_key = None
-        if row.kind in kind_forms and (not explicit or row.id in explicit):
+        kind = row.kind
+        merged_report = kind == MERGED_KIND and row.id in submissions
+        if merged_report:
+            # A unit merged into another after it reported: its report still counts for this
+            # period, as the kind it was (the unit it was merged into took that kind).
+            kind = kind_of.get(parent_of.get(row.path[:-len(row.code) - 1], -1), kind)
+        if merged_report or (kind in kind_forms and (not explicit or row.id in explicit)):
             s = submissions.get(row.id)
             form_id = s.form_id if s is not None else kind_forms[row.kind]
             form_ids[row.id] = form_id
             form_key = form_keys[form_id].id
             states[row.id] = (s.status, s.on_time) if s is not None else ("none", None)
-        units.append(TreeUnit(row.id, row.code, row.name, row.kind, row.path, form_key))
+        units.append(TreeUnit(row.id, row.code, row.name, kind, row.path, form_key))
     placed = place(units, reports_to_of(campaign.definition), lambda u: True)
     blocks: dict[tuple[bool, str], Block] = {}
     block_of: dict[int, Block] = {}

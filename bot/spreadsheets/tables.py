@@ -21,9 +21,15 @@ from conversations.text_normalise import fold
 class TableError(ValueError):
     """A file that cannot be imported; `errors` are 'line N: why' lines, all of them."""
 
-    def __init__(self, errors: list[str]) -> None:
+    def __init__(self, errors: list[str], missing: list[str] | None = None,
+                 found: str = "", unreadable: bool = False) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+        # For a reader that words it in the person's language: the columns missing (their
+        # labels), the headers found, or a file that cannot be read at all.
+        self.missing = missing or []
+        self.found = found
+        self.unreadable = unreadable
 
 
 @dataclass(frozen=True)
@@ -67,20 +73,37 @@ def read_table(path: Path, required: Iterable[str], aliases: dict[str, str] | No
         raw_rows = _xlsx_rows(path)
     else:
         raise TableError([f"{path}: expected a .csv or .xlsx file"])
-    if not raw_rows:
-        raise TableError([f"{path}: the file is empty"])
-    header = [_normalise_header(h, aliases) for h in raw_rows[0]]
+    return table_rows(list(enumerate(raw_rows, start=1)), required, aliases, labels, str(path))
+
+
+def table_rows(numbered: list[tuple[int, list[str]]], required: Iterable[str],
+               aliases: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+               name: str = "") -> list[Row]:
+    """Rows with their sheet row numbers (the first is the header), as read_table reads a
+    file; for a workbook read elsewhere (the console's, in a child process)."""
+    aliases = aliases or {}
+    labels = labels or {}
+    if not numbered:
+        raise TableError([f"{name}: the file is empty"])
+    header_cells = numbered[0][1]
+    header = [_normalise_header(h, aliases) for h in header_cells]
     missing = [c for c in required if c not in header]
     if missing:
         wanted = ", ".join(f"{labels[c]} ({c})" if c in labels else c for c in missing)
-        found = ", ".join(h.strip() for h in raw_rows[0] if h.strip()) or "nothing"
-        raise TableError([f"line 1: missing column(s): {wanted}; found: {found}"])
+        found = ", ".join(h.strip() for h in header_cells if h.strip()) or "nothing"
+        raise TableError([f"line 1: missing column(s): {wanted}; found: {found}"],
+                         [labels.get(c, c) for c in missing], found)
     rows = []
-    for number, values in enumerate(raw_rows[1:], start=2):
+    for number, values in numbered[1:]:
         if not any(v.strip() for v in values):
             continue
         rows.append(Row(number, {h: v for h, v in zip(header, values, strict=False) if h}))
     return rows
+
+
+def cell_text(value: object) -> str:
+    """A cell as the office sees it: 12.0 is 12, every text composed (NFC)."""
+    return "" if value is None else nfc(_cell(value))
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
@@ -97,8 +120,17 @@ def _csv_rows(path: Path) -> list[list[str]]:
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
+    """Checked for what it unpacks to before openpyxl holds any of it (a zip bomb, an entity
+    bomb are refused)."""
     from openpyxl import load_workbook
 
+    from bot.spreadsheets.xlsx_checks import WorkbookRefused, check_xlsx
+
+    try:
+        check_xlsx(path)
+    except WorkbookRefused as refused:
+        raise TableError([f"{path.name}: the file cannot be read ({refused.code}); please "
+                          f"save it again from Excel as .xlsx"], unreadable=True) from refused
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]

@@ -31,7 +31,7 @@ from bot.coordinators.reporting import Scope
 from bot.exports.letterhead import ReportSettings
 from bot.storage.context_loader import FormCache, contact_view
 from bot.storage.models import Campaign, Period
-from bot.web import actions, auth, board, invite_pages, texts, unit_page
+from bot.web import actions, auth, board, invite_pages, office_units, texts, unit_page
 from bot.web.auth import COOKIE, PRE_COOKIE, SESSION_LIFETIME, Signer, Throttle, Visitor
 from bot.web.campaign_pages import routes as campaign_routes
 from conversations.context import ContactView
@@ -116,6 +116,7 @@ class Console:
             web.get("/files/{fmt}", self.download),
             *invite_pages.routes(self),
             *campaign_routes(self),
+            *office_units.add_routes(self),
             web.static("/static", HERE / "static"),
         ]
         app.add_routes(routes)
