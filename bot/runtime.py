@@ -220,7 +220,9 @@ def _start_console(running: Running, settings: Settings, clock: Callable[[], dat
                       app.dispatcher.forms, app.dispatcher.reminders,
                       settings.web_secret.get_secret_value(), settings.public_url, clock,
                       timedelta(days=settings.late_window_days),
-                      on_commit=app.dispatcher.on_commit)
+                      on_commit=app.dispatcher.on_commit,
+                      telegram_token=settings.telegram_bot_token.get_secret_value()
+                      if settings.telegram_bot_token is not None else "")
     console.mount(web_app)
     running.console = console
     log.info("Web console at %s/web/ (coordinators send /web for a link)",

@@ -30,7 +30,7 @@ from bot.coordinators.reminders import ReminderStore
 from bot.coordinators.reporting import Scope
 from bot.storage.context_loader import FormCache, contact_view
 from bot.storage.models import Campaign, Period
-from bot.web import actions, auth, board, texts, unit_page
+from bot.web import actions, auth, board, telegram_webapp, texts, unit_page
 from bot.web.auth import COOKIE, PRE_COOKIE, SESSION_LIFETIME, Signer, Throttle, Visitor
 from conversations.context import ContactView
 from conversations.deadlines import deadline_phrase
@@ -75,7 +75,7 @@ class Console:
                  forms: FormCache, store: ReminderStore, secret: str, public_url: str,
                  clock: Callable[[], datetime], late_window: timedelta,
                  on_commit: list[Callable[[], None]] | None = None,
-                 throttle: Throttle | None = None) -> None:
+                 throttle: Throttle | None = None, telegram_token: str = "") -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.catalog = catalog
@@ -87,6 +87,7 @@ class Console:
         self.late_window = late_window
         self.on_commit = on_commit if on_commit is not None else []
         self.throttle = throttle or Throttle()
+        self.telegram_token = telegram_token  # checks the Mini App's initData (/web/tg)
         self.exporting = asyncio.Semaphore(1)  # one file at a time: 2 cores serve the chat too
 
     # ------------------------------------------------------------------ wiring
@@ -108,6 +109,7 @@ class Console:
             web.post("/remind", self.remind_all),
             web.get("/totals", self.totals),
             web.get("/files/{fmt}", self.download),
+            *telegram_webapp.routes(self),
             web.static("/static", HERE / "static"),
         ]
         app.add_routes(routes)
@@ -129,7 +131,8 @@ class Console:
         except web.HTTPRedirection as redirect:
             redirect.headers.update(SECURITY_HEADERS)
             raise
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():  # a page may set its own CSP
+            response.headers.setdefault(name, value)
         if not request.path.startswith("/web/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response

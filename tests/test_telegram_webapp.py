@@ -1,0 +1,126 @@
+"""The Telegram Mini App over real HTTP, against the real bot on the fake Telegram server: the
+Mini App's initData (signed here as Telegram signs it, with the fake bot's token) signs a
+coordinator in to the board and a reporter to their form; a tampered, stale, future or
+other bot's initData is refused. The Web App button under /baocao and the menu buttons."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import datetime, timedelta
+from html import unescape
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from bot.runtime import Running
+
+from .fake_telegram import FakeTelegram
+from .test_telegram_e2e import deep_link_sign_in
+from .web_console import base_url, client, coordinator
+
+pytestmark = pytest.mark.slow
+
+
+def signed_init_data(token: str, user_id: int, made: datetime, **changed: str) -> str:
+    """initData as Telegram makes it: the fields sorted as `key=value` lines, HMAC-SHA256
+    under HMAC-SHA256("WebAppData", bot token); `changed` fields are altered after signing."""
+    fields = {"query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+              "user": json.dumps({"id": user_id, "first_name": "Thu", "language_code": "vi"},
+                                 separators=(",", ":")),
+              "auth_date": str(int(made.timestamp()))}
+    check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    fields.update(changed)
+    return urlencode(fields)
+
+
+def words(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+async def post_init_data(http: aiohttp.ClientSession, bot: Running, init_data: str,
+                         page: str = "form") -> aiohttp.ClientResponse:
+    return await http.post(base_url(bot) + "/web/tg", data={"init_data": init_data,
+                                                           "next": page},
+                           allow_redirects=False)
+
+
+async def test_a_coordinator_opening_the_mini_app_is_signed_in_to_the_board(
+        console: Running, tg: FakeTelegram):
+    await coordinator(console, tg, "HP", 4200)
+    made = console.clock() - timedelta(minutes=1)
+    async with client() as http:
+        response = await post_init_data(http, console, signed_init_data(tg.token, 4200, made),
+                                        "console")
+        assert response.status == 303 and response.headers["Location"] == "/web/"
+        cookie = response.headers["Set-Cookie"]
+        assert cookie.startswith("baocao_web=") and "HttpOnly" in cookie
+        assert "Path=/web" in cookie and "Max-Age=28800" in cookie
+        async with http.get(base_url(console) + "/web/") as board:
+            assert board.status == 200
+            assert "Tuần lễ hưởng ứng học tập suốt đời năm 2023" in words(await board.text())
+
+
+async def test_a_reporter_goes_to_the_form_and_never_sees_the_board(
+        console: Running, tg: FakeTelegram):
+    teacher = tg.user(4201, "Cô Lan")
+    await deep_link_sign_in(console, teacher, "TH-ANLAO")
+    made = console.clock() - timedelta(seconds=20)
+    async with client() as http:
+        # Whatever the button asked for, a reporter is sent to the form.
+        for page in ("form", "console"):
+            response = await post_init_data(http, console,
+                                            signed_init_data(tg.token, 4201, made), page)
+            assert response.status == 303 and response.headers["Location"] == "/web/form/"
+            assert response.headers["Set-Cookie"].startswith("baocao_web=")
+        async with http.get(base_url(console) + "/web/") as board:
+            assert board.status in (401, 403, 404)
+            assert "Tuần lễ hưởng ứng" not in words(await board.text())
+
+
+@pytest.mark.parametrize("why", ["tampered", "stale", "future", "other bot", "unsigned",
+                                 "not a contact"])
+async def test_initdata_that_does_not_hold_is_refused_politely(
+        console: Running, tg: FakeTelegram, why: str):
+    await coordinator(console, tg, "HP", 4202)
+    now = console.clock()
+    init_data = {
+        # one field changed after Telegram signed it: someone else's id
+        "tampered": signed_init_data(tg.token, 4202, now, user=json.dumps(
+            {"id": 4203, "first_name": "Thu"}, separators=(",", ":"))),
+        "stale": signed_init_data(tg.token, 4202, now - timedelta(minutes=10)),
+        "future": signed_init_data(tg.token, 4202, now + timedelta(minutes=10)),
+        "other bot": signed_init_data("987654:another-bots-token", 4202, now),
+        "unsigned": "user=%7B%22id%22%3A4202%7D&auth_date=" + str(int(now.timestamp())),
+        "not a contact": signed_init_data(tg.token, 4299, now),
+    }[why]
+    async with client() as http:
+        response = await post_init_data(http, console, init_data, "console")
+        assert response.status == 403
+        assert "Set-Cookie" not in response.headers
+        text = words(await response.text())
+        expected = {"stale": "đã hết hạn", "future": "đã hết hạn",
+                    "not a contact": "chưa đăng ký"}.get(why, "Chưa xác minh được")
+        assert expected in text and "Telegram" in text
+        async with http.get(base_url(console) + "/web/") as board:
+            assert board.status == 401  # not signed in
+
+
+async def test_the_page_telegram_opens_posts_the_init_data(console: Running):
+    async with client() as http, http.get(base_url(console) + "/web/tg?next=console") as page:
+        assert page.status == 200
+        html = await page.text()
+        csp = page.headers["Content-Security-Policy"]
+    assert '<script src="https://telegram.org/js/telegram-web-app.js"></script>' in html
+    assert '<script src="/web/static/telegram.js" defer></script>' in html
+    assert re.search(r'<form method="post" action="/web/tg" id="tg-sign-in">', html)
+    assert 'name="init_data"' in html and 'name="next" value="console"' in html
+    assert "script-src 'self' https://telegram.org;" in csp and "unsafe-inline" not in csp
+    async with client() as http, http.get(base_url(console) + "/web/static/telegram.js") as js:
+        script = await js.text()
+    assert "Telegram.WebApp" in script and "tgWebAppData" in script and "submit()" in script
