@@ -271,7 +271,13 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
                          group_per_minute=settings.telegram_group_per_minute,
                          paid_per_second=(TELEGRAM_PAID_BROADCAST_RATE
                                           if settings.telegram_paid_broadcast else 0.0))
-    transport = TelegramTransport(bot, app.catalog)
+    from bot.web.telegram_webapp import web_app_base
+
+    mini_app = web_app_base(settings.public_url, settings.web_console())
+    if settings.web_console() and not mini_app:
+        log.warning("Telegram opens Mini Apps only from https: BAOCAO_PUBLIC_URL is not, so "
+                    "no Web App or menu button")
+    transport = TelegramTransport(bot, app.catalog, mini_app)
     app.dispatcher.fetchers["telegram"] = TelegramFiles(bot).fetch
     sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),

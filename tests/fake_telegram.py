@@ -778,6 +778,11 @@ class SpecChecker:
                 raise _Violation(f"{path}: a keyboard button has more than one kind: {kinds}")
             if out.get("style") not in (None, "danger", "success", "primary"):
                 raise _Violation(f"{path}.style: must be danger, success or primary")
+        elif owner == "WebAppInfo":
+            parts = urlsplit(out["url"])
+            local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+            if not (parts.scheme == "https" or (parts.scheme == "http" and local)):
+                raise _Violation(f"{path}.url: Web App URLs must be HTTPS, got {out['url']!r}")
         elif owner == "BotCommand":
             if not re.fullmatch(r"[a-z0-9_]{1,32}", out["command"]):
                 raise _Violation(
@@ -2021,6 +2026,10 @@ class FakeTelegram:
 
     async def _m_sendMessage(self, p: dict) -> dict:
         chat_id = self._chat(p["chat_id"])
+        markup = p.get("reply_markup") or {}
+        if chat_id < 0 and any("web_app" in b for row in markup.get("inline_keyboard") or []
+                               for b in row):
+            raise _Violation("BUTTON_TYPE_INVALID: web_app buttons only in private chats")
         self._check_reply(chat_id, p)
         text, entities = self._render(p["text"], p.get("parse_mode"), p.get("entities"))
         sm = self._new_message(

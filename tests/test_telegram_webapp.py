@@ -5,20 +5,26 @@ other bot's initData is refused. The Web App button under /baocao and the menu b
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import re
 from datetime import datetime, timedelta
 from html import unescape
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
+from bot.app import App
 from bot.runtime import Running
+from bot.storage.models import ConversationState
 
-from .fake_telegram import FakeTelegram
+from .conftest import invite
+from .fake_telegram import FakeTelegram, SentMessage
 from .test_telegram_e2e import deep_link_sign_in
 from .web_console import base_url, client, coordinator
 
@@ -124,3 +130,100 @@ async def test_the_page_telegram_opens_posts_the_init_data(console: Running):
     async with client() as http, http.get(base_url(console) + "/web/static/telegram.js") as js:
         script = await js.text()
     assert "Telegram.WebApp" in script and "tgWebAppData" in script and "submit()" in script
+
+
+def web_app_buttons(message: SentMessage) -> list[dict]:
+    return [b for b in message.buttons if "web_app" in b]
+
+
+async def test_baocao_offers_the_form_as_a_web_app_button_in_the_private_chat(
+        console: Running, tg: FakeTelegram):
+    teacher = tg.user(4210, "Cô Lan")
+    await deep_link_sign_in(console, teacher, "TH-ANLAO")
+    await teacher.send("/baocao")
+    first = await teacher.wait_for("câu 1/")
+    form_url = base_url(console) + "/web/tg?next=form"
+    assert web_app_buttons(first) == [{"text": "Mở biểu mẫu", "web_app": {"url": form_url}}]
+    assert [b["text"] for b in first.buttons if "callback_data" in b][-2:] == [
+        "Mẫu điền nhanh", "Tệp Excel"]  # the chat's own shortcuts are still there
+    # /baocao again in the middle of the report, and once the conversation was left, offer it
+    # too.
+    await teacher.press("Có")
+    await teacher.wait_for("1.1 = Có")
+    await teacher.send("/baocao")
+    again = await teacher.wait_for("tiếp tục báo cáo")
+    assert web_app_buttons(again) == [{"text": "Mở biểu mẫu", "web_app": {"url": form_url}}]
+    await teacher.send("/huy")
+    await teacher.wait_for("Đã dừng")
+    await teacher.send("/baocao")
+    later = await teacher.wait_for("Đã trả lời 1/")
+    assert web_app_buttons(later) == [{"text": "Mở biểu mẫu", "web_app": {"url": form_url}}]
+    # In a group the bot answers only with the way to its private chat: no Web App there
+    # (Telegram refuses web_app buttons outside private chats; the fake checks it).
+    group = tg.group()
+    await group.send(teacher, "/baocao@" + console.telegram_username)
+    await asyncio.sleep(1.0)
+    assert group.messages() and not any(web_app_buttons(m) for m in group.messages())
+
+
+def test_the_telegram_keyboard_leaves_the_web_app_out_where_it_cannot_open():
+    from bot.channels.telegram.transport import keyboard
+
+    buttons = [["ans:1.1:yes", "Có", False], ["form", "Mở biểu mẫu", True, "web_app"]]
+    private = keyboard(buttons, "https://bot.example.org")
+    assert private is not None
+    assert [[(b.text, b.web_app.url if b.web_app else b.callback_data) for b in row]
+            for row in private.inline_keyboard] == [
+        [("Có", "ans:1.1:yes")], [("Mở biểu mẫu", "https://bot.example.org/web/tg?next=form")]]
+    for shown in (keyboard(buttons, "https://bot.example.org", group=True),
+                  keyboard(buttons, "")):  # a group; no console (or no https address)
+        assert shown is not None
+        assert [[b.text for b in row] for row in shown.inline_keyboard] == [["Có"]]
+    assert keyboard([["form", "Mở biểu mẫu", True, "web_app"]], "") is None
+
+
+async def test_the_local_chat_shows_no_web_app_button_and_its_words_select_nothing(
+        app: App, person):  # noqa: ANN001
+    lan = person("lan")
+    await lan.say(await invite(app, "X-ANLAO"))
+    shown = await lan.say("/baocao")
+    assert "câu 1/" in shown and "/web/tg" not in shown and "biểu mẫu”" not in shown
+    async with app.sessions() as session:
+        states = (await session.scalars(select(ConversationState.state))).all()
+    offered = [token for state in states for token, *_rest in state.get("offered") or []]
+    assert "template" in offered and "form" not in offered  # typed, its label is no choice
+
+
+async def test_a_zalo_only_console_has_no_mini_app_and_zalo_shows_no_web_app_button(
+        db_url: str, tmp_path: Path):
+    from bot.runtime import start
+    from bot.settings import Settings
+
+    from .conftest import seed_reference_data
+    from .fake_zalo import FakeZalo
+    from .test_telegram_e2e import FlowingClock, free_port
+    from .test_zalo_e2e import sign_in as zalo_sign_in
+    from .web_console import SECRET, START
+
+    port = free_port()
+    async with FakeZalo() as zl:
+        settings = Settings(database_url=db_url, zalo_bot_token=zl.token,
+                            zalo_api_base=zl.base_url, zalo_rate_per_chat=50,
+                            public_url=f"http://127.0.0.1:{port}", webhook_port=port,
+                            web_secret=SECRET, files_dir=str(tmp_path / "files"),
+                            reminder_tick_seconds=0, outbox_lease_seconds=1)
+        bot = await start(settings, clock=FlowingClock(START))
+        try:
+            await seed_reference_data(bot.app, tmp_path)
+            thu = zl.user("a1b2c3d4e5f6a7b8c9d0", "Nguyễn Thị Thu")
+            await zalo_sign_in(bot, thu)
+            await thu.send("/baocao")
+            first = await thu.wait_for("câu 1/")
+            assert "/web/tg" not in first.text and "“mở biểu mẫu”" not in first.text
+            async with client() as http:
+                for method in ("get", "post"):  # no Telegram token: no Mini App at all
+                    async with http.request(method, settings.public_url + "/web/tg") as page:
+                        assert page.status == 404
+        finally:
+            await bot.stop()
+        assert zl.spec_errors == []

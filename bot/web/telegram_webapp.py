@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -59,6 +60,17 @@ def routes(console: Console) -> list[web.RouteDef]:
     """The Mini App's page and its sign-in, for the console's route list."""
     signin = TelegramSignIn(console)
     return [web.get("/tg", signin.page), web.post("/tg", signin.sign_in)]
+
+
+def web_app_base(public_url: str, console_on: bool) -> str:
+    """Where Web App buttons open the console, or "" when they cannot: the console off, or an
+    address Telegram does not open (it takes https only; plain http only on this machine,
+    for tests against the fake Bot API)."""
+    parts = urlsplit(public_url)
+    local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not console_on or not (parts.scheme == "https" or local):
+        return ""
+    return public_url.rstrip("/")
 
 
 def web_app_url(public_url: str, page: str) -> str:
