@@ -25,6 +25,7 @@ limits can be injected.
 
 Records: ``requests`` (every call, with coerced params and the answered status), ``spec_errors``
 (violations), ``spec_warnings`` (deprecated fields Telegram still accepts), ``commands``,
+``menu_buttons`` (setChatMenuButton, by chat),
 ``chat_actions``, ``callback_answers``, ``webhook_statuses``, ``flood_429s``.
 The spec is found via $TELEGRAM_BOT_API_SPEC, next to this file, in tests/data/, or in
 /work/shared/reference/.
@@ -1269,6 +1270,7 @@ class FakeTelegram:
         self.webhook_max_connections = 40
         self.webhook_timeout = 10.0
         self.commands: dict[tuple[str, str], list[dict]] = {}
+        self.menu_buttons: dict[int | None, dict] = {}  # by private chat; None: the default
         self.users: dict[int, FakeUser] = {}
         self.blocked_by: set[int] = set()
         self.flood_429s = 0
@@ -2023,6 +2025,17 @@ class FakeTelegram:
     async def _m_deleteMyCommands(self, p: dict) -> bool:
         self.commands.pop(self._scope_key(p), None)
         return True
+
+    async def _m_setChatMenuButton(self, p: dict) -> bool:
+        chat_id = p.get("chat_id")
+        if chat_id is not None and self._chat(chat_id) < 0:
+            raise _ApiError(400, "Bad Request: chat_id must be a private chat")
+        self.menu_buttons[chat_id] = dict(p.get("menu_button") or {"type": "default"})
+        return True
+
+    async def _m_getChatMenuButton(self, p: dict) -> dict:
+        return self.menu_buttons.get(p.get("chat_id"), self.menu_buttons.get(
+            None, {"type": "commands"}))
 
     async def _m_sendMessage(self, p: dict) -> dict:
         chat_id = self._chat(p["chat_id"])

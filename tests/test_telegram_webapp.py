@@ -227,3 +227,53 @@ async def test_a_zalo_only_console_has_no_mini_app_and_zalo_shows_no_web_app_but
         finally:
             await bot.stop()
         assert zl.spec_errors == []
+
+
+async def test_the_menu_button_opens_the_console_for_a_coordinator_and_the_form_for_a_reporter(
+        console: Running, tg: FakeTelegram):
+    await coordinator(console, tg, "HP", 4230)
+    teacher = tg.user(4231, "Cô Lan")
+    await deep_link_sign_in(console, teacher, "TH-ANLAO")
+    base = base_url(console)
+    for chat, text, page in ((4230, "Bảng điều khiển", "console"),
+                             (4231, "Mở biểu mẫu", "form")):
+        for _ in range(50):  # the menu goes out through the outbox, after the reply
+            if chat in tg.menu_buttons:
+                break
+            await asyncio.sleep(0.1)
+        assert tg.menu_buttons[chat] == {"type": "web_app", "text": text,
+                                         "web_app": {"url": f"{base}/web/tg?next={page}"}}
+    # Set with the chat's command list, once per sign-in.
+    calls = [r for r in tg.requests if r.method == "setChatMenuButton"]
+    assert sorted(r.params["chat_id"] for r in calls) == [4230, 4231]
+    # The coordinator who opens it is signed in to the board.
+    made = console.clock() - timedelta(seconds=5)
+    async with client() as http:
+        response = await post_init_data(http, console, signed_init_data(tg.token, 4230, made),
+                                        "console")
+        assert response.status == 303 and response.headers["Location"] == "/web/"
+
+
+async def test_without_the_console_no_menu_button_is_set(tg: FakeTelegram, db_url: str,
+                                                          tmp_path: Path):
+    from bot.runtime import start
+    from bot.settings import Settings
+
+    from .conftest import seed_reference_data
+    from .test_telegram_e2e import FlowingClock
+    from .web_console import START
+
+    bot = await start(Settings(database_url=db_url, telegram_bot_token=tg.token,
+                               telegram_api_base=tg.base_url, telegram_rate_per_chat=50,
+                               files_dir=str(tmp_path / "files"), reminder_tick_seconds=0),
+                      clock=FlowingClock(START))
+    try:
+        await seed_reference_data(bot.app, tmp_path)
+        user = tg.user(4232, "Thu")
+        await deep_link_sign_in(bot, user, "X-ANLAO")
+        await user.send("/baocao")
+        first = await user.wait_for("câu 1/")
+        assert not web_app_buttons(first)  # and no Web App button either
+        assert not [r for r in tg.requests if r.method == "setChatMenuButton"]
+    finally:
+        await bot.stop()

@@ -26,6 +26,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     WebAppInfo,
 )
@@ -157,10 +158,12 @@ class TelegramTransport:
             await self.bot.answer_callback_query(payload["callback_id"],
                                                  text=payload.get("text") or None)
         elif kind == "menu":
-            await self.bot.set_my_commands(
-                self._menu(payload.get("language", "vi"),
-                           payload.get("role") in ("coordinator", "admin")),
-                scope=BotCommandScopeChat(chat_id=chat_id))
+            coordinator = payload.get("role") in ("coordinator", "admin")
+            await self.bot.set_my_commands(self._menu(payload.get("language", "vi"), coordinator),
+                                           scope=BotCommandScopeChat(chat_id=chat_id))
+            if self.web_app_base and not self.is_group(str(chat_id)):
+                await self.bot.set_chat_menu_button(chat_id=chat_id, menu_button=self._menu_button(
+                    payload.get("language", "vi"), coordinator))
         elif kind in ("document", "photo"):
             source = _file(payload)
             caption = payload.get("caption") or None
@@ -172,6 +175,14 @@ class TelegramTransport:
             raise Rejected(f"unknown payload kind {kind!r}")
         return None
 
+
+    def _menu_button(self, language: str, coordinator: bool) -> MenuButtonWebApp:
+        """The button beside the text box: the console for a coordinator, the form for a
+        reporter, opened as a Mini App that signs them in by its initData."""
+        tr = self.catalog.tr(language)
+        page, text = ("console", tr("Console")) if coordinator else ("form", tr("Open the form"))
+        return MenuButtonWebApp(text=text, web_app=WebAppInfo(
+            url=web_app_url(self.web_app_base, page)))
 
     def _menu(self, language: str, coordinator: bool) -> list[BotCommand]:
         from bot.channels.telegram.channel import command_list
