@@ -278,6 +278,10 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
         log.warning("Telegram opens Mini Apps only from https: BAOCAO_PUBLIC_URL is not, so "
                     "no Web App or menu button")
     transport = TelegramTransport(bot, app.catalog, mini_app)
+    if mini_app:  # those who signed in before it was on get theirs, a bounded batch a start
+        from bot.channels.telegram.menu_buttons import queue_missing
+
+        await queue_missing(app.sessions, mini_app, clock())
     app.dispatcher.fetchers["telegram"] = TelegramFiles(bot).fetch
     sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),

@@ -277,3 +277,46 @@ async def test_without_the_console_no_menu_button_is_set(tg: FakeTelegram, db_ur
         assert not [r for r in tg.requests if r.method == "setChatMenuButton"]
     finally:
         await bot.stop()
+
+
+async def test_people_signed_in_before_the_console_was_on_get_the_menu_button_at_start(
+        tg: FakeTelegram, db_url: str, tmp_path: Path):
+    from bot.runtime import start
+    from bot.settings import Settings
+
+    from .conftest import seed_reference_data
+    from .test_telegram_e2e import FlowingClock, free_port
+    from .web_console import SECRET, START
+
+    def settings(**console: str | int) -> Settings:
+        return Settings(database_url=db_url, telegram_bot_token=tg.token,
+                        telegram_api_base=tg.base_url, telegram_rate_per_chat=50,
+                        files_dir=str(tmp_path / "files"), reminder_tick_seconds=0, **console)
+
+    plain = settings()
+    bot = await start(plain, clock=FlowingClock(START))
+    try:
+        await seed_reference_data(bot.app, tmp_path)
+        await coordinator(bot, tg, "HP", 4240)
+        await deep_link_sign_in(bot, tg.user(4241, "Cô Lan"), "TH-ANLAO")
+    finally:
+        await bot.stop()
+    assert tg.menu_buttons == {}
+    port = free_port()
+    with_console = settings(public_url=f"http://127.0.0.1:{port}", webhook_port=port,
+                            web_secret=SECRET)
+    for _restart in range(2):
+        bot = await start(with_console, clock=FlowingClock(START))
+        try:
+            for _ in range(50):
+                if {4240, 4241} <= set(tg.menu_buttons):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await bot.stop()
+        base = f"http://127.0.0.1:{port}/web/tg?next="
+        assert tg.menu_buttons[4240]["web_app"]["url"] == base + "console"
+        assert tg.menu_buttons[4241]["web_app"]["url"] == base + "form"
+        # Once per chat: a second start sends none again.
+        calls = [r.params["chat_id"] for r in tg.requests if r.method == "setChatMenuButton"]
+        assert sorted(calls) == [4240, 4241]
