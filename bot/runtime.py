@@ -236,7 +236,9 @@ def _start_console(running: Running, settings: Settings, clock: Callable[[], dat
                       app.dispatcher.forms, app.dispatcher.reminders,
                       settings.web_secret.get_secret_value(), settings.public_url, clock,
                       timedelta(days=settings.late_window_days),
-                      on_commit=app.dispatcher.on_commit)
+                      on_commit=app.dispatcher.on_commit,
+                      telegram_token=settings.telegram_bot_token.get_secret_value()
+                      if settings.telegram_bot_token is not None else "")
     console.bot_names, console.report_settings = app.dispatcher.bot_names, \
         app.dispatcher.report_settings
     console.mount(web_app)
@@ -290,7 +292,17 @@ async def _start_telegram(running: Running, settings: Settings, clock: Callable[
                          group_per_minute=settings.telegram_group_per_minute,
                          paid_per_second=(TELEGRAM_PAID_BROADCAST_RATE
                                           if settings.telegram_paid_broadcast else 0.0))
-    transport = TelegramTransport(bot, app.catalog)
+    from bot.web.telegram_webapp import web_app_base
+
+    mini_app = web_app_base(settings.public_url, settings.web_console())
+    if settings.web_console() and not mini_app:
+        log.warning("Telegram opens Mini Apps only from https: BAOCAO_PUBLIC_URL is not, so "
+                    "no Web App or menu button")
+    transport = TelegramTransport(bot, app.catalog, mini_app)
+    if mini_app:  # those who signed in before it was on get theirs, a bounded batch a start
+        from bot.channels.telegram.menu_buttons import queue_missing
+
+        await queue_missing(app.sessions, mini_app, clock())
     app.dispatcher.fetchers["telegram"] = TelegramFiles(bot).fetch
     sender = OutboxSender(app.sessions, transport, clock, app.catalog, flood,
                           lease=timedelta(seconds=settings.outbox_lease_seconds),

@@ -56,6 +56,12 @@ class Button:
     token: str
     label: str
     shortcut: bool = False
+    # WEB_APP: opens the bot's web page `token` ("form") inside the messenger (a Telegram
+    # Mini App), never pressed back; channels that cannot open one leave it out.
+    kind: str = "press"
+
+
+WEB_APP = "web_app"
 
 
 @dataclass(frozen=True)

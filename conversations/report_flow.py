@@ -48,6 +48,7 @@ from conversations.vetting import (
     same_answer,
     vet,
 )
+from conversations.web_app import form_button
 from conversations.yes_no import parse_yes_no
 from conversations.yes_no_details import spread_details
 
@@ -276,7 +277,7 @@ def start(turn: Turn, arg: str = "", purpose: str = "") -> None:
             offer = _received_offer(turn, a) if _may_consolidate(turn, a) else ""
             ask(turn, a, turn.state["question"],
                 prefix=tr("Let's continue: {title}.", title=_title(turn, a))
-                + ("\n" + offer if offer else ""))
+                + ("\n" + offer if offer else ""), extra=form_button(turn))
         return
     assignments = _open(turn)
     held = turn.state.get("held", "") if step == "choosing" else ""  # kept through /baocao
@@ -378,6 +379,7 @@ def begin(turn: Turn, a: Assignment) -> None:
     if a.answers:
         prefix = header + "\n" + tr("{done} of {total} questions are already answered.",
                                      done=done, total=total)
+        extra = form_button(turn)
     else:
         example = example_line(example_section(form), tr.language)
         how = tr.plural(
@@ -388,9 +390,9 @@ def begin(turn: Turn, a: Assignment) -> None:
             "in one message, for example: {example}; or the whole report at once with "
             "/mau.", total, example=example)
         prefix = header + "\n" + how
-    ask(turn, a, unanswered[0].id, prefix=prefix,
-        extra=(Button("template", tr("Template for the whole report"), shortcut=True),
-               Button("excel", tr("Excel file"), shortcut=True)))
+        extra = (Button("template", tr("Template for the whole report"), shortcut=True),
+                 Button("excel", tr("Excel file"), shortcut=True), *form_button(turn))
+    ask(turn, a, unanswered[0].id, prefix=prefix, extra=extra)
 
 
 def cancel(turn: Turn) -> None:

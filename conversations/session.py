@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from conversations.context import Context
-from conversations.events import Button, Effect, InboundEvent, OutboundMessage, StepResult
+from conversations.events import (
+    WEB_APP,
+    Button,
+    Effect,
+    InboundEvent,
+    OutboundMessage,
+    StepResult,
+)
 from conversations.i18n import Tr
 
 # The steps of a report being filled in: choosing the unit, answering, confirming a figure
@@ -65,8 +72,9 @@ class Turn:
         `lead`, `prompt`: see OutboundMessage."""
         self.messages.append(OutboundMessage(text=text, buttons=buttons, lead=lead,
                                              prompt=prompt))
-        if buttons:
-            self.state["offered"] = [[b.token, b.label, b.shortcut] for b in buttons]
+        choices = [b for b in buttons if b.kind != WEB_APP]  # a web page is no choice to type
+        if choices:
+            self.state["offered"] = [[b.token, b.label, b.shortcut] for b in choices]
         else:
             self.state.pop("offered", None)
 

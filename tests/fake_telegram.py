@@ -25,6 +25,7 @@ limits can be injected.
 
 Records: ``requests`` (every call, with coerced params and the answered status), ``spec_errors``
 (violations), ``spec_warnings`` (deprecated fields Telegram still accepts), ``commands``,
+``menu_buttons`` (setChatMenuButton, by chat),
 ``chat_actions``, ``callback_answers``, ``webhook_statuses``, ``flood_429s``.
 The spec is found via $TELEGRAM_BOT_API_SPEC, next to this file, in tests/data/, or in
 /work/shared/reference/.
@@ -778,6 +779,11 @@ class SpecChecker:
                 raise _Violation(f"{path}: a keyboard button has more than one kind: {kinds}")
             if out.get("style") not in (None, "danger", "success", "primary"):
                 raise _Violation(f"{path}.style: must be danger, success or primary")
+        elif owner == "WebAppInfo":
+            parts = urlsplit(out["url"])
+            local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+            if not (parts.scheme == "https" or (parts.scheme == "http" and local)):
+                raise _Violation(f"{path}.url: Web App URLs must be HTTPS, got {out['url']!r}")
         elif owner == "BotCommand":
             if not re.fullmatch(r"[a-z0-9_]{1,32}", out["command"]):
                 raise _Violation(
@@ -1264,6 +1270,7 @@ class FakeTelegram:
         self.webhook_max_connections = 40
         self.webhook_timeout = 10.0
         self.commands: dict[tuple[str, str], list[dict]] = {}
+        self.menu_buttons: dict[int | None, dict] = {}  # by private chat; None: the default
         self.users: dict[int, FakeUser] = {}
         self.blocked_by: set[int] = set()
         self.flood_429s = 0
@@ -2019,8 +2026,23 @@ class FakeTelegram:
         self.commands.pop(self._scope_key(p), None)
         return True
 
+    async def _m_setChatMenuButton(self, p: dict) -> bool:
+        chat_id = p.get("chat_id")
+        if chat_id is not None and self._chat(chat_id) < 0:
+            raise _ApiError(400, "Bad Request: chat_id must be a private chat")
+        self.menu_buttons[chat_id] = dict(p.get("menu_button") or {"type": "default"})
+        return True
+
+    async def _m_getChatMenuButton(self, p: dict) -> dict:
+        return self.menu_buttons.get(p.get("chat_id"), self.menu_buttons.get(
+            None, {"type": "commands"}))
+
     async def _m_sendMessage(self, p: dict) -> dict:
         chat_id = self._chat(p["chat_id"])
+        markup = p.get("reply_markup") or {}
+        if chat_id < 0 and any("web_app" in b for row in markup.get("inline_keyboard") or []
+                               for b in row):
+            raise _Violation("BUTTON_TYPE_INVALID: web_app buttons only in private chats")
         self._check_reply(chat_id, p)
         text, entities = self._render(p["text"], p.get("parse_mode"), p.get("entities"))
         sm = self._new_message(

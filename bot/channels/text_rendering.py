@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.events import OutboundMessage
+from conversations.events import WEB_APP, OutboundMessage
 from conversations.i18n import Catalog
 
 # Buttons a text-only channel leaves out because the text already says what to type.
@@ -15,7 +15,7 @@ def render_text(message: OutboundMessage, catalog: Catalog, language: str) -> st
     tr = catalog.tr(language)
     lines = [message.text]
     commands = [b for b in message.buttons if b.token.startswith("/")]
-    buttons = [b for b in message.buttons if b.token not in TEXT_SAYS_IT
+    buttons = [b for b in message.buttons if b.token not in TEXT_SAYS_IT and b.kind != WEB_APP
                and not b.token.startswith(("share_phone", "/"))]
     answers = [b for b in buttons if not b.shortcut]
     shortcuts = [b for b in buttons if b.shortcut]

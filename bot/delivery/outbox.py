@@ -30,14 +30,16 @@ def to_payload(message: OutboundMessage, language: str = "vi") -> dict[str, Any]
     """`language` is the reader's: text-only channels word their hints ("Trả lời 1 hoặc 2")."""
     payload: dict[str, Any] = {
         "kind": "message", "text": message.text, "language": language,
-        "buttons": [[b.token, b.label, b.shortcut] for b in message.buttons]}
+        "buttons": [[b.token, b.label, b.shortcut, *([b.kind] if b.kind != "press" else [])]
+                    for b in message.buttons]}
     if message.lead:
         payload["lead"] = message.lead
     return payload
 
 
 def from_payload(payload: dict[str, Any]) -> OutboundMessage:
-    buttons = tuple(Button(t, label, bool(s)) for t, label, s in payload.get("buttons") or [])
+    buttons = tuple(Button(t, label, bool(s), *kind)
+                    for t, label, s, *kind in payload.get("buttons") or [])
     return OutboundMessage(text=payload.get("text", ""), buttons=buttons)
 
 

@@ -31,7 +31,16 @@ from bot.coordinators.reporting import Scope
 from bot.exports.letterhead import ReportSettings
 from bot.storage.context_loader import FormCache, contact_view
 from bot.storage.models import Campaign, Period
-from bot.web import actions, auth, board, invite_pages, office_units, texts, unit_page
+from bot.web import (
+    actions,
+    auth,
+    board,
+    invite_pages,
+    office_units,
+    telegram_webapp,
+    texts,
+    unit_page,
+)
 from bot.web.auth import COOKIE, PRE_COOKIE, SESSION_LIFETIME, Signer, Throttle, Visitor
 from bot.web.campaign_pages import routes as campaign_routes
 from conversations.context import ContactView
@@ -81,7 +90,7 @@ class Console:
                  forms: FormCache, store: ReminderStore, secret: str, public_url: str,
                  clock: Callable[[], datetime], late_window: timedelta,
                  on_commit: list[Callable[[], None]] | None = None,
-                 throttle: Throttle | None = None) -> None:
+                 throttle: Throttle | None = None, telegram_token: str = "") -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.catalog = catalog
@@ -93,6 +102,7 @@ class Console:
         self.late_window = late_window
         self.on_commit = on_commit if on_commit is not None else []
         self.throttle = throttle or Throttle()
+        self.telegram_token = telegram_token  # checks the Mini App's initData (/web/tg)
         self.exporting = asyncio.Semaphore(1)  # one file at a time: 2 cores serve the chat too
 
     # ------------------------------------------------------------------ wiring
@@ -117,6 +127,7 @@ class Console:
             *invite_pages.routes(self),
             *campaign_routes(self),
             *office_units.add_routes(self),
+            *telegram_webapp.routes(self),
             web.static("/static", HERE / "static"),
         ]
         app.add_routes(routes)
@@ -138,7 +149,8 @@ class Console:
         except web.HTTPRedirection as redirect:
             redirect.headers.update(SECURITY_HEADERS)
             raise
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():  # a page may set its own CSP
+            response.headers.setdefault(name, value)
         if not request.path.startswith("/web/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response

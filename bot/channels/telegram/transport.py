@@ -26,11 +26,15 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
+    WebAppInfo,
 )
 
 from bot.channels.telegram.session import UndecodableAnswer
 from bot.delivery.outbox_sender import Rejected, RetryLater, Transient, Unreachable
+from bot.web.telegram_webapp import web_app_url
+from conversations.events import WEB_APP
 from conversations.i18n import Catalog
 
 log = logging.getLogger(__name__)
@@ -38,26 +42,39 @@ CALLBACK_DATA_LIMIT = 64
 HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
 
 
-def keyboard(buttons: list[list[Any]]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+def keyboard(buttons: list[list[Any]], web_app_base: str = "", group: bool = False
+             ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     """Answers one or two to a row, shortcuts together in the last row; the phone-sharing
-    button is a reply keyboard, as Telegram requires."""
-    if not buttons:
+    button is a reply keyboard, as Telegram requires. A Web App button opens the page under
+    `web_app_base` (the console's https address); without one, or in a group (Telegram
+    refuses web_app buttons there), it is left out."""
+    kept = tuple((str(t), str(label), bool(s), str(kind[0]) if kind else "press")
+                 for t, label, s, *kind in buttons
+                 if not kind or kind[0] != WEB_APP or (web_app_base and not group))
+    if not kept:
         return None
-    return _keyboard(tuple((str(t), str(label), bool(s)) for t, label, s in buttons))
+    return _keyboard(kept, web_app_base)
 
 
 @functools.lru_cache(maxsize=2048)  # everyone at question 4.2 gets the same keyboard
-def _keyboard(buttons: tuple[tuple[str, str, bool], ...]
+def _keyboard(buttons: tuple[tuple[str, str, bool, str], ...], web_app_base: str
               ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
-    if any(token == "share_phone" for token, _label, _s in buttons):
-        label = next(label for token, label, _s in buttons if token == "share_phone")
+    if any(token == "share_phone" for token, _label, _s, _k in buttons):
+        label = next(label for token, label, _s, _k in buttons if token == "share_phone")
         return ReplyKeyboardMarkup(
             keyboard=[[KeyboardButton(text=label, request_contact=True)]],
             resize_keyboard=True, one_time_keyboard=True)
-    answers = [InlineKeyboardButton(text=label, callback_data=_data(token))
-               for token, label, shortcut in buttons if not shortcut]
-    shortcuts = [InlineKeyboardButton(text=label, callback_data=_data(token))
-                 for token, label, shortcut in buttons if shortcut]
+
+    def button(token: str, label: str, kind: str) -> InlineKeyboardButton:
+        if kind == WEB_APP:
+            return InlineKeyboardButton(text=label, web_app=WebAppInfo(
+                url=web_app_url(web_app_base, token)))
+        return InlineKeyboardButton(text=label, callback_data=_data(token))
+
+    answers = [button(token, label, kind)
+               for token, label, shortcut, kind in buttons if not shortcut]
+    shortcuts = [button(token, label, kind)
+                 for token, label, shortcut, kind in buttons if shortcut]
     rows: list[list[InlineKeyboardButton]] = []
     short = all(len(b.text) <= 16 for b in answers)
     step = 2 if short else 1
@@ -77,9 +94,11 @@ def _data(token: str) -> str:
 class TelegramTransport:
     channel = "telegram"
 
-    def __init__(self, bot: Bot, catalog: Catalog) -> None:
+    def __init__(self, bot: Bot, catalog: Catalog, web_app_base: str = "") -> None:
         self.bot = bot
         self.catalog = catalog
+        # The console's address when Mini Apps can open it (https, console on); "" otherwise.
+        self.web_app_base = web_app_base
         # Command menus by (language, coordinator): built once, as pydantic models cost about
         # 2 ms a menu to make, a third of a sign-in's CPU (bench/README.md).
         self._menus: dict[tuple[str, bool], list[BotCommand]] = {}
@@ -115,10 +134,22 @@ class TelegramTransport:
         if kind == "message":
             # Paid broadcast (the sender marks bulk messages when it is on): Telegram lets
             # these go beyond 30 a second, for 0.1 Star each beyond the free rate.
-            markup = keyboard(payload.get("buttons") or [])
+            buttons = payload.get("buttons") or []
+            markup = keyboard(buttons, self.web_app_base, self.is_group(str(chat_id)))
             paid = payload.get("paid_broadcast") or None
-            sent = await self.bot.send_message(chat_id, payload["text"], reply_markup=markup,
-                                               allow_paid_broadcast=paid)
+            try:
+                sent = await self.bot.send_message(chat_id, payload["text"],
+                                                   reply_markup=markup,
+                                                   allow_paid_broadcast=paid)
+            except TelegramBadRequest as exc:
+                plain = keyboard(buttons)  # never lose a reply over the Web App button
+                if plain == markup or any(h in exc.message.lower() for h in HARMLESS):
+                    raise
+                log.warning("chat %s: refused with its Web App button (%s); sent without it",
+                            chat_id, exc.message)
+                sent = await self.bot.send_message(chat_id, payload["text"],
+                                                   reply_markup=plain,
+                                                   allow_paid_broadcast=paid)
             return str(sent.message_id)
         if kind == "edit":
             await self.bot.edit_message_text(text=payload["text"], chat_id=chat_id,
@@ -127,10 +158,12 @@ class TelegramTransport:
             await self.bot.answer_callback_query(payload["callback_id"],
                                                  text=payload.get("text") or None)
         elif kind == "menu":
-            await self.bot.set_my_commands(
-                self._menu(payload.get("language", "vi"),
-                           payload.get("role") in ("coordinator", "admin")),
-                scope=BotCommandScopeChat(chat_id=chat_id))
+            coordinator = payload.get("role") in ("coordinator", "admin")
+            await self.bot.set_my_commands(self._menu(payload.get("language", "vi"), coordinator),
+                                           scope=BotCommandScopeChat(chat_id=chat_id))
+            if self.web_app_base and not self.is_group(str(chat_id)):
+                await self.bot.set_chat_menu_button(chat_id=chat_id, menu_button=self._menu_button(
+                    payload.get("language", "vi"), coordinator))
         elif kind in ("document", "photo"):
             source = _file(payload)
             caption = payload.get("caption") or None
@@ -142,6 +175,14 @@ class TelegramTransport:
             raise Rejected(f"unknown payload kind {kind!r}")
         return None
 
+
+    def _menu_button(self, language: str, coordinator: bool) -> MenuButtonWebApp:
+        """The button beside the text box: the console for a coordinator, the form for a
+        reporter, opened as a Mini App that signs them in by its initData."""
+        tr = self.catalog.tr(language)
+        page, text = ("console", tr("Console")) if coordinator else ("form", tr("Open the form"))
+        return MenuButtonWebApp(text=text, web_app=WebAppInfo(
+            url=web_app_url(self.web_app_base, page)))
 
     def _menu(self, language: str, coordinator: bool) -> list[BotCommand]:
         from bot.channels.telegram.channel import command_list
