@@ -221,6 +221,7 @@ def _start_console(running: Running, settings: Settings, clock: Callable[[], dat
                       settings.web_secret.get_secret_value(), settings.public_url, clock,
                       timedelta(days=settings.late_window_days),
                       on_commit=app.dispatcher.on_commit)
+    console.dispatcher = app.dispatcher
     console.mount(web_app)
     running.console = console
     log.info("Web console at %s/web/ (coordinators send /web for a link)",

@@ -30,7 +30,7 @@ from bot.coordinators.reminders import ReminderStore
 from bot.coordinators.reporting import Scope
 from bot.storage.context_loader import FormCache, contact_view
 from bot.storage.models import Campaign, Period
-from bot.web import actions, auth, board, texts, unit_page
+from bot.web import actions, auth, board, form_pages, texts, unit_page
 from bot.web.auth import COOKIE, PRE_COOKIE, SESSION_LIFETIME, Signer, Throttle, Visitor
 from conversations.context import ContactView
 from conversations.deadlines import deadline_phrase
@@ -88,6 +88,7 @@ class Console:
         self.on_commit = on_commit if on_commit is not None else []
         self.throttle = throttle or Throttle()
         self.exporting = asyncio.Semaphore(1)  # one file at a time: 2 cores serve the chat too
+        self.dispatcher: Any = None  # the chat's, set by the runtime: the form page's posts
 
     # ------------------------------------------------------------------ wiring
 
@@ -108,6 +109,7 @@ class Console:
             web.post("/remind", self.remind_all),
             web.get("/totals", self.totals),
             web.get("/files/{fmt}", self.download),
+            *form_pages.routes(self),
             web.static("/static", HERE / "static"),
         ]
         app.add_routes(routes)
@@ -158,6 +160,8 @@ class Console:
         visitor = await auth.visitor(session, token, now)
         if visitor is None:
             return None
+        if visitor.role not in auth.ROLES:  # a reporter's session opens the form page only
+            raise web.HTTPNotFound()
         contact = await contact_view(session, visitor.contact_id)
         if contact is None:
             return None
@@ -305,7 +309,11 @@ class Console:
                 self.throttle.failed(address, now)
             return self._message(request, 404 if result == "unknown" else 410, result)
         session_token, _language = result
-        response = web.Response(status=303, headers={"Location": "/web/"})
+        async with self.read_sessions() as session:
+            visitor = await auth.visitor(session, session_token, now)
+        reporter = visitor is not None and visitor.role == "reporter"
+        response = web.Response(status=303, headers={
+            "Location": "/web/form/" if reporter else "/web/"})
         response.set_cookie(COOKIE, self.signer.cookie(session_token),
                             max_age=int(SESSION_LIFETIME.total_seconds()), path="/web",
                             httponly=True, samesite="Lax", secure=self.secure)

@@ -1,0 +1,34 @@
+"""The form page offered under `/baocao` where the messenger has no Web App button (Zalo, the
+local chat): a one-time link in the text, made like the console's (`/web`)."""
+
+from __future__ import annotations
+
+from conversations.events import IssueWebLink, OutboundMessage
+from conversations.session import Turn
+
+# Telegram opens the form from a Web App button instead (no link to leak there).
+LINK_CHANNELS = frozenset({"zalo", "local"})
+
+
+def wanted(channel: str, role: str | None, has_reports: bool) -> bool:
+    """Whether the shell should make a link for this `/baocao`: a reporter with a report."""
+    return channel in LINK_CHANNELS and role == "reporter" and has_reports
+
+
+def offer(turn: Turn) -> None:
+    """Put the link first, before the report's first question (the chat goes on as before);
+    only in a private chat, since whoever opens it is signed in as this person."""
+    link = turn.ctx.web_link
+    contact = turn.ctx.contact
+    if link is None or contact is None or contact.role != "reporter":
+        return
+    if turn.event.chat_id != turn.event.user_id or not turn.ctx.assignments:
+        return
+    tr = turn.tr
+    turn.effect(IssueWebLink(link.token_hash, link.expires_at))
+    text = (tr("The whole report on one screen (a web form, with the same checks as here):")
+            + "\n" + link.url + "\n"
+            + tr("The link works once, until {time}, and signs in only this device. Please do "
+                 "not forward it. Or answer here, question by question:",
+                 time=tr.datetime(link.expires_at, link.timezone)))
+    turn.messages.insert(0, OutboundMessage(text=text))

@@ -1,0 +1,172 @@
+"""The form page (issue 26): the whole report on one screen, from a one-time link the local
+chat prints under /baocao; saved and submitted through the chat's engine, so a report filled
+in on the page is stored exactly as the same answers typed in chat."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.channels.local_chat import LocalChat
+from bot.runtime import Running
+from bot.storage.models import Answer, OutboxMessage, Submission, Unit
+
+from .conftest import invite
+from .test_coordinators_e2e import known_values, school_form, typed
+from .web_console import base_url, client, csrf_of, sign_in
+
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/web/l/[A-Za-z0-9_-]+")
+FORM = school_form()
+# The first-time reporter's special answers; every other row takes known_values(1).
+REFUSED = {"4.1": "3", "4.2": "1"}           # the hard rule: participants ≥ seminars
+UNUSUAL = {"2.1": "500"}                       # over the usual maximum: kept with its flag
+MONEY = ("8.3", "5tr", "tiền mặt")             # typed as 5tr, with a note
+
+
+async def reporter(bot: Running, name: str, unit: str) -> tuple[LocalChat, str]:
+    """A reporter in the local chat: signs in with an invite, sends /baocao; the reply."""
+    chat = LocalChat(bot.app, name)
+    await chat.send(f"/start {await invite(bot.app, unit)}")
+    return chat, "\n".join(await chat.send("/baocao"))
+
+
+async def stored(bot: Running, unit: str) -> tuple[dict[str, tuple[Any, str, str]], Any]:
+    async with bot.app.sessions() as session:
+        sub = await session.scalar(select(Submission).join(Unit, Unit.id == Submission.unit_id)
+                                   .where(Unit.code == unit))
+        if sub is None:
+            return {}, None
+        rows = (await session.scalars(select(Answer).where(
+            Answer.submission_id == sub.id))).all()
+        return ({a.question_id: (a.value, a.note, a.flag) for a in rows},
+                (sub.status, sub.on_time))
+
+
+def rest_of(section_id: str) -> dict[str, str]:
+    values = known_values(1, FORM)
+    return {f"v:{q.id}": typed(values[q.id]) for q in FORM.sections_by_id[section_id].questions
+            } if hasattr(FORM, "sections_by_id") else {
+        f"v:{q.id}": typed(values[q.id]) for s in FORM.sections if s.id == section_id
+        for q in s.questions}
+
+
+async def post_section(http: aiohttp.ClientSession, page_url: str, html: str, section: str,
+                       fields: dict[str, str]) -> str:
+    data = {"csrf": csrf_of(html), "section": section, **fields}
+    async with http.post(f"{page_url}/save", data=data) as response:
+        assert response.status == 200, await response.text()
+        return await response.text()
+
+
+def row_html(html: str, qid: str) -> str:
+    found = re.search(rf'<div class="row[^"]*" id="q-{re.escape(qid)}">(.*?)\n</div>\n(?=<div|'
+                      r'<button)', html, re.DOTALL)
+    assert found, qid
+    return found.group(1)
+
+
+async def fill_on_the_page(bot: Running, http: aiohttp.ClientSession) -> tuple[str, str]:
+    """What a first-time reporter does on the page; returns the page's address and HTML."""
+    async with http.get(f"{base_url(bot)}/web/form/") as page:
+        assert page.status == 200
+        page_url, html = str(page.url), await page.text()
+    assert re.search(r"/web/form/\d+$", page_url)
+    assert 'inputmode="numeric"' in html and 'type="number"' not in html
+    for section in FORM.sections:
+        fields = rest_of(section.id)
+        if section.id == "4":
+            html = await post_section(http, page_url, html, "4", {**fields, "v:4.1": "3",
+                                                                  "v:4.2": "1"})
+            # The rule's own words beside both rows; nothing of the pair stored.
+            for qid in ("4.1", "4.2"):
+                assert "không thể ít hơn số buổi" in row_html(html, qid)
+            assert "4.1" not in (await stored(bot, "TH-ANLAO"))[0]
+            fields = {**fields}  # then the right figures
+        if section.id == "2":
+            html = await post_section(http, page_url, html, "2", {**fields, "v:2.1": "500"})
+            assert 'name="k:2.1"' in row_html(html, "2.1")  # "Đúng, giữ nguyên?" in place
+            assert "2.1" not in (await stored(bot, "TH-ANLAO"))[0]
+            fields = {**fields, "v:2.1": "500", "k:2.1": "1"}
+        if section.id == "8":
+            fields = {**fields, "v:8.3": "5tr", "n:8.3": "tiền mặt"}
+        html = await post_section(http, page_url, html, section.id, fields)
+    return page_url, html
+
+
+async def type_in_chat(chat: LocalChat) -> list[str]:
+    """The same answers typed in chat, section by section, as fast entry."""
+    replies = []
+    for section in FORM.sections:
+        fields = rest_of(section.id)
+        if section.id == "4":
+            replies += await chat.send("4.1 = 3\n4.2 = 1")
+        if section.id == "2":
+            replies += await chat.send("2.1 = 500")
+            replies += await chat.send("có")
+            fields.pop("v:2.1")
+        if section.id == "8":
+            fields["v:8.3"] = "5tr ghi chú: tiền mặt"
+        lines = [f"{k[2:]} = {v}" for k, v in fields.items()]
+        replies += await chat.send("\n".join(lines))
+    replies += await chat.send("xem lại")
+    replies += await chat.send("nộp")
+    return replies
+
+
+async def test_the_page_stores_what_the_chat_stores_row_by_row(console: Running):
+    chat, reply = await reporter(console, "co-lan", "TH-ANLAO")
+    link = LINK.search(reply)
+    assert link, reply
+    assert "Mục 1 · câu 1/27" in reply  # the chat goes on as before, below the link
+    async with client() as http:
+        signed = await sign_in(http, link.group(0))
+        assert signed.status == 303 and signed.headers["Location"] == "/web/form/"
+        async with http.get(f"{base_url(console)}/web/", allow_redirects=False) as board:
+            assert board.status == 404  # a reporter's session never opens the console
+        page_url, html = await fill_on_the_page(console, http)
+        async with http.post(f"{page_url}/submit", data={"csrf": csrf_of(html)}) as done:
+            html = await done.text()
+        assert "đúng hạn" in html, html
+    web_rows, web_state = await stored(console, "TH-ANLAO")
+    assert web_rows["8.3"] == (5_000_000, "tiền mặt", "")
+    assert web_rows["2.1"][0] == 500 and web_rows["2.1"][2]  # kept, with its flag
+    assert web_state == ("submitted", True)
+
+    other, _reply = await reporter(console, "thay-binh", "THCS-ANLAO")
+    await type_in_chat(other)
+    chat_rows, chat_state = await stored(console, "THCS-ANLAO")
+    assert chat_state == web_state
+    assert sorted(chat_rows) == sorted(web_rows)
+    for qid in chat_rows:
+        assert web_rows[qid] == chat_rows[qid], qid
+
+
+async def test_the_school_report_through_the_page_takes_at_most_3_chat_messages(
+        console: Running):
+    chat, reply = await reporter(console, "co-lan", "TH-ANLAO")
+    sent = 2  # /start with the invite, /baocao
+    async with client() as http:
+        await sign_in(http, LINK.search(reply).group(0))  # type: ignore[union-attr]
+        page_url, html = await fill_on_the_page(console, http)
+        async with http.post(f"{page_url}/submit", data={"csrf": csrf_of(html)}) as done:
+            assert "đúng hạn" in await done.text()
+    told = "\n".join(await chat.deliver())
+    assert "Đã nộp qua biểu mẫu web" in told and "đúng hạn" in told
+    assert sent <= 3
+    async with console.app.sessions() as session:  # saves told the chat nothing
+        queued = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_id == "co-lan"))).all()
+    assert len(queued) == 3  # the welcome, the link with the first question, the submission
+
+
+async def test_a_link_signs_in_once(console: Running):
+    _chat, reply = await reporter(console, "co-lan", "TH-ANLAO")
+    link = LINK.search(reply).group(0)  # type: ignore[union-attr]
+    async with client() as http:
+        assert (await sign_in(http, link)).status == 303
+    async with client() as other, other.get(link) as again:
+        assert again.status == 410
+        assert "đã được dùng" in await again.text()
