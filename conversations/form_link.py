@@ -3,6 +3,8 @@ local chat): a one-time link in the text, made like the console's (`/web`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conversations.events import IssueWebLink, OutboundMessage
 from conversations.session import Turn
 
@@ -31,4 +33,10 @@ def offer(turn: Turn) -> None:
             + tr("The link works once, until {time}, and signs in only this device. Please do "
                  "not forward it. Or answer here, question by question:",
                  time=tr.datetime(link.expires_at, link.timezone)))
-    turn.messages.insert(0, OutboundMessage(text=text))
+    if turn.messages:  # one message still: the link above the first question
+        first = turn.messages[0]
+        turn.messages[0] = replace(first, text=f"{text}\n\n{first.text}",
+                                   lead=f"{text}\n\n{first.lead}" if first.lead
+                                   else text if first.prompt else "")
+    else:
+        turn.messages.append(OutboundMessage(text=text))

@@ -159,7 +159,8 @@ async def test_the_school_report_through_the_page_takes_at_most_3_chat_messages(
     async with console.app.sessions() as session:  # saves told the chat nothing
         queued = (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.chat_id == "co-lan"))).all()
-    assert len(queued) == 3  # the welcome, the link with the first question, the submission
+    # the welcome, the link above the first question, the submission: nothing for the saves
+    assert len(queued) == 3
 
 
 async def test_a_link_signs_in_once(console: Running):
@@ -169,4 +170,4 @@ async def test_a_link_signs_in_once(console: Running):
         assert (await sign_in(http, link)).status == 303
     async with client() as other, other.get(link) as again:
         assert again.status == 410
-        assert "đã được dùng" in await again.text()
+        assert "Liên kết này đã được sử dụng" in await again.text()

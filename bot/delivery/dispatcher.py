@@ -620,7 +620,9 @@ class Dispatcher:
             capture.append(result)
         messages = result.messages
         if not queue and submit_note and any(isinstance(e, Submit) for e in result.effects):
-            queue, messages = True, (OutboundMessage(submit_note), *messages)
+            first = messages[0] if messages else OutboundMessage("")
+            told = replace(first, text=f"{submit_note}\n{first.text}".strip())
+            queue, messages = True, (told, *messages[1:])
         if queue:
             outbox.enqueue(session, event.channel, event.chat_id, messages, now,
                            _reader_language(result, ctx), prompt_key(result))
