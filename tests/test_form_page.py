@@ -47,10 +47,8 @@ async def stored(bot: Running, unit: str) -> tuple[dict[str, tuple[Any, str, str
 
 def rest_of(section_id: str) -> dict[str, str]:
     values = known_values(1, FORM)
-    return {f"v:{q.id}": typed(values[q.id]) for q in FORM.sections_by_id[section_id].questions
-            } if hasattr(FORM, "sections_by_id") else {
-        f"v:{q.id}": typed(values[q.id]) for s in FORM.sections if s.id == section_id
-        for q in s.questions}
+    return {f"v:{q.id}": typed(values[q.id]) for s in FORM.sections if s.id == section_id
+            for q in s.questions}
 
 
 async def post_section(http: aiohttp.ClientSession, page_url: str, html: str, section: str,
@@ -84,7 +82,6 @@ async def fill_on_the_page(bot: Running, http: aiohttp.ClientSession) -> tuple[s
             for qid in ("4.1", "4.2"):
                 assert "không thể ít hơn số buổi" in row_html(html, qid)
             assert "4.1" not in (await stored(bot, "TH-ANLAO"))[0]
-            fields = {**fields}  # then the right figures
         if section.id == "2":
             html = await post_section(http, page_url, html, "2", {**fields, "v:2.1": "500"})
             assert 'name="k:2.1"' in row_html(html, "2.1")  # "Đúng, giữ nguyên?" in place
@@ -93,6 +90,10 @@ async def fill_on_the_page(bot: Running, http: aiohttp.ClientSession) -> tuple[s
         if section.id == "8":
             fields = {**fields, "v:8.3": "5tr", "n:8.3": "tiền mặt"}
         html = await post_section(http, page_url, html, section.id, fields)
+        if section.id == "8":  # stored, and shown as stored, with its note
+            assert 'name="v:8.3" value="5.000.000"' in html
+            assert 'name="n:8.3" value="tiền mặt"' in html
+            assert "Đã lưu" in html and "Mục 1 · câu" not in html
     return page_url, html
 
 

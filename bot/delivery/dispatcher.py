@@ -315,6 +315,8 @@ class Dispatcher:
                 loaded = snapshot.context(event, self.catalog, self.default_language,
                                           event.channel in self.contact_sharing_channels,
                                           event.channel in self.fetchers)
+                if loaded is not None and self._may_offer_form_link(event):
+                    loaded = None  # the one-event path makes the link and stores it
                 if loaded is not None:
                     ctx, state = loaded
                     if event.reply_to:
@@ -346,6 +348,12 @@ class Dispatcher:
             self.previous.clear()
             self._submitted = False
         return len(items)
+
+    def _may_offer_form_link(self, event: InboundEvent) -> bool:
+        """A `/baocao` where the form page's link is given in the text (Zalo, local chat)."""
+        command = command_of(event)
+        return (self.web_links is not None and event.channel in form_link.LINK_CHANNELS
+                and command is not None and command[0] == "report")
 
     def _forget_previous(self, result: StepResult) -> None:
         """A submitted report may be some later report's previous one."""

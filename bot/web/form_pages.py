@@ -193,9 +193,10 @@ class FormPages:
         text, ids = web_form.entry_text(section, form)
         replies: list[str] = []
         state: Mapping[str, Any] = {}
+        before = {qid: a.answers.get(qid) for qid in ids}
         if text:
             result = await self._run(who, text)
-            replies += [m.text for m in result.messages]
+            replies += _for_the_page(result)
             state = result.state
         kept = {r.id for r in section.rows if form.get(f"k:{r.id}")}
         for _ in range(KEEP_ROUNDS):
@@ -204,7 +205,7 @@ class FormPages:
             if not pending or pending[0].get("qid") not in kept:
                 break
             result = await self._run(who, "1")
-            replies += [m.text for m in result.messages]
+            replies += _for_the_page(result)
             state = result.state
         pending = [p.get("qid") for p in state.get("pending") or []] \
             if state.get("step") == "confirming" else []
@@ -213,9 +214,9 @@ class FormPages:
             return loaded
         who, a, forms, several = loaded
         said = "\n\n".join(replies)
+        # not stored (refused, or waiting for "Đúng, giữ nguyên"): the typed value stays
         unsaved = {qid: form.get(f"v:{qid}", "") for qid in ids
-                   if _shown(a, forms, qid, tr) != web_form._one_line(form.get(f"v:{qid}", ""))
-                   or qid in pending}
+                   if a.answers.get(qid) == before[qid] or qid in pending}
         notes = {qid: web_form.said_about(said, qid) for qid in unsaved}
         return await self._render(request, who, a, forms, {
             "several": several, "posted": unsaved, "notes": notes, "keep": tuple(pending),
@@ -230,7 +231,7 @@ class FormPages:
         tr = self.console.catalog.tr(who.tr.language, (a.unit.kind,))
         await self._run(who, "xem lại")
         result = await self._run(who, "nộp", tr("Submitted through the web form:"))
-        said = "\n\n".join(m.text for m in result.messages)
+        said = "\n\n".join(_for_the_page(result))
         done = any(isinstance(e, Submit) for e in result.effects)
         loaded = await self._load(request)
         if isinstance(loaded, web.Response):
@@ -241,10 +242,9 @@ class FormPages:
             "submitted": "yes" if done else ""})
 
 
-def _shown(a: Assignment, forms: Mapping[str, Form], qid: str, tr: Tr) -> str:
-    form = forms[a.form_key].worded_for(a.unit.kind)
-    q = form.question(qid)
-    answer = a.answers.get(qid)
-    if q is None or not answer:
-        return ""
-    return web_form.typed(q, answer.get("value"), tr)
+def _for_the_page(result: StepResult) -> list[str]:
+    """The engine's replies, less the chat's next question (the page shows every question):
+    of a question asked next, only what it says first (what was stored)."""
+    asking_next = result.state.get("step") == "answering"
+    return [m.lead if m.prompt and asking_next else m.text for m in result.messages
+            if m.text and not (m.prompt and asking_next and not m.lead)]
