@@ -1,5 +1,6 @@
 // The form page, a little better with JavaScript: a field's section is saved as the field is
-// left (the same post as the section's button; the server's answer replaces the section).
+// left, and by its button, without reloading (the same post as without JavaScript; the
+// server's page replaces the section).
 (function () {
   "use strict";
   function swap(form, html) {
@@ -15,9 +16,10 @@
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (r) { return r.text(); })
       .then(function (html) { swap(form, html); })
-      .catch(function () { delete form.dataset.busy; });
+      .catch(function () { form.submit(); });  // the plain post, as without the script
   }
   function watch(form) {
+    form.addEventListener("submit", function (e) { e.preventDefault(); save(form); });
     form.addEventListener("change", function (e) {
       if (e.target.matches("input:not([type=checkbox]), textarea")) { save(form); }
     });
