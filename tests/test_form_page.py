@@ -94,6 +94,7 @@ async def fill_on_the_page(bot: Running, http: aiohttp.ClientSession) -> tuple[s
             assert 'name="v:8.3" value="5.000.000"' in html
             assert 'name="n:8.3" value="tiền mặt"' in html
             assert "Đã lưu" in html and "Mục 1 · câu" not in html
+    assert "Đã lưu" in html and "Xem lại báo cáo" not in html  # the chat's review: not here
     return page_url, html
 
 

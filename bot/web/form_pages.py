@@ -243,8 +243,8 @@ class FormPages:
 
 
 def _for_the_page(result: StepResult) -> list[str]:
-    """The engine's replies, less the chat's next question (the page shows every question):
-    of a question asked next, only what it says first (what was stored)."""
-    asking_next = result.state.get("step") == "answering"
+    """The engine's replies, less the chat's next question or review (the page shows every
+    question): of those, only what they say first (what was stored)."""
+    asking_next = result.state.get("step") in ("answering", "reviewing")
     return [m.lead if m.prompt and asking_next else m.text for m in result.messages
             if m.text and not (m.prompt and asking_next and not m.lead)]
