@@ -169,6 +169,9 @@ async def test_a_link_signs_in_once(console: Running):
     _chat, reply = await reporter(console, "co-lan", "TH-ANLAO")
     link = LINK.search(reply).group(0)  # type: ignore[union-attr]
     async with client() as http:
+        async with http.get(link) as page:  # a reporter's sign-in says what it opens
+            html = await page.text()
+        assert "Mở biểu mẫu báo cáo" in html and "cán bộ tổng hợp" not in html
         assert (await sign_in(http, link)).status == 303
     async with client() as other, other.get(link) as again:
         assert again.status == 410

@@ -76,6 +76,13 @@ async def link_problem(session: AsyncSession, token: str, now: datetime) -> Link
     return None
 
 
+async def link_role(session: AsyncSession, token: str) -> str:
+    """The role of whom a link signs in ("" if none): the sign-in page says what it opens."""
+    role = await session.scalar(select(Contact.role).join(
+        WebLink, WebLink.contact_id == Contact.id).where(WebLink.token_hash == token_hash(token)))
+    return role or ""
+
+
 async def use_link(session: AsyncSession, token: str, now: datetime
                    ) -> tuple[str, str] | LinkProblem:
     """Spend the link (once, even with two tabs racing) and open a session: (session token,

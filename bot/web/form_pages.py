@@ -51,6 +51,13 @@ def routes(console: Console) -> list[web.RouteDef]:
             web.post("/form/{period}/submit", pages.submit)]
 
 
+def sign_in_texts(tr: Tr) -> tuple[str, str, str]:
+    """The one-time link's page for a reporter: what it opens (title, line, button)."""
+    return (tr("Open the report form"),
+            tr("This link signs you in once, on this device only; the session lasts 8 hours."),
+            tr("Open the form"))
+
+
 async def _identity(session: AsyncSession, contact_id: int) -> Identity | None:
     """The chat the person last wrote in: the form's answers go on that conversation."""
     rows = (await session.execute(

@@ -264,6 +264,7 @@ class Console:
         token = request.match_info["token"]
         async with self.read_sessions() as session:
             problem = await auth.link_problem(session, token, now)
+            reporter = await auth.link_role(session, token) == "reporter"
             signed_in = await auth.visitor(
                 session, self.signer.token_of(request.cookies.get(COOKIE)), now) is not None
         if problem == "unknown":
@@ -274,9 +275,10 @@ class Console:
             return self._message(request, 404 if problem == "unknown" else 410, problem,
                                  signed_in=signed_in)
         pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
-        texts = [(tr("Sign in to the coordinators' console"),
-                  tr("This link signs you in once; the session lasts 8 hours on this device."),
-                  tr("Open the console"))
+        texts = [form_pages.sign_in_texts(tr) if reporter else (
+                     tr("Sign in to the coordinators' console"),
+                     tr("This link signs you in once; the session lasts 8 hours on this device."),
+                     tr("Open the console"))
                  for tr in (self.catalog.tr(lang) for lang in SUPPORTED)]
         response = aiohttp_jinja2.render_template(
             "sign_in.html", request, {"texts": texts, "action": request.path,
