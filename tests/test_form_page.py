@@ -73,6 +73,7 @@ async def fill_on_the_page(bot: Running, http: aiohttp.ClientSession) -> tuple[s
         page_url, html = str(page.url), await page.text()
     assert re.search(r"/web/form/\d+$", page_url)
     assert 'inputmode="numeric"' in html and 'type="number"' not in html
+    assert "Hạn nộp trước ngày 13/10/2023" in html  # the deadline as the chat says it
     for section in FORM.sections:
         fields = rest_of(section.id)
         if section.id == "4":
@@ -176,3 +177,32 @@ async def test_a_link_signs_in_once(console: Running):
     async with client() as other, other.get(link) as again:
         assert again.status == 410
         assert "Liên kết này đã được sử dụng" in await again.text()
+
+
+async def test_with_two_reports_each_page_saves_into_its_own(console: Running):
+    """One person reports for a commune and its learning centre: a value saved on the centre's
+    page lands in the centre's report, whatever the chat was on, and never in the other."""
+    chat = LocalChat(console.app, "thu")
+    await chat.send(f"/start {await invite(console.app, 'X-ANLAO')}")
+    await chat.send(await invite(console.app, "TTHTCD-ANLAO"))
+    reply = "\n".join(await chat.send("/baocao"))
+    assert "Trung tâm học tập cộng đồng" in reply  # the chat asks which report
+    await chat.send("1")  # and goes on with the first
+    link = LINK.search(reply)
+    assert link, reply
+    async with client() as http:
+        await sign_in(http, link.group(0))
+        async with http.get(f"{base_url(console)}/web/form/") as listing:
+            html = await listing.text()
+        pages = dict((unit, href) for href, unit in re.findall(
+            r'href="(/web/form/\d+\?unit=([A-Z-]+))"', html))
+        assert sorted(pages) == ["TTHTCD-ANLAO", "X-ANLAO"]
+        for unit, typed_value in (("TTHTCD-ANLAO", "5tr"), ("X-ANLAO", "2tr")):
+            async with http.get(f"{base_url(console)}{pages[unit]}") as page:
+                html = await page.text()
+            url = f"{base_url(console)}{pages[unit].split('?')[0]}"
+            data = {"csrf": csrf_of(html), "section": "8", "v:8.3": typed_value}
+            async with http.post(f"{url}/save?unit={unit}", data=data) as saved:
+                assert saved.status == 200
+    assert (await stored(console, "TTHTCD-ANLAO"))[0]["8.3"][0] == 5_000_000
+    assert (await stored(console, "X-ANLAO"))[0]["8.3"][0] == 2_000_000

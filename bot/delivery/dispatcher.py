@@ -566,7 +566,7 @@ class Dispatcher:
                 ctx = replace(ctx, coordination=data, forms={**ctx.forms, **forms})
             elif command[0] == "web" and self.web_links is not None:
                 ctx = replace(ctx, web_link=self.web_links.prepare(now))
-        if command and command[0] == "report" and self.web_links is not None and \
+        if queue and command and command[0] == "report" and self.web_links is not None and \
                 form_link.wanted(event.channel, ctx.contact and ctx.contact.role,
                                  bool(ctx.assignments)):
             ctx = replace(ctx, web_link=self.web_links.prepare(now))

@@ -25,9 +25,11 @@ from bot.web import auth
 from bot.web.auth import COOKIE, Visitor
 from conversations import web_form
 from conversations.context import Assignment
+from conversations.deadlines import deadline_text
 from conversations.events import InboundEvent, StepResult, Submit
 from conversations.forms import Form
 from conversations.i18n import SUPPORTED, Tr
+from conversations.session import FORM_STEPS
 
 if TYPE_CHECKING:
     from bot.web.server import Console
@@ -121,6 +123,7 @@ class FormPages:
         posted: Mapping[str, str] = values.get("posted") or {}
         return aiohttp_jinja2.render_template("form.html", request, {
             "tr": tr, "lang": tr.language, "a": a, "sections": sections,
+            "deadline": deadline_text(a, tr),
             "title": a.campaign_title.get(tr.language), "zone": a.timezone,
             "csrf": self.console.signer.csrf(who.visitor.token),
             "when": lambda dt: tr.datetime(dt, a.timezone) if dt is not None else "",
@@ -185,6 +188,22 @@ class FormPages:
         self.console._after_commit()
         return result
 
+    async def _on_this_report(self, who: Reporter, a: Assignment) -> bool:
+        """Put the person's chat on this page's report, as they would in chat (/huy, /baocao,
+        its number), so no value lands in another report; False if it could not be."""
+        async with self.console.read_sessions() as session:
+            row = await session.get(ConversationState, who.identity.id)
+        state: Mapping[str, Any] = dict(row.state) if row else {}
+        if state.get("assignment") == a.key and state.get("step") in FORM_STEPS:
+            return True
+        if state.get("step") in FORM_STEPS:
+            state = (await self._run(who, "/huy")).state
+        state = (await self._run(who, "/baocao")).state
+        choices = list(state.get("choices") or []) if state.get("step") == "choosing" else []
+        if a.key in choices:
+            state = (await self._run(who, str(choices.index(a.key) + 1))).state
+        return state.get("assignment") == a.key and state.get("step") in FORM_STEPS
+
     async def save(self, request: web.Request) -> web.Response:
         """One section: what changed goes in as one chat message; values asked back and
         ticked "Đúng, giữ nguyên" are kept with their flag, as "1" keeps them in chat."""
@@ -201,7 +220,10 @@ class FormPages:
         replies: list[str] = []
         state: Mapping[str, Any] = {}
         before = {qid: a.answers.get(qid) for qid in ids}
-        if text:
+        if text and not await self._on_this_report(who, a):
+            replies.append(tr("This report cannot be opened here right now; nothing was saved. "
+                              "Please send /baocao in the chat and choose it, then save again."))
+        elif text:
             result = await self._run(who, text)
             replies += _for_the_page(result)
             state = result.state
@@ -236,6 +258,11 @@ class FormPages:
             return posted
         who, a, forms, several, _form = posted
         tr = self.console.catalog.tr(who.tr.language, (a.unit.kind,))
+        if not await self._on_this_report(who, a):
+            return await self._render(request, who, a, forms, {
+                "several": several, "said_in": "submit", "said": tr(
+                    "This report cannot be opened here right now; nothing was saved. Please "
+                    "send /baocao in the chat and choose it, then save again.")})
         await self._run(who, "xem lại")
         result = await self._run(who, "nộp", tr("Submitted through the web form:"))
         said = "\n\n".join(_for_the_page(result))
