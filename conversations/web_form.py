@@ -14,6 +14,7 @@ from typing import Any
 
 from conversations.answer_parsing import show_value
 from conversations.context import Assignment
+from conversations.fast_entry import parse_entry
 from conversations.forms import Form, Question
 from conversations.i18n import Tr
 
@@ -95,21 +96,51 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def entry_text(section: SectionRows, posted: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
-    """The fast-entry message of what changed in a section ("4.2 = 150\\n8.3 = 5tr ghi chú:
-    tiền mặt"), and the ids it gives; an emptied field is left as it was."""
-    lines, ids = [], []
+@dataclass(frozen=True)
+class SectionEntry:
+    """What a section's post sends the engine: fast-entry lines for figures and choices,
+    text parts one by one ("III: …", lines and all), and the rows refused before sending (a
+    value, note or text the chat would read as another row)."""
+
+    lines: tuple[str, ...] = ()
+    texts: tuple[tuple[str, str], ...] = ()
+    refused: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (*(line.split(" = ", 1)[0] for line in self.lines),
+                *(qid for qid, _text in self.texts), *self.refused)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def entry(form: Form, section: SectionRows, posted: Mapping[str, str]) -> SectionEntry:
+    """What changed in a section ("4.2 = 150", "8.3 = 5tr ghi chú: tiền mặt"); an emptied
+    field is left as it was. Every line is read back by the chat's own fast entry first: one
+    that would give any other row than its own is refused, never sent."""
+    lines, texts, refused = [], [], []
     for row in section.rows:
-        value = _one_line(posted.get(f"v:{row.id}", row.value))
+        raw = posted.get(f"v:{row.id}", row.value).strip()
         note = _one_line(posted.get(f"n:{row.id}", row.note)) if row.note_allowed else ""
-        if not value or (value == row.value and note == row.note):
+        if not raw or (_one_line(raw) == _one_line(row.value) and note == row.note):
             continue
-        line = f"{row.id} = {value}"
-        if note:
-            line += f" ghi chú: {note}"
-        lines.append(line)
-        ids.append(row.id)
-    return "\n".join(lines), tuple(ids)
+        if row.multiline:  # a text part, its lines and all: "III: …", one message each
+            text = raw.replace("\r\n", "\n")
+            read = parse_entry(form, f"{row.id}: {text}")
+            if read is None or read.problems or read.pairs != [(row.id, text)]:
+                refused.append(row.id)
+            else:
+                texts.append((row.id, text))
+            continue
+        line = f"{row.id} = {_one_line(raw)}" + (f" ghi chú: {note}" if note else "")
+        read = parse_entry(form, line)
+        if read is None or read.problems or [qid for qid, _v in read.pairs] != [row.id]:
+            refused.append(row.id)
+        else:
+            lines.append(line)
+    return SectionEntry(tuple(lines), tuple(texts), tuple(refused))
 
 
 def said_about(reply: str, qid: str) -> list[str]:

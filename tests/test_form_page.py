@@ -206,3 +206,21 @@ async def test_with_two_reports_each_page_saves_into_its_own(console: Running):
                 assert saved.status == 200
     assert (await stored(console, "TTHTCD-ANLAO"))[0]["8.3"][0] == 5_000_000
     assert (await stored(console, "X-ANLAO"))[0]["8.3"][0] == 2_000_000
+
+
+async def test_a_note_or_a_text_naming_another_row_never_writes_that_row(console: Running):
+    """Text typed on the page is stored as typed: a text part keeps its lines, and a note
+    that reads like another row ("4.2 = 10") is refused rather than written into 4.2."""
+    chat, reply = await reporter(console, "co-lan", "TH-ANLAO")
+    async with client() as http:
+        await sign_in(http, LINK.search(reply).group(0))  # type: ignore[union-attr]
+        async with http.get(f"{base_url(console)}/web/form/") as page:
+            url, html = str(page.url), await page.text()
+        html = await post_section(http, url, html, "8", {"v:8.3": "5tr",
+                                                         "n:8.3": "xem 4.2 = 10"})
+        assert 'name="v:8.3" value="5tr"' in html  # kept to correct, with why
+        text = "Tổ chức 2 buổi; 4.2 = 150 người dự.\nDuy trì lớp học."
+        html = await post_section(http, url, html, "III", {"v:III": text})
+    rows, _state = await stored(console, "TH-ANLAO")
+    assert "4.2" not in rows and "8.3" not in rows
+    assert rows["III"][0] == text

@@ -216,17 +216,26 @@ class FormPages:
         section = next((s for s in rows if s.id == form.get("section")), None)
         if section is None:
             raise web.HTTPNotFound()
-        text, ids = web_form.entry_text(section, form)
+        worded = forms[a.form_key].worded_for(a.unit.kind)
+        sent = web_form.entry(worded, section, form)
+        ids = sent.ids
         replies: list[str] = []
         state: Mapping[str, Any] = {}
         before = {qid: a.answers.get(qid) for qid in ids}
-        if text and not await self._on_this_report(who, a):
+        if (sent.lines or sent.texts) and not await self._on_this_report(who, a):
             replies.append(tr("This report cannot be opened here right now; nothing was saved. "
                               "Please send /baocao in the chat and choose it, then save again."))
-        elif text:
-            result = await self._run(who, text)
-            replies += _for_the_page(result)
-            state = result.state
+        else:
+            if sent.lines:
+                result = await self._run(who, sent.text)
+                replies += _for_the_page(result)
+                state = result.state
+            for qid, text in sent.texts:  # as in chat: "III: …", one message each
+                if state.get("step") == "confirming":
+                    break  # a figure waits for "Đúng, giữ nguyên" first
+                result = await self._run(who, f"{qid}: {text}")
+                replies += _for_the_page(result)
+                state = result.state
         kept = {r.id for r in section.rows if form.get(f"k:{r.id}")}
         for _ in range(KEEP_ROUNDS):
             pending = list(state.get("pending") or []) if state.get("step") == "confirming" \
@@ -247,6 +256,9 @@ class FormPages:
         unsaved = {qid: form.get(f"v:{qid}", "") for qid in ids
                    if a.answers.get(qid) == before[qid] or qid in pending}
         notes = {qid: web_form.said_about(said, qid) for qid in unsaved}
+        for qid in sent.refused:
+            notes[qid] = [tr("This value or its note reads like another row (such as "
+                             "“4.2 = …”), so it was not saved. Please write it without that.")]
         return await self._render(request, who, a, forms, {
             "several": several, "posted": unsaved, "notes": notes, "keep": tuple(pending),
             "said": said, "said_in": section.id})
