@@ -224,3 +224,27 @@ async def test_a_note_or_a_text_naming_another_row_never_writes_that_row(console
     rows, _state = await stored(console, "TH-ANLAO")
     assert "4.2" not in rows and "8.3" not in rows
     assert rows["III"][0] == text
+
+
+async def test_a_returned_report_shows_the_comment_beside_its_row_and_goes_back(
+        console: Running):
+    chat, reply = await reporter(console, "co-lan", "TH-ANLAO")
+    async with client() as http:
+        await sign_in(http, LINK.search(reply).group(0))  # type: ignore[union-attr]
+        url, html = await fill_on_the_page(console, http)
+        async with http.post(f"{url}/submit", data={"csrf": csrf_of(html)}) as done:
+            assert "đúng hạn" in await done.text()
+        boss = LocalChat(console.app, "chu-tich")
+        await boss.send(f"/start {await invite(console.app, 'X-ANLAO', role='coordinator')}")
+        await boss.send("/tralai TH-ANLAO 8.3: thiếu chứng từ")
+        async with http.get(url) as page:
+            html = await page.text()
+        assert "Đã bị trả lại" in html
+        assert "thiếu chứng từ" in row_html(html, "8.3")
+        html = await post_section(http, url, html, "8", {"v:8.3": "6tr", "n:8.3": "có chứng từ"})
+        async with http.post(f"{url}/submit", data={"csrf": csrf_of(html)}) as done:
+            html = await done.text()
+        assert "8.3" in html
+    rows, state = await stored(console, "TH-ANLAO")
+    assert rows["8.3"][:2] == (6_000_000, "có chứng từ")
+    assert state == ("submitted", True)  # on time: the first submission decides
