@@ -145,5 +145,5 @@ def entry(form: Form, section: SectionRows, posted: Mapping[str, str]) -> Sectio
 
 def said_about(reply: str, qid: str) -> list[str]:
     """The reply's lines that name this row ("• 4.1: “3”, 4.2: “1” — …"), shown beside it."""
-    named = re.compile(rf"(?<![\w.]){re.escape(qid)}(?![\w.]|\.\d)")
+    named = re.compile(rf"(?<![\w.]){re.escape(qid)}(?!\w|\.\d)")
     return [line.lstrip("• ").strip() for line in reply.splitlines() if named.search(line)]

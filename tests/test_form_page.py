@@ -36,7 +36,8 @@ async def reporter(bot: Running, name: str, unit: str) -> tuple[LocalChat, str]:
 async def stored(bot: Running, unit: str) -> tuple[dict[str, tuple[Any, str, str]], Any]:
     async with bot.app.sessions() as session:
         sub = await session.scalar(select(Submission).join(Unit, Unit.id == Submission.unit_id)
-                                   .where(Unit.code == unit))
+                                   .where(Unit.code == unit)
+                                   .order_by(Submission.id.desc()).limit(1))  # this period's
         if sub is None:
             return {}, None
         rows = (await session.scalars(select(Answer).where(
@@ -248,3 +249,46 @@ async def test_a_returned_report_shows_the_comment_beside_its_row_and_goes_back(
     rows, state = await stored(console, "TH-ANLAO")
     assert rows["8.3"][:2] == (6_000_000, "có chứng từ")
     assert state == ("submitted", True)  # on time: the first submission decides
+
+
+async def school_last_year(bot: Running, values: dict[str, int]) -> None:
+    """TH-ANLAO's submitted report of the Week 2022 (same form, an earlier period)."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from bot.storage.models import Campaign, FormVersion, Period
+
+    from .conftest import VN
+
+    async with bot.app.sessions() as session, session.begin():
+        unit_id = await session.scalar(select(Unit.id).where(Unit.code == "TH-ANLAO"))
+        period = await session.scalar(select(Period).join(Campaign).where(
+            Campaign.key == "tuan-le-htsd-2022-phuc-dong"))
+        form_id = await session.scalar(select(FormVersion.id).where(
+            FormVersion.key == "tuan-le-htsd-truong"))
+        when = datetime(2022, 10, 6, 9, 0, tzinfo=VN)
+        submission = Submission(unit_id=unit_id, period_id=period.id, form_id=form_id,
+                                status="submitted", revision=1, submitted_at=when,
+                                first_submitted_at=when, on_time=True, return_comment="",
+                                created_at=when, updated_at=when)
+        session.add(submission)
+        await session.flush()
+        for qid, value in values.items():
+            session.add(Answer(submission_id=submission.id, question_id=qid, value=value,
+                               num_value=Decimal(value), note="", answered_at=when))
+
+
+async def test_the_previous_report_is_the_hint_and_the_comparison(console: Running):
+    await school_last_year(console, {"4.1": 3, "4.2": 100})
+    chat, reply = await reporter(console, "co-lan", "TH-ANLAO")
+    async with client() as http:
+        await sign_in(http, LINK.search(reply).group(0))  # type: ignore[union-attr]
+        async with http.get(f"{base_url(console)}/web/form/") as page:
+            url, html = str(page.url), await page.text()
+        assert "kỳ trước: 100 người" in row_html(html, "4.2")
+        html = await post_section(http, url, html, "4", {"v:4.1": "3", "v:4.2": "2500"})
+        assert "gấp 25 lần báo cáo kỳ trước" in row_html(html, "4.2")
+        assert 'name="k:4.2"' in row_html(html, "4.2")
+        html = await post_section(http, url, html, "4", {"v:4.2": "2500", "k:4.2": "1"})
+    rows, _state = await stored(console, "TH-ANLAO")
+    assert rows["4.2"][0] == 2500 and "gấp 25 lần báo cáo kỳ trước" in rows["4.2"][2]
