@@ -71,6 +71,7 @@ def fills_in_the_form(driver: Any, link: str, base: str) -> None:
                 continue
             type_into(driver, f"v:{q.id}", answer)
     assert driver.find_element(By.NAME, "v:8.3").get_attribute("value") == "5.000.000"
+    driver.execute_script("window.scrollTo(0, 0)")
     path = screenshot(driver, PHONE, "form-phone.png")
     assert path.stat().st_size > 20_000
     driver.set_window_size(*PHONE)
