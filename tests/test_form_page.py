@@ -292,3 +292,23 @@ async def test_the_previous_report_is_the_hint_and_the_comparison(console: Runni
         html = await post_section(http, url, html, "4", {"v:4.2": "2500", "k:4.2": "1"})
     rows, _state = await stored(console, "TH-ANLAO")
     assert rows["4.2"][0] == 2500 and "gấp 25 lần báo cáo kỳ trước" in rows["4.2"][2]
+
+
+async def test_a_page_save_never_turns_the_next_chat_answer_into_another_rows(
+        console: Running):
+    """The chat shows 2.1; the page saves 2.1 (the engine moves on, quietly): a number typed
+    in chat next, meant for the question the chat shows, is never stored in 2.3."""
+    chat, reply = await reporter(console, "co-lan", "TH-ANLAO")
+    await chat.send("có")
+    shown = "\n".join(await chat.send("bỏ qua"))
+    assert "2.1. " in shown  # the question the person sees in chat
+    async with client() as http:
+        await sign_in(http, LINK.search(reply).group(0))  # type: ignore[union-attr]
+        async with http.get(f"{base_url(console)}/web/form/") as page:
+            url, html = str(page.url), await page.text()
+        await post_section(http, url, html, "2", {"v:2.1": "7"})
+    answered = "\n".join(await chat.send("9"))
+    assert "/baocao" in answered  # a polite way on, since the chat's question moved
+    rows, _state = await stored(console, "TH-ANLAO")
+    assert "2.3" not in rows, answered
+    assert rows["2.1"][0] in (7, 9)

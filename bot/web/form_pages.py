@@ -188,12 +188,24 @@ class FormPages:
         self.console._after_commit()
         return result
 
+    async def _chat_state(self, who: Reporter) -> dict[str, Any]:
+        async with self.console.read_sessions() as session:
+            row = await session.get(ConversationState, who.identity.id)
+        return dict(row.state) if row else {}
+
+    async def _leave_the_chat_as_shown(self, who: Reporter, before: Mapping[str, Any]) -> None:
+        """The page's messages move the chat on without showing it: if it is no longer on
+        the question it last showed, stop it (/huy, answers kept), so a reply typed in chat
+        to that question is never stored as the answer of another."""
+        after = await self._chat_state(who)
+        if after.get("step") in FORM_STEPS and any(
+                after.get(k) != before.get(k) for k in ("step", "question", "assignment")):
+            await self._run(who, "/huy")
+
     async def _on_this_report(self, who: Reporter, a: Assignment) -> bool:
         """Put the person's chat on this page's report, as they would in chat (/huy, /baocao,
         its number), so no value lands in another report; False if it could not be."""
-        async with self.console.read_sessions() as session:
-            row = await session.get(ConversationState, who.identity.id)
-        state: Mapping[str, Any] = dict(row.state) if row else {}
+        state = await self._chat_state(who)
         if state.get("assignment") == a.key and state.get("step") in FORM_STEPS:
             return True
         if state.get("step") in FORM_STEPS:
@@ -222,6 +234,7 @@ class FormPages:
         replies: list[str] = []
         state: Mapping[str, Any] = {}
         before = {qid: a.answers.get(qid) for qid in ids}
+        shown = await self._chat_state(who)
         if (sent.lines or sent.texts) and not await self._on_this_report(who, a):
             replies.append(tr("This report cannot be opened here right now; nothing was saved. "
                               "Please send /baocao in the chat and choose it, then save again."))
@@ -247,6 +260,7 @@ class FormPages:
             state = result.state
         pending = [p.get("qid") for p in state.get("pending") or []] \
             if state.get("step") == "confirming" else []
+        await self._leave_the_chat_as_shown(who, shown)
         loaded = await self._load(request)
         if isinstance(loaded, web.Response):
             return loaded
