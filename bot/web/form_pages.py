@@ -284,7 +284,9 @@ class FormPages:
             return posted
         who, a, forms, several, _form = posted
         tr = self.console.catalog.tr(who.tr.language, (a.unit.kind,))
+        shown = await self._chat_state(who)
         if not await self._on_this_report(who, a):
+            await self._leave_the_chat_as_shown(who, shown)
             return await self._render(request, who, a, forms, {
                 "several": several, "said_in": "submit", "said": tr(
                     "This report cannot be opened here right now; nothing was saved. Please "
@@ -293,6 +295,7 @@ class FormPages:
         result = await self._run(who, "nộp", tr("Submitted through the web form:"))
         said = "\n\n".join(_for_the_page(result))
         done = any(isinstance(e, Submit) for e in result.effects)
+        await self._leave_the_chat_as_shown(who, shown)  # a refused one leaves it reviewing
         loaded = await self._load(request)
         if isinstance(loaded, web.Response):
             return loaded
