@@ -241,6 +241,7 @@ def _start_console(running: Running, settings: Settings, clock: Callable[[], dat
                       if settings.telegram_bot_token is not None else "")
     console.bot_names, console.report_settings = app.dispatcher.bot_names, \
         app.dispatcher.report_settings
+    console.dispatcher = app.dispatcher
     console.mount(web_app)
     running.console = console
     log.info("Web console at %s/web/ (coordinators send /web for a link)",

@@ -11,6 +11,7 @@ from typing import Any
 
 from conversations import (
     coordinator_commands,
+    form_link,
     not_typed,
     report_flow,
     task_checkins,
@@ -348,6 +349,7 @@ def _registered(turn: Turn) -> None:
                 turn.say(tr("Welcome back! Send /baocao to report, /trangthai to see what is due."))
         elif name == "report":
             report_flow.start(turn, arg)
+            form_link.offer(turn)
         elif name == "template":
             report_flow.start(turn, arg, purpose="template")
         elif name == "excel":

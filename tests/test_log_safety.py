@@ -178,3 +178,35 @@ async def test_no_link_token_signature_or_session_in_any_log_line_at_debug(
     leaked = {name: line for name, secret in secrets.items()
               for line in written.splitlines() if secret in line}
     assert not leaked, leaked
+
+
+async def test_a_reporters_form_link_and_session_are_in_no_log_line_at_debug(
+        debug_output: io.StringIO, console: Running):
+    """Issue 26: the form page's one-time link (printed by /baocao in the local chat and on
+    Zalo) and the reporter's session are secrets like the console's."""
+    import re
+
+    from bot.channels.local_chat import LocalChat
+
+    from .conftest import invite
+    from .web_console import base_url, client, sign_in
+
+    chat = LocalChat(console.app, "co-lan")
+    await chat.send(f"/start {await invite(console.app, 'TH-ANLAO')}")
+    reply = "\n".join(await chat.send("/baocao"))
+    link = re.search(r"http://127\.0\.0\.1:\d+/web/l/[A-Za-z0-9_-]+", reply)
+    assert link, reply
+    async with client() as http:
+        response = await sign_in(http, link.group(0))
+        assert response.status == 303
+        cookie = response.cookies["baocao_web"].value
+        async with http.get(base_url(console) + "/web/form/") as page:
+            assert page.status == 200
+    written = debug_output.getvalue()
+    assert "/web/l/" in written and "aiohttp.access" in written
+    secrets = {"sign-in token": link.group(0).rsplit("/", 1)[1],
+               "session token": cookie.rpartition(".")[0],
+               "session cookie signature": cookie.rpartition(".")[2]}
+    leaked = {name: line for name, secret in secrets.items()
+              for line in written.splitlines() if secret in line}
+    assert not leaked, leaked

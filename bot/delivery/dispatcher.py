@@ -47,7 +47,7 @@ from bot.storage.models import (
 )
 from bot.web import links as web_links
 from bot.web.links import WebLinks
-from conversations import not_typed
+from conversations import form_link, not_typed
 from conversations.context import Assignment, Context
 from conversations.engine import advance, command_of, needs_received
 from conversations.events import (
@@ -259,6 +259,26 @@ class Dispatcher:
         await self._after_commit(exports)
         return handled
 
+    async def handle_web(self, event: InboundEvent, submit_note: str = "") -> StepResult:
+        """An event from the web form, run exactly as a chat message in that person's chat
+        (state, answers, flags in one transaction), deduplicated the same way. The replies
+        are returned for the page, not queued to the chat; except a submission's, which the
+        chat gets after `submit_note`, in the same transaction."""
+        capture: list[StepResult] = []
+        exports: list[AfterCommit] = []
+        async with self.locks(event.channel, event.chat_id):
+            now = self.clock()
+            async with self.sessions() as session, session.begin():
+                if not await self._seen(session, event):
+                    session.add(_processed(event, now))
+                    await self._process(session, event, (), exports, now, capture=capture,
+                                        queue=False, submit_note=submit_note)
+            if self._submitted:
+                self.previous.clear()
+                self._submitted = False
+        await self._after_commit(exports)
+        return capture[0] if capture else StepResult({}, (), ())
+
     async def handle_batch(self, take: Take) -> int:
         """Process stored updates of many chats in one transaction; returns how many were
         handled. `take` (the inbox's) picks and removes them inside that transaction, skipping
@@ -295,6 +315,8 @@ class Dispatcher:
                 loaded = snapshot.context(event, self.catalog, self.default_language,
                                           event.channel in self.contact_sharing_channels,
                                           event.channel in self.fetchers)
+                if loaded is not None and self._may_offer_form_link(event):
+                    loaded = None  # the one-event path makes the link and stores it
                 if loaded is not None:
                     ctx, state = loaded
                     if event.reply_to:
@@ -326,6 +348,12 @@ class Dispatcher:
             self.previous.clear()
             self._submitted = False
         return len(items)
+
+    def _may_offer_form_link(self, event: InboundEvent) -> bool:
+        """A `/baocao` where the form page's link is given in the text (Zalo, local chat)."""
+        command = command_of(event)
+        return (self.web_links is not None and event.channel in form_link.LINK_CHANNELS
+                and command is not None and command[0] == "report")
 
     def _forget_previous(self, result: StepResult) -> None:
         """A submitted report may be some later report's previous one."""
@@ -507,8 +535,10 @@ class Dispatcher:
 
     async def _process(self, session: AsyncSession, event: InboundEvent,
                        acks: Sequence[dict[str, Any]], exports: list[AfterCommit],
-                       now: datetime) -> None:
-        """Load, advance and write one event, inside the caller's transaction."""
+                       now: datetime, capture: list[StepResult] | None = None,
+                       queue: bool = True, submit_note: str = "") -> None:
+        """Load, advance and write one event, inside the caller's transaction; the result
+        is handed back in `capture`, and its replies queued to the chat unless not `queue`."""
         if not event.personal:
             await self._not_here(session, event, acks, now)
             return
@@ -536,6 +566,10 @@ class Dispatcher:
                 ctx = replace(ctx, coordination=data, forms={**ctx.forms, **forms})
             elif command[0] == "web" and self.web_links is not None:
                 ctx = replace(ctx, web_link=self.web_links.prepare(now))
+        if queue and command and command[0] == "report" and self.web_links is not None and \
+                form_link.wanted(event.channel, ctx.contact and ctx.contact.role,
+                                 bool(ctx.assignments)):
+            ctx = replace(ctx, web_link=self.web_links.prepare(now))
         ctx = replace(ctx, can_receive_files=event.channel in self.fetchers)
         if event.reply_to:  # which question the message replied to asked
             replied = await outbox.replied_prompts(session, [event])
@@ -590,8 +624,16 @@ class Dispatcher:
                 outbox.enqueue_payload(session, event.channel, event.chat_id,
                                        {"kind": "menu", "role": contact.role,
                                         "language": contact.language}, now)
-        outbox.enqueue(session, event.channel, event.chat_id, result.messages, now,
-                       _reader_language(result, ctx), prompt_key(result))
+        if capture is not None:
+            capture.append(result)
+        messages = result.messages
+        if not queue and submit_note and any(isinstance(e, Submit) for e in result.effects):
+            first = messages[0] if messages else OutboundMessage("")
+            told = replace(first, text=f"{submit_note}\n{first.text}".strip())
+            queue, messages = True, (told, *messages[1:])
+        if queue:
+            outbox.enqueue(session, event.channel, event.chat_id, messages, now,
+                           _reader_language(result, ctx), prompt_key(result))
 
     async def _not_here(self, session: AsyncSession, event: InboundEvent,
                         acks: Sequence[dict[str, Any]], now: datetime) -> None:

@@ -24,7 +24,10 @@ from bot.web.links import token_hash
 SESSION_LIFETIME = timedelta(hours=8)
 COOKIE = "baocao_web"
 PRE_COOKIE = "baocao_web_pre"  # ties the sign-in form to the browser that showed it
-ROLES = frozenset({"coordinator", "admin"})
+ROLES = frozenset({"coordinator", "admin"})  # the console's board and units
+# A reporter signs in too, for the form page only (bot/web/form_pages.py); the console's
+# pages refuse them (server.Console._page).
+SIGN_IN_ROLES = ROLES | {"reporter"}
 
 
 class Signer:
@@ -68,9 +71,16 @@ async def link_problem(session: AsyncSession, token: str, now: datetime) -> Link
     if link.expires_at <= now:
         return "expired"
     contact = await session.get(Contact, link.contact_id)
-    if contact is None or not contact.active or contact.role not in ROLES:
+    if contact is None or not contact.active or contact.role not in SIGN_IN_ROLES:
         return "unknown"
     return None
+
+
+async def link_role(session: AsyncSession, token: str) -> str:
+    """The role of whom a link signs in ("" if none): the sign-in page says what it opens."""
+    role = await session.scalar(select(Contact.role).join(
+        WebLink, WebLink.contact_id == Contact.id).where(WebLink.token_hash == token_hash(token)))
+    return role or ""
 
 
 async def use_link(session: AsyncSession, token: str, now: datetime
@@ -100,7 +110,7 @@ async def use_link(session: AsyncSession, token: str, now: datetime
 
 @dataclass(frozen=True)
 class Visitor:
-    """A signed-in coordinator, as a request sees them."""
+    """A signed-in coordinator (or reporter, for the form page), as a request sees them."""
 
     session_id: int
     token: str
@@ -125,7 +135,7 @@ async def visitor(session: AsyncSession, token: str | None, now: datetime) -> Vi
     web_session, contact = row
     if web_session.ended_at is not None or web_session.expires_at <= now:
         return None
-    if not contact.active or contact.role not in ROLES:
+    if not contact.active or contact.role not in SIGN_IN_ROLES:
         return None
     return Visitor(web_session.id, token, contact.id, contact.name, contact.role,
                    web_session.language, web_session.expires_at, web_session.flash)

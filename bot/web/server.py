@@ -35,6 +35,7 @@ from bot.web import (
     actions,
     auth,
     board,
+    form_pages,
     invite_pages,
     office_units,
     telegram_webapp,
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+                               "connect-src 'self'; "
                                "img-src 'self' data:; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
@@ -104,6 +106,7 @@ class Console:
         self.throttle = throttle or Throttle()
         self.telegram_token = telegram_token  # checks the Mini App's initData (/web/tg)
         self.exporting = asyncio.Semaphore(1)  # one file at a time: 2 cores serve the chat too
+        self.dispatcher: Any = None  # the chat's, set by the runtime: the form page's posts
 
     # ------------------------------------------------------------------ wiring
 
@@ -128,6 +131,7 @@ class Console:
             *campaign_routes(self),
             *office_units.add_routes(self),
             *telegram_webapp.routes(self),
+            *form_pages.routes(self),
             web.static("/static", HERE / "static"),
         ]
         app.add_routes(routes)
@@ -179,6 +183,8 @@ class Console:
         visitor = await auth.visitor(session, token, now)
         if visitor is None:
             return None
+        if visitor.role not in auth.ROLES:  # a reporter's session opens the form page only
+            raise web.HTTPNotFound()
         contact = await contact_view(session, visitor.contact_id)
         if contact is None:
             return None
@@ -280,6 +286,7 @@ class Console:
         token = request.match_info["token"]
         async with self.read_sessions() as session:
             problem = await auth.link_problem(session, token, now)
+            reporter = await auth.link_role(session, token) == "reporter"
             signed_in = await auth.visitor(
                 session, self.signer.token_of(request.cookies.get(COOKIE)), now) is not None
         if problem == "unknown":
@@ -290,9 +297,10 @@ class Console:
             return self._message(request, 404 if problem == "unknown" else 410, problem,
                                  signed_in=signed_in)
         pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
-        texts = [(tr("Sign in to the coordinators' console"),
-                  tr("This link signs you in once; the session lasts 8 hours on this device."),
-                  tr("Open the console"))
+        texts = [form_pages.sign_in_texts(tr) if reporter else (
+                     tr("Sign in to the coordinators' console"),
+                     tr("This link signs you in once; the session lasts 8 hours on this device."),
+                     tr("Open the console"))
                  for tr in (self.catalog.tr(lang) for lang in SUPPORTED)]
         response = aiohttp_jinja2.render_template(
             "sign_in.html", request, {"texts": texts, "action": request.path,
@@ -326,7 +334,11 @@ class Console:
                 self.throttle.failed(address, now)
             return self._message(request, 404 if result == "unknown" else 410, result)
         session_token, _language = result
-        response = web.Response(status=303, headers={"Location": "/web/"})
+        async with self.read_sessions() as session:
+            visitor = await auth.visitor(session, session_token, now)
+        reporter = visitor is not None and visitor.role == "reporter"
+        response = web.Response(status=303, headers={
+            "Location": "/web/form/" if reporter else "/web/"})
         response.set_cookie(COOKIE, self.signer.cookie(session_token),
                             max_age=int(SESSION_LIFETIME.total_seconds()), path="/web",
                             httponly=True, samesite="Lax", secure=self.secure)
