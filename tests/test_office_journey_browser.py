@@ -28,7 +28,7 @@ from conversations.forms import bundled_form_files, load_form_file
 
 from .conftest import VN, invite
 from .fake_telegram import FakeTelegram
-from .test_campaign_console import coordinator_session, get, post
+from .test_campaign_console import NEW_CAMPAIGN, coordinator_session, get, post
 from .test_campaign_console_browser import fill
 from .test_coordinators_e2e import known_values, typed
 from .test_office_units import CONTACT_HEADERS, UNIT_HEADERS, xlsx
@@ -42,7 +42,7 @@ from .test_web_console_browser import (  # noqa: F401 - `browser` is a fixture
     screenshot,
     wait_for_text,
 )
-from .web_console import SECRET, client, link_from_chat
+from .web_console import SECRET, client, coordinator, link_from_chat, sign_in
 
 pytestmark = pytest.mark.slow
 NOW = datetime(2026, 9, 20, 9, 0, tzinfo=VN)
@@ -151,6 +151,14 @@ def downloads_the_letters(driver: Any, downloads: Path) -> Path:
     raise AssertionError(f"no PDF downloaded: {list(downloads.iterdir())}")
 
 
+def signs_in(driver: Any, link: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(link)
+    driver.find_element(By.CSS_SELECTOR, "form button").click()
+    wait_for_text(driver, "header", "Đợt báo cáo")
+
+
 def extends(driver: Any) -> None:
     from selenium.webdriver.common.by import By
 
@@ -162,6 +170,24 @@ def extends(driver: Any) -> None:
     driver.find_element(By.CSS_SELECTOR, "form.extend button").click()
     wait_for_text(driver, "#periods", "Hạn nộp trước ngày 13/10/2026.")
     screenshot(driver, PHONE, "journey-extended-phone.png")
+
+
+def a_coordinator_edits_their_school(driver: Any, link: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(link)
+    driver.find_element(By.CSS_SELECTOR, "form button").click()
+    driver.find_element(By.ID, "nav-units").click()
+    wait_for_text(driver, "#units", "TH-ANLAO")
+    listed = driver.find_element(By.ID, "units").text
+    assert "MN-ANTHANG" not in listed and "X-ANHOA" not in listed, listed
+    driver.find_element(By.LINK_TEXT, "TH-ANLAO").click()
+    name = driver.find_element(By.ID, "unit-name")
+    name.clear()
+    name.send_keys("Trường Tiểu học An Lão (mới)")
+    driver.find_element(By.ID, "save-unit").click()
+    wait_for_text(driver, "h1", "Trường Tiểu học An Lão (mới)")
+    screenshot(driver, PHONE, "journey-coordinator-unit-phone.png")
 
 
 def letter_code(pdf: Path, unit_name: str) -> str:
@@ -226,20 +252,27 @@ async def test_the_office_path_from_the_first_link_to_the_first_report(
     await lao.wait_for("Xem lại báo cáo", fresh=False)
     await lao.press("Nộp báo cáo")
     await lao.wait_for("đúng hạn")
-    # (5) the coordinator of Xã An Lão: their subtree only
+    # (5) the coordinator of Xã An Lão: their subtree only. Xã An Thắng's has a campaign.
+    async with client() as anthang:
+        await coordinator_session(office, tg, anthang, "X-ANTHANG", 4701)
+        theirs = {**NEW_CAMPAIGN, "key": "tuan-le-xa-anthang", "form_1": "tuan-le-htsd-truong",
+                  "kinds_1": "school", "units": "MN-ANTHANG", "start": "15/09/2026",
+                  "end": "05/10/2026", "due_before": "06/10/2026"}
+        draft = (await post(anthang, office, "/web/campaigns/new", theirs,
+                            "/web/campaigns/new")).headers["Location"]
+        assert (await post(anthang, office, draft + "/publish", {}, draft)).status == 303
+    lao_boss = await coordinator(office, tg, "X-ANLAO", 4700, "Chủ tịch xã An Lão")
+    await run(a_coordinator_edits_their_school, browser, await link_from_chat(lao_boss))
     async with client() as anlao:
-        await coordinator_session(office, tg, anlao, "X-ANLAO", 4700)
-        status, html = await get(anlao, office, "/web/office/units")
-        assert "TH-ANLAO" in html and "MN-ANTHANG" not in html and "X-ANHOA" not in html
-        renamed = await post(anlao, office, "/web/office/unit/TH-ANLAO", {
-            "name": "Trường Tiểu học An Lão (mới)", "kind": "trường", "parent": "X-ANLAO"},
-            "/web/office/unit/TH-ANLAO")
-        assert renamed.status == 303, await renamed.text()
+        assert (await sign_in(anlao, await link_from_chat(lao_boss))).status == 303
+        status, html = await get(anlao, office, "/web/campaigns")
+        assert "tuan-le-xa-anthang" not in html
         async with office.app.sessions() as session:
             other = await session.scalar(select(Contact.id).where(
                 Contact.phone.like("%912000222")))
         for probe in ("/web/office/unit/MN-ANTHANG", "/web/office/unit/X-ANTHANG",
-                      "/web/campaigns/c/thang-khuyen-hoc-2026"):
+                      "/web/campaigns/c/thang-khuyen-hoc-2026",
+                      "/web/campaigns/c/tuan-le-xa-anthang", draft):
             assert (await get(anlao, office, probe))[0] == 404, probe
         for path, form_data in (
                 ("/web/office/unit/MN-ANTHANG", {"name": "x", "kind": "trường",
@@ -247,6 +280,8 @@ async def test_the_office_path_from_the_first_link_to_the_first_report(
                 (f"/web/office/contact/{other}", {"name": "x", "phone": "0912000222",
                                                   "role": "reporter"}),
                 (f"/web/office/contact/{other}/replace", {}),
+                ("/web/campaigns/c/tuan-le-xa-anthang/extend", {"due_before": "20/10/2026"}),
+                ("/web/campaigns/c/tuan-le-xa-anthang/close", {}),
                 ("/web/campaigns/c/thang-khuyen-hoc-2026/extend", {"due_before": "20/10/2026"})):
             response = await post(anlao, office, path, form_data, "/web/office/units")
             assert response.status == 404, (path, response.status, await response.text())
@@ -258,6 +293,7 @@ async def test_the_office_path_from_the_first_link_to_the_first_report(
         assert await session.scalar(select(Contact.name).where(Contact.id == other)) == \
             "Trần Thị Thắng"
     # (6) the extension reaches Xã An Hòa (not submitted), not Xã An Lão (submitted)
+    await run(signs_in, browser, await link_from_chat(admin))
     await run(extends, browser)
     office.clock.set(office.clock() + timedelta(minutes=3))
     told = await hoa.wait_for("13/10/2026", timeout=15)
