@@ -157,6 +157,9 @@ def signs_in(driver: Any, link: str) -> None:
     driver.get(link)
     driver.find_element(By.CSS_SELECTOR, "form button").click()
     wait_for_text(driver, "header", "Đợt báo cáo")
+    driver.find_element(By.ID, "nav-invites").click()
+    signed = driver.find_element(By.ID, "unit-X-ANHOA").text
+    assert "Đã đăng nhập: Nguyễn Văn Hòa (Telegram)" in signed, signed
 
 
 def extends(driver: Any) -> None:
@@ -195,6 +198,7 @@ def letter_code(pdf: Path, unit_name: str) -> str:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
                           capture_output=True, text=True).stdout
     page = next(p for p in text.split("\f") if unit_name in p)
+    assert "Thành phố Hải Phòng mời đơn vị" in " ".join(page.split()), page
     found = re.search(r"gửi mã ([A-Z2-9]{5}-[A-Z2-9]{5})", page)  # as the Zalo step prints it
     assert found, page
     return found.group(1)
