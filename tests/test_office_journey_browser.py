@@ -78,6 +78,14 @@ async def office(tg: FakeTelegram, db_url: str, tmp_path: Path) -> AsyncIterator
     await running.stop()
 
 
+def phone_shot(driver: Any, name: str) -> None:
+    """At phone width the page fits (no sideways scrolling), then its screenshot."""
+    driver.set_window_size(*PHONE)
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    assert width <= driver.execute_script("return window.innerWidth"), (name, width)
+    screenshot(driver, PHONE, name)
+
+
 def signs_in_and_publishes(driver: Any, link: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -97,7 +105,7 @@ def signs_in_and_publishes(driver: Any, link: str) -> None:
     driver.find_element(By.ID, "publish").click()
     wait_for_text(driver, "#state", "Đã phát hành")
     assert "Hạn nộp trước ngày 06/10/2026." in driver.find_element(By.ID, "periods").text
-    screenshot(driver, PHONE, "journey-campaign-published-phone.png")
+    phone_shot(driver, "journey-campaign-published-phone.png")
 
 
 def upload(driver: Any, field: str, button: str, path: Path) -> None:
@@ -118,7 +126,7 @@ def uploads_units_and_contacts(driver: Any, bad: Path, good: Path, people: Path)
     assert "dòng 3: không rõ loại đơn vị “trường tiểu học xịn”" in problems, problems
     assert "dòng 4: đơn vị cấp trên X-ANHOAA" in problems, problems
     assert not driver.find_elements(By.ID, "apply")
-    screenshot(driver, PHONE, "journey-units-bad-lines-phone.png")
+    phone_shot(driver, "journey-units-bad-lines-phone.png")
     upload(driver, "units-file", "upload-units", good)
     wait_for_text(driver, "#new", "MN-ANHOA")
     driver.find_element(By.ID, "apply").click()
@@ -140,7 +148,7 @@ def downloads_the_letters(driver: Any, downloads: Path) -> Path:
     wait_for_text(driver, "h1", "Thư mời và đăng nhập")
     assert "X-ANHOA" in driver.find_element(By.ID, "sign-ins").text
     Select(driver.find_element(By.NAME, "campaign")).select_by_value("thang-khuyen-hoc-2026")
-    screenshot(driver, PHONE, "journey-invites-phone.png")
+    phone_shot(driver, "journey-invites-phone.png")
     driver.find_element(By.ID, "letters-pdf").click()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -172,7 +180,7 @@ def extends(driver: Any) -> None:
         "13/10/2026")
     driver.find_element(By.CSS_SELECTOR, "form.extend button").click()
     wait_for_text(driver, "#periods", "Hạn nộp trước ngày 13/10/2026.")
-    screenshot(driver, PHONE, "journey-extended-phone.png")
+    phone_shot(driver, "journey-extended-phone.png")
 
 
 def a_coordinator_edits_their_school(driver: Any, link: str) -> None:
@@ -190,7 +198,7 @@ def a_coordinator_edits_their_school(driver: Any, link: str) -> None:
     name.send_keys("Trường Tiểu học An Lão (mới)")
     driver.find_element(By.ID, "save-unit").click()
     wait_for_text(driver, "h1", "Trường Tiểu học An Lão (mới)")
-    screenshot(driver, PHONE, "journey-coordinator-unit-phone.png")
+    phone_shot(driver, "journey-coordinator-unit-phone.png")
 
 
 def letter_code(pdf: Path, unit_name: str) -> str:
