@@ -385,3 +385,26 @@ async def test_a_code_from_the_letter_signs_in_on_zalo(tg: FakeTelegram, db_url:
             assert zl.spec_errors == []
         finally:
             await bot.stop()
+
+
+@pytest.mark.parametrize(("issuer", "sender", "written"), [
+    ("THÀNH PHỐ HẢI PHÒNG", "Thành phố Hải Phòng", "Thành phố Hải Phòng mời đơn vị"),
+    ("UBND xã An Lão", "", "UBND xã An Lão mời đơn vị"),
+    ("Phòng Giáo dục và Đào tạo", "Xã An Lão", "Phòng Giáo dục và Đào tạo mời đơn vị")])
+def test_the_letter_names_the_office_as_it_is_written(issuer: str, sender: str, written: str):
+    """An office's name is printed as written ("UBND xã", never "Ubnd Xã") in the letter's text;
+    only the letterhead is in capitals."""
+    from datetime import datetime
+
+    from bot.exports.letterhead import Letterhead
+    from bot.offices.letters import LetterPage, Letters, write_docx
+
+    page = LetterPage("Xã An Hòa", "X-ANHOA", "BACWXS3TU5", "", "", None, 5)
+    letters = Letters(Letterhead(issuer=issuer), "Tháng Khuyến học năm 2026",
+                      "trước ngày 06/10/2026", "Asia/Ho_Chi_Minh", datetime(2026, 9, 20), [page],
+                      sender)
+    text = "\n".join(p.text for p in Document(io.BytesIO(write_docx(letters))).paragraphs)
+    assert written in text, text
+    assert issuer.upper() in "\n".join(
+        c.text for t in Document(io.BytesIO(write_docx(letters))).tables
+        for row in t.rows for c in row.cells)

@@ -243,5 +243,5 @@ async def make_letters(session: AsyncSession, units: list[Unit], campaign: Campa
              for c in codes]
     letters = Letters(await office_letterhead(session, office, campaign, settings),
                       campaign.title_vi, await _deadline(session, campaign, now),
-                      campaign.timezone, now, pages)
+                      campaign.timezone, now, pages, office.name if office else "")
     return letters, codes

@@ -61,6 +61,17 @@ class Letters:
     timezone: str
     made_at: datetime
     pages: list[LetterPage]
+    sender: str = ""     # the sending unit's name as written ("Xã An Lão"), for the text
+
+
+def in_text(issuer: str, sender: str = "") -> str:
+    """The office's name inside a sentence, as written ("UBND xã An Lão", never "Ubnd Xã"):
+    the sending unit's own name when the letterhead is that name in capitals; a name set
+    all in capitals elsewhere (the settings) is softened to "Ủy Ban …"."""
+    name, own = clean_text(issuer).strip(), clean_text(sender).strip()
+    if own and name.upper() == own.upper():
+        return own
+    return name.title() if name.isupper() else name
 
 
 def spaced(code: str) -> str:
@@ -163,7 +174,7 @@ def _page(document: Document, letters: Letters, page: LetterPage) -> None:
     kinh_gui.add_run(clean_text(page.unit_name)).bold = True
     due = f", hạn nộp {letters.deadline}" if letters.deadline else ""
     _para(document, f"Để tổng hợp báo cáo {clean_text(letters.campaign_title)}{due}, "
-                    f"{clean_text(head.issuer).title() or 'cơ quan thường trực'} mời đơn vị "
+                    f"{in_text(head.issuer, letters.sender) or 'cơ quan thường trực'} mời đơn vị "
                     "gửi báo cáo qua trợ lý báo cáo trên Telegram hoặc Zalo: trợ lý hỏi "
                     "từng chỉ tiêu, đơn vị trả lời bằng tin nhắn, xem lại và nộp; có thể sửa "
                     "trước hạn.", align=WD_ALIGN_PARAGRAPH.JUSTIFY)
