@@ -108,10 +108,7 @@ class InvitePages:
             if isinstance(posted, web.Response):
                 return posted
             page, form = posted
-            placement = await unit_page.find_unit(session, request.match_info["code"],
-                                                  page.contact.id, page.contact.role)
-            if placement is None:
-                raise web.HTTPNotFound()
+            placement = await console._unit_of(request, session, page)
             contact = await session.get(Contact, page.contact.id)
             assert contact is not None
             info = await invites.new_code(session, placement.unit, now, Actor.of(contact))

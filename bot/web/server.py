@@ -242,6 +242,16 @@ class Console:
             return self._message(request, 403, "form_expired")
         return page, form
 
+    async def _unit_of(self, request: web.Request, session: AsyncSession, page: Page
+                       ) -> unit_page.Placement:
+        """The unit named in the address, if the visitor may see it; 404 otherwise (another
+        commune's unit and a unit that does not exist answer the same)."""
+        placement = await unit_page.find_unit(session, request.match_info["code"],
+                                              page.contact.id, page.contact.role)
+        if placement is None:
+            raise web.HTTPNotFound()
+        return placement
+
     def _after_commit(self) -> None:
         for callback in self.on_commit:
             callback()
@@ -435,10 +445,7 @@ class Console:
             page = await self._page(request, session)
             if page is None:
                 return await self._signed_out(request)
-            placement = await unit_page.find_unit(session, request.match_info["code"],
-                                                  page.contact.id, page.contact.role)
-            if placement is None:
-                raise web.HTTPNotFound()
+            placement = await self._unit_of(request, session, page)
             _periods, chosen = await self._period(session, placement.scope,
                                                   request.query.get("period", ""), now)
             if chosen is None:
@@ -465,10 +472,7 @@ class Console:
             if isinstance(posted, web.Response):
                 return posted
             page, form = posted
-            placement = await unit_page.find_unit(session, request.match_info["code"],
-                                                  page.contact.id, page.contact.role)
-            if placement is None:
-                raise web.HTTPNotFound()
+            placement = await self._unit_of(request, session, page)
             periods, chosen = await self._period(session, placement.scope,
                                                  form.get("period", ""), now)
             if chosen is None:
